@@ -1,0 +1,39 @@
+# The two commands a fresh machine needs: `make report` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SETUP  := $(VENV)/.custkit-installed
+DEMO   := data/demo/.complete
+
+.PHONY: setup demo report test lint bench clean
+
+setup: $(SETUP)
+
+$(SETUP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --user --name custkit --display-name "Python (custkit)" >/dev/null
+	touch $@
+
+demo: $(DEMO)
+
+$(DEMO): $(SETUP)
+	$(BIN)/custkit demo --out data/demo
+	touch $@
+
+report: $(SETUP) $(DEMO)
+	$(BIN)/custkit run all --params params/demo.yaml --out reports
+
+lint: $(SETUP)
+	$(BIN)/ruff check custkit tests bench
+	$(BIN)/ruff format --check custkit tests bench
+
+test: $(SETUP) $(DEMO) lint
+	$(BIN)/python -m pytest
+
+bench: $(SETUP)
+	$(BIN)/python bench/bench_audit.py
+
+clean:
+	rm -rf reports/*/ reports/index.html data/demo .cache

@@ -1,0 +1,159 @@
+"""The ``custkit`` command: validate a store's data, make the demo store, list and run reports.
+
+User errors (:class:`~custkit.errors.CustkitError`) are caught here, once, and printed without a
+traceback; the exit status is 2. A report that fails exits 1 after the other reports have run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from custkit.errors import CustkitError, ParamsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``custkit`` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except CustkitError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"tables": {}, "errors": [str(exc)]}, ensure_ascii=False, indent=2))
+        else:
+            print(f"custkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("custkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from custkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="custkit",
+        description="Customer-base reports for online stores.",
+        epilog="Example: custkit run audit --params params/demo.yaml --period 2026-10",
+    )
+    parser.add_argument("--version", action="version", version=f"custkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a store's data and print what was accepted")
+    p.add_argument("--params", required=True, help="params YAML file")
+    p.add_argument("--json", action="store_true", help="print the accounting as JSON")
+    p.add_argument(
+        "--quarantine", metavar="DIR", help="also write rejected rows to DIR/<table>.csv"
+    )
+    p.set_defaults(handler=_validate)
+
+    p = sub.add_parser("demo", help="generate the demo store (data files and params.yaml)")
+    p.add_argument("--out", default="data/demo", help="output folder (default: data/demo)")
+    p.add_argument("--customers", type=int, default=20_000, help="number of customers")
+    p.add_argument("--seed", type=int, default=7, help="random seed")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format")
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("list", help="list the reports and their parameters")
+    p.set_defaults(handler=_list)
+
+    p = sub.add_parser("run", help="run a report (or all) into dated HTML")
+    p.add_argument("report", help="report name (see `custkit list`) or 'all'")
+    p.add_argument("--params", required=True, help="params YAML file")
+    p.add_argument("--period", help="report month YYYY-MM (default: last complete month)")
+    p.add_argument("--out", default="reports", help="output folder (default: reports)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one report parameter for this run (repeatable)",
+    )
+    p.set_defaults(handler=_run)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from custkit.data.load import load_store, write_quarantine
+
+    store = load_store(args.params)
+    written = write_quarantine(store, args.quarantine) if args.quarantine else {}
+    tables = {}
+    for name, acc in store.accounting.items():
+        entry = acc.to_dict()
+        entry["quarantine"] = str(written[name]) if name in written else None
+        tables[name] = entry
+    errors = []
+    if store.accounting["orders"].accepted == 0:
+        errors.append("no order was accepted: see the reasons above and fix the orders source.")
+    if args.json:
+        print(json.dumps({"tables": tables, "errors": errors}, ensure_ascii=False, indent=2))
+    else:
+        print(_accounting_table(tables))
+        for error in errors:
+            print(f"custkit: error: {error}", file=sys.stderr)
+    return 2 if errors else 0
+
+
+def _accounting_table(tables: dict) -> str:
+    lines = [f"{'table':<12}{'read':>12}{'accepted':>12}{'rejected':>12}  reasons"]
+    for name, t in tables.items():
+        reasons = ", ".join(f"{k}: {v:,}" for k, v in t["reasons"].items()) or "-"
+        lines.append(
+            f"{name:<12}{t['read']:>12,}{t['accepted']:>12,}{t['rejected']:>12,}  {reasons}"
+        )
+        lines.extend(f"{'':<12}note: {note}" for note in t["notes"])
+        if t["quarantine"]:
+            lines.append(f"{'':<12}rejected rows: {t['quarantine']}")
+    return "\n".join(lines)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from custkit.data.demo import write_demo_store
+
+    if args.customers < 1:
+        raise ParamsError(f"--customers must be a positive integer. Got {args.customers} instead.")
+    out = write_demo_store(args.out, args.customers, seed=args.seed, fmt=args.format)
+    print(f"demo store written to {out} (params: {out / 'params.yaml'})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from custkit.reports import list_reports
+
+    for info in list_reports():
+        print(f"{info.name}: {info.title}  ({info.notebook})")
+        for name, spec in info.parameters.items():
+            help_text = f"  # {spec['help']}" if spec.get("help") else ""
+            print(f"    {name} = {spec['default']}{help_text}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from custkit.reports import run_reports
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParamsError(f"--set takes KEY=VALUE, e.g. --set lapse_days=200. Got {item!r}.")
+        overrides[key.strip()] = value
+    reports = "all" if args.report == "all" else [args.report]
+    results = run_reports(
+        reports, args.params, period=args.period, out_dir=args.out, overrides=overrides
+    )
+    failed = 0
+    for r in results:
+        if r.status == "ok":
+            print(f"{r.report} {r.period}: {r.html} ({r.seconds:.1f} s)")
+        else:
+            failed += 1
+            print(f"{r.report} {r.period or ''}: FAILED: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
