@@ -105,19 +105,22 @@ def validate_table(
     """
     today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
     earliest = EARLIEST_PLAUSIBLE_DATE if opened is None else pd.Timestamp(opened).normalize()
-    n = len(raw)
-    reason = np.full(n, "", dtype=object)
+    codes = list(REASONS)
+    # one small integer per row (0 = accepted): a 10M-row object array would cost seconds
+    reason = np.zeros(len(raw), dtype=np.uint8)
     notes: list[str] = []
 
     def reject(mask: np.ndarray, code: str) -> None:
         # first reason wins: a row is reported once, under its first problem
-        reason[mask & (reason == "")] = code
+        reason[mask & (reason == 0)] = codes.index(code) + 1
 
-    parsed: dict[str, pd.Series] = {}
+    # a shallow copy shares the raw columns that need no conversion (no 10M-row copies)
+    frame = raw.copy(deep=False)
     for name in raw.columns:
         column = table.column(name)
         values, bad = parse_column(raw[name], column, spec)
-        parsed[name] = values
+        if values is not raw[name]:
+            frame[name] = values
         if column.kind == "id":
             reject(values.isna().to_numpy(), "missing_id")
         elif column.required and column.kind == "date":
@@ -131,7 +134,6 @@ def validate_table(
                 f"{int(bad.sum()):,} values of optional column '{name}' could not be read and "
                 "were left empty."
             )
-    frame = pd.DataFrame(parsed, index=raw.index)
 
     if "revenue" in frame and table.name == "orders":
         reject((frame["revenue"] < 0).to_numpy(), "negative_revenue")
@@ -143,9 +145,10 @@ def validate_table(
 
     _reject_duplicates(raw, frame, table, reject)
 
-    rejected = np.flatnonzero(reason != "")
-    accepted = frame.iloc[np.flatnonzero(reason == "")].reset_index(drop=True)
-    return Validated(accepted, rejected, reason[rejected], tuple(notes))
+    rejected = np.flatnonzero(reason)
+    accepted = frame if not len(rejected) else frame.iloc[np.flatnonzero(reason == 0)]
+    labels = np.array(codes, dtype=object)[reason[rejected].astype(np.intp) - 1]
+    return Validated(accepted.reset_index(drop=True), rejected, labels, tuple(notes))
 
 
 def _reject_duplicates(raw: pd.DataFrame, frame: pd.DataFrame, table: Table, reject) -> None:
@@ -201,6 +204,8 @@ def _is_text(raw: pd.Series) -> bool:
 
 
 def _parse_id(raw: pd.Series, spec: SourceSpec) -> pd.Series:
+    if raw.dtype == "int64":
+        return raw
     if pd.api.types.is_integer_dtype(raw.dtype):
         return raw.astype("Int64") if raw.hasnans else raw.astype("int64")
     if pd.api.types.is_float_dtype(raw.dtype):
@@ -220,7 +225,7 @@ def _parse_date(raw: pd.Series, spec: SourceSpec) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         if getattr(raw.dt, "tz", None) is not None:
             raw = raw.dt.tz_localize(None)
-        return raw.astype("datetime64[ns]")
+        return raw if raw.dtype == "datetime64[ns]" else raw.astype("datetime64[ns]")
     text = raw.astype("str").str.strip()
     text = text.mask(text == "")
     formats = [spec.date_format] if spec.date_format else []
@@ -245,6 +250,8 @@ def _parse_date(raw: pd.Series, spec: SourceSpec) -> pd.Series:
 
 
 def _parse_money(raw: pd.Series, spec: SourceSpec) -> pd.Series:
+    if pd.api.types.is_float_dtype(raw.dtype) and raw.dtype == "float64":
+        return raw
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("float64")
     text = raw.astype("str").str.replace(_MONEY_JUNK, "", regex=True)
