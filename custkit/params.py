@@ -251,7 +251,7 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
     if has_path:
         path = str(spec["path"])
         if not Path(path).expanduser().is_absolute():
-            path = str(base / path)
+            path = os.path.normpath(base / path)
     decimal = str(spec.get("decimal", "."))
     if decimal not in (".", ","):
         raise ParamsError(f"{where}: {prefix}.decimal must be '.' or ','. Got {decimal!r} instead.")

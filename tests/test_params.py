@@ -60,3 +60,15 @@ def test_database_password_is_masked_in_the_description():
         {"sources": {"orders": {"url": "postgresql://u:secret@db/shop", "table": "orders"}}}
     )
     assert "secret" not in params.sources["orders"].description
+
+
+def test_every_params_file_shipped_in_params_folder_parses():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "params"
+    files = sorted(folder.glob("*.yaml"))
+    assert files, "params/ should ship at least the demo params"
+    for file in files:
+        params = load_params(file)
+        assert "orders" in params.sources
+        assert ".." not in params.sources["orders"].path
