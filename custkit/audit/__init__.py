@@ -1,0 +1,94 @@
+"""The customer audit: one module per report section, each computing frames and a Finding.
+
+Every section reads the order reductions (:func:`custkit.data.reduce.reduce_orders`) and, where it
+needs them, the canonical customers table; none re-scans the raw orders.
+"""
+
+from custkit.audit.acquisition import acquisition_by, acquisition_finding, referral_performance
+from custkit.audit.categories import (
+    CrossTab,
+    categories_finding,
+    category_crosstab,
+    customer_categories,
+)
+from custkit.audit.cleanliness import (
+    cleanliness_finding,
+    contact_quality,
+    duplicate_groups,
+    normalize_email,
+    normalize_phone,
+    rejected_rows,
+)
+from custkit.audit.cohorts import (
+    CohortRetention,
+    cohort_retention,
+    retention_finding,
+    time_to_second_order,
+)
+from custkit.audit.exports import birthdays_next_month, duplicates_to_merge, reactivation_list
+from custkit.audit.funnel import conversion_funnel, funnel_finding
+from custkit.audit.health import (
+    ANNUAL_CHURN_NORM,
+    base_turnover,
+    health_finding,
+    lapsed_bands,
+)
+from custkit.audit.kpis import (
+    KPI_DEFINITIONS,
+    headline_kpis,
+    kpi_comparison,
+    kpi_finding,
+    kpi_trend,
+)
+from custkit.audit.rfm import (
+    RFM_SEGMENT_MAP,
+    SEGMENT_ACTIONS,
+    SEGMENT_GRID,
+    SEGMENTS,
+    rfm_finding,
+    rfm_scores,
+    segment_migration,
+    segment_summary,
+)
+
+__all__ = [
+    "ANNUAL_CHURN_NORM",
+    "KPI_DEFINITIONS",
+    "RFM_SEGMENT_MAP",
+    "SEGMENTS",
+    "SEGMENT_ACTIONS",
+    "SEGMENT_GRID",
+    "CohortRetention",
+    "CrossTab",
+    "acquisition_by",
+    "acquisition_finding",
+    "base_turnover",
+    "birthdays_next_month",
+    "categories_finding",
+    "category_crosstab",
+    "cleanliness_finding",
+    "cohort_retention",
+    "contact_quality",
+    "conversion_funnel",
+    "customer_categories",
+    "duplicate_groups",
+    "duplicates_to_merge",
+    "funnel_finding",
+    "headline_kpis",
+    "health_finding",
+    "kpi_comparison",
+    "kpi_finding",
+    "kpi_trend",
+    "lapsed_bands",
+    "normalize_email",
+    "normalize_phone",
+    "reactivation_list",
+    "referral_performance",
+    "rejected_rows",
+    "retention_finding",
+    "rfm_finding",
+    "rfm_scores",
+    "segment_migration",
+    "segment_summary",
+    "time_to_second_order",
+]

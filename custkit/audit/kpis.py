@@ -1,0 +1,216 @@
+"""Headline KPIs of a report month and their change vs the previous month and a year earlier.
+
+Every KPI is computed from the order reductions (:mod:`custkit.data.reduce`), so the comparison
+months cost no extra pass over the raw orders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from custkit.audit._common import check_period, customer_positions, month_ordinal, num, pct
+from custkit.data.periods import ReportPeriod
+from custkit.data.reduce import OrderReductions
+from custkit.findings import Finding
+
+#: KPI name -> (label for managers, unit). Units: ``count``, ``money`` or ``share`` (0..1).
+KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "customers": ("Customers who bought this month", "count"),
+    "orders": ("Orders", "count"),
+    "revenue": ("Revenue", "money"),
+    "average_order_value": ("Average order value", "money"),
+    "repeat_customer_rate": ("Share of this month's buyers who bought more than once", "share"),
+    "new_customers": ("New customers (first purchase this month)", "count"),
+    "active_customers_12m": ("Customers who bought in the last 12 months", "count"),
+    "annual_churn_rate": ("Customers lost in a year", "share"),
+}
+
+
+def _distinct_in_window(red: OrderReductions, first_month: int, last_month: int) -> np.ndarray:
+    """Sorted customer rows (positions in ``red.customers``) with a purchase in the months."""
+    months = red.customer_months["month"].array.asi8
+    keep = (months >= first_month) & (months <= last_month)
+    pos = customer_positions(red)[keep]
+    if len(pos) == 0:
+        return pos
+    return pos[np.r_[True, pos[1:] != pos[:-1]]]
+
+
+def headline_kpis(red: OrderReductions, period: ReportPeriod) -> dict[str, float]:
+    """Compute the headline KPIs of one report month.
+
+    Parameters
+    ----------
+    red : OrderReductions
+        Purchases reduced up to an as-of date on or after ``period.as_of``.
+    period : ReportPeriod
+        The month to describe.
+
+    Returns
+    -------
+    dict of str to float
+        Keys in :data:`KPI_DEFINITIONS` order:
+
+        - ``customers``: distinct customers with a purchase in the month;
+        - ``orders``, ``revenue``: purchases in the month and their amount;
+        - ``average_order_value``: revenue / orders;
+        - ``repeat_customer_rate``: of the month's buyers, the share with at least two purchases
+          in total up to ``period.as_of`` (this month's and earlier ones);
+        - ``new_customers``: customers whose first purchase falls in the month;
+        - ``active_customers_12m``: customers with a purchase in the 12 months ending at
+          ``period.as_of``;
+        - ``annual_churn_rate``: of the customers with a purchase in the 12 months ending a year
+          before ``period.as_of``, the share with no purchase in the 12 months ending at it.
+
+        A KPI is NaN when the data does not reach back far enough to compute it (the month, or
+        the 12 / 24 months it needs, start before the first purchase in the data).
+    """
+    check_period(red, period)
+    m = month_ordinal(period)
+    first_month = red.first_month
+    nan = float("nan")
+    kpis = dict.fromkeys(KPI_DEFINITIONS, nan)
+    if first_month is None or m < first_month:
+        return kpis
+    cm = red.customer_months
+    months = cm["month"].array.asi8
+    in_month = months == m
+    orders = float(cm["orders"].to_numpy()[in_month].sum())
+    revenue = float(cm["revenue"].to_numpy()[in_month].sum())
+    buyers = int(in_month.sum())
+    first_dates = red.customers["first_order_date"].to_numpy()
+    pos = customer_positions(red)[in_month]
+    start = np.datetime64(period.start.as_unit("ns").to_datetime64())
+    end = np.datetime64(period.end.as_unit("ns").to_datetime64())
+    repeat = (cm["orders"].to_numpy()[in_month] >= 2) | (first_dates[pos] < start)
+    kpis.update(
+        customers=float(buyers),
+        orders=orders,
+        revenue=revenue,
+        average_order_value=revenue / orders if orders else nan,
+        repeat_customer_rate=float(repeat.mean()) if buyers else nan,
+        new_customers=float(((first_dates >= start) & (first_dates < end)).sum()),
+    )
+    if m - 11 >= first_month:
+        kpis["active_customers_12m"] = float(len(_distinct_in_window(red, m - 11, m)))
+    if m - 23 >= first_month:
+        earlier = _distinct_in_window(red, m - 23, m - 12)
+        recent = _distinct_in_window(red, m - 11, m)
+        if len(earlier):
+            kept = np.isin(earlier, recent, assume_unique=True).sum()
+            kpis["annual_churn_rate"] = 1.0 - kept / len(earlier)
+    return kpis
+
+
+def _change(unit: str, value: float, base: float) -> float:
+    if not (np.isfinite(value) and np.isfinite(base)):
+        return float("nan")
+    if unit == "share":
+        return value - base
+    return (value - base) / base if base else float("nan")
+
+
+def kpi_comparison(red: OrderReductions, period: ReportPeriod) -> pd.DataFrame:
+    """Headline KPIs of *period* next to the previous month and the same month last year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per KPI with columns ``kpi, label, value, previous_month,
+        change_vs_previous_month, same_month_last_year, change_vs_last_year, unit``.
+        For ``count`` and ``money`` KPIs a change is relative (``0.1`` = +10%); for ``share``
+        KPIs it is the difference in shares (``0.02`` = +2 percentage points). NaN when the
+        comparison month cannot be computed.
+    """
+    now = headline_kpis(red, period)
+    before = headline_kpis(red, period.previous_month)
+    year_ago = headline_kpis(red, period.same_month_last_year)
+    rows = []
+    for kpi, (label, unit) in KPI_DEFINITIONS.items():
+        rows.append(
+            {
+                "kpi": kpi,
+                "label": label,
+                "value": now[kpi],
+                "previous_month": before[kpi],
+                "change_vs_previous_month": _change(unit, now[kpi], before[kpi]),
+                "same_month_last_year": year_ago[kpi],
+                "change_vs_last_year": _change(unit, now[kpi], year_ago[kpi]),
+                "unit": unit,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def kpi_trend(red: OrderReductions, period: ReportPeriod, months: int = 13) -> pd.DataFrame:
+    """Customers, orders and revenue per month for the *months* months ending with *period*.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month`` (``period[M]``), ``customers``, ``orders``, ``revenue``; months without
+        purchases show zeros.
+    """
+    check_period(red, period)
+    m = month_ordinal(period)
+    cm = red.customer_months
+    offset = cm["month"].array.asi8 - (m - months + 1)
+    keep = (offset >= 0) & (offset < months)
+    offset = offset[keep]
+    return pd.DataFrame(
+        {
+            "month": pd.period_range(end=period.period, periods=months, freq="M"),
+            "customers": np.bincount(offset, minlength=months),
+            "orders": np.bincount(
+                offset, weights=cm["orders"].to_numpy()[keep], minlength=months
+            ).astype(np.int64),
+            "revenue": np.bincount(
+                offset, weights=cm["revenue"].to_numpy()[keep], minlength=months
+            ),
+        }
+    )
+
+
+def kpi_finding(comparison: pd.DataFrame) -> Finding:
+    """One-sentence summary of the month's KPIs (from :func:`kpi_comparison`)."""
+    row = comparison.set_index("kpi")
+    customers, revenue = row.loc["customers"], row.loc["revenue"]
+    if not np.isfinite(customers["value"]):
+        return Finding(
+            "Headline figures",
+            "There are no purchases in this month or before it in the data.",
+            "Check that the report month and the order export cover the same dates.",
+            "warning",
+        )
+    parts = [f"{num(customers['value'])} customers bought for {num(revenue['value'])} in total"]
+    yoy = revenue["change_vs_last_year"]
+    mom = revenue["change_vs_previous_month"]
+    if np.isfinite(yoy):
+        parts.append(f"revenue is {'up' if yoy >= 0 else 'down'} {pct(abs(yoy))} on a year ago")
+    elif np.isfinite(mom):
+        parts.append(
+            f"revenue is {'up' if mom >= 0 else 'down'} {pct(abs(mom))} on the previous month"
+        )
+    else:
+        parts.append("there is no earlier month to compare with")
+    conclusion = "; ".join(parts) + "."
+    if not np.isfinite(row.loc["annual_churn_rate", "value"]):
+        conclusion += (
+            " The data covers less than two years, so yearly loss of customers is not shown."
+        )
+    change = yoy if np.isfinite(yoy) else mom
+    if np.isfinite(change) and change < -0.05:
+        return Finding(
+            "Headline figures",
+            conclusion,
+            "Look at the sections below to see whether fewer new customers or fewer returning "
+            "customers caused the drop.",
+            "warning",
+        )
+    return Finding(
+        "Headline figures",
+        conclusion,
+        "Keep the current plan; the sections below show where growth can come from.",
+        "good" if np.isfinite(change) and change > 0.05 else "info",
+    )

@@ -1,0 +1,319 @@
+"""Reduce raw orders, once, to the per-customer and per-customer-month tables every report shares.
+
+Orders are the big table (10M+ rows). Reports never re-scan them their own way: they read the two
+tables built here. Both are plain group-bys and could be written in SQL::
+
+    -- customers
+    SELECT customer_id, MIN(order_date), MAX(order_date), COUNT(*), SUM(revenue), ...
+    FROM purchases GROUP BY customer_id
+    -- customer_months
+    SELECT customer_id, DATE_TRUNC('month', order_date) AS month, COUNT(*), SUM(revenue),
+           MIN(order_date), MAX(order_date)
+    FROM purchases GROUP BY 1, 2
+
+Why not ``DataFrame.groupby``: on 10M orders it takes ~9 s on a 2-core machine. Here one
+``numpy.sort`` of a packed 64-bit key (customer, order time, row number) orders the purchases by
+customer and time in ~0.3 s; groups are then contiguous and reduced with ``ufunc.reduceat``. Sorting
+values is several times faster than ``argsort``; the row number in the key's low bits gives the
+permutation back. When the order time must be coarsened to fit the key (see
+:func:`reduce_orders`), orders of one customer placed within the same few minutes may be ranked in
+file order rather than time order; minimum and maximum dates stay exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from custkit.data.contract import NON_PURCHASE_STATUSES
+from custkit.errors import DataError
+
+_DAY_NS = 86_400 * 10**9
+_KEY_BITS = 62  # keep the sign bit clear
+
+
+def _as_end(as_of: pd.Timestamp | str | None) -> pd.Timestamp | None:
+    """First instant after the as-of day, or ``None`` when no as-of date is given."""
+    if as_of is None:
+        return None
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+
+
+def _check_orders(orders: pd.DataFrame) -> None:
+    missing = [c for c in ("customer_id", "order_date", "revenue") if c not in orders.columns]
+    if missing:
+        raise DataError(
+            f"orders lack the column(s) {missing} needed to reduce them.",
+            table="orders",
+            hint="map them in the params file under sources.orders.columns.",
+        )
+
+
+def _purchase_mask(
+    orders: pd.DataFrame, as_of: pd.Timestamp | str | None
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Boolean mask of the rows that count as purchases up to *as_of*, and what was left out."""
+    n = len(orders)
+    is_purchase = np.ones(n, dtype=bool)
+    if "status" in orders.columns:
+        status = orders["status"]
+        if not isinstance(status.dtype, pd.CategoricalDtype):
+            status = status.astype("category")
+        cats = pd.Index(status.cat.categories.astype(str)).str.strip().str.lower()
+        bad_cat = np.asarray(cats.isin(NON_PURCHASE_STATUSES), dtype=bool)
+        codes = status.cat.codes.to_numpy()
+        # code -1 (missing status) counts as a purchase
+        is_purchase = ~np.append(bad_cat, False)[codes]
+    end = _as_end(as_of)
+    in_time = np.ones(n, dtype=bool)
+    if end is not None:
+        dates = orders["order_date"].to_numpy(dtype="datetime64[ns]")
+        in_time = dates < np.datetime64(end.as_unit("ns").to_datetime64())
+    excluded = {
+        "not_a_purchase": int((~is_purchase).sum()),
+        "after_as_of": int((is_purchase & ~in_time).sum()),
+    }
+    return is_purchase & in_time, excluded
+
+
+def purchases(orders: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+    """Return the orders that count as purchases up to the as-of date.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders.
+    as_of : Timestamp or str, optional
+        Last day counted; orders dated before ``as_of + 1 day`` are kept. ``None`` keeps all dates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows whose ``status`` (compared case-insensitively, spaces stripped) is not in
+        :data:`~custkit.data.contract.NON_PURCHASE_STATUSES` — all rows when there is no status
+        column; a missing status counts as a purchase.
+    """
+    _check_orders(orders)
+    mask, _ = _purchase_mask(orders, as_of)
+    return orders.loc[mask]
+
+
+@dataclass(frozen=True)
+class OrderReductions:
+    """Purchases up to an as-of date, reduced per customer and per customer-month.
+
+    Attributes
+    ----------
+    customers : pandas.DataFrame
+        One row per customer with at least one purchase up to ``as_of``, sorted by
+        ``customer_id``: ``customer_id``, ``first_order_date``, ``second_order_date``,
+        ``third_order_date`` (``NaT`` when the customer has fewer purchases), ``last_order_date``,
+        ``orders``, ``revenue``, ``first_order_value``; ``margin`` (revenue − cost) when orders
+        have ``cost``; ``first_order_channel`` / ``first_order_region`` (the first purchase's
+        ``channel`` / ``delivery_region``) when orders have them. Dates are ``datetime64[ns]``.
+    customer_months : pandas.DataFrame
+        One row per customer and calendar month with a purchase, sorted by ``customer_id`` then
+        ``month``: ``customer_id``, ``month`` (``period[M]``; the month's ordinal is
+        ``.array.asi8``), ``orders``, ``revenue``, ``first_order_date``, ``last_order_date``
+        (first and last purchase within that month). Same customers as ``customers``.
+    as_of : pandas.Timestamp
+        Last day included.
+    excluded : Mapping[str, int]
+        Orders left out: ``not_a_purchase`` (cancelled, returned…) and ``after_as_of``.
+    """
+
+    customers: pd.DataFrame
+    customer_months: pd.DataFrame
+    as_of: pd.Timestamp
+    excluded: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def first_month(self) -> int | None:
+        """Ordinal of the earliest month with a purchase (``None`` when there are none)."""
+        months = self.customer_months["month"].array.asi8
+        return int(months.min()) if len(months) else None
+
+
+def _customer_codes(ids: pd.Series, n_rows: int) -> tuple[np.ndarray, int, object]:
+    """Codes ordered like the ids, their bit width, and how to turn codes back into ids."""
+    values = ids.to_numpy()
+    if n_rows and np.issubdtype(values.dtype, np.integer):
+        lo, hi = int(values.min()), int(values.max())
+        span = hi - lo
+        if span.bit_length() <= 40:
+            return (values.astype(np.int64) - lo), span.bit_length(), lo
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64), max(len(uniques) - 1, 0).bit_length(), uniques
+
+
+def _ids_from_codes(codes: np.ndarray, decoder: object) -> np.ndarray | pd.Index:
+    if isinstance(decoder, int):
+        return codes + decoder
+    return decoder.take(codes)  # type: ignore[attr-defined]
+
+
+def _sorted_order(
+    codes: np.ndarray, code_bits: int, times_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Permutation ordering rows by customer code, then time (ties: row order); sorted codes."""
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), codes
+    row_bits = max(n - 1, 1).bit_length()
+    time_bits = _KEY_BITS - code_bits - row_bits
+    if time_bits < 12:  # too many customers/rows to pack: fall back to a two-key sort
+        order = np.lexsort((times_ns, codes))
+        return order, codes[order]
+    t0 = times_ns.min()
+    offset = (times_ns - t0).view(np.int64)
+    shift = max(int(offset.max()).bit_length() - time_bits, 0)
+    key = codes << (time_bits + row_bits)
+    key |= (offset >> shift) << row_bits
+    key |= np.arange(n, dtype=np.int64)
+    key.sort()
+    return key & ((1 << row_bits) - 1), key >> (time_bits + row_bits)
+
+
+def _month_ordinals(times_ns: np.ndarray) -> np.ndarray:
+    """Month ordinal (months since 1970-01) of each time, via a small per-day lookup table."""
+    if len(times_ns) == 0:
+        return np.zeros(0, dtype=np.int64)
+    day = times_ns.view(np.int64) // _DAY_NS
+    d0 = int(day.min())
+    days = np.arange(d0, int(day.max()) + 1).astype("datetime64[D]")
+    table = days.astype("datetime64[M]").astype(np.int64)
+    return table[day - d0]
+
+
+def _take_category(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
+    """Values of *column* at *rows* as a categorical, without materializing strings."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    codes = column.cat.codes.to_numpy()[rows]
+    return pd.Categorical.from_codes(codes, dtype=column.dtype)
+
+
+def _nat_where(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[~keep] = np.datetime64("NaT")
+    return out
+
+
+def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReductions:
+    """Reduce orders to per-customer and per-customer-month tables of purchases up to *as_of*.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders (``customer_id``, ``order_date``, ``revenue``; optional ``status``,
+        ``cost``, ``channel``, ``delivery_region``). Orders after *as_of* may be present: they
+        are counted in ``excluded["after_as_of"]`` and left out.
+    as_of : Timestamp or str
+        Last day included (any time of that day).
+
+    Returns
+    -------
+    OrderReductions
+        See :class:`OrderReductions` for the columns. Purchases are those kept by
+        :func:`purchases`.
+
+    Notes
+    -----
+    Orders of one customer are ranked by time to find the second and third purchase and the
+    first purchase's value and channel. The sort key packs customer, time and row number in 62
+    bits; with many customers and rows the time is coarsened (to about 3 minutes at 1M
+    customers / 10M orders), so two orders of a customer within that span rank in file order.
+    """
+    _check_orders(orders)
+    as_of_ts = pd.Timestamp(as_of).normalize()
+    mask, excluded = _purchase_mask(orders, as_of_ts)
+    # Work on numpy columns and one index array: copying the masked frame costs more than the
+    # whole reduction.
+    rows = np.flatnonzero(mask)
+    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")[rows]
+    if np.isnat(times).any():
+        raise DataError(
+            "some orders have no order_date; they cannot be placed in time.",
+            table="orders",
+            column="order_date",
+            hint="load orders with custkit.data.load, which rejects rows without a date.",
+        )
+    ids = orders["customer_id"]
+    if isinstance(ids.dtype, np.dtype) and np.issubdtype(ids.dtype, np.integer):
+        id_values = pd.Series(ids.to_numpy()[rows])
+    else:
+        id_values = ids.iloc[rows]
+    codes, code_bits, decoder = _customer_codes(id_values, len(rows))
+    order, code_s = _sorted_order(codes, code_bits, times)
+    src = rows[order]  # sorted purchase -> row of *orders*
+
+    t_s = times[order]
+    rev_s = orders["revenue"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
+    n = len(order)
+
+    if n:
+        cust_starts = np.flatnonzero(np.r_[True, code_s[1:] != code_s[:-1]])
+    else:
+        cust_starts = np.zeros(0, dtype=np.int64)
+    n_orders = np.diff(np.r_[cust_starts, n])
+    t_int = t_s.view(np.int64)
+    first = np.minimum.reduceat(t_int, cust_starts).view("datetime64[ns]") if n else t_s[:0]
+    last = np.maximum.reduceat(t_int, cust_starts).view("datetime64[ns]") if n else t_s[:0]
+    second = _nat_where(t_s[np.minimum(cust_starts + 1, max(n - 1, 0))], n_orders >= 2)
+    third = _nat_where(t_s[np.minimum(cust_starts + 2, max(n - 1, 0))], n_orders >= 3)
+    customer_ids = _ids_from_codes(code_s[cust_starts], decoder)
+
+    cust = {
+        "customer_id": customer_ids,
+        "first_order_date": first,
+        "second_order_date": second,
+        "third_order_date": third,
+        "last_order_date": last,
+        "orders": n_orders.astype(np.int64),
+        "revenue": np.add.reduceat(rev_s, cust_starts) if n else rev_s[:0],
+        "first_order_value": rev_s[cust_starts],
+    }
+    if "cost" in orders.columns:
+        cost_s = orders["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
+        cust["margin"] = np.add.reduceat(rev_s - cost_s, cust_starts) if n else rev_s[:0]
+    first_rows = src[cust_starts]
+    for source, target in (
+        ("channel", "first_order_channel"),
+        ("delivery_region", "first_order_region"),
+    ):
+        if source in orders.columns:
+            cust[target] = _take_category(orders[source], first_rows)
+    customers = pd.DataFrame(cust)
+    customers["customer_id"] = customers["customer_id"].astype(ids.dtype)
+
+    month_s = _month_ordinals(t_s)
+    if n:
+        cm_starts = np.flatnonzero(
+            np.r_[True, (code_s[1:] != code_s[:-1]) | (month_s[1:] != month_s[:-1])]
+        )
+    else:
+        cm_starts = np.zeros(0, dtype=np.int64)
+    customer_months = pd.DataFrame(
+        {
+            "customer_id": _ids_from_codes(code_s[cm_starts], decoder),
+            "month": pd.arrays.PeriodArray(month_s[cm_starts], dtype=pd.PeriodDtype("M")),
+            "orders": np.diff(np.r_[cm_starts, n]).astype(np.int64),
+            "revenue": np.add.reduceat(rev_s, cm_starts) if n else rev_s[:0],
+            "first_order_date": (
+                np.minimum.reduceat(t_int, cm_starts).view("datetime64[ns]") if n else t_s[:0]
+            ),
+            "last_order_date": (
+                np.maximum.reduceat(t_int, cm_starts).view("datetime64[ns]") if n else t_s[:0]
+            ),
+        }
+    )
+    customer_months["customer_id"] = customer_months["customer_id"].astype(ids.dtype)
+    return OrderReductions(
+        customers=customers,
+        customer_months=customer_months,
+        as_of=as_of_ts,
+        excluded=MappingProxyType(excluded),
+    )

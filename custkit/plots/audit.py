@@ -1,0 +1,232 @@
+"""Figures for the customer audit. Each function takes frames computed by :mod:`custkit.audit`
+and returns a matplotlib ``Figure``; none computes anything a test of the audit could not reach,
+and none shows personal data (only counts, shares and money)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from custkit.audit.categories import CrossTab
+from custkit.audit.cohorts import CohortRetention
+
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+_GAINED, _LOST, _MAIN, _SECOND = "#2a9d8f", "#e76f51", "#264653", "#e9c46a"
+
+
+def _month_labels(months: pd.Series | pd.Index) -> list[str]:
+    return [p.strftime("%b %Y") for p in pd.PeriodIndex(months, freq="M")]
+
+
+def _figure(width: float = 8, height: float = 4) -> tuple[Figure, plt.Axes]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _heatmap(ax: plt.Axes, values: pd.DataFrame, fmt: str, cmap: str = "YlGnBu") -> None:
+    data = values.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=cmap)
+    ax.set_xticks(range(data.shape[1]), [str(c) for c in values.columns])
+    ax.set_yticks(range(data.shape[0]), [str(i) for i in values.index])
+    finite = data[np.isfinite(data)]
+    middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
+    if data.size <= 400:
+        for (i, j), v in np.ndenumerate(data):
+            if np.isfinite(v):
+                ax.text(
+                    j,
+                    i,
+                    format(v, fmt),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if v > middle else "black",
+                )
+    ax.figure.colorbar(image, ax=ax)
+
+
+def plot_kpi_trend(trend: pd.DataFrame) -> Figure:
+    """Customers (bars) and revenue (line) per month, from :func:`~custkit.audit.kpi_trend`."""
+    fig, ax = _figure()
+    x = np.arange(len(trend))
+    ax.bar(x, trend["customers"], color=_MAIN, label="Customers who bought")
+    ax.set_ylabel("Customers who bought (people)")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_xticks(x, _month_labels(trend["month"]), rotation=45, ha="right")
+    ax.set_xlabel("Month")
+    ax2 = ax.twinx()
+    ax2.plot(x, trend["revenue"], color=_SECOND, marker="o", label="Revenue")
+    ax2.set_ylabel("Revenue (currency)")
+    ax2.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_title("Customers and revenue per month")
+    return fig
+
+
+def plot_base_turnover(turnover: pd.DataFrame) -> Figure:
+    """Gained + returned (up) vs lost (down) customers per month."""
+    fig, ax = _figure()
+    x = np.arange(len(turnover))
+    ax.bar(x, turnover["gained"], color=_GAINED, label="New customers")
+    ax.bar(x, turnover["returned"], bottom=turnover["gained"], color=_SECOND, label="Won back")
+    ax.bar(x, -turnover["lost"], color=_LOST, label="Lost")
+    ax.plot(x, turnover["net_change"], color="black", marker="o", label="Net change")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xticks(x, _month_labels(turnover["month"]), rotation=45, ha="right")
+    ax.set_xlabel("Month")
+    ax.set_ylabel("Customers (people)")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title("Customers gained and lost per month")
+    return fig
+
+
+def plot_lapsed_bands(bands: pd.DataFrame) -> Figure:
+    """Customers by time since their last purchase."""
+    fig, ax = _figure(7, 4)
+    labels = [str(b) for b in bands["band"]]
+    ax.bar(labels, bands["customers"], color=_MAIN)
+    for i, share in enumerate(bands["customer_share"]):
+        if np.isfinite(share):
+            ax.annotate(
+                f"{share:.0%}",
+                (i, bands["customers"].iloc[i]),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax.set_xlabel("Time since last purchase")
+    ax.set_ylabel("Customers (people)")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_title("How long ago customers last bought")
+    return fig
+
+
+def plot_acquisition(by_group: pd.DataFrame) -> Figure:
+    """New customers (bars) and their repeat rate (dots) per channel or region."""
+    label = by_group.columns[0]
+    fig, ax = _figure()
+    names = by_group[label].astype(str).tolist()
+    y = np.arange(len(names))
+    ax.barh(y, by_group["new_customers"], color=_MAIN)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlabel("New customers in the last 12 months (people)")
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    ax.set_ylabel(label.replace("_", " ").capitalize())
+    ax2 = ax.twiny()
+    ax2.plot(by_group["repeat_rate"], y, "o", color=_LOST)
+    ax2.set_xlabel("Share who bought again soon (dots)")
+    ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_title(f"New customers by {label.replace('_', ' ')}")
+    return fig
+
+
+_STEP_LABELS = {
+    "registered": "Registered",
+    "first_order": "First order",
+    "second_order": "Second order",
+    "third_order": "Third order",
+}
+
+
+def plot_funnel(funnel: pd.DataFrame) -> Figure:
+    """Customers at each funnel step, with the share of the previous step."""
+    fig, ax = _figure(7, 4)
+    labels = [_STEP_LABELS.get(s, s) for s in funnel["step"]]
+    ax.bar(labels, funnel["customers"], color=_MAIN)
+    for i, rate in enumerate(funnel["rate_from_previous"]):
+        if np.isfinite(rate):
+            ax.annotate(
+                f"{rate:.0%} of previous",
+                (i, funnel["customers"].iloc[i]),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax.set_xlabel("Step")
+    ax.set_ylabel("Customers (people)")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_title("From registration to the third order")
+    return fig
+
+
+def plot_cohort_retention(retention: CohortRetention, value: str = "share") -> Figure:
+    """Heatmap of cohort retention (``value="share"``) or revenue per customer."""
+    frame = retention.share if value == "share" else retention.revenue_per_customer
+    fig, ax = _figure(10, 5)
+    shown = frame.copy()
+    shown.index = _month_labels(frame.index)
+    _heatmap(ax, shown * (100 if value == "share" else 1), ".0f")
+    ax.set_xlabel("Months after first purchase")
+    ax.set_ylabel("Month of first purchase")
+    ax.set_title(
+        "Share of new customers buying again, % (by month of first purchase)"
+        if value == "share"
+        else "Revenue per new customer, currency (by month of first purchase)"
+    )
+    return fig
+
+
+def plot_segments(summary: pd.DataFrame) -> Figure:
+    """Share of customers and of revenue per RFM segment."""
+    fig, ax = _figure(9, 4.5)
+    y = np.arange(len(summary))
+    ax.barh(y - 0.2, summary["customer_share"], height=0.4, color=_MAIN, label="Customers")
+    ax.barh(y + 0.2, summary["revenue_share"], height=0.4, color=_SECOND, label="Revenue")
+    ax.set_yticks(y, summary["label"])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Share of all customers / of all revenue (%)")
+    ax.set_ylabel("Segment")
+    ax.legend(fontsize=8)
+    ax.set_title("Customer segments: size and revenue")
+    return fig
+
+
+def plot_migration(migration: pd.DataFrame) -> Figure:
+    """Heatmap of customers moving between segments since the previous period."""
+    from custkit.audit.rfm import SEGMENT_ACTIONS
+
+    fig, ax = _figure(10, 6)
+    shown = migration.copy()
+    shown.index = [
+        SEGMENT_ACTIONS[s][0] if s in SEGMENT_ACTIONS else "Not yet a customer"
+        for s in migration.index
+    ]
+    shown.columns = [SEGMENT_ACTIONS[s][0] for s in migration.columns]
+    _heatmap(ax, shown, ",.0f", cmap="Blues")
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xlabel("Segment now")
+    ax.set_ylabel("Segment at the previous report")
+    ax.set_title("How customers moved between segments (people)")
+    return fig
+
+
+def plot_categories(crosstab: CrossTab, value: str = "revenue_share") -> Figure:
+    """Heatmap of a categories cross-tab: revenue share (%) or customers."""
+    frame = crosstab.revenue_share * 100 if value == "revenue_share" else crosstab.customers
+    fig, ax = _figure(7, 5)
+    _heatmap(ax, frame, ".1f" if value == "revenue_share" else ",.0f", cmap="Greens")
+    ax.set_xlabel(str(frame.columns.name or "").capitalize())
+    ax.set_ylabel(str(frame.index.name or "").capitalize())
+    what = "Share of revenue, %" if value == "revenue_share" else "Customers (people)"
+    ax.set_title(f"{what} by {frame.index.name} and {frame.columns.name}")
+    return fig
+
+
+def plot_cleanliness(quality: pd.DataFrame) -> Figure:
+    """Share of customers with each data problem."""
+    fig, ax = _figure(7, 4)
+    y = np.arange(len(quality))
+    ax.barh(y, quality["share"], color=_LOST)
+    ax.set_yticks(y, quality["label"])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("Share of customers (%)")
+    ax.set_ylabel("Problem")
+    ax.set_title("Customer data problems")
+    return fig
