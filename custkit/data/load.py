@@ -101,10 +101,11 @@ def _validate(
             accepted[column.name] = accepted[column.name].astype("int64")
     files, rows = raw.locate(pd.Index(result.rejected_positions))
     bad = raw.frame.iloc[result.rejected_positions].reset_index(drop=True)
-    bad.insert(0, "reason", result.rejected_reasons)
-    bad.insert(0, "row", rows.to_numpy())
+    # prefixed names: a table may have its own 'reason' or 'row' column (feedback has 'reason')
+    bad.insert(0, "rejection_reason", result.rejected_reasons)
+    bad.insert(0, "source_row", rows.to_numpy())
     if len(raw.files) > 1:
-        bad.insert(0, "file", files.to_numpy())
+        bad.insert(0, "source_file", files.to_numpy())
     notes = list(result.notes)
     if raw.missing_optional:
         notes.append(
@@ -152,9 +153,10 @@ def _note_unknown_customers(frames: dict, accounting: dict[str, TableAccounting]
 def write_quarantine(store: Store, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write each table's rejected rows to ``<out_dir>/<table>.csv`` (UTF-8 with BOM).
 
-    Columns: ``row`` (1-based data row in the source file; ``file`` too when the source had
-    several files), ``reason`` (a code from :data:`custkit.data.validate.REASONS`),
-    ``explanation``, then the row as read. Tables with no rejected rows get no file.
+    Columns: ``source_row`` (1-based data row in the source file; ``source_file`` too when the
+    source had several files), ``rejection_reason`` (a code from
+    :data:`custkit.data.validate.REASONS`), ``rejection_explanation``, then the row as read.
+    Tables with no rejected rows get no file.
 
     Returns
     -------
@@ -169,7 +171,9 @@ def write_quarantine(store: Store, out_dir: str | os.PathLike[str]) -> dict[str,
         out.mkdir(parents=True, exist_ok=True)
         frame = bad.copy()
         frame.insert(
-            frame.columns.get_loc("reason") + 1, "explanation", frame["reason"].map(REASONS)
+            frame.columns.get_loc("rejection_reason") + 1,
+            "rejection_explanation",
+            frame["rejection_reason"].map(REASONS),
         )
         path = out / f"{name}.csv"
         tmp = path.with_suffix(f".tmp{os.getpid()}")

@@ -121,7 +121,7 @@ def validate_table(
         values, bad = parse_column(raw[name], column, spec)
         if values is not raw[name]:
             frame[name] = values
-        if column.kind == "id":
+        if column.kind == "id" and column.required:
             reject(values.isna().to_numpy(), "missing_id")
         elif column.required and column.kind == "date":
             reject(bad | values.isna().to_numpy(), "unparseable_date")

@@ -82,10 +82,10 @@ def test_quarantine_file_carries_source_row_numbers_and_raw_values(russian, tmp_
     store = load_store(russian, today=TODAY)
     path = write_quarantine(store, tmp_path / "q")["orders"]
     bad = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
-    row = bad[bad["reason"] == "unparseable_date"].iloc[0]
-    assert row["row"] == "2" and row["order_date"] == "31.02.2025"
-    assert row["explanation"] == "a required date could not be read"
-    assert bad[bad["reason"] == "unparseable_amount"].iloc[0]["revenue"] == "abc"
+    row = bad[bad["rejection_reason"] == "unparseable_date"].iloc[0]
+    assert row["source_row"] == "2" and row["order_date"] == "31.02.2025"
+    assert row["rejection_explanation"] == "a required date could not be read"
+    assert bad[bad["rejection_reason"] == "unparseable_amount"].iloc[0]["revenue"] == "abc"
 
 
 def test_missing_required_column_names_file_column_and_close_match(tmp_path):
@@ -137,7 +137,7 @@ def test_glob_of_several_files_is_one_table_with_rows_traced_to_files(tmp_path):
     store = load_store(_params(tmp_path, {"orders": "o*.csv"}), today=TODAY)
     assert store.accounting["orders"].accepted == 2
     bad = store.rejected["orders"].iloc[0]
-    assert bad["file"].endswith("o2.csv") and bad["row"] == 2
+    assert bad["source_file"].endswith("o2.csv") and bad["source_row"] == 2
 
 
 def test_parquet_xlsx_and_sqlite_sources_give_the_same_orders(tmp_path):
@@ -248,3 +248,18 @@ def test_cli_validate_exits_2_with_a_message_and_no_traceback(tmp_path, capsys):
     assert main(["validate", "--params", str(params_file)]) == 2
     err = capsys.readouterr().err
     assert "required column 'order_id'" in err and "Traceback" not in err
+
+
+def test_optional_ids_may_be_empty_and_tables_with_a_reason_column_quarantine_fine(tmp_path):
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_date,revenue\n1,1,2025-01-01,5\n")
+    (tmp_path / "c.csv").write_text("customer_id,referrer_id\n1,\n2,1\n")
+    (tmp_path / "f.csv").write_text(
+        "customer_id,created_at,reason\n1,2025-01-02,quality\n1,not a date,delivery\n"
+    )
+    sources = {"orders": "o.csv", "customers": "c.csv", "feedback": "f.csv"}
+    store = load_store(_params(tmp_path, sources), today=TODAY)
+    assert store.accounting["customers"].rejected == 0
+    path = write_quarantine(store, tmp_path / "q")["feedback"]
+    bad = pd.read_csv(path, encoding="utf-8-sig")
+    assert bad.loc[0, "rejection_reason"] == "unparseable_date"
+    assert bad.loc[0, "reason"] == "delivery"
