@@ -1,0 +1,260 @@
+"""What a report notebook calls first: ``ctx = start_report(...)``, then ``ctx.save_kpis`` and
+``ctx.export``.
+
+Keeping this in the package keeps notebooks thin: loading, the period, the output folder, the
+quarantine files and the header are the same for every report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from custkit.data.periods import ReportPeriod, resolve_period
+from custkit.errors import ReportError
+from custkit.reports.files import write_atomic, write_text_atomic
+
+if TYPE_CHECKING:
+    from custkit.data.store import Store
+    from custkit.params import Params
+
+#: Hidden file in the output folder telling the runner which period and store a run resolved,
+#: even when the notebook fails before it saves its KPIs.
+RUN_INFO_FILE = ".run-info.json"
+EXCEL_MAX_ROWS = 1_048_575
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """A report run: its store, params, period and output folder.
+
+    Attributes
+    ----------
+    report : str
+    store : Store
+    params : Params
+    period : ReportPeriod
+    output_dir : Path
+        Holds ``<report>.kpis.json``, ``exports/`` and ``quarantine/``.
+    title : str
+        The report title (first heading of its notebook).
+    quarantine : Mapping[str, Path]
+        Table → file of its rejected rows.
+    """
+
+    report: str
+    store: Store
+    params: Params
+    period: ReportPeriod
+    output_dir: Path
+    title: str = ""
+    quarantine: Mapping[str, Path] = field(default_factory=dict)
+
+    def save_kpis(self, kpis: Mapping[str, Any]) -> Path:
+        """Write ``<output_dir>/<report>.kpis.json`` atomically and return its path.
+
+        The file holds ``report, period, as_of, store, custkit_version, generated_at, kpis`` and
+        ``accounting`` (per table: read, accepted, rejected, reasons, quarantine file, notes).
+        NaN and infinities become ``null``; numpy and pandas scalars become plain JSON values.
+        """
+        import custkit
+
+        accounting = {}
+        for table, acc in self.store.accounting.items():
+            entry = acc.to_dict()
+            if table in self.quarantine:
+                entry["quarantine"] = _relative(self.quarantine[table], self.output_dir)
+            accounting[table] = entry
+        document = {
+            "report": self.report,
+            "period": self.period.period,
+            "as_of": f"{self.period.as_of:%Y-%m-%d}",
+            "store": self.store_name,
+            "custkit_version": custkit.__version__,
+            "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "kpis": to_json_value(dict(kpis)),
+            "accounting": to_json_value(accounting),
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+        return write_text_atomic(self.output_dir / f"{self.report}.kpis.json", text + "\n")
+
+    def export(self, frame: pd.DataFrame, name: str) -> ExportedFiles:
+        """Write *frame* to ``exports/<name>.csv`` (UTF-8 with BOM, for Excel) and ``.xlsx``.
+
+        Exports are where customer lists (with contacts) go; they never appear in the HTML.
+        Frames longer than Excel's row limit get the CSV only. Returns the paths, as a list
+        that shows as a one-line note (not as absolute paths) when it ends a notebook cell.
+        """
+        if not re.fullmatch(r"[\w][\w.-]*", name):
+            raise ReportError(
+                f"Export name must be a plain file name such as 'reactivation_list'. "
+                f"Got {name!r} instead."
+            )
+        table = frame if isinstance(frame.index, pd.RangeIndex) else frame.reset_index()
+        folder = self.output_dir / "exports"
+        paths = [
+            write_atomic(
+                folder / f"{name}.csv",
+                lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"),
+            )
+        ]
+        if len(table) <= EXCEL_MAX_ROWS:
+            sheet = _excel_ready(table)
+            paths.append(
+                write_atomic(
+                    folder / f"{name}.xlsx",
+                    lambda tmp: sheet.to_excel(tmp, index=False, engine="openpyxl"),
+                )
+            )
+        return ExportedFiles(paths, rows=len(table))
+
+    @property
+    def store_name(self) -> str:
+        return str(getattr(self.params, "store_name", None) or self.store.name)
+
+
+class ExportedFiles(list):
+    """The files one ``ctx.export`` call wrote; a list of paths with a short, readable display."""
+
+    def __init__(self, paths: list[Path], rows: int) -> None:
+        super().__init__(paths)
+        self.rows = rows
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"exports/{p.name}" for p in self)
+        return f"{self.rows:,} rows exported to {names}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f'<p style="color: #666666;">{html.escape(repr(self))}</p>'
+
+
+def start_report(
+    report: str, params_file: str, period: str = "", output_dir: str = ""
+) -> ReportContext:
+    """Load the store, resolve the period, prepare the output folder and show the header.
+
+    Parameters
+    ----------
+    report : str
+        Report name (its notebook is ``notebooks/<report>.ipynb``).
+    params_file : str
+        Params YAML.
+    period : str
+        ``"YYYY-MM"``; ``""`` means the last complete month in the data.
+    output_dir : str
+        Folder for kpis.json, exports/ and quarantine/; ``""`` means ``<repo>/reports/<period>``.
+
+    Returns
+    -------
+    ReportContext
+    """
+    from custkit.reports.display import show_header
+
+    params = _load_params(params_file)
+    store = _load_store(params)
+    resolved = resolve_period(period or None, _last_order_date(store))
+    if output_dir:
+        folder = Path(output_dir).expanduser().resolve()
+    else:
+        from custkit.reports.registry import repo_root
+
+        folder = repo_root() / "reports" / resolved.period
+    folder.mkdir(parents=True, exist_ok=True)
+    if output_dir:  # a runner-managed folder: tell the runner what this run resolved
+        info = {"report": report, "period": resolved.period, "store": params.store_name}
+        write_text_atomic(folder / RUN_INFO_FILE, json.dumps(info, ensure_ascii=False))
+    quarantine = _write_quarantine(store, folder / "quarantine")
+    ctx = ReportContext(
+        report=report,
+        store=store,
+        params=params,
+        period=resolved,
+        output_dir=folder,
+        title=_title(report),
+        quarantine=dict(quarantine),
+    )
+    show_header(ctx)
+    return ctx
+
+
+def to_json_value(value: Any) -> Any:
+    """*value* with NaN/inf → None, numpy/pandas scalars → Python, timestamps → ISO text."""
+    if isinstance(value, Mapping):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray, pd.Series)):
+        return [to_json_value(v) for v in list(value)]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel cannot store time-zone-aware datetimes: write them as local wall-clock times."""
+    aware = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    if not aware:
+        return frame
+    return frame.assign(**{str(c): frame[c].dt.tz_localize(None) for c in aware})
+
+
+def _last_order_date(store: Store) -> pd.Timestamp:
+    orders = store.orders
+    if orders is None or orders.empty:
+        raise ReportError("The store has no accepted orders, so there is no period to report on.")
+    return orders["order_date"].max()
+
+
+def _title(report: str) -> str:
+    from custkit.reports.inspection import notebook_title, read_notebook
+    from custkit.reports.registry import notebooks_dir
+
+    fallback = report.replace("_", " ").capitalize()
+    notebook = notebooks_dir() / f"{report}.ipynb"
+    if not notebook.is_file():  # a notebook run from elsewhere still gets a plain title
+        return fallback
+    return notebook_title(read_notebook(notebook), fallback)
+
+
+# Loaders are imported late so the report layer does not depend on the data layer at import time.
+def _load_params(path: str | os.PathLike[str]) -> Params:
+    from custkit.params import load_params
+
+    return load_params(path)
+
+
+def _load_store(params: Params) -> Store:
+    from custkit.data.load import load_store
+
+    return load_store(params)
+
+
+def _write_quarantine(store: Store, folder: Path) -> Mapping[str, Path]:
+    from custkit.data.load import write_quarantine
+
+    return write_quarantine(store, folder)

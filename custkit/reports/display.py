@@ -1,0 +1,445 @@
+"""Presentation helpers for report notebooks: header, findings, tables, KPI cards, figures.
+
+Each ``show_*`` function displays HTML through :func:`IPython.display.display`; the matching
+``*_html`` function returns that HTML so it can be tested without a kernel. Every string that
+comes from data or params is escaped. Tables pass :func:`pii_guard` first: a report page must never
+carry personal data (customer lists go to ``ctx.export``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from custkit.errors import ReportError
+from custkit.findings import Finding
+
+if TYPE_CHECKING:
+    from custkit.reports.context import ReportContext
+
+MINUS = "\u2212"
+GREEN, RED, GREY = "#2e7d32", "#c62828", "#666666"
+_LEVEL_COLOURS = {  # border, background
+    "good": ("#2e7d32", "#edf7ee"),
+    "info": ("#1565c0", "#eef4fb"),
+    "warning": ("#ef6c00", "#fff5e6"),
+    "bad": ("#c62828", "#fdecec"),
+}
+_FONT = "font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;"
+
+# --- personal data -------------------------------------------------------------------------------
+
+_PII_NAMES = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "middle_name",
+        "full_name",
+        "customer_name",
+        "surname",
+        "fio",
+        "фио",
+        "имя",
+        "фамилия",
+        "birth_date",
+        "date_of_birth",
+        "dob",
+        "address",
+        "street",
+    }
+)
+_PII_WORDS = frozenset(
+    {"email", "phone", "mobile", "telephone", "birthday", "birthdate", "passport", "телефон"}
+)
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _pii_names() -> frozenset[str]:
+    from custkit.data.contract import TABLES
+
+    return _PII_NAMES | {name for table in TABLES.values() for name in table.pii}
+
+
+def is_pii_column(name: object) -> bool:
+    """True when a column name looks like personal data (``email``, ``customer_phone``…)."""
+    norm = re.sub(r"[\W_]+", "_", str(name).lower()).strip("_")
+    tokens = set(norm.split("_"))
+    return norm in _pii_names() or bool(tokens & _PII_WORDS) or "e_mail" in norm
+
+
+def pii_guard(frame: pd.DataFrame, what: str = "This table") -> pd.DataFrame:
+    """Return *frame* unchanged, or raise if it holds personal data.
+
+    Checks column and index names (see :func:`is_pii_column`) and text values that look like
+    e-mail addresses.
+
+    Raises
+    ------
+    ReportError
+        Names the offending column and says where personal data belongs instead.
+    """
+    names = [*map(str, frame.columns), *(str(n) for n in frame.index.names if n is not None)]
+    for name in names:
+        if is_pii_column(name):
+            raise ReportError(
+                f"{what} has a column '{name}' that holds personal data; report pages must not "
+                "show personal data. Drop the column before showing the table, and send customer "
+                "lists to ctx.export(frame, name) instead."
+            )
+    sample = frame.head(1000)
+    for column in sample.columns:
+        values = sample[column]
+        if values.dtype == object or isinstance(
+            values.dtype, (pd.StringDtype, pd.CategoricalDtype)
+        ):
+            if values.astype("string").str.contains(EMAIL_RE, na=False).any():
+                raise ReportError(
+                    f"{what} has e-mail addresses in column '{column}'; report pages must not "
+                    "show personal data. Send customer lists to ctx.export(frame, name) instead."
+                )
+    return frame
+
+
+# --- formatting ----------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and math.isnan(value))
+    )
+
+
+def signed(text: str) -> str:
+    return text.replace("-", MINUS)
+
+
+def format_count(value: Any) -> str:
+    return "—" if _missing(value) else signed(f"{value:,.0f}")
+
+
+def format_money(value: Any, currency: str = "") -> str:
+    if _missing(value):
+        return "—"
+    text = f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    return signed(text) + (f" {currency}" if currency else "")
+
+
+def format_share(value: Any) -> str:
+    return "—" if _missing(value) else signed(f"{value:.1%}")
+
+
+def format_change(change: Any, unit: str) -> str:
+    """``+4.2%`` for a relative change of counts or money, ``−1.3 pp`` for a change of shares."""
+    if _missing(change) or (isinstance(change, float) and math.isinf(change)):
+        return "—"
+    if unit == "share":
+        return signed(f"{change * 100:+.1f} pp")
+    return signed(f"{change:+.1%}")
+
+
+def humanize(name: object) -> str:
+    """``repeat_customer_rate`` → ``Repeat customer rate``; other labels are kept as written."""
+    text = str(name)
+    if re.fullmatch(r"[a-z0-9_]+", text):
+        text = text.replace("_", " ")
+        return text[:1].upper() + text[1:]
+    return text
+
+
+_SHARE_RE = re.compile(r"(^|_)(share|rate|ratio|pct_of)($|_)")
+
+
+def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any], str]:
+    if callable(spec):
+        return lambda v: "—" if _missing(v) else str(spec(v))
+    if isinstance(spec, str) and "{" in spec:
+        return lambda v: "—" if _missing(v) else signed(spec.format(v))
+    kind = spec
+    if kind is None:
+        if pd.api.types.is_bool_dtype(values):
+            kind = "text"
+        elif pd.api.types.is_numeric_dtype(values):
+            kind = "share" if _SHARE_RE.search(name.lower()) else "number"
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            kind = "date"
+        else:
+            kind = "text"
+    if kind == "share":
+        return format_share
+    if kind in ("count", "money"):
+        return format_count if kind == "count" else format_money
+    if kind == "number":
+        numbers = pd.to_numeric(values, errors="coerce").dropna()
+        integral = numbers.empty or bool((numbers == numbers.round()).all())
+        big = not numbers.empty and numbers.abs().max() >= 1000
+        return format_count if integral or big else lambda v: format_money(v)
+    if kind == "date":
+
+        def date(v: Any) -> str:
+            if _missing(v):
+                return "—"
+            stamp = pd.Timestamp(v)
+            return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
+
+        return date
+    return lambda v: "—" if _missing(v) else str(v)
+
+
+# --- HTML builders -------------------------------------------------------------------------------
+
+
+def table_html(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    max_rows: int = 25,
+    formats: Mapping[str, Any] | None = None,
+) -> str:
+    """HTML of *frame*: humanized headers, thousands separators, shares as percentages.
+
+    ``formats`` maps a column to ``"count"``, ``"money"``, ``"share"``, ``"number"``,
+    ``"date"``, ``"text"``, a format string (``"{:.1f}"``) or a function.
+    """
+    pii_guard(frame)
+    shown = frame
+    if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
+        shown = frame.reset_index()
+    if isinstance(shown.columns, pd.MultiIndex):
+        shown = shown.set_axis([" ".join(map(str, c)).strip() for c in shown.columns], axis=1)
+    total = len(shown)
+    shown = shown.head(max_rows)
+    formats = dict(formats or {})
+    formatters = {c: _column_formatter(str(c), shown[c], formats.get(c)) for c in shown.columns}
+    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
+    cell = "padding: 4px 10px; border-bottom: 1px solid #e0e0e0;"
+    head = "".join(
+        f'<th style="{cell} text-align: {"right" if c in numeric else "left"};">'
+        f"{html.escape(humanize(c))}</th>"
+        for c in shown.columns
+    )
+    rows = []
+    for record in shown.itertuples(index=False):
+        cells = "".join(
+            f'<td style="{cell} text-align: {"right" if c in numeric else "left"};">'
+            f"{html.escape(formatters[c](value))}</td>"
+            for c, value in zip(shown.columns, record, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    caption_html = (
+        f'<caption style="caption-side: top; text-align: left; font-weight: 600; '
+        f'padding: 4px 0;">{html.escape(caption)}</caption>'
+        if caption
+        else ""
+    )
+    note = (
+        f'<p style="color: {GREY}; font-size: 0.85em;">Showing the first {max_rows:,} of '
+        f"{total:,} rows.</p>"
+        if total > max_rows
+        else ""
+    )
+    return (
+        f'<table style="border-collapse: collapse; margin: 8px 0; {_FONT}">{caption_html}'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
+    )
+
+
+def finding_html(finding: Finding) -> str:
+    """A box coloured by ``finding.level``: title, the conclusion in bold, what to do."""
+    border, background = _LEVEL_COLOURS.get(finding.level, _LEVEL_COLOURS["info"])
+    return (
+        f'<div style="border-left: 6px solid {border}; background: {background}; '
+        f'padding: 10px 14px; margin: 10px 0; {_FONT}">'
+        f'<div style="color: {border}; font-size: 0.85em; font-weight: 600; '
+        f'text-transform: uppercase;">{html.escape(finding.title)}</div>'
+        f'<p style="margin: 6px 0;"><b>{html.escape(finding.conclusion)}</b></p>'
+        f'<p style="margin: 6px 0;">What to do: {html.escape(finding.action)}</p></div>'
+    )
+
+
+_KPI_COLUMNS = ("kpi", "label", "value", "unit")
+
+
+def kpis_html(frame: pd.DataFrame, currency: str = "") -> str:
+    """KPI cards: value, change vs the previous month and vs the same month last year.
+
+    *frame* has columns ``kpi, label, value, previous_month, change_vs_previous_month,
+    same_month_last_year, change_vs_last_year, unit`` (unit ∈ count, money, share). A change is
+    relative for counts and money (0.042 → +4.2%) and a difference for shares (−0.013 →
+    −1.3 pp); missing change columns are computed from the values. An optional
+    ``higher_is_better`` column decides green or red (default: true, false for churn/lapsed/lost).
+    """
+    missing = [c for c in _KPI_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ReportError(f"KPI table is missing column(s) {', '.join(missing)}.")
+    cards = []
+    for row in frame.to_dict("records"):
+        unit = str(row["unit"])
+        value = row["value"]
+        if unit == "share":
+            value_text = format_share(value)
+        elif unit == "money":
+            value_text = format_money(value, currency)
+        else:
+            value_text = format_count(value)
+        better = row.get("higher_is_better")
+        if _missing(better):
+            better = not re.search(r"churn|lapsed|lost", str(row["kpi"]))
+        lines = []
+        for base, change, words in (
+            ("previous_month", "change_vs_previous_month", "vs previous month"),
+            ("same_month_last_year", "change_vs_last_year", "vs same month last year"),
+        ):
+            delta = row.get(change)
+            if _missing(delta):
+                delta = _change(value, row.get(base), unit)
+            lines.append(_change_line(delta, unit, bool(better), words))
+        cards.append(
+            '<div style="border: 1px solid #e0e0e0; border-radius: 6px; padding: 10px 14px; '
+            'min-width: 170px; flex: 1 1 170px;">'
+            f'<div style="color: {GREY}; font-size: 0.85em;">{html.escape(str(row["label"]))}</div>'
+            f'<div style="font-size: 1.6em; font-weight: 600; margin: 4px 0;">'
+            f"{html.escape(value_text)}</div>{''.join(lines)}</div>"
+        )
+    return f'<div style="display: flex; flex-wrap: wrap; gap: 10px; {_FONT}">{"".join(cards)}</div>'
+
+
+def _change(value: Any, base: Any, unit: str) -> float | None:
+    if _missing(value) or _missing(base):
+        return None
+    if unit == "share":
+        return value - base
+    return None if base == 0 else value / base - 1
+
+
+def _change_line(delta: Any, unit: str, higher_is_better: bool, words: str) -> str:
+    text = format_change(delta, unit)
+    colour = GREY
+    if text != "—" and delta != 0:
+        colour = GREEN if (delta > 0) == higher_is_better else RED
+    return (
+        f'<div style="font-size: 0.85em;"><span style="color: {colour}; font-weight: 600;">'
+        f"{html.escape(text)}</span> {html.escape(words)}</div>"
+    )
+
+
+def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
+    """Report header: store, title, period and as-of date, data accounting, version, run date."""
+    import custkit
+
+    period, store = ctx.period, ctx.store
+    as_of = period.as_of
+    run_date = run_date or dt.datetime.now()
+    rows = []
+    for table, acc in store.accounting.items():
+        reasons = sorted(acc.reasons.items(), key=lambda kv: -kv[1])[:3]
+        reason_text = ", ".join(f"{r.replace('_', ' ')} ({n:,})" for r, n in reasons)
+        notes = list(acc.notes)
+        if table == "orders":
+            after = _orders_after(store.orders, period.end)
+            if after:
+                notes.append(
+                    f"{after:,} orders dated after {as_of:%Y-%m-%d} are outside this report."
+                )
+        rows.append(
+            "<tr>"
+            + "".join(
+                f'<td style="padding: 2px 10px; {align}">{html.escape(text)}</td>'
+                for text, align in (
+                    (table, ""),
+                    (f"{acc.read:,}", "text-align: right;"),
+                    (f"{acc.accepted:,}", "text-align: right;"),
+                    (f"{acc.rejected:,}", "text-align: right;"),
+                    (reason_text or "—", ""),
+                    (" ".join(notes) or "—", ""),
+                )
+            )
+            + "</tr>"
+        )
+    head = "".join(
+        f'<th style="padding: 2px 10px; text-align: left;">{h}</th>'
+        for h in ("Table", "Rows read", "Accepted", "Rejected", "Main reasons", "Notes")
+    )
+    store_name = getattr(ctx.params, "store_name", None) or store.name
+    title = getattr(ctx, "title", "") or humanize(ctx.report)
+    return (
+        f'<div style="{_FONT} border-bottom: 2px solid #333; padding-bottom: 8px; '
+        'margin-bottom: 12px;">'
+        f'<div style="color: {GREY};">{html.escape(str(store_name))}</div>'
+        f'<h1 style="margin: 4px 0;">{html.escape(title)}</h1>'
+        f'<div style="font-size: 1.1em;">{as_of:%B %Y} · data as of {as_of.day} '
+        f"{as_of:%B %Y}</div>"
+        f'<details style="margin-top: 8px;"><summary>Data used: '
+        f"{_accepted_summary(store.accounting)}</summary>"
+        f'<table style="border-collapse: collapse; font-size: 0.9em;"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table>"
+        "<p style='font-size: 0.85em;'>Rejected rows are listed with their reasons in the "
+        "quarantine folder next to this report.</p></details>"
+        f'<div style="color: {GREY}; font-size: 0.8em; margin-top: 6px;">custkit '
+        f"{html.escape(custkit.__version__)} · generated {run_date:%Y-%m-%d %H:%M}</div></div>"
+    )
+
+
+def _orders_after(orders: pd.DataFrame | None, end: pd.Timestamp) -> int:
+    if orders is None or "order_date" not in orders:
+        return 0
+    return int((orders["order_date"] >= end).sum())
+
+
+def _accepted_summary(accounting: Mapping[str, Any]) -> str:
+    parts = [
+        f"{acc.accepted:,} of {acc.read:,} {html.escape(table)} rows accepted"
+        for table, acc in accounting.items()
+    ]
+    return "; ".join(parts) or "no tables"
+
+
+# --- notebook entry points -----------------------------------------------------------------------
+
+
+def _display_html(text: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(text))
+
+
+def show_header(ctx: ReportContext) -> None:
+    """Display the report header (see :func:`header_html`)."""
+    _display_html(header_html(ctx))
+
+
+def show_finding(finding: Finding) -> None:
+    """Display a finding as a coloured box (see :func:`finding_html`)."""
+    _display_html(finding_html(finding))
+
+
+def show_table(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    max_rows: int = 25,
+    formats: Mapping[str, Any] | None = None,
+) -> None:
+    """Display *frame* as a readable table (see :func:`table_html`); refuses personal data."""
+    _display_html(table_html(frame, caption, max_rows, formats))
+
+
+def show_kpis(frame: pd.DataFrame, currency: str = "") -> None:
+    """Display KPI cards (see :func:`kpis_html`)."""
+    _display_html(kpis_html(frame, currency))
+
+
+def show_figure(fig: Any) -> None:
+    """Display a matplotlib figure and close it, so the inline backend does not draw it twice."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)

@@ -1,0 +1,143 @@
+"""Running a report notebook in this process with papermill's Python API.
+
+A failing cell becomes a :class:`NotebookStepError` that names the step (the cell's first comment
+line, or the markdown heading above it) with the exception's name and message; the full traceback
+stays in the executed notebook for the analyst, never on the manager's page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from custkit.errors import ReportError
+
+if TYPE_CHECKING:
+    import nbformat
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class NotebookStepError(ReportError):
+    """A report notebook failed in a cell.
+
+    Attributes
+    ----------
+    step : str
+        What the failing cell does, e.g. ``"Base health"``.
+    error_name, error_message : str
+        The exception raised in the notebook.
+    """
+
+    def __init__(self, step: str, error_name: str, error_message: str) -> None:
+        self.step, self.error_name, self.error_message = step, error_name, error_message
+        super().__init__(f"Step '{step}' failed: {error_name}: {error_message}")
+
+
+def kernel_name() -> str:
+    """``$CUSTKIT_KERNEL``, else ``custkit`` when that kernel is installed, else ``python3``.
+
+    ``python3`` is ipykernel's built-in kernel; jupyter_client runs it with this interpreter.
+    """
+    if os.environ.get("CUSTKIT_KERNEL"):
+        return os.environ["CUSTKIT_KERNEL"]
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return "custkit" if "custkit" in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def execute_notebook(
+    notebook: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    parameters: Mapping[str, Any],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    kernel: str | None = None,
+) -> nbformat.NotebookNode:
+    """Execute *notebook* with *parameters* and write the executed copy to *output*.
+
+    Parameters
+    ----------
+    notebook, output : path-like
+    parameters : mapping
+        Injected after the ``parameters`` cell.
+    cwd : path-like, optional
+        Working folder of the kernel; default: the notebook's folder.
+    kernel : str, optional
+        Kernel name; default :func:`kernel_name`.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The executed notebook.
+
+    Raises
+    ------
+    NotebookStepError
+        A cell raised; the executed notebook (with the error) is still written to *output*.
+    ReportError
+        The kernel died (killed, out of memory) or could not start.
+    """
+    import nbformat
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook, output = Path(notebook), Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=kernel or kernel_name(),
+            cwd=str(cwd or notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+        )
+    except PapermillExecutionError as exc:
+        executed = nbformat.read(str(output), as_version=4) if output.exists() else None
+        step = failing_step(executed, exc.cell_index) if executed else f"cell {exc.exec_count}"
+        raise NotebookStepError(step, exc.ename, _clean(exc.evalue)) from exc
+    except DeadKernelError as exc:
+        raise ReportError(
+            f"The notebook '{notebook.name}' stopped: its kernel died (killed or out of memory)."
+        ) from exc
+
+
+def failing_step(nb: nbformat.NotebookNode, cell_index: int) -> str:
+    """Name the step of the failing cell: its first comment line, else the heading above it.
+
+    The failing cell is the first one with an error output (papermill adds banner cells to the
+    notebook it writes, which shifts indices); *cell_index* is the fallback.
+    """
+    cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+    errored = [
+        i
+        for i, c in enumerate(cells)
+        if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
+    return step_name(cells, errored[0] if errored else cell_index)
+
+
+def step_name(cells: list, cell_index: int) -> str:
+    """Cell *cell_index*'s first comment line, else the nearest markdown heading above it."""
+    if 0 <= cell_index < len(cells):
+        for line in cells[cell_index].source.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("#") and stripped.lstrip("#").strip():
+                return stripped.lstrip("#").strip()
+        for cell in reversed(cells[:cell_index]):
+            if cell.cell_type == "markdown":
+                headings = [ln for ln in cell.source.splitlines() if ln.lstrip().startswith("#")]
+                if headings:
+                    return headings[-1].strip().lstrip("#").strip()
+    return f"cell {cell_index + 1}"
+
+
+def _clean(text: str) -> str:
+    return _ANSI_RE.sub("", text or "").strip()

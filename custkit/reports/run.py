@@ -1,0 +1,307 @@
+"""``custkit run``: execute report notebooks into ``<out>/<period>/``, atomically.
+
+Flow of one report: resolve parameters → execute into a private staging folder
+``<out>/.staging/<report>-<id>/`` (the notebook writes kpis.json, exports/ and quarantine/ there)
+→ write ``<report>.ipynb`` and ``<report>.html`` → move each file into ``<out>/<period>/`` with
+:func:`os.replace`, the HTML page last → remove the staging folder → rebuild ``index.html``.
+A failed or killed run leaves the previous good report of that period in place; a failure
+writes ``<report>.failed.html`` naming the failing step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from custkit.data.periods import ReportPeriod
+from custkit.errors import CustkitError, ParamsError, ReportError, did_you_mean
+from custkit.reports.context import RUN_INFO_FILE
+from custkit.reports.execute import NotebookStepError, execute_notebook, step_name
+from custkit.reports.files import publish, remove_stale, write_text_atomic
+from custkit.reports.html import count_email_addresses, failure_page, notebook_to_html
+from custkit.reports.index import build_index
+from custkit.reports.inspection import RESERVED
+from custkit.reports.parameters import resolve_parameters
+from custkit.reports.registry import ReportInfo, get_report, notebooks_dir, report_names
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from custkit.params import Params
+
+log = logging.getLogger(__name__)
+
+STAGING = ".staging"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of running one report.
+
+    Attributes
+    ----------
+    report : str
+    period : str or None
+        The report month, once known.
+    status : {"ok", "failed"}
+    html : Path or None
+        The report page, or the failure page when the run failed.
+    kpis : Path or None
+        ``<report>.kpis.json`` of a successful run.
+    error : str or None
+        What failed (step, exception name and message), without a traceback.
+    seconds : float
+        Wall-clock time of the run.
+    """
+
+    report: str
+    period: str | None
+    status: Literal["ok", "failed"]
+    html: Path | None
+    kpis: Path | None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def run_report(
+    report: str,
+    params_file: str | os.PathLike[str],
+    period: str | None = None,
+    out_dir: str | os.PathLike[str] = "reports",
+    overrides: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Run one report; see :func:`run_reports`."""
+    return run_reports([report], params_file, period, out_dir, overrides)[0]
+
+
+def run_reports(
+    reports: Sequence[str] | Literal["all"],
+    params_file: str | os.PathLike[str],
+    period: str | None = None,
+    out_dir: str | os.PathLike[str] = "reports",
+    overrides: Mapping[str, Any] | None = None,
+) -> list[RunResult]:
+    """Run several reports (``"all"``: every notebook), each even if another fails.
+
+    Parameters
+    ----------
+    reports : list of str or "all"
+    params_file : path-like
+        The params YAML.
+    period : str, optional
+        ``"YYYY-MM"``; default: the last complete month in the data.
+    out_dir : path-like
+        Output folder; reports go to ``<out_dir>/<period>/``.
+    overrides : mapping, optional
+        ``--set`` values, ``{"lapse_days": "200"}``. A plain name applies to every report that
+        declares it; ``"audit.lapse_days"`` to one report.
+
+    Returns
+    -------
+    list of RunResult
+        In the order run. Failures are results, not exceptions.
+
+    Raises
+    ------
+    ParamsError
+        Before anything runs: an unknown report, a malformed period, an unusable params file, or
+        an override no report declares.
+    """
+    names = _report_names(reports)
+    if period:
+        ReportPeriod.from_string(period)
+    params = _load_params(params_file)
+    params_path = Path(params.path or params_file).expanduser().resolve()
+    infos: dict[str, ReportInfo | Exception] = {}
+    for name in names:
+        try:
+            infos[name] = get_report(name)
+        except CustkitError as exc:  # a broken notebook fails its own report only
+            infos[name] = exc
+    per_report = _split_overrides(infos, overrides or {})
+    out = Path(out_dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale(out / STAGING)
+    results = []
+    for name in names:
+        result = _run_one(name, infos[name], params, params_path, period, out, per_report[name])
+        log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
+        results.append(result)
+    try:
+        (out / STAGING).rmdir()  # only when no other run is staging
+    except OSError:
+        pass
+    build_index(out)
+    return results
+
+
+def _run_one(
+    name: str,
+    info: ReportInfo | Exception,
+    params: Params,
+    params_path: Path,
+    period: str | None,
+    out: Path,
+    overrides: Mapping[str, Any],
+) -> RunResult:
+    started = time.perf_counter()
+    staging = out / STAGING / f"{name}-{uuid.uuid4().hex[:12]}"
+    resolved, store_name = period, getattr(params, "store_name", "")
+    try:
+        if isinstance(info, Exception):
+            raise info
+        values = resolve_parameters(info, params, overrides)
+        values.update(params_file=str(params_path), period=period or "", output_dir=str(staging))
+        staging.mkdir(parents=True)
+        try:
+            nb = execute_notebook(info.notebook, staging / f"{name}.ipynb", values)
+        finally:
+            run_info = _run_info(staging, name)
+            resolved = run_info.get("period") or period
+            store_name = run_info.get("store") or store_name
+        if not resolved:
+            raise ReportError(
+                f"The {name} notebook did not say which month it reports on: it must call "
+                "ck.reports.start_report(...) first."
+            )
+        _refuse_personal_data(nb)
+        page = notebook_to_html(nb, f"{store_name} — {info.title} — {resolved}")
+        if count_email_addresses(page):
+            raise ReportError("The report page shows e-mail addresses; it was not published.")
+        write_text_atomic(staging / f"{name}.html", page)
+        target = out / resolved
+        publish(staging, target, last=f"{name}.html")
+        for stale in (f"{name}.failed.html", f"{name}.failed.ipynb"):
+            (target / stale).unlink(missing_ok=True)
+        kpis = target / f"{name}.kpis.json"
+        return RunResult(
+            name,
+            resolved,
+            "ok",
+            target / f"{name}.html",
+            kpis if kpis.exists() else None,
+            None,
+            time.perf_counter() - started,
+        )
+    except Exception as exc:  # every failure becomes a failure page and a failed result
+        page = _write_failure(name, resolved, out, staging, exc)
+        return RunResult(
+            name, resolved, "failed", page, None, _describe(exc), time.perf_counter() - started
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _report_names(reports: Sequence[str] | str) -> list[str]:
+    existing = report_names()
+    if reports == "all":
+        if not existing:
+            raise ParamsError(f"There are no report notebooks in {notebooks_dir()}.")
+        return existing
+    if isinstance(reports, str):
+        reports = [reports]
+    for name in reports:
+        if name not in existing:
+            raise ParamsError(
+                f"There is no report called '{name}'.{did_you_mean(name, existing)} "
+                f"Reports: {', '.join(existing) or '(none)'}, or 'all'."
+            )
+    return list(dict.fromkeys(reports))
+
+
+def _split_overrides(
+    infos: Mapping[str, ReportInfo | Exception], overrides: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Which report gets which ``--set`` value."""
+    per_report: dict[str, dict[str, Any]] = {name: {} for name in infos}
+    loaded = {n: i for n, i in infos.items() if isinstance(i, ReportInfo)}
+    for key, value in overrides.items():
+        report, dot, parameter = key.partition(".")
+        if dot and report in infos:
+            per_report[report][parameter] = value
+            continue
+        targets = [n for n, info in loaded.items() if key in info.parameters]
+        if key in RESERVED or len(infos) == 1:
+            targets = list(infos)  # resolve_parameters explains the problem in detail
+        if not targets:
+            known = sorted({p for info in loaded.values() for p in info.parameters})
+            raise ParamsError(
+                f"No report being run has a parameter '{key}'.{did_you_mean(key, known)} "
+                f"Parameters: {', '.join(known) or '(none)'}."
+            )
+        for name in targets:
+            per_report[name][key] = value
+    return per_report
+
+
+def _run_info(staging: Path, name: str) -> dict:
+    """Period and store the notebook resolved: from its kpis.json, else from start_report's note."""
+    for path in (staging / f"{name}.kpis.json", staging / RUN_INFO_FILE):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(document, dict) and document.get("period"):
+            return document
+    return {}
+
+
+def _refuse_personal_data(nb: nbformat.NotebookNode) -> None:
+    """Fail when an output of the executed notebook shows an e-mail address."""
+    for index, cell in enumerate(nb.cells):
+        texts = []
+        for output in cell.get("outputs", []):
+            texts.append(str(output.get("text", "")))
+            data = output.get("data", {})
+            texts += [str(v) for k, v in data.items() if k.startswith("text/")]
+        if count_email_addresses("\n".join(texts)):
+            raise ReportError(
+                f"Step '{step_name(nb.cells, index)}' shows e-mail addresses; report pages must "
+                "not show personal data. Send customer lists to ctx.export(frame, name) instead."
+            )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, CustkitError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _write_failure(
+    name: str, period: str | None, out: Path, staging: Path, exc: BaseException
+) -> Path:
+    target = out / (period or "unknown")
+    if isinstance(exc, NotebookStepError):
+        step, message = exc.step, f"{exc.error_name}: {exc.error_message}"
+    elif isinstance(exc, ParamsError):
+        step, message = "checking the parameters", str(exc)
+    else:
+        step, message = "preparing the report", _describe(exc)
+    details = ""
+    executed = staging / f"{name}.ipynb"
+    if executed.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(executed, target / f"{name}.failed.ipynb")
+        details = (
+            f"The executed notebook with the full error is {name}.failed.ipynb in this folder."
+        )
+    page = failure_page(name, period or "unknown period", step, message, details)
+    return write_text_atomic(target / f"{name}.failed.html", page)
+
+
+def _load_params(params_file: str | os.PathLike[str] | Params) -> Params:
+    from custkit.params import load_params
+
+    return load_params(params_file)

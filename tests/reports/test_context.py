@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pandas as pd
+
+from custkit.data.periods import ReportPeriod
+from custkit.reports import context as context_module
+from custkit.reports.context import RUN_INFO_FILE, ReportContext, start_report
+
+
+def make_context(store, fake_params, folder):
+    return ReportContext(
+        report="audit",
+        store=store,
+        params=fake_params(),
+        period=ReportPeriod.from_string("2026-10"),
+        output_dir=folder,
+        quarantine={"orders": folder / "quarantine" / "orders.csv"},
+    )
+
+
+def test_save_kpis_writes_the_documented_shape_with_nan_as_null(store, fake_params, tmp_path):
+    ctx = make_context(store, fake_params, tmp_path)
+    path = ctx.save_kpis(
+        {
+            "customers": np.int64(120),
+            "revenue": np.float64(1234.5),
+            "annual_churn_rate": float("nan"),
+            "growth": np.inf,
+            "by_channel": {"ads": np.int32(3), "organic": pd.NA},
+        }
+    )
+    assert path == tmp_path / "audit.kpis.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert set(document) == {
+        "report", "period", "as_of", "store", "custkit_version", "generated_at", "kpis",
+        "accounting",
+    }  # fmt: skip
+    assert (document["report"], document["period"], document["as_of"]) == (
+        "audit",
+        "2026-10",
+        "2026-10-31",
+    )
+    assert document["store"] == "Test store"
+    assert document["kpis"] == {
+        "customers": 120,
+        "revenue": 1234.5,
+        "annual_churn_rate": None,
+        "growth": None,
+        "by_channel": {"ads": 3, "organic": None},
+    }
+    orders = document["accounting"]["orders"]
+    assert (orders["read"], orders["accepted"], orders["rejected"]) == (5, 3, 2)
+    assert orders["reasons"] == {"unparseable_date": 2}
+    assert orders["quarantine"] == "quarantine/orders.csv"  # relative: valid after the move
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_export_writes_utf8_bom_csv_and_xlsx(store, fake_params, tmp_path):
+    ctx = make_context(store, fake_params, tmp_path)
+    frame = pd.DataFrame({"customer_id": ["7"], "name": ["Анна"], "value": [1234.5]})
+    written = ctx.export(frame, "reactivation_list")
+    csv, xlsx = written
+    assert str(tmp_path) not in written._repr_html_()  # the page shows names, not paths
+    assert csv == tmp_path / "exports" / "reactivation_list.csv"
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert "Анна" in csv.read_text(encoding="utf-8-sig")
+    assert xlsx.suffix == ".xlsx"
+    back = pd.read_excel(xlsx, dtype={"customer_id": str})
+    assert back.to_dict("records") == [{"customer_id": "7", "name": "Анна", "value": 1234.5}]
+
+
+def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
+    store, fake_params, tmp_path, monkeypatch
+):
+    params = fake_params(path=tmp_path / "p.yaml", store_name="Shop")
+    written = {}
+
+    def fake_quarantine(store, folder):
+        folder.mkdir(parents=True)
+        written["orders"] = folder / "orders.csv"
+        written["orders"].write_text("row,reason\n")
+        return dict(written)
+
+    monkeypatch.setattr(context_module, "_load_params", lambda path: params)
+    monkeypatch.setattr(context_module, "_load_store", lambda params: store)
+    monkeypatch.setattr(context_module, "_write_quarantine", fake_quarantine)
+    out = tmp_path / "staging"
+    ctx = start_report("audit", str(params.path), "", str(out))
+    assert ctx.period.period == "2026-10"  # last order 2026-11-15: November is not complete
+    assert ctx.output_dir == out.resolve()
+    assert ctx.quarantine == written
+    run_info = json.loads((out / RUN_INFO_FILE).read_text(encoding="utf-8"))
+    assert run_info == {"report": "audit", "period": "2026-10", "store": "Shop"}

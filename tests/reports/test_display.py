@@ -1,0 +1,112 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from custkit.data.periods import ReportPeriod
+from custkit.errors import ReportError
+from custkit.findings import Finding
+from custkit.reports.context import ReportContext
+from custkit.reports.display import (
+    finding_html,
+    header_html,
+    kpis_html,
+    pii_guard,
+    show_table,
+    table_html,
+)
+
+
+def test_pii_guard_rejects_a_frame_with_an_email_column():
+    with pytest.raises(ReportError, match="column 'email' that holds personal data"):
+        pii_guard(pd.DataFrame({"customer_id": ["1"], "email": ["a@b.com"]}))
+
+
+@pytest.mark.parametrize("column", ["Phone", "customer_phone", "name", "birth_date", "E-mail"])
+def test_pii_guard_rejects_columns_named_like_personal_data(column):
+    with pytest.raises(ReportError, match="personal data"):
+        pii_guard(pd.DataFrame({column: ["x"]}))
+
+
+def test_pii_guard_rejects_email_addresses_hidden_in_other_columns():
+    with pytest.raises(ReportError, match="e-mail addresses in column 'contact'"):
+        pii_guard(pd.DataFrame({"contact": ["call me", "ann@example.org"]}))
+
+
+def test_pii_guard_passes_aggregate_tables_unchanged():
+    frame = pd.DataFrame({"segment_name": ["champions"], "customers": [10]})
+    assert pii_guard(frame) is frame
+
+
+def test_show_table_refuses_personal_data_before_displaying():
+    with pytest.raises(ReportError):
+        show_table(pd.DataFrame({"email": ["a@b.com"]}))
+
+
+def test_table_html_formats_thousands_shares_and_escapes_text():
+    frame = pd.DataFrame(
+        {
+            "channel": ["<b>ads</b>", "organic"],
+            "revenue": [1234567.891, 50.0],
+            "orders": np.array([1200, 3], dtype="int64"),
+            "repeat_rate": [0.25, 0.1234],
+        }
+    )
+    page = table_html(frame, caption="By channel & region")
+    assert "&lt;b&gt;ads&lt;/b&gt;" in page and "<b>ads" not in page
+    assert "1,234,568" in page and "1,200" in page
+    assert "25.0%" in page and "12.3%" in page
+    assert "Repeat rate" in page  # headers in plain words
+    assert "By channel &amp; region" in page
+    assert "<th" in page and ">0<" not in page  # no RangeIndex column
+
+
+def test_table_html_says_how_many_rows_it_left_out():
+    page = table_html(pd.DataFrame({"customers": range(30)}), max_rows=5)
+    assert "Showing the first 5 of 30 rows." in page
+    assert page.count("<tr>") == 6  # header + 5 rows
+
+
+def test_kpis_html_shows_relative_changes_and_percentage_points_with_colours():
+    frame = pd.DataFrame(
+        {
+            "kpi": ["orders", "repeat_customer_rate", "annual_churn_rate"],
+            "label": ["Orders", "Repeat customers", "Annual churn"],
+            "value": [1042, 0.30, 0.22],
+            "previous_month": [1000, 0.313, 0.20],
+            "change_vs_previous_month": [0.042, -0.013, 0.02],
+            "same_month_last_year": [np.nan, np.nan, np.nan],
+            "change_vs_last_year": [np.nan, np.nan, np.nan],
+            "unit": ["count", "share", "share"],
+        }
+    )
+    page = kpis_html(frame)
+    assert "1,042" in page and "30.0%" in page
+    assert '#2e7d32; font-weight: 600;">+4.2%</span>' in page  # more orders: green
+    assert '#c62828; font-weight: 600;">\u22121.3 pp</span>' in page  # fewer repeaters: red
+    assert '#c62828; font-weight: 600;">+2.0 pp</span>' in page  # more churn: red
+    assert ">—</span> vs same month last year" in page
+
+
+def test_finding_html_shows_conclusion_in_bold_and_the_action_escaped():
+    finding = Finding("Base health", "Churn is 25% <high>.", "Call lapsed buyers.", "bad")
+    page = finding_html(finding)
+    assert "<b>Churn is 25% &lt;high&gt;.</b>" in page
+    assert "What to do: Call lapsed buyers." in page
+    assert "#c62828" in page
+
+
+def test_header_names_store_period_accounting_and_orders_after_as_of(store, fake_params):
+    ctx = ReportContext(
+        report="audit",
+        store=store,
+        params=fake_params(store_name="Shop <&> Co"),
+        period=ReportPeriod.from_string("2026-10"),
+        output_dir=None,
+        title="Customer audit",
+    )
+    page = header_html(ctx)
+    assert "Shop &lt;&amp;&gt; Co" in page
+    assert "Customer audit" in page and "October 2026" in page and "31 October 2026" in page
+    assert "3 of 5 orders rows accepted" in page
+    assert "unparseable date (2)" in page
+    assert "1 orders dated after 2026-10-31 are outside this report." in page
