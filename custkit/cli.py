@@ -126,9 +126,9 @@ def _list(args: argparse.Namespace) -> int:
 
     for info in list_reports():
         print(f"{info.name}: {info.title}  ({info.notebook})")
-        for name, spec in info.parameters.items():
-            help_text = f"  # {spec['help']}" if spec.get("help") else ""
-            print(f"    {name} = {spec['default']}{help_text}")
+        for p in info.parameters.values():
+            help_text = f"  # {p.help}" if p.help else ""
+            print(f"    {p.name}: {p.type_name} = {p.default_text}{help_text}")
     return 0
 
 
