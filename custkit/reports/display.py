@@ -437,9 +437,17 @@ def show_kpis(frame: pd.DataFrame, currency: str = "") -> None:
 
 
 def show_figure(fig: Any) -> None:
-    """Display a matplotlib figure and close it, so the inline backend does not draw it twice."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+    """Display a matplotlib figure as an embedded PNG and close it.
 
-    display(fig)
+    The PNG is rendered here rather than left to the kernel's matplotlib backend, so figures
+    appear in the HTML report whatever backend the kernel runs with, and are not drawn twice.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
+    display(Image(data=buffer.getvalue(), format="png"))

@@ -98,6 +98,8 @@ def execute_notebook(
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
+            # the kernel's own log (TCP warning, shutdown notice) is noise on a user's terminal
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         executed = nbformat.read(str(output), as_version=4) if output.exists() else None

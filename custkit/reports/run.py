@@ -116,8 +116,8 @@ def run_reports(
     Raises
     ------
     ParamsError
-        Before anything runs: an unknown report, a malformed period, an unusable params file, or
-        an override no report declares.
+        Before anything runs: an unknown report, a malformed period, an unusable params file, an
+        unknown or mistyped parameter (in the params file or in *overrides*).
     """
     names = _report_names(reports)
     if period:
@@ -131,12 +131,18 @@ def run_reports(
         except CustkitError as exc:  # a broken notebook fails its own report only
             infos[name] = exc
     per_report = _split_overrides(infos, overrides or {})
+    # a wrong parameter is the user's to fix: stop before any report runs
+    values = {
+        name: resolve_parameters(info, params, per_report[name])
+        for name, info in infos.items()
+        if not isinstance(info, Exception)
+    }
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out / STAGING)
     results = []
     for name in names:
-        result = _run_one(name, infos[name], params, params_path, period, out, per_report[name])
+        result = _run_one(name, infos[name], params, params_path, period, out, values.get(name))
         log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
         results.append(result)
     try:
@@ -154,7 +160,7 @@ def _run_one(
     params_path: Path,
     period: str | None,
     out: Path,
-    overrides: Mapping[str, Any],
+    parameters: Mapping[str, Any] | None,
 ) -> RunResult:
     started = time.perf_counter()
     staging = out / STAGING / f"{name}-{uuid.uuid4().hex[:12]}"
@@ -162,7 +168,7 @@ def _run_one(
     try:
         if isinstance(info, Exception):
             raise info
-        values = resolve_parameters(info, params, overrides)
+        values = dict(parameters or {})
         values.update(params_file=str(params_path), period=period or "", output_dir=str(staging))
         staging.mkdir(parents=True)
         try:

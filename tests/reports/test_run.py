@@ -81,17 +81,13 @@ def test_run_publishes_good_reports_and_keeps_previous_page_when_a_report_fails(
     assert 'href="2026-10/good.html"' in index and 'href="2026-10/bad.failed.html"' in index
 
 
-def test_parameter_errors_fail_the_report_with_a_page_before_any_kernel_starts(
-    two_reports, tmp_path
-):
+def test_parameter_errors_stop_the_run_before_any_kernel_starts(two_reports, tmp_path):
     out = tmp_path / "reports"
-    (result,) = run_reports(["good"], two_reports.path, "2026-10", out, {"fial": "true"})
-    assert result.status == "failed"
-    assert "good parameter 'fial' does not exist" in result.error
-    assert "Did you mean 'fail'?" in result.error
-    page = (out / "2026-10" / "good.failed.html").read_text(encoding="utf-8")
-    assert "checking the parameters" in page
-    assert not (out / ".staging").exists()  # nothing staged, nothing left behind
+    with pytest.raises(ParamsError) as err:
+        run_reports(["good"], two_reports.path, "2026-10", out, {"fial": "true"})
+    assert "good parameter 'fial' does not exist" in str(err.value)
+    assert "Did you mean 'fail'?" in str(err.value)
+    assert not out.exists()  # nothing staged, nothing left behind
 
 
 def test_unknown_report_or_bad_period_is_refused_before_anything_runs(two_reports, tmp_path):
