@@ -38,15 +38,13 @@ class NotebookStepError(ReportError):
 
 
 def kernel_name() -> str:
-    """``$CUSTKIT_KERNEL``, else ``custkit`` when that kernel is installed, else ``python3``.
+    """``$CUSTKIT_KERNEL`` if set, else ``python3``: ipykernel's built-in kernel, which
+    jupyter_client starts with this very interpreter.
 
-    ``python3`` is ipykernel's built-in kernel; jupyter_client runs it with this interpreter.
+    Not the ``custkit`` kernel the Makefile registers for JupyterLab: that registration is per
+    user, so with two checkouts it may point at the other one's environment and code.
     """
-    if os.environ.get("CUSTKIT_KERNEL"):
-        return os.environ["CUSTKIT_KERNEL"]
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "custkit" if "custkit" in KernelSpecManager().find_kernel_specs() else "python3"
+    return os.environ.get("CUSTKIT_KERNEL") or "python3"
 
 
 def execute_notebook(
