@@ -83,7 +83,7 @@ def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
         return dict(written)
 
     monkeypatch.setattr(context_module, "_load_params", lambda path: params)
-    monkeypatch.setattr(context_module, "_load_store", lambda params: store)
+    monkeypatch.setattr(context_module, "_load_store", lambda params, tables=None: store)
     monkeypatch.setattr(context_module, "_write_quarantine", fake_quarantine)
     out = tmp_path / "staging"
     ctx = start_report("audit", str(params.path), "", str(out))
