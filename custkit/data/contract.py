@@ -18,7 +18,8 @@ Column kinds decide how raw values are parsed and which rows are rejected:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ColumnKind = Literal["id", "date", "money", "int", "float", "text", "category", "bool"]
@@ -81,6 +82,21 @@ class Table:
     def column(self, name: str) -> Column:
         """Return the column called *name* (``KeyError`` if it is not in the contract)."""
         return self._by_name[name]
+
+    def select(self, optional: Iterable[str] | None) -> Table:
+        """This table with its required columns and only the *optional* ones named.
+
+        ``None`` keeps every column. Reports read only the columns they use: on 10M orders,
+        each column left out saves 80 MB and a share of the reading time.
+        """
+        if optional is None:
+            return self
+        keep = set(optional)
+        unknown = sorted(keep - set(self.names))
+        if unknown:
+            raise ValueError(f"{self.name} has no column(s) {unknown}; columns: {self.names}")
+        columns = tuple(c for c in self.columns if c.required or c.name in keep)
+        return replace(self, columns=columns)
 
 
 #: Order statuses that do not count as a purchase (compared case-insensitively).

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from custkit.data.contract import TABLES
+from custkit.data.contract import TABLES, Table
 from custkit.data.readers import RawTable, read_source
 from custkit.data.store import Store, TableAccounting
 from custkit.data.validate import REASONS, validate_table
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def load_store(
     params: Params | str | os.PathLike[str],
     *,
-    tables: Iterable[str] | None = None,
+    tables: Iterable[str] | Mapping[str, Iterable[str] | None] | None = None,
     today: pd.Timestamp | str | None = None,
     cache_dir: Path | None = None,
 ) -> Store:
@@ -32,8 +32,10 @@ def load_store(
     ----------
     params : Params or path-like
         A params file (see :mod:`custkit.params`) or its parsed form.
-    tables : iterable of str, optional
-        Load only these tables (``orders`` is always loaded). Default: every source in params.
+    tables : iterable of str, or mapping of str to columns, optional
+        Load only these tables (``orders`` is always loaded); default: every source in params.
+        A mapping also names, per table, the optional columns to read (``None``: all), e.g.
+        ``{"orders": ["status", "cost"], "customers": None}``: required columns are always read.
     today : Timestamp or str, optional
         Rows dated after this day are rejected as in the future. Default: the current date.
     cache_dir : Path, optional
@@ -62,15 +64,20 @@ def load_store(
     from custkit.params import load_params  # params imports the contract from this package
 
     params = load_params(params)
-    wanted = set(params.sources) if tables is None else {"orders", *tables} & set(params.sources)
+    if tables is None:
+        tables = dict.fromkeys(params.sources)
+    elif not isinstance(tables, Mapping):
+        tables = dict.fromkeys(tables)
+    wanted = {"orders": None, **tables}
     frames: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLES)
     accounting: dict[str, TableAccounting] = {}
     rejected: dict[str, pd.DataFrame] = {}
     for name in TABLES:
-        if name not in wanted:
+        if name not in wanted or name not in params.sources:
             continue
-        raw = read_source(params.sources[name], TABLES[name], cache_dir=cache_dir)
-        frame, acc, bad = _validate(raw, name, params, today)
+        contract = TABLES[name].select(wanted[name])
+        raw = read_source(params.sources[name], contract, cache_dir=cache_dir)
+        frame, acc, bad = _validate(raw, contract, params, today)
         frames[name], accounting[name], rejected[name] = frame, acc, bad
 
     _note_unknown_customers(frames, accounting)
@@ -88,9 +95,9 @@ def load_store(
 
 
 def _validate(
-    raw: RawTable, name: str, params: Params, today
+    raw: RawTable, table: Table, params: Params, today
 ) -> tuple[pd.DataFrame, TableAccounting, pd.DataFrame]:
-    table = TABLES[name]
+    name = table.name
     result = validate_table(
         raw.frame, table, params.sources[name], opened=params.opened, today=today
     )

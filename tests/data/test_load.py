@@ -263,3 +263,21 @@ def test_optional_ids_may_be_empty_and_tables_with_a_reason_column_quarantine_fi
     bad = pd.read_csv(path, encoding="utf-8-sig")
     assert bad.loc[0, "rejection_reason"] == "unparseable_date"
     assert bad.loc[0, "reason"] == "delivery"
+
+
+def test_reports_can_read_only_the_optional_columns_they_use(tmp_path):
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_date,revenue,status,coupon\n1,1,2025-01-01,5,done,X\n"
+    )
+    tables = {"orders": ["status"], "customers": None}
+    store = load_store(_params(tmp_path, {"orders": "o.csv"}), tables=tables, today=TODAY)
+    assert list(store.orders.columns) == [
+        "order_id",
+        "customer_id",
+        "order_date",
+        "revenue",
+        "status",
+    ]
+    assert store.customers is None
+    notes = " ".join(store.accounting["orders"].notes)
+    assert "coupon" not in notes and "status" not in notes
