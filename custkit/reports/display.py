@@ -349,6 +349,11 @@ def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
                 notes.append(
                     f"{after:,} orders dated after {as_of:%Y-%m-%d} are outside this report."
                 )
+            not_bought = _orders_not_purchases(store.orders)
+            if not_bought:
+                notes.append(
+                    f"{not_bought:,} cancelled or returned orders are not counted as purchases."
+                )
         rows.append(
             "<tr>"
             + "".join(
@@ -392,6 +397,16 @@ def _orders_after(orders: pd.DataFrame | None, end: pd.Timestamp) -> int:
     if orders is None or "order_date" not in orders:
         return 0
     return int((orders["order_date"] >= end).sum())
+
+
+def _orders_not_purchases(orders: pd.DataFrame | None) -> int:
+    from custkit.data.contract import NON_PURCHASE_STATUSES
+
+    if orders is None or "status" not in orders:
+        return 0
+    status = orders["status"].astype("category")
+    dropped = status.cat.categories.astype(str).str.strip().str.lower().isin(NON_PURCHASE_STATUSES)
+    return int(dropped[status.cat.codes[status.cat.codes >= 0]].sum())
 
 
 def _accepted_summary(accounting: Mapping[str, Any]) -> str:

@@ -110,3 +110,17 @@ def test_header_names_store_period_accounting_and_orders_after_as_of(store, fake
     assert "3 of 5 orders rows accepted" in page
     assert "unparseable date (2)" in page
     assert "1 orders dated after 2026-10-31 are outside this report." in page
+
+
+def test_header_counts_cancelled_and_returned_orders_left_out(store, fake_params):
+    from dataclasses import replace
+
+    orders = store.orders.assign(status=["completed", "Cancelled", "returned"])
+    ctx = ReportContext(
+        report="audit",
+        store=replace(store, orders=orders),
+        params=fake_params(),
+        period=ReportPeriod.from_string("2026-10"),
+        output_dir=None,
+    )
+    assert "2 cancelled or returned orders are not counted as purchases." in header_html(ctx)
