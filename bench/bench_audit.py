@@ -55,7 +55,7 @@ def audit_steps(params_file: Path, steps: Steps) -> None:
     import matplotlib.pyplot as plt
 
     with steps.step("load orders + customers (Parquet)"):
-        store = ck.load_store(params_file, tables=["customers"])
+        store = ck.load_store(params_file, tables=audit.READS)
     orders, customers = store.orders, store.customers
     print(f"    {len(orders):,} orders, {len(customers):,} customers", flush=True)
     period = ck.data.resolve_period(None, orders["order_date"].max())
@@ -101,7 +101,7 @@ def audit_steps(params_file: Path, steps: Steps) -> None:
     with steps.step("exports"):
         audit.reactivation_list(red, period, customers)
         audit.birthdays_next_month(period, customers, red)
-        audit.duplicates_to_merge(customers, red)
+        audit.duplicates_to_merge(customers, red, groups=duplicates)
     with steps.step("figures"):
         figures = [
             plots.plot_kpi_trend(trend),

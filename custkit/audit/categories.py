@@ -97,6 +97,41 @@ def category_crosstab(categories: pd.DataFrame, rows: str, columns: str) -> Cros
                 f"categories can be cross-tabulated by region, channel, activity or loyalty. "
                 f"Got {name!r} instead."
             )
+    row_codes, row_labels = _codes(categories[rows])
+    col_codes, col_labels = _codes(categories[columns])
+    if (row_codes < 0).any() or (col_codes < 0).any():
+        return _pandas_crosstab(categories, rows, columns)
+    # A two-key group-by on integer codes: one bincount per table instead of pandas' crosstab,
+    # which groups the strings themselves (about 0.4 s per table on a million customers).
+    shape = (len(row_labels), len(col_labels))
+    cell = row_codes * shape[1] + col_codes
+    counts = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
+    revenue = np.bincount(
+        cell, weights=categories["revenue"].to_numpy(dtype=float), minlength=counts.size
+    ).reshape(shape)
+    index = row_labels.rename(rows)
+    cols = col_labels.rename(columns)
+    total = revenue.sum()
+    share = revenue / total if total else revenue * np.nan
+    return CrossTab(
+        customers=pd.DataFrame(counts.astype(np.int64), index=index, columns=cols),
+        revenue_share=pd.DataFrame(share, index=index, columns=cols),
+    )
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and labels of a column, labelled as :func:`pandas.crosstab` labels them:
+    every category of a categorical, the sorted distinct values otherwise."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), pd.CategoricalIndex(
+            values.cat.categories, dtype=values.dtype
+        )
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes, pd.Index(uniques)
+
+
+def _pandas_crosstab(categories: pd.DataFrame, rows: str, columns: str) -> CrossTab:
+    """pandas' own cross-tab, for columns with missing values."""
     counts = pd.crosstab(categories[rows], categories[columns], dropna=False)
     revenue = pd.crosstab(
         categories[rows],

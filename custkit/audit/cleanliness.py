@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -23,7 +25,30 @@ from custkit.audit._common import num, pct
 from custkit.data.store import TableAccounting
 from custkit.findings import Finding
 
+#: What a valid e-mail looks like, as Python's ``re`` reads it (the definition).
 _EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+
+# The checks below run in pyarrow's RE2 kernels: pandas would hand a pattern with ``\s`` to
+# Python's ``re``, row by row (about 1 s per million e-mails), because RE2's ``\s`` is ASCII-only
+# and misses ``\v``. So Python's whitespace (what ``str.isspace`` accepts) is spelled out, and
+# Python's ``$`` (end, or before a final newline) becomes ``\n?\z``. A test checks that both
+# spellings agree.
+_PY_SPACE = (
+    r"\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+    r"\x{202f}\x{205f}\x{3000}"
+)
+_EMAIL_RE2 = rf"^[^@{_PY_SPACE}]+@[^@{_PY_SPACE}]+\.[^@{_PY_SPACE}.]+\n?\z"
+# Python's ``\D`` is "not a Unicode decimal digit"; RE2's is ASCII-only.
+_NON_DIGITS_RE2 = r"\P{Nd}+"
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The Arrow string array behind *values* (no copy when it is Arrow-backed already)."""
+    return pa.array(values.astype("string").array)
+
+
+def _as_series(strings: pa.Array | pa.ChunkedArray, like: pd.Series) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(strings), index=like.index, name=like.name)
 
 
 def normalize_email(email: pd.Series) -> pd.Series:
@@ -34,16 +59,42 @@ def normalize_email(email: pd.Series) -> pd.Series:
 
 def normalize_phone(phone: pd.Series) -> pd.Series:
     """Digits only; 8XXXXXXXXXX → 7XXXXXXXXXX, 9XXXXXXXXX → 79XXXXXXXXX; empty → missing."""
-    digits = phone.astype("string").str.replace(r"\D", "", regex=True)
-    digits = digits.mask(digits == "")
-    eleven_8 = (digits.str.len() == 11) & digits.str.startswith("8")
-    digits = digits.mask(eleven_8, "7" + digits.str.slice(1))
-    ten_9 = (digits.str.len() == 10) & digits.str.startswith("9")
-    return digits.mask(ten_9, "7" + digits)
+    strings = _arrow_strings(phone)
+    if pc.all(pc.string_is_ascii(strings), min_count=0).as_py():
+        digits = _ascii_digits(strings)
+    else:
+        digits = pc.replace_substring_regex(strings, _NON_DIGITS_RE2, "")
+    digits = pc.if_else(pc.equal(digits, ""), pa.scalar(None, digits.type), digits)
+    # only digits are left, so "." stands for a digit; the 11-digit rule cannot make a 10-digit
+    # number, so the order of the two rules does not matter
+    digits = pc.replace_substring_regex(digits, r"^8(.{10})\z", r"7\1")
+    digits = pc.replace_substring_regex(digits, r"^(9.{9})\z", r"7\1")
+    return _as_series(digits, phone)
+
+
+def _ascii_digits(strings: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Only the bytes 0-9 of each all-ASCII string, filtered on Arrow's buffers directly: a
+    regex replacement takes ~0.4 s per million phones, this ~0.03 s."""
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.combine_chunks()
+    # a fresh large_string array: 64-bit offsets, starting at the first buffer element
+    strings = pa.concat_arrays([strings.cast(pa.large_string())])
+    validity, offsets, data = strings.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64, count=len(strings) + 1)
+    data = np.frombuffer(data or b"", dtype=np.uint8, count=int(offsets[-1]))
+    is_digit = (data >= ord("0")) & (data <= ord("9"))
+    digits_before = np.concatenate(([0], np.cumsum(is_digit)))
+    return pa.LargeStringArray.from_buffers(
+        len(strings),
+        pa.py_buffer(digits_before[offsets]),
+        pa.py_buffer(data[is_digit].tobytes()),
+        validity,
+    )
 
 
 def _valid_email(email: pd.Series) -> pd.Series:
-    return email.str.match(_EMAIL_RE).fillna(False).astype(bool)
+    valid = pc.match_substring_regex(_arrow_strings(email), _EMAIL_RE2).fill_null(False)
+    return pd.Series(valid.to_numpy(zero_copy_only=False), index=email.index)
 
 
 def _valid_phone(phone: pd.Series) -> pd.Series:
@@ -69,30 +120,22 @@ def contact_quality(customers: pd.DataFrame | None) -> pd.DataFrame:
     phone = normalize_phone(customers["phone"]) if "phone" in customers else None
     if "birth_date" in customers:
         rows.append(("missing_birthday", "No birthday", int(customers["birth_date"].isna().sum())))
+    usable = np.zeros(n, dtype=bool)
     if email is not None:
+        valid = _valid_email(email).to_numpy()
+        usable |= valid
         rows.append(("missing_email", "No e-mail", int(email.isna().sum())))
         rows.append(
-            (
-                "invalid_email",
-                "E-mail looks wrong",
-                int((email.notna() & ~_valid_email(email)).sum()),
-            )
+            ("invalid_email", "E-mail looks wrong", int((email.notna().to_numpy() & ~valid).sum()))
         )
     if phone is not None:
+        valid = _valid_phone(phone).to_numpy()
+        usable |= valid
         rows.append(("missing_phone", "No phone", int(phone.isna().sum())))
         rows.append(
-            (
-                "invalid_phone",
-                "Phone looks wrong",
-                int((phone.notna() & ~_valid_phone(phone)).sum()),
-            )
+            ("invalid_phone", "Phone looks wrong", int((phone.notna().to_numpy() & ~valid).sum()))
         )
     if email is not None or phone is not None:
-        usable = np.zeros(n, dtype=bool)
-        if email is not None:
-            usable |= _valid_email(email).to_numpy()
-        if phone is not None:
-            usable |= _valid_phone(phone).to_numpy()
         rows.append(("no_contact", "No usable e-mail or phone", int((~usable).sum())))
     consent_cols = [c for c in ("consent_email", "consent_sms") if c in customers]
     if consent_cols:
@@ -110,6 +153,9 @@ def contact_quality(customers: pd.DataFrame | None) -> pd.DataFrame:
 def duplicate_groups(customers: pd.DataFrame | None) -> pd.DataFrame:
     """Groups of customers that are probably the same person.
 
+    Two customers are linked when they share a valid normalized e-mail or phone; invalid
+    contacts (placeholders like ``"no-email"``) link nobody.
+
     Returns
     -------
     pandas.DataFrame
@@ -124,14 +170,17 @@ def duplicate_groups(customers: pd.DataFrame | None) -> pd.DataFrame:
     n = len(base)
     src, dst, shared = [], [], []
     offset = n
-    for column, normalize in (("email", normalize_email), ("phone", normalize_phone)):
+    checks = (("email", normalize_email, _valid_email), ("phone", normalize_phone, _valid_phone))
+    for column, normalize, is_valid in checks:
         if column not in base:
             shared.append(np.zeros(n, dtype=bool))
             continue
         key = normalize(base[column])
+        # placeholders such as "no-email" or "-" are shared by many people: never a match
+        key = key.where(is_valid(key).to_numpy())
         codes, uniques = pd.factorize(key)  # missing -> -1
         has = codes >= 0
-        counts = np.bincount(codes[has], minlength=len(uniques))
+        counts = np.bincount(codes[has], minlength=max(len(uniques), 1))
         shared.append(has & (counts[np.where(has, codes, 0)] > 1))
         src.append(np.flatnonzero(has))
         dst.append(codes[has] + offset)
@@ -143,16 +192,22 @@ def duplicate_groups(customers: pd.DataFrame | None) -> pd.DataFrame:
     label = label[:n]
     size = np.bincount(label)[label]
     dup = size > 1
-    matched = np.where(shared[0] & shared[1], "email+phone", np.where(shared[0], "email", "phone"))
-    out = pd.DataFrame(
+    email_shared, phone_shared = shared[0][dup], shared[1][dup]
+    matched = pd.Categorical.from_codes(
+        np.where(email_shared & phone_shared, 2, np.where(email_shared, 0, 1)),
+        categories=["email", "phone", "email+phone"],
+    )
+    customer_id = base["customer_id"].to_numpy()[dup]
+    group = pd.factorize(label[dup])[0]
+    order = np.lexsort((customer_id, group))  # by group, then customer
+    return pd.DataFrame(
         {
-            "customer_id": base["customer_id"].to_numpy()[dup],
-            "duplicate_group": pd.factorize(label[dup])[0],
-            "group_size": size[dup],
-            "matched_on": matched[dup],
+            "customer_id": customer_id[order],
+            "duplicate_group": group[order],
+            "group_size": size[dup][order],
+            "matched_on": matched.take(order).astype("str"),
         }
     )
-    return out.sort_values(["duplicate_group", "customer_id"], ignore_index=True)
 
 
 def rejected_rows(accounting: Mapping[str, TableAccounting] | None) -> pd.DataFrame:

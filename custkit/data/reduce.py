@@ -137,55 +137,85 @@ class OrderReductions:
         return int(months.min()) if len(months) else None
 
 
-def _customer_codes(ids: pd.Series, n_rows: int) -> tuple[np.ndarray, int, object]:
-    """Codes ordered like the ids, their bit width, and how to turn codes back into ids."""
+def _customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, object]:
+    """Codes ordered like the ids, one past the largest for rows not kept; bit width; decoder.
+
+    The codes array is a fresh int64 array the caller may modify in place.
+    """
     values = ids.to_numpy()
-    if n_rows and np.issubdtype(values.dtype, np.integer):
-        lo, hi = int(values.min()), int(values.max())
+    if keep.any() and np.issubdtype(values.dtype, np.integer):
+        lo = int(values.min(where=keep, initial=np.iinfo(values.dtype).max))
+        hi = int(values.max(where=keep, initial=np.iinfo(values.dtype).min))
         span = hi - lo
-        if span.bit_length() <= 40:
-            return (values.astype(np.int64) - lo), span.bit_length(), lo
+        if (span + 1).bit_length() <= 40:
+            codes = values.astype(np.int64, copy=True)
+            codes -= lo
+            codes[~keep] = span + 1
+            return codes, (span + 1).bit_length(), lo
     codes, uniques = pd.factorize(ids, sort=True)
-    return codes.astype(np.int64), max(len(uniques) - 1, 0).bit_length(), uniques
+    codes = codes.astype(np.int64)
+    codes[~keep] = len(uniques)
+    return codes, len(uniques).bit_length(), uniques
 
 
-def _ids_from_codes(codes: np.ndarray, decoder: object) -> np.ndarray | pd.Index:
+def _ids_with_dtype(codes: np.ndarray, decoder: object, dtype: object) -> pd.Series:
+    """The ids of *codes*, in the dtype of the orders' ``customer_id``."""
     if isinstance(decoder, int):
-        return codes + decoder
-    return decoder.take(codes)  # type: ignore[attr-defined]
+        ids = pd.Series(codes + decoder, copy=False)
+    else:
+        ids = pd.Series(decoder.take(codes), copy=False)  # type: ignore[attr-defined]
+    return ids if ids.dtype == dtype else ids.astype(dtype)
 
 
 def _sorted_order(
-    codes: np.ndarray, code_bits: int, times_ns: np.ndarray
+    codes: np.ndarray, code_bits: int, times: np.ndarray, keep: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Permutation ordering rows by customer code, then time (ties: row order); sorted codes."""
-    n = len(codes)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), codes
+    """Rows kept, ordered by customer code then time (ties: row order), and their codes.
+
+    Rows not kept carry a code past every customer's (see :func:`_customer_codes`), so they sort
+    to the end and are cut off: no index array of kept rows has to be built. *codes* is
+    overwritten.
+    """
+    n, n_kept = len(codes), int(keep.sum())
     row_bits = max(n - 1, 1).bit_length()
     time_bits = _KEY_BITS - code_bits - row_bits
+    if n_kept == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if time_bits < 12:  # too many customers/rows to pack: fall back to a two-key sort
-        order = np.lexsort((times_ns, codes))
-        return order, codes[order]
-    t0 = times_ns.min()
-    offset = (times_ns - t0).view(np.int64)
-    shift = max(int(offset.max()).bit_length() - time_bits, 0)
-    key = codes << (time_bits + row_bits)
-    key |= (offset >> shift) << row_bits
+        src = np.lexsort((times, codes))[:n_kept]
+        return src, codes[src]
+    t_int = times.view(np.int64)
+    t0 = int(t_int.min(where=keep, initial=np.iinfo(np.int64).max))
+    t1 = int(t_int.max(where=keep, initial=np.iinfo(np.int64).min))
+    shift = max((t1 - t0).bit_length() - time_bits, 0)
+    # Built in place in two buffers: on a fresh process every new large array costs page faults
+    # (with transparent huge pages, about 2 s per GB on this machine kind), more than the
+    # arithmetic itself.
+    key = codes
+    key <<= time_bits + row_bits
+    part = t_int - t0
+    part[~keep] = 0  # times of rows not kept may fall outside the packed range
+    part >>= shift
+    part <<= row_bits
+    key |= part
+    del part  # the row numbers below reuse its pages
     key |= np.arange(n, dtype=np.int64)
     key.sort()
-    return key & ((1 << row_bits) - 1), key >> (time_bits + row_bits)
+    src = key[:n_kept] & ((1 << row_bits) - 1)
+    key >>= time_bits + row_bits
+    return src, key[:n_kept]
 
 
 def _month_ordinals(times_ns: np.ndarray) -> np.ndarray:
     """Month ordinal (months since 1970-01) of each time, via a small per-day lookup table."""
     if len(times_ns) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int32)
     day = times_ns.view(np.int64) // _DAY_NS
     d0 = int(day.min())
-    days = np.arange(d0, int(day.max()) + 1).astype("datetime64[D]")
-    table = days.astype("datetime64[M]").astype(np.int64)
-    return table[day - d0]
+    day -= d0
+    days = np.arange(d0, d0 + int(day.max()) + 1).astype("datetime64[D]")
+    table = days.astype("datetime64[M]").astype(np.int32)
+    return table[day]
 
 
 def _take_category(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
@@ -230,44 +260,39 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
     _check_orders(orders)
     as_of_ts = pd.Timestamp(as_of).normalize()
     mask, excluded = _purchase_mask(orders, as_of_ts)
-    # Work on numpy columns and one index array: copying the masked frame costs more than the
-    # whole reduction.
-    rows = np.flatnonzero(mask)
-    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")[rows]
-    if np.isnat(times).any():
+    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
+    if (np.isnat(times) & mask).any():
         raise DataError(
             "some orders have no order_date; they cannot be placed in time.",
             table="orders",
             column="order_date",
             hint="load orders with custkit.data.load, which rejects rows without a date.",
         )
+    # Work on numpy columns and one index array (src): copying the masked frame costs more
+    # than the whole reduction.
     ids = orders["customer_id"]
-    if isinstance(ids.dtype, np.dtype) and np.issubdtype(ids.dtype, np.integer):
-        id_values = pd.Series(ids.to_numpy()[rows])
-    else:
-        id_values = ids.iloc[rows]
-    codes, code_bits, decoder = _customer_codes(id_values, len(rows))
-    order, code_s = _sorted_order(codes, code_bits, times)
-    src = rows[order]  # sorted purchase -> row of *orders*
+    codes, code_bits, decoder = _customer_codes(ids, mask)
+    src, code_s = _sorted_order(codes, code_bits, times, mask)  # sorted purchase -> row
+    del codes  # overwritten by the sort; code_s is a view of it
+    n = len(src)
 
-    t_s = times[order]
+    t_int = times.view(np.int64)[src]
+    t_s = t_int.view("datetime64[ns]")
     rev_s = orders["revenue"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
-    n = len(order)
 
-    if n:
-        cust_starts = np.flatnonzero(np.r_[True, code_s[1:] != code_s[:-1]])
-    else:
-        cust_starts = np.zeros(0, dtype=np.int64)
+    # One boundary test serves both tables: a customer change starts a customer-month too.
+    new_customer = np.empty(n, dtype=bool)
+    new_customer[:1] = True
+    np.not_equal(code_s[1:], code_s[:-1], out=new_customer[1:])
+    cust_starts = np.flatnonzero(new_customer)
     n_orders = np.diff(np.r_[cust_starts, n])
-    t_int = t_s.view(np.int64)
     first = np.minimum.reduceat(t_int, cust_starts).view("datetime64[ns]") if n else t_s[:0]
     last = np.maximum.reduceat(t_int, cust_starts).view("datetime64[ns]") if n else t_s[:0]
     second = _nat_where(t_s[np.minimum(cust_starts + 1, max(n - 1, 0))], n_orders >= 2)
     third = _nat_where(t_s[np.minimum(cust_starts + 2, max(n - 1, 0))], n_orders >= 3)
-    customer_ids = _ids_from_codes(code_s[cust_starts], decoder)
 
     cust = {
-        "customer_id": customer_ids,
+        "customer_id": _ids_with_dtype(code_s[cust_starts], decoder, ids.dtype),
         "first_order_date": first,
         "second_order_date": second,
         "third_order_date": third,
@@ -277,8 +302,10 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
         "first_order_value": rev_s[cust_starts],
     }
     if "cost" in orders.columns:
-        cost_s = orders["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
-        cust["margin"] = np.add.reduceat(rev_s - cost_s, cust_starts) if n else rev_s[:0]
+        margin_s = orders["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
+        np.subtract(rev_s, margin_s, out=margin_s)
+        cust["margin"] = np.add.reduceat(margin_s, cust_starts) if n else rev_s[:0]
+        del margin_s
     first_rows = src[cust_starts]
     for source, target in (
         ("channel", "first_order_channel"),
@@ -286,20 +313,20 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
     ):
         if source in orders.columns:
             cust[target] = _take_category(orders[source], first_rows)
-    customers = pd.DataFrame(cust)
-    customers["customer_id"] = customers["customer_id"].astype(ids.dtype)
+    # copy=False: the arrays are ours; consolidating them into 2-D blocks would copy them all.
+    customers = pd.DataFrame(cust, copy=False)
 
     month_s = _month_ordinals(t_s)
-    if n:
-        cm_starts = np.flatnonzero(
-            np.r_[True, (code_s[1:] != code_s[:-1]) | (month_s[1:] != month_s[:-1])]
-        )
-    else:
-        cm_starts = np.zeros(0, dtype=np.int64)
+    new_month = new_customer
+    new_month[1:] |= month_s[1:] != month_s[:-1]
+    cm_starts = np.flatnonzero(new_month)
+    del new_customer, new_month
     customer_months = pd.DataFrame(
         {
-            "customer_id": _ids_from_codes(code_s[cm_starts], decoder),
-            "month": pd.arrays.PeriodArray(month_s[cm_starts], dtype=pd.PeriodDtype("M")),
+            "customer_id": _ids_with_dtype(code_s[cm_starts], decoder, ids.dtype),
+            "month": pd.arrays.PeriodArray(
+                month_s[cm_starts].astype(np.int64), dtype=pd.PeriodDtype("M")
+            ),
             "orders": np.diff(np.r_[cm_starts, n]).astype(np.int64),
             "revenue": np.add.reduceat(rev_s, cm_starts) if n else rev_s[:0],
             "first_order_date": (
@@ -308,9 +335,9 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
             "last_order_date": (
                 np.maximum.reduceat(t_int, cm_starts).view("datetime64[ns]") if n else t_s[:0]
             ),
-        }
+        },
+        copy=False,
     )
-    customer_months["customer_id"] = customer_months["customer_id"].astype(ids.dtype)
     return OrderReductions(
         customers=customers,
         customer_months=customer_months,

@@ -145,7 +145,7 @@ def start_report(
     params_file: str,
     period: str = "",
     output_dir: str = "",
-    tables: Sequence[str] | None = None,
+    tables: Sequence[str] | Mapping[str, Sequence[str] | None] | None = None,
 ) -> ReportContext:
     """Load the store, resolve the period, prepare the output folder and show the header.
 
@@ -159,9 +159,10 @@ def start_report(
         ``"YYYY-MM"``; ``""`` means the last complete month in the data.
     output_dir : str
         Folder for kpis.json, exports/ and quarantine/; ``""`` means ``<repo>/reports/<period>``.
-    tables : sequence of str, optional
-        The tables the report reads (orders are always read); default: every source in params.
-        Reading only what a report needs saves seconds and memory on large stores.
+    tables : sequence of str, or mapping of table to optional columns, optional
+        The tables the report reads (orders are always read) and, in a mapping, the optional
+        columns it uses (see :func:`custkit.data.load.load_store`); default: everything in
+        params. Reading only what a report needs saves seconds and memory on large stores.
 
     Returns
     -------
@@ -255,7 +256,7 @@ def _load_params(path: str | os.PathLike[str]) -> Params:
     return load_params(path)
 
 
-def _load_store(params: Params, tables: Sequence[str] | None = None) -> Store:
+def _load_store(params: Params, tables=None) -> Store:
     from custkit.data.load import load_store
 
     return load_store(params, tables=tables)

@@ -1,3 +1,6 @@
+import pandas as pd
+
+from custkit.audit.cleanliness import duplicate_groups
 from custkit.audit.exports import birthdays_next_month, duplicates_to_merge, reactivation_list
 
 
@@ -26,3 +29,8 @@ def test_duplicates_to_merge_carry_contacts_and_order_counts(red, customers):
     assert set(d["customer_id"]) == {1, 3, 5, 6}
     assert d.set_index("customer_id").loc[1, "orders"] == 3
     assert "email_normalized" in d.columns
+
+
+def test_duplicates_to_merge_reuses_groups_given_by_the_caller(red, customers):
+    given_groups = duplicates_to_merge(customers, red, groups=duplicate_groups(customers))
+    pd.testing.assert_frame_equal(given_groups, duplicates_to_merge(customers, red))

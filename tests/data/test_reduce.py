@@ -144,3 +144,21 @@ def test_reduction_agrees_with_a_pandas_groupby(rows):
     assert (got == second).all()
     assert red.customer_months["orders"].sum() == len(frame)
     np.testing.assert_allclose(red.customer_months["revenue"].sum(), frame["revenue"].sum())
+
+
+def test_rows_left_out_do_not_affect_the_reduction(orders):
+    # Excluded rows carry ids and dates far outside the purchases' range; the packed sort key
+    # must not let them disturb the customers kept.
+    wild = _orders(
+        [
+            (8, -(10**12), "1900-01-01", 1.0, "cancelled"),
+            (9, 10**15, "2250-01-01", 1.0, "completed"),
+        ]
+    )
+    both = pd.concat([wild.iloc[:1], orders, wild.iloc[1:]], ignore_index=True)
+    both["status"] = both["status"].astype("category")
+    got = reduce_orders(both, "2024-03-31")
+    expected = reduce_orders(purchases(orders, "2024-03-31"), "2024-03-31")
+    pd.testing.assert_frame_equal(got.customers, expected.customers)
+    pd.testing.assert_frame_equal(got.customer_months, expected.customer_months)
+    assert dict(got.excluded) == {"not_a_purchase": 3, "after_as_of": 2}
