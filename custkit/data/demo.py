@@ -567,7 +567,9 @@ def _people(rng: np.random.Generator, n: int, opened: pd.Timestamp, history_days
         first_en=first_en,
         surname_ru=surname_ru,
         surname_en=surname_en,
-        email_number=rng.integers(1, 999, n),
+        # distinct per person: at 1M customers, names plus a small number collide by the
+        # thousand and every collision would look like a duplicate customer
+        email_number=rng.choice(max(10**6, 10 * n), n, replace=False),
         email_domain=_pick(rng, _EMAIL_DOMAIN_SHARES, n),
         email_style=rng.integers(0, 3, n),
         phone=phone,
@@ -853,7 +855,7 @@ def _customers(people: _People, opened: pd.Timestamp) -> pd.DataFrame:
     local = pd.Series(
         np.where(
             style == 0,
-            (pd.Series(latin_first) + "." + latin_surname).to_numpy(),
+            (pd.Series(latin_first) + "." + latin_surname + "." + number).to_numpy(),
             np.where(
                 style == 1,
                 (pd.Series(latin_first) + number).to_numpy(),

@@ -92,3 +92,19 @@ def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
     assert ctx.quarantine == written
     run_info = json.loads((out / RUN_INFO_FILE).read_text(encoding="utf-8"))
     assert run_info == {"report": "audit", "period": "2026-10", "store": "Shop"}
+
+
+def test_exports_longer_than_a_spreadsheet_is_useful_are_csv_only(tmp_path, monkeypatch):
+    from custkit.reports import context as context_module
+
+    monkeypatch.setattr(context_module, "XLSX_MAX_ROWS", 2)
+    ctx = context_module.ReportContext(
+        report="audit", store=None, params=None, period=None, output_dir=tmp_path
+    )
+    files = ctx.export(pd.DataFrame({"customer_id": [1, 2, 3]}), "big")
+    assert [p.name for p in files] == ["big.csv"]
+    assert "no XLSX" in repr(files)
+    assert [p.name for p in ctx.export(pd.DataFrame({"customer_id": [1]}), "small")] == [
+        "small.csv",
+        "small.xlsx",
+    ]
