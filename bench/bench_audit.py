@@ -98,10 +98,17 @@ def audit_steps(params_file: Path, steps: Steps) -> None:
         quality = audit.contact_quality(customers)
         duplicates = audit.duplicate_groups(customers)
         audit.cleanliness_finding(quality, duplicates, audit.rejected_rows(store.accounting))
-    with steps.step("exports"):
-        audit.reactivation_list(red, period, customers)
-        audit.birthdays_next_month(period, customers, red)
-        audit.duplicates_to_merge(customers, red, groups=duplicates)
+    with steps.step("exports (computed and written)"):
+        from custkit.reports.context import ReportContext
+
+        ctx = ReportContext("audit", store, store.params, period, OUT / "exports-step")
+        action_lists = {
+            "reactivation_list": audit.reactivation_list(red, period, customers),
+            "birthdays_next_month": audit.birthdays_next_month(period, customers, red),
+            "duplicates_to_merge": audit.duplicates_to_merge(customers, red, groups=duplicates),
+        }
+        for name, frame in action_lists.items():
+            ctx.export(frame, name)
     with steps.step("figures"):
         figures = [
             plots.plot_kpi_trend(trend),

@@ -70,12 +70,17 @@ def read_notebook(notebook: str | os.PathLike[str]) -> nbformat.NotebookNode:
         raise ReportError(f"Cannot read notebook '{notebook}': {exc}") from exc
 
 
-def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """The text of the first markdown heading, or *fallback*."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
+def notebook_title(nb: nbformat.NotebookNode | dict, fallback: str) -> str:
+    """The text of the first markdown heading, or *fallback*.
+
+    Takes a NotebookNode or the notebook's plain JSON (a dict), so a kernel can read the title
+    without importing nbformat (seconds, through jsonschema).
+    """
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
             continue
-        for line in cell.source.splitlines():
+        source = cell["source"]
+        for line in ("".join(source) if isinstance(source, list) else source).splitlines():
             if line.lstrip().startswith("#"):
                 title = line.strip().lstrip("#").strip()
                 if title:
