@@ -344,3 +344,110 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
         as_of=as_of_ts,
         excluded=MappingProxyType(excluded),
     )
+
+
+@dataclass(frozen=True)
+class _DayArrays:
+    """Purchases reduced per customer and day, as numpy arrays sorted by customer then day."""
+
+    codes: np.ndarray  # int64 customer code per row (ordered like the ids)
+    days: np.ndarray  # int64 days since 1970-01-01
+    orders: np.ndarray  # int64 purchases that day
+    revenue: np.ndarray  # float64 revenue that day
+    decoder: object
+    id_dtype: object
+    excluded: dict
+
+
+def _reduce_days(orders: pd.DataFrame, as_of: pd.Timestamp | str | None) -> _DayArrays:
+    _check_orders(orders)
+    mask, excluded = _purchase_mask(orders, as_of)
+    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
+    if (np.isnat(times) & mask).any():
+        raise DataError(
+            "some orders have no order_date; they cannot be placed in time.",
+            table="orders",
+            column="order_date",
+            hint="load orders with custkit.data.load, which rejects rows without a date.",
+        )
+    ids = orders["customer_id"]
+    codes, code_bits, decoder = _customer_codes(ids, mask)
+    n, n_kept = len(codes), int(mask.sum())
+    day = times.view(np.int64) // _DAY_NS  # floor: times before 1970 stay on their day
+    if n_kept == 0:
+        empty_i = np.zeros(0, dtype=np.int64)
+        return _DayArrays(
+            empty_i, empty_i, empty_i, np.zeros(0), decoder, ids.dtype, dict(excluded)
+        )
+    d0 = int(day.min(where=mask, initial=np.iinfo(np.int64).max))
+    day -= d0
+    day[~mask] = 0
+    day_bits = max(int(day.max()), 1).bit_length()
+    row_bits = max(n - 1, 1).bit_length()
+    if code_bits + day_bits + row_bits <= _KEY_BITS:
+        # one packed sort, as in _sorted_order; the day needs no coarsening
+        key = codes
+        key <<= day_bits + row_bits
+        key |= day << row_bits
+        key |= np.arange(n, dtype=np.int64)
+        key.sort()
+        key = key[:n_kept]
+        src = key & ((1 << row_bits) - 1)
+        key >>= row_bits  # (customer code, day) packed: equal keys form one group
+        group_key = key
+    else:  # too many customers/rows to pack: two-key sort
+        src = np.lexsort((day, codes))[:n_kept]
+        group_key = codes[src] << day_bits | day[src]
+    new_group = np.empty(n_kept, dtype=bool)
+    new_group[0] = True
+    np.not_equal(group_key[1:], group_key[:-1], out=new_group[1:])
+    starts = np.flatnonzero(new_group)
+    rev_s = orders["revenue"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
+    first_keys = group_key[starts]
+    return _DayArrays(
+        codes=first_keys >> day_bits,
+        days=(first_keys & ((1 << day_bits) - 1)) + d0,
+        orders=np.diff(np.r_[starts, n_kept]).astype(np.int64),
+        revenue=np.add.reduceat(rev_s, starts),
+        decoder=decoder,
+        id_dtype=ids.dtype,
+        excluded=dict(excluded),
+    )
+
+
+def reduce_customer_days(
+    orders: pd.DataFrame, as_of: pd.Timestamp | str | None = None
+) -> pd.DataFrame:
+    """Reduce purchases to one row per customer and calendar day.
+
+    The table the BTYD models are built from (same-day orders count as one purchase)::
+
+        SELECT customer_id, DATE_TRUNC('day', order_date) AS order_day, COUNT(*), SUM(revenue)
+        FROM purchases GROUP BY 1, 2
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders (``customer_id``, ``order_date``, ``revenue``; optional ``status``).
+    as_of : Timestamp or str, optional
+        Last day included; all dates when ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` (orders' dtype), ``order_day`` (``datetime64[ns]`` at midnight),
+        ``orders`` and ``revenue`` of the purchases (as kept by :func:`purchases`), sorted by
+        customer then day. ``attrs["excluded"]`` counts the orders left out.
+    """
+    arrays = _reduce_days(orders, as_of)
+    frame = pd.DataFrame(
+        {
+            "customer_id": _ids_with_dtype(arrays.codes, arrays.decoder, arrays.id_dtype),
+            "order_day": (arrays.days * _DAY_NS).view("datetime64[ns]"),
+            "orders": arrays.orders,
+            "revenue": arrays.revenue,
+        },
+        copy=False,
+    )
+    frame.attrs["excluded"] = arrays.excluded
+    return frame

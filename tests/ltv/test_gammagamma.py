@@ -1,0 +1,62 @@
+"""Gamma-Gamma against Fader, Hardie & Lee (2005b) on the CDNOW sample and against lifetimes."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custkit.errors import DataError
+from custkit.ltv import GammaGamma
+
+
+@pytest.fixture(scope="module")
+def model(cdnow_summary):
+    return GammaGamma().fit(cdnow_summary)
+
+
+def test_gamma_gamma_reproduces_published_cdnow_parameters_on_946_repeat_buyers(model):
+    assert model.n_customers_ == 946
+    assert round(model.params_["p"], 2) == 6.25
+    assert round(model.params_["q"], 2) == 3.74
+    assert round(model.params_["v"], 2) == 15.44
+
+
+def test_population_mean_spend_is_35_17_and_is_the_spend_of_a_customer_without_repeats(model):
+    p, q, v = (model.params_[k] for k in ("p", "q", "v"))
+    assert model.expected_spend(0, 0.0) == pytest.approx(p * v / (q - 1))
+    assert round(model.expected_spend(0, 123.0), 2) == 35.17
+    assert round(model.population_mean_spend(), 2) == 35.17
+
+
+def test_gamma_gamma_agrees_with_lifetimes(cdnow_summary, model):
+    lifetimes = pytest.importorskip("lifetimes")
+    repeat = cdnow_summary[cdnow_summary["frequency"] > 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = lifetimes.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+        ref_spend = ref.conditional_expected_average_profit(
+            cdnow_summary["frequency"], cdnow_summary["monetary_value"]
+        )
+    for name in ("p", "q", "v"):
+        assert model.params_[name] == pytest.approx(ref.params_[name], rel=5e-4)
+    spend = model.expected_spend(cdnow_summary["frequency"], cdnow_summary["monetary_value"])
+    assert isinstance(spend, pd.Series) and spend.index.equals(cdnow_summary.index)
+    np.testing.assert_allclose(spend.to_numpy(), np.asarray(ref_spend), rtol=1e-3)
+
+
+def test_expected_spend_shrinks_towards_the_population_mean(model):
+    few, many = model.expected_spend(np.array([1, 50]), np.array([100.0, 100.0]))
+    assert model.population_mean_spend() < few < many < 100.0
+
+
+def test_gamma_gamma_rejects_repeat_buyers_with_zero_spend_naming_them(cdnow_summary):
+    broken = cdnow_summary.copy()
+    broken.loc[1, "monetary_value"] = 0.0
+    with pytest.raises(DataError, match=r"column 'monetary_value'.*customers 1\b"):
+        GammaGamma().fit(broken)
+
+
+def test_gamma_gamma_needs_repeat_buyers(cdnow_summary):
+    with pytest.raises(DataError, match="no customer has a repeat purchase"):
+        GammaGamma().fit(cdnow_summary.assign(frequency=0))
