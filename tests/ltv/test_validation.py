@@ -1,0 +1,223 @@
+"""Calibration / holdout comparison: metrics against independent formulas, tracking data by
+hand, and a gradient-boosting baseline that never sees the holdout."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import mean_absolute_error, mean_squared_error
+from threadpoolctl import threadpool_limits
+
+from custkit.data.demo import generate_demo_store
+from custkit.errors import DataError, ParamsError
+from custkit.ltv.summary import summarize
+from custkit.ltv.validation import (
+    GRADIENT_BOOSTING,
+    NAIVE,
+    HoldoutComparison,
+    calibration_holdout_comparison,
+    naive_prediction,
+    tracking_data,
+)
+
+
+class FakePooledRate:
+    """Everyone buys at the pooled calibration rate ``sum(frequency) / sum(T)`` times
+    ``scale``; E[X(t)] = rate * t, conditional or not."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def fit(self, summary):
+        self.time_unit_ = summary.attrs["time_unit"]
+        self.params_ = {"rate": self.scale * summary["frequency"].sum() / summary["T"].sum()}
+        return self
+
+    def predict_purchases(self, t, frequency, recency, T):
+        return self.params_["rate"] * np.asarray(t, float) * np.ones(len(frequency))
+
+    def expected_purchases(self, t):
+        return self.params_["rate"] * np.asarray(t, float)
+
+
+class FailingModel(FakePooledRate):
+    def fit(self, summary):
+        raise DataError("no repeat buyers")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # OpenMP threads of gradient boosting spin against each other on a busy 2-core machine
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def demo_orders():
+    return generate_demo_store(2000, dirty=False)["orders"]
+
+
+@pytest.fixture(scope="module")
+def comparison(demo_orders):
+    models = {"pooled": FakePooledRate(), "pooled x2": FakePooledRate(scale=2.0)}
+    return calibration_holdout_comparison(
+        demo_orders, "2026-05-15", "2026-11-15", models, time_unit="W"
+    )
+
+
+def test_metrics_agree_with_sklearn_on_the_predictions(comparison):
+    assert isinstance(comparison, HoldoutComparison)
+    preds = comparison.predictions
+    assert set(comparison.metrics.index) == {"pooled", "pooled x2", NAIVE, GRADIENT_BOOSTING}
+    for name, row in comparison.metrics.iterrows():
+        assert row["mae"] == pytest.approx(mean_absolute_error(preds["actual"], preds[name]))
+        rmse = np.sqrt(mean_squared_error(preds["actual"], preds[name]))
+        assert row["rmse"] == pytest.approx(rmse)
+        total, actual = preds[name].sum(), preds["actual"].sum()
+        assert row["total_error_pct"] == pytest.approx(100 * (total - actual) / actual)
+    assert comparison.metrics["mae"].is_monotonic_increasing
+    assert comparison.best_model == comparison.metrics.index[0]
+    assert comparison.best_purchase_model in {"pooled", "pooled x2"}
+    assert not preds.isna().any().any() and (preds >= 0).all().all()
+
+
+def test_actual_holdout_purchases_and_naive_baseline_come_from_the_summary(demo_orders, comparison):
+    summary = summarize(demo_orders, "2026-11-15", "2026-05-15", time_unit="W")
+    preds = comparison.predictions
+    assert list(preds.index) == list(summary.index)
+    np.testing.assert_array_equal(preds["actual"], summary["frequency_holdout"])
+    rate = np.where(
+        summary["T"] > 0, summary["frequency"] / summary["T"].where(summary["T"] > 0), 0
+    )
+    np.testing.assert_allclose(preds[NAIVE], rate * (184 / 7))  # 2026-05-15 .. 2026-11-15
+    np.testing.assert_allclose(preds[NAIVE], naive_prediction(summary))
+    # the pooled fake predicts rate * holdout weeks for everyone
+    pooled = summary["frequency"].sum() / summary["T"].sum() * 184 / 7
+    np.testing.assert_allclose(preds["pooled"], pooled)
+
+
+def test_finding_names_the_chosen_model_and_its_error(comparison):
+    finding = comparison.finding
+    best = comparison.metrics.iloc[0]
+    assert f"{best['mae']:.2f}" in finding.conclusion
+    assert "26 weeks" in finding.conclusion
+    assert comparison.best_purchase_model in finding.action
+
+
+def test_gradient_boosting_never_sees_the_holdout(demo_orders, comparison):
+    before = demo_orders.loc[demo_orders["order_date"] < "2026-05-16"]
+    # keep the same calibration customers but drop / triple the holdout orders
+    later = demo_orders.loc[demo_orders["order_date"] >= "2026-05-16"]
+    altered = pd.concat([before, later.iloc[::3], later.iloc[::3]])
+    other = calibration_holdout_comparison(
+        altered, "2026-05-15", "2026-11-15", {"pooled": FakePooledRate()}
+    )
+    np.testing.assert_allclose(
+        other.predictions[GRADIENT_BOOSTING], comparison.predictions[GRADIENT_BOOSTING]
+    )
+    assert not np.allclose(other.predictions["actual"], comparison.predictions["actual"])
+
+
+def test_gradient_boosting_uses_customer_features(demo_orders):
+    customers = generate_demo_store(2000, dirty=False)["customers"]
+    features = customers.set_index("customer_id")[["acquisition_channel", "region"]]
+    result = calibration_holdout_comparison(
+        demo_orders, "2026-05-15", "2026-11-15", {"pooled": FakePooledRate()}, features=features
+    )
+    assert GRADIENT_BOOSTING in result.metrics.index
+    assert np.isfinite(result.predictions[GRADIENT_BOOSTING]).all()
+
+
+def test_a_model_that_cannot_be_fitted_is_left_out_with_a_warning(demo_orders):
+    with pytest.warns(UserWarning, match="broken could not be fitted"):
+        result = calibration_holdout_comparison(
+            demo_orders,
+            "2026-05-15",
+            "2026-11-15",
+            {"broken": FailingModel(), "pooled": FakePooledRate()},
+            baselines=False,
+        )
+    assert list(result.metrics.index) == ["pooled"]
+    assert "broken" not in result.tracking.columns
+
+
+def test_baseline_best_gives_a_warning_finding(demo_orders):
+    result = calibration_holdout_comparison(
+        demo_orders, "2026-05-15", "2026-11-15", {"way off": FakePooledRate(scale=50.0)}
+    )
+    assert result.best_model != "way off" and result.best_purchase_model == "way off"
+    assert result.finding.level == "warning"
+    assert "baseline" in result.finding.conclusion and "way off" in result.finding.action
+
+
+def test_bad_models_are_rejected():
+    orders = pd.DataFrame(
+        {"customer_id": [1], "order_date": pd.to_datetime(["2024-01-01"]), "revenue": [1.0]}
+    )
+    with pytest.raises(ParamsError, match=r"must be a purchase model .* lacks"):
+        calibration_holdout_comparison(orders, "2024-01-01", "2024-02-01", {"x": object()})
+    with pytest.raises(ParamsError, match="reserved"):
+        calibration_holdout_comparison(
+            orders, "2024-01-01", "2024-02-01", {NAIVE: FakePooledRate()}
+        )
+    with pytest.raises(ParamsError, match="dict of name"):
+        calibration_holdout_comparison(orders, "2024-01-01", "2024-02-01", [FakePooledRate()])
+
+
+def test_tracking_counts_repeat_days_and_convolves_births_by_hand():
+    # c1 born day 0 (Mon 2024-01-01), repeats day 2 (twice that day: one purchase) and day 9;
+    # c2 born day 3, repeat day 12; c3 born day 10 in the holdout: not a calibration customer.
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1, 2, 2, 3],
+            "order_date": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-01-03",
+                    "2024-01-03",
+                    "2024-01-10",
+                    "2024-01-04",
+                    "2024-01-13",
+                    "2024-01-11",
+                ]
+            ),
+            "revenue": [10.0] * 7,
+        }
+    )
+    summary = summarize(orders, as_of="2024-01-16", calibration_end="2024-01-05", time_unit="W")
+    model = FakePooledRate().fit(summary)
+    model.params_["rate"] = 1.0  # E[X(t)] = t weeks
+    tracking = tracking_data(
+        orders, summary, {"m": model}, pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-16")
+    )
+    # days 0..15: weeks end on day 6, 13 and 15 (a partial last week)
+    assert list(tracking["week"]) == [1, 2, 3]
+    assert list(tracking["week_end"]) == list(
+        pd.to_datetime(["2024-01-07", "2024-01-14", "2024-01-16"])
+    )
+    assert list(tracking["actual"]) == [1, 3, 3]
+    # expected at day D: (D - 0) / 7 + (D - 3) / 7
+    np.testing.assert_allclose(tracking["m"], [(6 + 3) / 7, (13 + 10) / 7, (15 + 12) / 7])
+    assert tracking.attrs["calibration_weeks"] == pytest.approx(5 / 7)
+
+
+def test_a_model_predicting_almost_nothing_is_not_chosen_despite_a_low_mae(demo_orders):
+    # Most customers buy nothing in the holdout, so "zero for everyone" has a small MAE.
+    models = {"zero": FakePooledRate(scale=0.0), "pooled": FakePooledRate()}
+    result = calibration_holdout_comparison(
+        demo_orders, "2026-05-15", "2026-11-15", models, baselines=False
+    )
+    metrics = result.metrics
+    assert metrics.loc["zero", "mae"] < metrics.loc["pooled", "mae"]
+    assert metrics.loc["zero", "total_error_pct"] == pytest.approx(-100)
+    assert not metrics.loc["zero", "eligible"]
+    assert result.best_model == result.best_purchase_model == "pooled"
+    assert "zero (-100%)" in result.finding.conclusion
+    by_mae = calibration_holdout_comparison(
+        demo_orders, "2026-05-15", "2026-11-15", models, baselines=False,
+        max_total_error_pct=float("inf"),
+    )  # fmt: skip
+    assert by_mae.best_model == "zero"
+    with pytest.raises(ParamsError, match=r"max_total_error_pct .* Got -5"):
+        calibration_holdout_comparison(
+            demo_orders, "2026-05-15", "2026-11-15", models, max_total_error_pct=-5
+        )

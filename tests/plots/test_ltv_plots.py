@@ -1,0 +1,129 @@
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from custkit.data.reduce import reduce_orders
+from custkit.ltv.clv import clv_by_group, customer_lifetime_value, tier_summary
+from custkit.ltv.profit import cohort_profit, value_to_annual_revenue
+from custkit.plots.ltv import (
+    plot_clv_by_group,
+    plot_clv_distribution,
+    plot_cohort_profit,
+    plot_tracking,
+    plot_value_at_risk,
+    plot_value_ratio,
+)
+
+
+class FakeModel:
+    """Buys 0.2 purchases a week while alive; P(alive) falls with time since the last purchase."""
+
+    time_unit_, params_ = "W", {}
+
+    def p_alive(self, frequency, recency, T):
+        return np.exp(-(np.asarray(T, float) - np.asarray(recency, float)) / 20)
+
+    def predict_purchases(self, t, frequency, recency, T):
+        return 0.2 * np.asarray(t, float) * self.p_alive(frequency, recency, T)
+
+
+class FakeSpend:
+    def expected_spend(self, frequency, monetary_value):
+        return np.where(np.asarray(frequency) > 0, monetary_value, 30.0)
+
+
+@pytest.fixture(scope="module")
+def computed():
+    rng = np.random.default_rng(3)
+    n = 300
+    first = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D")
+    rows = []
+    for c in range(n):
+        for k in range(1 + rng.poisson(1.5)):
+            rows.append((c, first[c] + pd.Timedelta(days=int(40 * k)), 10.0 + c % 50, 6.0))
+    orders = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue", "cost"])
+    orders = orders.loc[orders["order_date"] <= "2024-06-30"]
+    red = reduce_orders(orders, "2024-06-30")
+    days = (pd.Timestamp("2024-06-30") - red.customers["first_order_date"]).dt.days / 7
+    last = (red.customers["last_order_date"] - red.customers["first_order_date"]).dt.days / 7
+    summary = pd.DataFrame(
+        {
+            "frequency": red.customers["orders"].to_numpy() - 1,
+            "recency": last.to_numpy(),
+            "T": days.to_numpy(),
+            "monetary_value": red.customers["revenue"].to_numpy() / red.customers["orders"],
+        },
+        index=pd.Index(red.customers["customer_id"], name="customer_id"),
+    )
+    summary.attrs["time_unit"] = "W"
+    clv = customer_lifetime_value(FakeModel(), FakeSpend(), summary, 36, margin_rate=0.4)
+    groups = pd.Series(np.where(clv.index % 3 == 0, "ads", "referral"), clv.index, name="channel")
+    tracking = pd.DataFrame(
+        {
+            "week": np.arange(1, 79),
+            "week_end": pd.date_range("2023-01-07", periods=78, freq="7D"),
+            "actual": np.cumsum(rng.poisson(20, 78)).astype(float),
+            "BG/NBD": np.arange(1, 79) * 20.0,
+        }
+    )
+    tracking.attrs["calibration_weeks"] = 39.0
+    return {
+        "clv": clv,
+        "by_group": clv_by_group(clv, groups),
+        "ratios": value_to_annual_revenue(clv, red),
+        "tiers": tier_summary(clv),
+        "cohorts": cohort_profit(red),
+        "tracking": tracking,
+    }
+
+
+CASES = [
+    (plot_tracking, "tracking", False),
+    (plot_clv_distribution, "clv", True),
+    (plot_clv_by_group, "by_group", True),
+    (plot_value_ratio, "ratios", False),
+    (plot_value_at_risk, "tiers", True),
+    (plot_cohort_profit, "cohorts", True),
+]
+
+
+@pytest.mark.parametrize(("plot", "key", "money"), CASES, ids=[c[1] for c in CASES])
+def test_each_ltv_plot_draws_with_title_labels_and_currency(computed, plot, key, money):
+    fig = plot(computed[key], currency="EUR") if money else plot(computed[key])
+    assert isinstance(fig, Figure)
+    fig.savefig(io.BytesIO(), format="png")
+    axes = fig.axes
+    title = fig._suptitle.get_text() if fig._suptitle else axes[0].get_title()
+    assert title
+    labels = [a.get_xlabel() + a.get_ylabel() for a in axes]
+    assert all(labels)
+    if money:
+        assert any("EUR" in label for label in labels)
+
+
+def test_clv_distribution_is_on_a_log_axis_and_counts_zero_customers(computed):
+    clv = computed["clv"].copy()
+    clv.iloc[:5, clv.columns.get_loc("clv")] = 0.0
+    fig = plot_clv_distribution(clv, currency="EUR")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert "over 36 months" in ax.get_xlabel()
+    assert any("5 customers" in t.get_text() for t in ax.texts)
+
+
+def test_value_ratio_shows_the_reference_line(computed):
+    ax = plot_value_ratio(computed["ratios"], reference=3.5).axes[0]
+    assert any("3.5×" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_plots_survive_empty_inputs(computed):
+    clv = computed["clv"].assign(clv=0.0)
+    plot_clv_distribution(clv).savefig(io.BytesIO(), format="png")
+    plot_value_ratio(computed["ratios"].iloc[:0]).savefig(io.BytesIO(), format="png")
