@@ -12,6 +12,7 @@ is our own code rather than ``lifetimes``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,14 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from custkit.errors import DataError
-from custkit.ltv.base import BaseFitter, Distinct, _quote_rows, as_float_arrays, like_input
+from custkit.ltv.base import (
+    BaseFitter,
+    ConvergenceWarning,
+    Distinct,
+    _quote_rows,
+    as_float_arrays,
+    like_input,
+)
 
 
 class GammaGamma(BaseFitter):
@@ -81,11 +89,35 @@ class GammaGamma(BaseFitter):
         d_v = q / v - (p * x + q) / (xm + v)
         return np.column_stack([d_p, d_q, d_v])
 
+    def fit(self, summary: pd.DataFrame, **kwargs: Any) -> GammaGamma:
+        """Fit on the repeat buyers of *summary*; see :meth:`BaseFitter.fit`.
+
+        Also stores ``mean_repeat_spend_``, the repeat buyers' average purchase value, used for
+        customers without repeat purchases when q ≤ 1 (see :meth:`expected_spend`).
+        """
+        super().fit(summary, **kwargs)
+        repeat = summary.loc[summary["frequency"].to_numpy() > 0]
+        x = repeat["frequency"].to_numpy(np.float64)
+        m = repeat["monetary_value"].to_numpy(np.float64)
+        self.mean_repeat_spend_ = float((x * m).sum() / x.sum())
+        if self.params_["q"] <= 1:
+            warnings.warn(
+                f"Gamma-Gamma fitted q = {self.params_['q']:.3f} ≤ 1: spend per purchase is so "
+                "spread out that the model's population mean is infinite. Customers without "
+                f"repeat purchases get the repeat buyers' average purchase value "
+                f"({self.mean_repeat_spend_:,.2f}) instead. Check for extreme order values "
+                "(wholesale orders, typos) and consider capping them before fitting.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
     def expected_spend(self, frequency: Any, monetary_value: Any) -> Any:
         """Expected mean purchase value of a customer given x repeat purchases of mean m.
 
         ``p (v + x m) / (p x + q − 1)``; for x = 0 the population mean ``p v / (q − 1)``.
-        Defined for q > 1 (the population mean is infinite otherwise).
+        That needs p x + q > 1: when q ≤ 1 the population mean is infinite and customers with
+        too few repeat purchases get ``mean_repeat_spend_`` instead (a warning at fit says so).
 
         Parameters
         ----------
@@ -100,7 +132,13 @@ class GammaGamma(BaseFitter):
         p, q, v = self._params_tuple()
         x, m = as_float_arrays(frequency, monetary_value)
         m = np.where(x > 0, m, 0.0)
-        result = p * (v + x * m) / (p * x + q - 1)
+        denominator = p * x + q - 1
+        defined = denominator > 0
+        result = np.where(
+            defined,
+            p * (v + x * m) / np.where(defined, denominator, 1.0),
+            getattr(self, "mean_repeat_spend_", np.nan),
+        )
         return like_input(result, frequency, monetary_value, name="expected_spend")
 
     def population_mean_spend(self) -> float:

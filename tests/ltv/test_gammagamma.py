@@ -60,3 +60,27 @@ def test_gamma_gamma_rejects_repeat_buyers_with_zero_spend_naming_them(cdnow_sum
 def test_gamma_gamma_needs_repeat_buyers(cdnow_summary):
     with pytest.raises(DataError, match="no customer has a repeat purchase"):
         GammaGamma().fit(cdnow_summary.assign(frequency=0))
+
+
+def test_customers_without_repeat_purchases_get_the_repeat_buyers_mean_when_q_is_below_one():
+    import warnings
+
+    from custkit.ltv import GammaGamma
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    frequency = rng.integers(0, 4, n).astype(float)
+    # spend so spread out (log-normal, sigma 2 across customers) that q falls below 1
+    monetary = np.where(frequency > 0, np.exp(rng.normal(6, 2, n)), 0.0)
+    summary = pd.DataFrame({"frequency": frequency, "monetary_value": monetary})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = GammaGamma().fit(summary)
+    assert model.params_["q"] < 1
+    assert any("infinite" in str(w.message) for w in caught)
+    repeat = frequency > 0
+    expected_mean = (frequency * monetary)[repeat].sum() / frequency[repeat].sum()
+    assert model.mean_repeat_spend_ == pytest.approx(expected_mean)
+    spend = model.expected_spend(frequency, monetary)
+    assert np.all(np.isfinite(spend)) and np.all(spend > 0)
+    assert spend[frequency == 0] == pytest.approx(expected_mean)

@@ -1,0 +1,263 @@
+"""The steps of the LTV report that combine several models: choose a model, value every customer.
+
+Each function here is what one section of ``notebooks/ltv.ipynb`` calls, so the notebook stays a
+sequence of calls and an analyst can run the same steps on their own data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from custkit.data.reduce import OrderReductions
+from custkit.errors import ParamsError, did_you_mean
+from custkit.findings import Finding
+from custkit.ltv.bgnbd import BGNBD
+from custkit.ltv.clv import (
+    customer_lifetime_value,
+    importance_tiers,
+    margin_rates,
+    next_expected_order_date,
+    value_at_risk,
+)
+from custkit.ltv.gammagamma import GammaGamma
+from custkit.ltv.mbgnbd import MBGNBD
+from custkit.ltv.paretonbd import ParetoNBD
+from custkit.ltv.summary import summarize
+from custkit.ltv.validation import HoldoutComparison, calibration_holdout_comparison
+
+#: The purchase models the report compares, by display name.
+PURCHASE_MODELS = {"BG/NBD": BGNBD, "MBG/NBD": MBGNBD, "Pareto/NBD": ParetoNBD}
+
+
+def compare_purchase_models(
+    orders: pd.DataFrame,
+    as_of: pd.Timestamp,
+    holdout_months: int = 6,
+    time_unit: str = "W",
+    penalizer: float = 0.001,
+    features: pd.DataFrame | None = None,
+) -> HoldoutComparison:
+    """Fit every model of :data:`PURCHASE_MODELS` on all but the last *holdout_months* and
+    compare their predictions for those months with what customers really bought.
+
+    See :func:`custkit.ltv.validation.calibration_holdout_comparison` for the result. A small
+    *penalizer* keeps BG/NBD's a and b from running away on stores where most customers buy once.
+    """
+    if not isinstance(holdout_months, int) or not 1 <= holdout_months <= 24:
+        raise ParamsError(
+            f"holdout_months must be an int in the range [1, 24]. Got {holdout_months!r} instead."
+        )
+    as_of = pd.Timestamp(as_of)
+    calibration_end = as_of - pd.DateOffset(months=holdout_months)
+    models = {name: cls(penalizer=penalizer) for name, cls in PURCHASE_MODELS.items()}
+    return calibration_holdout_comparison(
+        orders, calibration_end, as_of, models, time_unit=time_unit, features=features
+    )
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    """Every customer's expected value, from one purchase model and the Gamma-Gamma spend model.
+
+    Attributes
+    ----------
+    model_name : str
+        The purchase model used.
+    purchase_model, spend_model
+        The fitted models (on all purchases up to ``as_of``).
+    summary : pandas.DataFrame
+        :func:`custkit.ltv.summarize` at ``as_of``.
+    clv : pandas.DataFrame
+        :func:`custkit.ltv.customer_lifetime_value` over the longest horizon, plus
+        ``value_at_risk``, ``tier`` and ``next_expected_order_date``.
+    outlook : pandas.DataFrame
+        One row per horizon: ``horizon_months``, ``expected_purchases``, ``expected_revenue`` and
+        ``clv`` for the whole base.
+    value_basis : str
+        ``"margin"`` or ``"revenue"`` (no cost data and no margin rate).
+    """
+
+    model_name: str
+    purchase_model: Any
+    spend_model: Any
+    summary: pd.DataFrame
+    clv: pd.DataFrame
+    outlook: pd.DataFrame
+    value_basis: str
+
+
+def customer_value(
+    orders: pd.DataFrame,
+    as_of: pd.Timestamp,
+    model_name: str,
+    reductions: OrderReductions,
+    horizons_months: Sequence[int] = (3, 6, 12),
+    monthly_discount_rate: float = 0.01,
+    margin_rate: float | None = None,
+    tiers: Sequence[float] = (0.01, 0.05, 0.20),
+    time_unit: str = "W",
+    penalizer: float = 0.001,
+) -> CustomerValue:
+    """Fit *model_name* and Gamma-Gamma on all purchases up to *as_of* and value each customer.
+
+    The margin is *margin_rate* when given, else each customer's own margin from the orders'
+    ``cost`` column (shrunk towards the store's, :func:`custkit.ltv.margin_rates`), else revenue.
+    """
+    if model_name not in PURCHASE_MODELS:
+        raise ParamsError(
+            f"model must be one of {list(PURCHASE_MODELS)}. Got {model_name!r} instead."
+            + did_you_mean(str(model_name), PURCHASE_MODELS)
+        )
+    horizons = sorted({int(h) for h in horizons_months})
+    if not horizons or horizons[0] < 1:
+        raise ParamsError(
+            f"horizons_months must be positive whole months, e.g. [3, 6, 12]. "
+            f"Got {list(horizons_months)!r} instead."
+        )
+    summary = summarize(orders, as_of=as_of, time_unit=time_unit)
+    model = PURCHASE_MODELS[model_name](penalizer=penalizer).fit(summary)
+    spend = GammaGamma(penalizer=penalizer).fit(summary)
+    margins = None
+    if margin_rate is None and "margin" in reductions.customers:
+        margins = margin_rates(reductions)
+    frames = {
+        h: customer_lifetime_value(
+            model,
+            spend,
+            summary,
+            horizon_months=h,
+            monthly_discount_rate=monthly_discount_rate,
+            margin_rate=margin_rate,
+            margins=margins,
+        )
+        for h in horizons
+    }
+    outlook = pd.DataFrame(
+        [
+            {
+                "horizon_months": h,
+                "expected_purchases": frame["expected_purchases"].sum(),
+                "expected_revenue": frame["expected_revenue"].sum(),
+                "clv": frame["clv"].sum(),
+            }
+            for h, frame in frames.items()
+        ]
+    )
+    clv = frames[horizons[-1]].copy()
+    clv["value_at_risk"] = value_at_risk(clv)
+    clv["tier"] = importance_tiers(clv, tiers)
+    clv["next_expected_order_date"] = next_expected_order_date(model, summary, as_of)
+    basis = frames[horizons[-1]].attrs.get("value_basis", "margin")
+    return CustomerValue(model_name, model, spend, summary, clv, outlook, basis)
+
+
+def customer_groups(
+    reductions: OrderReductions,
+    customers: pd.DataFrame | None,
+    segments: pd.DataFrame | None = None,
+) -> dict[str, pd.Series]:
+    """The customer attributes CLV is broken down by, each a Series indexed by customer_id:
+    acquisition channel and region (from the customers table), first-order month, RF segment."""
+    first = reductions.customers.set_index("customer_id")["first_order_date"]
+    groups = {"first_order_month": first.dt.to_period("M").astype(str).rename("first_order_month")}
+    if customers is not None:
+        table = customers.drop_duplicates("customer_id").set_index("customer_id")
+        for column in ("acquisition_channel", "region"):
+            if column in table:
+                groups[column] = table[column].astype("str").fillna("unknown").rename(column)
+    if segments is not None:
+        groups["segment"] = segments.set_index("customer_id")["segment"].rename("segment")
+    return groups
+
+
+def outlook_finding(value: CustomerValue, currency: str = "") -> Finding:
+    """What the base is expected to buy and be worth over the report's horizons."""
+    last = value.outlook.iloc[-1]
+    money = f" {currency}" if currency else ""
+    basis = "margin" if value.value_basis == "margin" else "revenue"
+    alive = value.clv["p_alive"].mean()
+    return Finding(
+        "What the customer base is worth",
+        f"Over the next {int(last['horizon_months'])} months the current customers are expected "
+        f"to place {last['expected_purchases']:,.0f} orders worth {last['clv']:,.0f}{money} in "
+        f"{basis} (discounted); on average a customer is {alive:.0%} likely to still be buying.",
+        "Plan retention spend against this value: it is what keeping today's customers is worth.",
+        "info",
+    )
+
+
+def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
+    """How concentrated value is and how much of it may slip away."""
+    top = tiers.set_index("tier")
+    money = f" {currency}" if currency else ""
+    top20 = top["clv_share"].reindex(["top_1%", "top_5%", "top_20%"]).sum()
+    at_risk = tiers["value_at_risk"].sum()
+    return Finding(
+        "Most valuable customers",
+        f"The top 20% of customers hold {top20:.0%} of expected value; {at_risk:,.0f}{money} of "
+        "it belongs to customers who may already have stopped buying.",
+        "Contact valuable customers whose chance of still buying is falling (the value-at-risk "
+        "list) before offering discounts to anyone else; the best active customers need no "
+        "discount.",
+        "warning" if at_risk > 0.2 * tiers["clv_total"].sum() else "info",
+    )
+
+
+def ltv_kpis(
+    comparison: HoldoutComparison, value: CustomerValue
+) -> Mapping[str, float | str | dict]:
+    """Headline figures of the LTV report, for ``ltv.kpis.json``."""
+    outlook = value.outlook.set_index("horizon_months")
+    horizon = outlook.index.max()
+    return {
+        "model": value.model_name,
+        "time_unit": value.purchase_model.time_unit_,
+        "expected_purchases_12m": float(outlook.loc[horizon, "expected_purchases"]),
+        "clv_12m_total": float(outlook.loc[horizon, "clv"]),
+        "clv_12m_mean": float(value.clv["clv"].mean()),
+        "p_alive_mean": float(value.clv["p_alive"].mean()),
+        "value_at_risk": float(value.clv["value_at_risk"].sum()),
+        "holdout_mae": comparison.metrics["mae"].to_dict(),
+    }
+
+
+def customer_value_table(value: CustomerValue) -> pd.DataFrame:
+    """What an operator looks up per customer: value, tier, chance of still buying, next order.
+
+    No contact data: the table joins to the store's systems by ``customer_id``.
+    """
+    columns = [
+        "clv",
+        "tier",
+        "p_alive",
+        "expected_purchases",
+        "value_at_risk",
+        "next_expected_order_date",
+        "status",
+        "reason",
+    ]
+    table = value.clv[columns].reset_index()
+    return table.sort_values("clv", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def value_at_risk_list(
+    value: CustomerValue, customers: pd.DataFrame | None, top: int = 10_000
+) -> pd.DataFrame:
+    """The retention list: the *top* customers by value at risk, with contacts and consents.
+
+    Export files only (it carries personal data), never the HTML report.
+    """
+    at_risk = value.clv.loc[value.clv["value_at_risk"] > 0]
+    at_risk = at_risk.nlargest(top, "value_at_risk")
+    table = at_risk[["value_at_risk", "clv", "p_alive", "tier"]].reset_index()
+    if customers is not None:
+        contact = [
+            c for c in ("name", "email", "phone", "consent_email", "consent_sms") if c in customers
+        ]
+        details = customers.drop_duplicates("customer_id")[["customer_id", *contact]]
+        table = table.merge(details, on="customer_id", how="left")
+    return table
