@@ -147,11 +147,17 @@ def format_change(change: Any, unit: str) -> str:
     return signed(f"{change:+.1%}")
 
 
+_ACRONYMS = {"clv": "CLV", "ltv": "LTV", "mae": "MAE", "rmse": "RMSE", "rfm": "RFM", "kpi": "KPI"}
+
+
 def humanize(name: object) -> str:
-    """``repeat_customer_rate`` → ``Repeat customer rate``; other labels are kept as written."""
+    """``repeat_customer_rate`` → ``Repeat customer rate``, ``clv_12m_total`` → ``CLV 12
+    months total``; other labels are kept as written."""
     text = str(name)
     if re.fullmatch(r"[a-z0-9_]+", text):
-        text = text.replace("_", " ")
+        words = [_ACRONYMS.get(w, w) for w in text.split("_") if w]
+        words = [re.sub(r"^(\d+)m$", r"\1 months", w) for w in words]
+        text = " ".join(words)
         return text[:1].upper() + text[1:]
     return text
 

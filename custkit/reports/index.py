@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from custkit.errors import CustkitError
 from custkit.reports.display import format_count, format_money, format_share, humanize
 from custkit.reports.files import write_text_atomic
 
@@ -105,9 +106,19 @@ th, td {{ padding: 6px 12px; border-bottom: 1px solid #e0e0e0; text-align: left;
     return write_text_atomic(out / "index.html", page)
 
 
+def _report_title(report: str) -> str:
+    """The notebook's title ("Customer lifetime value"), or the humanized name."""
+    from custkit.reports.registry import get_report
+
+    try:
+        return get_report(report).title
+    except CustkitError:  # a report whose notebook is gone still gets a line
+        return humanize(report)
+
+
 def _row(entry: IndexEntry) -> str:
     esc = html.escape
-    name = esc(humanize(entry.report))
+    name = esc(_report_title(entry.report))
     report = f'<a href="{esc(entry.html, quote=True)}">{name}</a>' if entry.html else name
     if entry.store:
         report += f"<br><span style='color:#666'>{esc(entry.store)}</span>"
