@@ -34,7 +34,7 @@ RUN_INFO_FILE = ".run-info.json"
 #: Longer exports get the CSV only: writing an XLSX costs seconds per 10,000 rows even with
 #: xlsxwriter's streaming mode (openpyxl is 2-3x slower and holds every cell in memory), and a
 #: list that long is filtered or mailed from the CSV rather than read in a spreadsheet.
-XLSX_MAX_ROWS = 50_000
+XLSX_MAX_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class ReportContext:
         paths = [
             write_atomic(
                 folder / f"{name}.csv",
-                lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"),
+                lambda tmp: _write_csv(table, tmp),
             )
         ]
         if len(table) <= XLSX_MAX_ROWS:
@@ -232,6 +232,33 @@ def _relative(path: Path, folder: Path) -> str:
         return Path(path).resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """UTF-8 CSV with a byte-order mark (so Excel detects the encoding), via pyarrow's writer:
+    several times faster than ``DataFrame.to_csv`` on the 100,000-row lists of a large store."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = []
+    for column_field, column in zip(table.schema, table.columns, strict=True):
+        field_ = column_field
+        if pa.types.is_dictionary(field_.type):  # the CSV writer takes no categoricals
+            field_ = field_.with_type(field_.type.value_type)
+        elif pa.types.is_timestamp(field_.type):
+            # dates as 2026-11-01 (times only where there are any), not with nanoseconds
+            seconds = column.cast(pa.timestamp("s"), safe=False)
+            whole_days = pc.all(pc.equal(pc.floor_temporal(seconds, unit="day"), seconds))
+            field_ = field_.with_type(
+                pa.date32() if whole_days.as_py() is not False else pa.timestamp("s")
+            )
+        fields.append(field_)
+    table = table.cast(pa.schema(fields, metadata=table.schema.metadata), safe=False)
+    with open(path, "wb") as fh:
+        fh.write("\ufeff".encode())
+        pacsv.write_csv(table, fh)
 
 
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:

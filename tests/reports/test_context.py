@@ -108,3 +108,22 @@ def test_exports_longer_than_a_spreadsheet_is_useful_are_csv_only(tmp_path, monk
         "small.csv",
         "small.xlsx",
     ]
+
+
+def test_csv_exports_write_dates_plainly_and_categories_as_text(tmp_path):
+    from custkit.reports.context import _write_csv
+
+    frame = pd.DataFrame(
+        {
+            "birthday": pd.to_datetime(["2026-11-01", None]),
+            "last_order": pd.to_datetime(["2026-10-01 10:30:01", "2026-10-02"]),
+            "tier": pd.Categorical(["top_1%", "rest"]),
+            "consent": [True, False],
+        }
+    )
+    path = tmp_path / "x.csv"
+    _write_csv(frame, path)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1] == '2026-11-01,2026-10-01 10:30:01,"top_1%",true'
+    assert lines[2] == ',2026-10-02 00:00:00,"rest",false'
