@@ -116,7 +116,7 @@ def test_csv_exports_write_dates_plainly_and_categories_as_text(tmp_path):
     frame = pd.DataFrame(
         {
             "birthday": pd.to_datetime(["2026-11-01", None]),
-            "last_order": pd.to_datetime(["2026-10-01 10:30:01", "2026-10-02"]),
+            "last_order": pd.to_datetime(["2026-10-01 10:30:01", "2026-10-02"], format="ISO8601"),
             "tier": pd.Categorical(["top_1%", "rest"]),
             "consent": [True, False],
         }
