@@ -34,6 +34,7 @@ test: $(SETUP) $(DEMO) lint
 
 bench: $(SETUP)
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_ltv.py
 
 clean:
 	rm -rf reports/*/ reports/index.html data/demo .cache

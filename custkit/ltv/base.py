@@ -41,6 +41,13 @@ What a subclass implements
 ``_log_likelihood_gradient(self, params, *columns) -> numpy.ndarray`` (optional)
     Gradient of each row's log-likelihood with respect to the natural-scale parameters, shape
     ``(n_rows, n_params)``. When it is absent, central finite differences are used.
+``_weighted_log_likelihood(self, weights, *prepared) -> callable`` (optional)
+    Returns ``evaluate(params, gradient) -> (total, grad)``: the weighted total
+    ``weights @ _log_likelihood(params, *prepared)`` and, when ``gradient`` is true, its gradient
+    ``weights @ _log_likelihood_gradient(...)`` (else ``None``). The default does exactly that;
+    a model overrides it for speed, folding the weights into per-value sums once per fit so an
+    evaluation does less work per row (BG/NBD, Gamma-Gamma). The per-row methods above stay the
+    reference the fast path is tested against.
 ``_select_rows(self, frame) -> pandas.DataFrame`` (optional)
     Rows of the summary the model is fitted on, default all (Gamma-Gamma: repeat buyers).
 ``_check_data(self, frame) -> None`` (optional)
@@ -111,6 +118,17 @@ class Distinct:
     def of(cls, column: np.ndarray) -> Distinct:
         values, index = np.unique(column, return_inverse=True)
         return cls(values, index.reshape(-1))
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` of two 1-d float arrays, summed in numpy's own loop rather than by BLAS.
+
+    OpenBLAS hands a dot product of a few hundred thousand rows to its thread pool; between the
+    other vector operations of a likelihood evaluation its threads fall asleep, and waking them
+    on a busy 2-core machine costs more than the sum itself (BG/NBD fit on 1M customers: 1.9 s
+    with BLAS dots, 0.6 s without). ``einsum`` without ``optimize`` stays on one thread.
+    """
+    return float(np.einsum("i,i->", a, b))
 
 
 def as_float_arrays(*values: Any) -> tuple[np.ndarray, ...]:
@@ -201,6 +219,16 @@ class BaseFitter:
         return np.ones(len(self._param_names))
 
     _log_likelihood_gradient = None  # optional: (params, *columns) -> (n_rows, n_params)
+
+    def _weighted_log_likelihood(self, weights: np.ndarray, *prepared: Any) -> Any:
+        def evaluate(params: np.ndarray, gradient: bool) -> tuple[float, np.ndarray | None]:
+            total = dot(weights, self._log_likelihood(params, *prepared))
+            if not gradient:
+                return total, None
+            gradients = self._log_likelihood_gradient(params, *prepared)
+            return total, np.einsum("i,ij->j", weights, gradients)  # no BLAS threads: see dot
+
+        return evaluate
 
     def _prepare(self, *columns: np.ndarray) -> tuple:
         return columns
@@ -310,6 +338,7 @@ class BaseFitter:
         """Distinct rows of *columns* (sorted) and how many customers share each."""
         key = np.zeros(len(columns[0]), dtype=np.int64)
         span = 1
+        distinct_values = []
         for column in columns:
             codes, uniques = pd.factorize(column, sort=True)
             span *= max(len(uniques), 1)
@@ -321,8 +350,20 @@ class BaseFitter:
                 )
             key *= len(uniques)
             key += codes
-        _, first, counts = np.unique(key, return_index=True, return_counts=True)
-        return [np.ascontiguousarray(c[first]) for c in columns], counts.astype(np.float64)
+            distinct_values.append(np.asarray(uniques, dtype=np.float64))
+        # sort the packed keys (no argsort), count the runs, and unpack each column's code
+        key.sort()
+        new_run = np.empty(len(key), dtype=bool)
+        new_run[:1] = True
+        np.not_equal(key[1:], key[:-1], out=new_run[1:])
+        starts = np.flatnonzero(new_run)
+        counts = np.diff(starts, append=len(key)).astype(np.float64)
+        packed = key[starts]
+        out = []
+        for uniques in reversed(distinct_values):
+            packed, codes = np.divmod(packed, len(uniques))
+            out.append(uniques[codes])
+        return out[::-1], counts
 
     def fit(
         self,
@@ -392,29 +433,37 @@ class BaseFitter:
             )
 
         prepared = self._prepare(*columns)
+        evaluate = self._weighted_log_likelihood(weights, *prepared)
 
         def total_ll(log_params: np.ndarray) -> float:
-            ll = self._log_likelihood(np.exp(log_params), *prepared)
-            return float(weights @ ll)
+            return evaluate(np.exp(log_params), False)[0]
 
         def objective(log_params: np.ndarray) -> float:
             params = np.exp(log_params)
             value = -total_ll(log_params) / n_customers + penalizer * float(params @ params)
             return value if np.isfinite(value) else 1e300
 
+        fun: Any = objective
         jac: Any = "3-point"
         if self._log_likelihood_gradient is not None:
+            # value and gradient share most of their terms: one pass gives both (jac=True)
+            def objective_and_jac(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+                params = np.exp(log_params)
+                total, grad = evaluate(params, True)
+                value = -total / n_customers + penalizer * float(params @ params)
+                jac_value = (-grad / n_customers + 2 * penalizer * params) * params
+                return (value if np.isfinite(value) else 1e300), jac_value
 
             def jac(log_params: np.ndarray) -> np.ndarray:
-                params = np.exp(log_params)
-                grad = weights @ self._log_likelihood_gradient(params, *prepared)
-                return (-grad / n_customers + 2 * penalizer * params) * params
+                return objective_and_jac(log_params)[1]
+
+            fun = objective_and_jac
 
         with np.errstate(all="ignore"):
             result = optimize.minimize(
-                objective,
+                fun,
                 np.log(start),
-                jac=jac,
+                jac=True if callable(jac) else jac,
                 method="L-BFGS-B",
                 bounds=[(-_LOG_BOUND, _LOG_BOUND)] * n_params,
                 options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-9, "maxcor": 20},

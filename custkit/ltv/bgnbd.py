@@ -16,9 +16,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, like_input
+from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, dot, like_input
+
+#: Below this many rows, finding the distinct (x, T) pairs costs more than it saves.
+_DISTINCT_MIN_ROWS = 20_000
+
+
+def _scaled_hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray, a1: float) -> np.ndarray:
+    """``(1 − z)^a1 · 2F1(a, b; c; z)`` elementwise, evaluated once per distinct (c, z) pair.
+
+    ``hyp2f1`` dominates the cost of a prediction; c depends only on x and z only on T (and t),
+    so a base of a million customers has a few tens of thousands of distinct pairs. Each pair's
+    value is computed by the same expression as row by row, so the result is identical.
+    """
+    if c.size < _DISTINCT_MIN_ROWS:
+        return (1.0 - z) ** a1 * hyp2f1(a, b, c, z)
+    c_codes, c_values = pd.factorize(c.reshape(-1), use_na_sentinel=False)
+    z_codes, z_values = pd.factorize(z.reshape(-1), use_na_sentinel=False)
+    pair = c_codes.astype(np.int64) * len(z_values) + z_codes
+    pair_codes, pairs = pd.factorize(pair)
+    c_pair, z_pair = c_values[pairs // len(z_values)], z_values[pairs % len(z_values)]
+    values = (1.0 - z_pair) ** a1 * hyp2f1(a, b, c_pair, z_pair)
+    return values[pair_codes].reshape(c.shape)
 
 
 class BGNBD(BaseFitter):
@@ -88,6 +110,81 @@ class BGNBD(BaseFitter):
         d_b = (digamma(b + ux) - psi_abx - digamma(b) + digamma(a + b))[ix] - w4 * inv_bx1[ix]
         return np.column_stack([d_r, d_alpha, d_a, d_b])
 
+    def _weighted_log_likelihood(self, weights: np.ndarray, dx, dtx, dT):
+        """Weighted total log-likelihood and gradient with the weights folded in once per fit.
+
+        Per row ``ll = per_x[x] + logaddexp(a3, a4)`` with ``a3 = -(r+x) log(α+T)``. Written as
+        ``a3 + logaddexp(0, a4 - a3)``, the ``per_x`` and ``a3`` parts become dot products of
+        per-x and per-T weight sums (a few hundred values); only the "dropped out after t_x"
+        branch of the repeat buyers needs work per row. Same value as
+        ``weights @ _log_likelihood(...)`` up to rounding (``tests/ltv/test_bgnbd.py``).
+        """
+        ux, utx, uT = dx.values, dtx.values, dT.values
+        n = float(weights.sum())
+        w_x = np.bincount(dx.index, weights=weights, minlength=len(ux))
+        w_t = np.bincount(dT.index, weights=weights, minlength=len(uT))
+        wx_t = np.bincount(dT.index, weights=weights * ux[dx.index], minlength=len(uT))
+        repeat = ux[dx.index] > 0
+        ix, itx, i_t = dx.index[repeat], dtx.index[repeat], dT.index[repeat]
+        x_rep, w_rep = ux[ix], weights[repeat]
+        ux_rep = ux > 0
+        log_bx1, inv_bx1 = np.zeros(len(ux)), np.zeros(len(ux))
+        log_bx1_rows = np.empty(len(ix))
+        d_log = np.empty(len(ix))  # log(α+t_x) − log(α+T), per repeat row
+        rx = np.empty(len(ix))
+        odds = np.empty(len(ix))  # a4 − a3: log-odds of "dropped out after t_x"
+        tmp, tmp2 = np.empty(len(ix)), np.empty(len(ix))
+        small = np.empty(len(ix))  # exp(−|odds|), in (0, 1]
+        one_plus = np.empty(len(ix))  # 1 + exp(−|odds|)
+
+        def evaluate(params: np.ndarray, gradient: bool) -> tuple[float, np.ndarray | None]:
+            r, alpha, a, b = params
+            log_alpha = np.log(alpha)
+            log_at, log_atx = np.log(alpha + uT), np.log(alpha + utx)
+            log_bx1[ux_rep] = np.log(b + ux[ux_rep] - 1)
+            np.take(log_bx1, ix, out=log_bx1_rows)
+            np.take(log_atx, itx, out=d_log)
+            np.subtract(d_log, np.take(log_at, i_t, out=tmp), out=d_log)
+            np.add(x_rep, r, out=rx)
+            # odds = log(a) − log(b+x−1) − (r+x)·(log(α+t_x) − log(α+T))
+            np.multiply(rx, d_log, out=odds)
+            np.subtract(np.log(a) - log_bx1_rows, odds, out=odds)
+            per_x = gammaln(r + ux) - gammaln(r) + r * log_alpha + betaln(a, b + ux) - betaln(a, b)
+            # logaddexp(0, odds) = max(odds, 0) + log(1 + exp(−|odds|)), and the same
+            # exp(−|odds|) gives expit(odds) below: one exp and one log per row, no log1p
+            np.exp(np.negative(np.abs(odds, out=small), out=small), out=small)
+            np.add(small, 1.0, out=one_plus)
+            softplus = dot(w_rep, np.maximum(odds, 0.0, out=tmp))
+            softplus += dot(w_rep, np.log(one_plus, out=tmp))
+            total = float(w_x @ per_x) - (r * float(w_t @ log_at) + float(wx_t @ log_at)) + softplus
+            if not gradient:
+                return total, None
+            # w4 = expit(odds), the share of the "dropped out after t_x" branch, times w
+            np.copyto(small, 1.0, where=odds >= 0)
+            share = np.divide(small, one_plus, out=tmp2)
+            np.multiply(share, w_rep, out=share)
+            inv_at, inv_atx = 1.0 / (alpha + uT), 1.0 / (alpha + utx)
+            psi_abx = digamma(a + b + ux)
+            d_r = (
+                float(w_x @ (digamma(r + ux) - digamma(r) + log_alpha))
+                - float(w_t @ log_at)
+                - dot(share, d_log)
+            )
+            # Σ w·w4·(r+x)·(1/(α+t_x) − 1/(α+T))
+            np.take(inv_atx, itx, out=tmp)
+            np.subtract(tmp, np.take(inv_at, i_t, out=small), out=tmp)
+            np.multiply(tmp, rx, out=tmp)
+            d_alpha = n * r / alpha - (r * float(w_t @ inv_at) + float(wx_t @ inv_at))
+            d_alpha -= dot(share, tmp)
+            share_sum = float(share.sum())
+            d_a = float(w_x @ (digamma(a + b) - psi_abx)) + share_sum / a
+            inv_bx1[ux_rep] = 1.0 / (b + ux[ux_rep] - 1)
+            d_b = float(w_x @ (digamma(b + ux) - psi_abx - digamma(b) + digamma(a + b)))
+            d_b -= dot(share, np.take(inv_bx1, ix, out=tmp))
+            return total, np.array([d_r, d_alpha, d_a, d_b])
+
+        return evaluate
+
     # ------------------------------------------------------------------ predictions
     def _log_odds_dropped(self, x, t_x, T) -> np.ndarray:
         """log of a/(b+x-1) · ((α+T)/(α+t_x))^(r+x) for repeat buyers, -inf otherwise."""
@@ -127,7 +224,7 @@ class BGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         t_, x, t_x, big_t = as_float_arrays(t, frequency, recency, T)
         z = t_ / (alpha + big_t + t_)
-        tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        tail = 1.0 - _scaled_hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z, a - 1)
         numerator = (a + b + x - 1) / (a - 1) * tail
         with np.errstate(over="ignore"):
             denominator = 1.0 + np.exp(self._log_odds_dropped(x, t_x, big_t))

@@ -147,3 +147,16 @@ def test_initial_params_with_unknown_names_are_rejected(cdnow_summary):
         BGNBD().fit(cdnow_summary, initial_params={"beta": 1.0})
     fitted = BGNBD().fit(cdnow_summary, initial_params={"r": 0.5, "b": 1.0})
     assert round(fitted.params_["r"], 3) == 0.243
+
+
+def test_compression_gives_the_sorted_distinct_rows_and_their_counts():
+    rng = np.random.default_rng(11)
+    columns = [
+        rng.integers(0, 30, 20_000).astype(float),
+        rng.integers(0, 200, 20_000) / 7,
+        rng.integers(0, 200, 20_000) / 7,
+    ]
+    distinct, counts = BaseFitter._compress(columns)
+    expected, expected_counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    np.testing.assert_array_equal(np.column_stack(distinct), expected)
+    np.testing.assert_array_equal(counts, expected_counts)

@@ -87,3 +87,64 @@ def test_bgnbd_predictions_follow_the_index_of_series_input(model, cdnow_summary
 
 def test_one_time_buyers_are_alive_under_bgnbd(model):
     assert model.p_alive(0, 0, 38.86) == 1.0
+
+
+def _random_histories(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    T = rng.integers(1, 730, n) / 7
+    x = rng.poisson(rng.gamma(0.5, 6.0, n)).astype(float)
+    t_x = np.where(x > 0, np.ceil(rng.uniform(0, 1, n) * T * 7) / 7, 0.0)
+    frame = pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
+    frame.attrs["time_unit"] = "W"
+    return frame
+
+
+@pytest.mark.parametrize(
+    "params", [(0.243, 4.414, 0.793, 2.426), (0.37, 0.9, 0.28, 1.55), (3.0, 40.0, 2.5, 0.3)]
+)
+@pytest.mark.parametrize("data", ["cdnow", "random"])
+def test_bgnbd_weighted_likelihood_and_gradient_equal_the_per_row_sums(cdnow_summary, data, params):
+    # the fit uses a fast path with the weights folded into per-x / per-T sums; the per-row
+    # formulas are the reference
+    summary = cdnow_summary if data == "cdnow" else _random_histories(7, 50_000)
+    model = BGNBD()
+    raw = [summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")]
+    columns, weights = model._compress(raw)
+    prepared = model._prepare(*columns)
+    values = np.array(params)
+    total, gradient = model._weighted_log_likelihood(weights, *prepared)(values, True)
+    rows = model._log_likelihood(values, *prepared)
+    row_gradients = model._log_likelihood_gradient(values, *prepared)
+    assert total == pytest.approx(float(weights @ rows), rel=1e-12)
+    scale = np.abs(weights[:, None] * row_gradients).sum(axis=0)  # size of the summed terms
+    np.testing.assert_allclose(gradient, weights @ row_gradients, rtol=0, atol=1e-12 * scale.max())
+    assert model._weighted_log_likelihood(weights, *prepared)(values, False) == (total, None)
+
+
+def test_bgnbd_predictions_on_many_rows_equal_row_by_row_exactly(model):
+    # from 20,000 rows predict_purchases evaluates hyp2f1 once per distinct (x, T) pair
+    summary = _random_histories(3, 30_000)
+    x, t_x, T = (summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T"))
+    x = x.copy()
+    x[5] = np.nan
+    whole = model.predict_purchases(52.0, x, t_x, T)
+    by_chunk = np.concatenate(
+        [
+            model.predict_purchases(52.0, x[i : i + 1000], t_x[i : i + 1000], T[i : i + 1000])
+            for i in range(0, len(x), 1000)
+        ]
+    )
+    np.testing.assert_array_equal(whole, by_chunk)
+    assert np.isnan(whole[5]) and np.isfinite(np.delete(whole, 5)).all()
+    times = np.linspace(1.0, 104.0, len(x))  # a different t per row: fewer shared pairs
+    np.testing.assert_array_equal(
+        model.predict_purchases(times, x, t_x, T),
+        np.concatenate(
+            [
+                model.predict_purchases(
+                    times[i : i + 1000], x[i : i + 1000], t_x[i : i + 1000], T[i : i + 1000]
+                )
+                for i in range(0, len(x), 1000)
+            ]
+        ),
+    )

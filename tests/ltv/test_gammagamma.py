@@ -84,3 +84,19 @@ def test_customers_without_repeat_purchases_get_the_repeat_buyers_mean_when_q_is
     spend = model.expected_spend(frequency, monetary)
     assert np.all(np.isfinite(spend)) and np.all(spend > 0)
     assert spend[frequency == 0] == pytest.approx(expected_mean)
+
+
+@pytest.mark.parametrize("params", [(6.25, 3.74, 15.44), (6.05, 4.39, 1975.0), (0.5, 20.0, 100.0)])
+def test_gamma_gamma_weighted_likelihood_and_gradient_equal_the_per_row_sums(cdnow_summary, params):
+    # the fit folds the weights into sums computed once; the per-row formulas are the reference
+    model = GammaGamma()
+    frame = model._select_rows(cdnow_summary)
+    raw = [frame[c].to_numpy(np.float64) for c in ("frequency", "monetary_value")]
+    columns, weights = model._compress(raw)
+    prepared = model._prepare(*columns)
+    values = np.array(params)
+    total, gradient = model._weighted_log_likelihood(weights, *prepared)(values, True)
+    row_gradients = model._log_likelihood_gradient(values, *prepared)
+    assert total == pytest.approx(float(weights @ model._log_likelihood(values, *prepared)), 1e-12)
+    scale = np.abs(weights[:, None] * row_gradients).sum(axis=0)
+    np.testing.assert_allclose(gradient, weights @ row_gradients, rtol=0, atol=1e-12 * scale.max())
