@@ -43,6 +43,25 @@ def _scaled_hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray, a1: float) 
     return values[pair_codes].reshape(c.shape)
 
 
+def _euler_fallback(
+    scaled: np.ndarray, r: float, a: float, b: float, x: np.ndarray, z: np.ndarray
+) -> np.ndarray:
+    """Replace non-finite ``(1 − z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z)`` values by the same
+    quantity through Euler's transformation, ``(1 − z)^(x+r) · 2F1(x+r, b+x; a+b+x−1; z)``.
+
+    When a fit runs a and b up (a > 1e5, as on stores where most customers buy once), the first
+    form multiplies an overflowing hypergeometric by a vanishing power (inf · 0 = NaN); the second
+    has neither. Finite values are kept, so ordinary fits give exactly what they gave before.
+    """
+    bad = ~np.isfinite(scaled)
+    if bad.any():
+        scaled = np.array(scaled, dtype=np.float64, copy=True)
+        xb, zb = np.broadcast_to(x, scaled.shape)[bad], np.broadcast_to(z, scaled.shape)[bad]
+        with np.errstate(all="ignore"):
+            scaled[bad] = (1.0 - zb) ** (xb + r) * hyp2f1(xb + r, b + xb, a + b + xb - 1, zb)
+    return scaled
+
+
 class BGNBD(BaseFitter):
     """BG/NBD model (parameters r, alpha, a, b).
 
@@ -224,7 +243,9 @@ class BGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         t_, x, t_x, big_t = as_float_arrays(t, frequency, recency, T)
         z = t_ / (alpha + big_t + t_)
-        tail = 1.0 - _scaled_hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z, a - 1)
+        with np.errstate(all="ignore"):  # non-finite values are recomputed just below
+            scaled = _scaled_hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z, a - 1)
+        tail = 1.0 - _euler_fallback(scaled, r, a, b, x, z)
         numerator = (a + b + x - 1) / (a - 1) * tail
         with np.errstate(over="ignore"):
             denominator = 1.0 + np.exp(self._log_odds_dropped(x, t_x, big_t))
@@ -239,6 +260,8 @@ class BGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         (t_,) = as_float_arrays(t)
         z = t_ / (alpha + t_)
-        tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
+        with np.errstate(all="ignore"):  # non-finite values are recomputed just below
+            scaled = (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
+        tail = 1.0 - _euler_fallback(np.asarray(scaled), r, a, b, np.zeros_like(z), z)
         result = (a + b - 1) / (a - 1) * tail
         return like_input(result, t, name="expected_purchases")

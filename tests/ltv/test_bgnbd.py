@@ -148,3 +148,20 @@ def test_bgnbd_predictions_on_many_rows_equal_row_by_row_exactly(model):
             ]
         ),
     )
+
+
+def test_predictions_stay_finite_and_continuous_when_a_and_b_run_very_large():
+    # stores where most customers buy once push a and b towards infinity at a fixed ratio;
+    # the textbook formula then multiplies an overflowing 2F1 by a vanishing power
+    x = np.array([0.0, 1.0, 5.0, 40.0])
+    t_x = np.array([0.0, 10.0, 30.0, 50.0])
+    big_t = np.array([20.0, 40.0, 60.0, 52.0])
+    predictions = []
+    for scale in (1e3, 1e4, 1e5):
+        model = BGNBD()
+        model.params_ = {"r": 1.2, "alpha": 33.8, "a": 1.2 * scale, "b": 98.8 * scale}
+        predictions.append(model.predict_purchases(52.0, x, t_x, big_t))
+        assert np.isfinite(model.expected_purchases(52.0))
+    assert np.all(np.isfinite(predictions))
+    np.testing.assert_allclose(predictions[2], predictions[1], rtol=1e-3)
+    np.testing.assert_allclose(predictions[1], predictions[0], rtol=1e-2)
