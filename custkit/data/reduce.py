@@ -79,6 +79,19 @@ def _purchase_mask(
     return is_purchase & in_time, excluded
 
 
+def _order_times(orders: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
+    """``order_date`` as datetime64[ns]; every purchase must have one."""
+    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
+    if (np.isnat(times) & mask).any():
+        raise DataError(
+            "some orders have no order_date; they cannot be placed in time.",
+            table="orders",
+            column="order_date",
+            hint="load orders with custkit.data.load, which rejects rows without a date.",
+        )
+    return times
+
+
 def purchases(orders: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
     """Return the orders that count as purchases up to the as-of date.
 
@@ -260,14 +273,7 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
     _check_orders(orders)
     as_of_ts = pd.Timestamp(as_of).normalize()
     mask, excluded = _purchase_mask(orders, as_of_ts)
-    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
-    if (np.isnat(times) & mask).any():
-        raise DataError(
-            "some orders have no order_date; they cannot be placed in time.",
-            table="orders",
-            column="order_date",
-            hint="load orders with custkit.data.load, which rejects rows without a date.",
-        )
+    times = _order_times(orders, mask)
     # Work on numpy columns and one index array (src): copying the masked frame costs more
     # than the whole reduction.
     ids = orders["customer_id"]
@@ -362,14 +368,7 @@ class _DayArrays:
 def _reduce_days(orders: pd.DataFrame, as_of: pd.Timestamp | str | None) -> _DayArrays:
     _check_orders(orders)
     mask, excluded = _purchase_mask(orders, as_of)
-    times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
-    if (np.isnat(times) & mask).any():
-        raise DataError(
-            "some orders have no order_date; they cannot be placed in time.",
-            table="orders",
-            column="order_date",
-            hint="load orders with custkit.data.load, which rejects rows without a date.",
-        )
+    times = _order_times(orders, mask)
     ids = orders["customer_id"]
     codes, code_bits, decoder = _customer_codes(ids, mask)
     n, n_kept = len(codes), int(mask.sum())
