@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+# as report kernels run (see custkit.reports.execute): set before numpy is imported
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 import pandas as pd
 

@@ -29,10 +29,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+
+# as report kernels run (see custkit.reports.execute): set before numpy is imported
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 import numpy as np
 import pandas as pd

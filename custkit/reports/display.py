@@ -469,6 +469,7 @@ def show_figure(fig: Any) -> None:
     from IPython.display import Image, display
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    # figures use the constrained layout; bbox_inches="tight" would draw each one twice
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"))
