@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, like_input
+from custkit.ltv.bgnbd import BGNBD
 
 
 class MBGNBD(BaseFitter):
@@ -29,13 +30,9 @@ class MBGNBD(BaseFitter):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-
-    def _initial_params(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, weights):
-        rate = float(weights @ x) / max(float(weights @ T), 1e-12)
-        return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
-
-    def _prepare(self, x, t_x, T) -> tuple[Distinct, Distinct, Distinct]:
-        return Distinct.of(x), Distinct.of(t_x), Distinct.of(T)
+    # same data and starting values as BG/NBD
+    _initial_params = BGNBD._initial_params
+    _prepare = BGNBD._prepare
 
     @staticmethod
     def _terms(params, dx: Distinct, dtx: Distinct, dT: Distinct):
