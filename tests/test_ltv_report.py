@@ -59,3 +59,13 @@ def test_every_customer_is_valued_and_never_negative_or_missing(ltv_run):
     at_risk = pd.read_csv(exports / "value_at_risk.csv", encoding="utf-8-sig")
     assert at_risk["value_at_risk"].is_monotonic_decreasing
     assert {"email", "consent_email"} <= set(at_risk.columns)
+
+
+def test_model_comparison_runs_on_a_customer_sample_of_large_bases():
+    from custkit.data.demo import generate_demo_store
+    from custkit.ltv import compare_purchase_models
+
+    orders = generate_demo_store(600, seed=2, dirty=False)["orders"]
+    comparison = compare_purchase_models(orders, pd.Timestamp("2026-10-31"), max_customers=200)
+    assert len(comparison.predictions) <= 200
+    assert comparison.best_purchase_model in {"BG/NBD", "MBG/NBD", "Pareto/NBD"}

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from custkit.data.reduce import OrderReductions
@@ -40,17 +41,29 @@ def compare_purchase_models(
     time_unit: str = "W",
     penalizer: float = 0.001,
     features: pd.DataFrame | None = None,
+    max_customers: int | None = 100_000,
+    random_state: int = 0,
 ) -> HoldoutComparison:
     """Fit every model of :data:`PURCHASE_MODELS` on all but the last *holdout_months* and
     compare their predictions for those months with what customers really bought.
 
     See :func:`custkit.ltv.validation.calibration_holdout_comparison` for the result. A small
     *penalizer* keeps BG/NBD's a and b from running away on stores where most customers buy once.
+    On bases larger than *max_customers* the comparison runs on a random sample of that many
+    customers (all their orders): the per-customer errors it ranks models by are averages, which
+    100,000 customers estimate closely, and it saves half a minute on a million customers. The
+    chosen model is then fitted on everyone by :func:`customer_value`.
     """
     if not isinstance(holdout_months, int) or not 1 <= holdout_months <= 24:
         raise ParamsError(
             f"holdout_months must be an int in the range [1, 24]. Got {holdout_months!r} instead."
         )
+    if max_customers is not None:
+        ids = orders["customer_id"].unique()
+        if len(ids) > max_customers:
+            rng = np.random.default_rng(random_state)
+            sample = rng.choice(ids, size=max_customers, replace=False)
+            orders = orders.loc[orders["customer_id"].isin(sample)]
     as_of = pd.Timestamp(as_of)
     calibration_end = as_of - pd.DateOffset(months=holdout_months)
     models = {name: cls(penalizer=penalizer) for name, cls in PURCHASE_MODELS.items()}
