@@ -75,17 +75,8 @@ class MBGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
 
-    def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
-        """Probability that a customer with history (x, t_x, T) is still alive at T.
-
-        Returns
-        -------
-        float, numpy.ndarray or pandas.Series
-            Aligned to the index of the first Series argument.
-        """
-        x, t_x, big_t = as_float_arrays(frequency, recency, T)
-        result = expit(-self._log_odds_dropped(x, t_x, big_t))
-        return like_input(result, frequency, recency, T, name="p_alive")
+    # 1 / (1 + odds of having dropped out), with this model's odds
+    p_alive = BGNBD.p_alive
 
     def predict_purchases(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
         """Expected repeat purchases in the next *t* periods given the history (x, t_x, T).
