@@ -603,6 +603,13 @@ class BaseFitter:
         return tuple(self.params_[k] for k in self._param_names)
 
     # ------------------------------------------------------------------ persistence
+    def _extra_state(self) -> dict:
+        """Fitted values a model needs besides its parameters (saved by :meth:`save`)."""
+        return {}
+
+    def _load_extra_state(self, state: dict) -> None:
+        """Restore what :meth:`_extra_state` saved."""
+
     def save(self, path: str | Path) -> Path:
         """Write the fitted model as JSON (params, log-likelihood, time unit, fingerprint…).
 
@@ -630,6 +637,7 @@ class BaseFitter:
             "time_unit": self.time_unit_,
             "data_fingerprint": self.data_fingerprint_,
             "converged": self.converged_,
+            "extra": self._extra_state(),
         }
         path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
         return path
@@ -662,6 +670,7 @@ class BaseFitter:
         self.time_unit_ = payload.get("time_unit")
         self.data_fingerprint_ = payload.get("data_fingerprint")
         self.converged_ = bool(payload.get("converged", True))
+        self._load_extra_state(payload.get("extra") or {})
         self.optimizer_result_ = None
         cov = payload.get("covariance")
         names = list(target._param_names)

@@ -149,6 +149,13 @@ class GammaGamma(BaseFitter):
             )
         return self
 
+    def _extra_state(self) -> dict:
+        return {"mean_repeat_spend": getattr(self, "mean_repeat_spend_", None)}
+
+    def _load_extra_state(self, state: dict) -> None:
+        if state.get("mean_repeat_spend") is not None:
+            self.mean_repeat_spend_ = float(state["mean_repeat_spend"])
+
     def expected_spend(self, frequency: Any, monetary_value: Any) -> Any:
         """Expected mean purchase value of a customer given x repeat purchases of mean m.
 
