@@ -97,3 +97,19 @@ def test_saved_model_keeps_the_fallback_spend(tmp_path):
     loaded = GammaGamma.load(model.save(tmp_path / "gg.json"))
     assert loaded.mean_repeat_spend_ == model.mean_repeat_spend_
     assert loaded.expected_spend(0.0, 0.0) == pytest.approx(model.mean_repeat_spend_)
+
+
+@pytest.mark.parametrize("params", [(6.25, 3.74, 15.44), (6.05, 4.39, 1975.0), (0.5, 20.0, 100.0)])
+def test_gamma_gamma_weighted_likelihood_and_gradient_equal_the_per_row_sums(cdnow_summary, params):
+    # the fit folds the weights into sums computed once; the per-row formulas are the reference
+    model = GammaGamma()
+    frame = model._select_rows(cdnow_summary)
+    raw = [frame[c].to_numpy(np.float64) for c in ("frequency", "monetary_value")]
+    columns, weights = model._compress(raw)
+    prepared = model._prepare(*columns)
+    values = np.array(params)
+    total, gradient = model._weighted_log_likelihood(weights, *prepared)(values, True)
+    row_gradients = model._log_likelihood_gradient(values, *prepared)
+    assert total == pytest.approx(float(weights @ model._log_likelihood(values, *prepared)), 1e-12)
+    scale = np.abs(weights[:, None] * row_gradients).sum(axis=0)
+    np.testing.assert_allclose(gradient, weights @ row_gradients, rtol=0, atol=1e-12 * scale.max())
