@@ -43,22 +43,23 @@ def _scaled_hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray, a1: float) 
     return values[pair_codes].reshape(c.shape)
 
 
-def _euler_fallback(
-    scaled: np.ndarray, r: float, a: float, b: float, x: np.ndarray, z: np.ndarray
-) -> np.ndarray:
-    """Replace non-finite ``(1 − z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z)`` values by the same
-    quantity through Euler's transformation, ``(1 − z)^(x+r) · 2F1(x+r, b+x; a+b+x−1; z)``.
+def _dropout_tail(r: float, a: float, c0: float, x: Any, z: Any) -> np.ndarray:
+    """``(1 − z)^(a−1) · 2F1(c0−r, a−1; c0+x; z)``: the hypergeometric term of the BG/NBD family's
+    predictions (``c0 = a+b−1`` for BG/NBD, ``a+b`` for MBG/NBD; x = 0 for unconditional ones).
 
-    When a fit runs a and b up (a > 1e5, as on stores where most customers buy once), the first
-    form multiplies an overflowing hypergeometric by a vanishing power (inf · 0 = NaN); the second
-    has neither. Finite values are kept, so ordinary fits give exactly what they gave before.
+    When a fit runs a and b up (a > 1e5, as on stores where most customers buy once), this form
+    multiplies an overflowing hypergeometric by a vanishing power (inf · 0 = NaN). Those values
+    are recomputed through Euler's transformation, ``(1 − z)^(x+r) · 2F1(x+r, c0+x−a+1; c0+x;
+    z)``, which has neither; finite values are kept, so ordinary fits give what they always gave.
     """
+    x, z = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        scaled = np.array(_scaled_hyp2f1(c0 - r, a - 1, c0 + x, z, a - 1), dtype=np.float64)
     bad = ~np.isfinite(scaled)
     if bad.any():
-        scaled = np.array(scaled, dtype=np.float64, copy=True)
-        xb, zb = np.broadcast_to(x, scaled.shape)[bad], np.broadcast_to(z, scaled.shape)[bad]
+        xb, zb = x[bad], z[bad]
         with np.errstate(all="ignore"):
-            scaled[bad] = (1.0 - zb) ** (xb + r) * hyp2f1(xb + r, b + xb, a + b + xb - 1, zb)
+            scaled[bad] = (1.0 - zb) ** (xb + r) * hyp2f1(xb + r, c0 + xb - a + 1, c0 + xb, zb)
     return scaled
 
 
@@ -243,9 +244,7 @@ class BGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         t_, x, t_x, big_t = as_float_arrays(t, frequency, recency, T)
         z = t_ / (alpha + big_t + t_)
-        with np.errstate(all="ignore"):  # non-finite values are recomputed just below
-            scaled = _scaled_hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z, a - 1)
-        tail = 1.0 - _euler_fallback(scaled, r, a, b, x, z)
+        tail = 1.0 - _dropout_tail(r, a, a + b - 1, x, z)
         numerator = (a + b + x - 1) / (a - 1) * tail
         with np.errstate(over="ignore"):
             denominator = 1.0 + np.exp(self._log_odds_dropped(x, t_x, big_t))
@@ -260,8 +259,6 @@ class BGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         (t_,) = as_float_arrays(t)
         z = t_ / (alpha + t_)
-        with np.errstate(all="ignore"):  # non-finite values are recomputed just below
-            scaled = (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
-        tail = 1.0 - _euler_fallback(np.asarray(scaled), r, a, b, np.zeros_like(z), z)
+        tail = 1.0 - _dropout_tail(r, a, a + b - 1, 0.0, z)
         result = (a + b - 1) / (a - 1) * tail
         return like_input(result, t, name="expected_purchases")

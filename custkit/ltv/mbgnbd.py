@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln
 
 from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, like_input
-from custkit.ltv.bgnbd import BGNBD
+from custkit.ltv.bgnbd import BGNBD, _dropout_tail
 
 
 class MBGNBD(BaseFitter):
@@ -89,7 +89,7 @@ class MBGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         t_, x, t_x, big_t = as_float_arrays(t, frequency, recency, T)
         z = t_ / (alpha + big_t + t_)
-        tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - r, a - 1, a + b + x, z)
+        tail = 1.0 - _dropout_tail(r, a, a + b, x, z)
         numerator = (a + b + x) / (a - 1) * tail
         with np.errstate(over="ignore"):
             denominator = 1.0 + np.exp(self._log_odds_dropped(x, t_x, big_t))
@@ -101,6 +101,6 @@ class MBGNBD(BaseFitter):
         r, alpha, a, b = self._params_tuple()
         (t_,) = as_float_arrays(t)
         z = t_ / (alpha + t_)
-        tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - r, a - 1, a + b, z)
+        tail = 1.0 - _dropout_tail(r, a, a + b, 0.0, z)
         result = b / (a - 1) * tail
         return like_input(result, t, name="expected_purchases")

@@ -50,3 +50,18 @@ def test_mbgnbd_is_finite_for_large_frequency_and_age(model):
     alive = model.p_alive(300, np.array([400.0, 500.0]), 500)
     assert np.isfinite(pred).all() and np.isfinite(alive).all()
     assert alive[0] < 1e-10 < 0.99 < alive[1]
+
+
+def test_predictions_stay_finite_and_continuous_when_a_and_b_run_very_large():
+    x = np.array([0.0, 1.0, 5.0, 40.0])
+    t_x = np.array([0.0, 10.0, 30.0, 50.0])
+    big_t = np.array([20.0, 40.0, 60.0, 52.0])
+    predictions = []
+    for scale in (1e3, 1e4, 1e5):
+        model = MBGNBD()
+        model.params_ = {"r": 1.2, "alpha": 33.8, "a": 1.2 * scale, "b": 98.8 * scale}
+        predictions.append(model.predict_purchases(52.0, x, t_x, big_t))
+        assert np.isfinite(model.expected_purchases(52.0))
+    assert np.all(np.isfinite(predictions))
+    np.testing.assert_allclose(predictions[2], predictions[1], rtol=1e-3)
+    np.testing.assert_allclose(predictions[1], predictions[0], rtol=1e-2)
