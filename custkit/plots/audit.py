@@ -83,20 +83,22 @@ def plot_base_turnover(turnover: pd.DataFrame) -> Figure:
     return fig
 
 
+def _labelled_bars(
+    ax: plt.Axes, labels: list[str], heights: pd.Series, shares: pd.Series, suffix: str = ""
+) -> None:
+    """Bars with their share written on top (no label where the share is undefined)."""
+    ax.bar(labels, heights, color=_MAIN)
+    for i, share in enumerate(shares):
+        if np.isfinite(share):
+            ax.annotate(
+                f"{share:.0%}{suffix}", (i, heights.iloc[i]), ha="center", va="bottom", fontsize=8
+            )
+
+
 def plot_lapsed_bands(bands: pd.DataFrame) -> Figure:
     """Customers by time since their last purchase."""
     fig, ax = _figure(7, 4)
-    labels = [str(b) for b in bands["band"]]
-    ax.bar(labels, bands["customers"], color=_MAIN)
-    for i, share in enumerate(bands["customer_share"]):
-        if np.isfinite(share):
-            ax.annotate(
-                f"{share:.0%}",
-                (i, bands["customers"].iloc[i]),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+    _labelled_bars(ax, [str(b) for b in bands["band"]], bands["customers"], bands["customer_share"])
     ax.set_xlabel("Time since last purchase")
     ax.set_ylabel("Customers (people)")
     ax.yaxis.set_major_formatter(_THOUSANDS)
@@ -136,16 +138,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     """Customers at each funnel step, with the share of the previous step."""
     fig, ax = _figure(7, 4)
     labels = [_STEP_LABELS.get(s, s) for s in funnel["step"]]
-    ax.bar(labels, funnel["customers"], color=_MAIN)
-    for i, rate in enumerate(funnel["rate_from_previous"]):
-        if np.isfinite(rate):
-            ax.annotate(
-                f"{rate:.0%} of previous",
-                (i, funnel["customers"].iloc[i]),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+    _labelled_bars(ax, labels, funnel["customers"], funnel["rate_from_previous"], " of previous")
     ax.set_xlabel("Step")
     ax.set_ylabel("Customers (people)")
     ax.yaxis.set_major_formatter(_THOUSANDS)
