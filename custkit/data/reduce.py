@@ -132,6 +132,10 @@ class OrderReductions:
         ``month``: ``customer_id``, ``month`` (``period[M]``; the month's ordinal is
         ``.array.asi8``), ``orders``, ``revenue``, ``first_order_date``, ``last_order_date``
         (first and last purchase within that month). Same customers as ``customers``.
+    customer_days : pandas.DataFrame or None
+        Only when asked for (``reduce_orders(..., customer_days=True)``): one row per customer
+        and calendar day with a purchase, as :func:`reduce_customer_days` returns it — the table
+        the LTV models are summarized from.
     as_of : pandas.Timestamp
         Last day included.
     excluded : Mapping[str, int]
@@ -142,6 +146,7 @@ class OrderReductions:
     customer_months: pd.DataFrame
     as_of: pd.Timestamp
     excluded: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    customer_days: pd.DataFrame | None = None
 
     @property
     def first_month(self) -> int | None:
@@ -173,7 +178,9 @@ def _customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, 
 
 def _ids_with_dtype(codes: np.ndarray, decoder: object, dtype: object) -> pd.Series:
     """The ids of *codes*, in the dtype of the orders' ``customer_id``."""
-    if isinstance(decoder, int):
+    if decoder is None:  # the codes are the ids themselves
+        ids = pd.Series(codes, copy=False)
+    elif isinstance(decoder, int):
         ids = pd.Series(codes + decoder, copy=False)
     else:
         ids = pd.Series(decoder.take(codes), copy=False)  # type: ignore[attr-defined]
@@ -245,7 +252,9 @@ def _nat_where(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return out
 
 
-def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReductions:
+def reduce_orders(
+    orders: pd.DataFrame, as_of: pd.Timestamp | str, customer_days: bool = False
+) -> OrderReductions:
     """Reduce orders to per-customer and per-customer-month tables of purchases up to *as_of*.
 
     Parameters
@@ -256,6 +265,10 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
         are counted in ``excluded["after_as_of"]`` and left out.
     as_of : Timestamp or str
         Last day included (any time of that day).
+    customer_days : bool, default False
+        Also build the per-customer-day table (``OrderReductions.customer_days``) from the same
+        sort, for the LTV models; it costs about 0.3 s and 300 MB on 10M orders, so only
+        reports that need it ask.
 
     Returns
     -------
@@ -322,6 +335,11 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
     # copy=False: the arrays are ours; consolidating them into 2-D blocks would copy them all.
     customers = pd.DataFrame(cust, copy=False)
 
+    days = None
+    if customer_days:
+        days = _days_from_sorted(code_s, t_int, rev_s, new_customer, decoder, ids.dtype)
+        if days is None:  # coarsened ranking put a midnight out of order: sort by day instead
+            days = reduce_customer_days(orders, as_of_ts)
     month_s = _month_ordinals(t_s)
     new_month = new_customer
     new_month[1:] |= month_s[1:] != month_s[:-1]
@@ -349,6 +367,38 @@ def reduce_orders(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> OrderReduc
         customer_months=customer_months,
         as_of=as_of_ts,
         excluded=MappingProxyType(excluded),
+        customer_days=days,
+    )
+
+
+def _days_from_sorted(
+    code_s: np.ndarray,
+    t_int: np.ndarray,
+    rev_s: np.ndarray,
+    new_customer: np.ndarray,
+    decoder: object,
+    id_dtype: object,
+) -> pd.DataFrame | None:
+    """The customer-day table from purchases already sorted by customer and time.
+
+    ``None`` when some customer's days are not in order, which the coarsened sort key of
+    :func:`_sorted_order` allows for orders minutes apart around midnight.
+    """
+    day = t_int // _DAY_NS  # floor: times before 1970 stay on their day
+    if ((day[1:] < day[:-1]) & ~new_customer[1:]).any():
+        return None
+    n = len(day)
+    new_day = new_customer.copy()
+    new_day[1:] |= day[1:] != day[:-1]
+    starts = np.flatnonzero(new_day)
+    return pd.DataFrame(
+        {
+            "customer_id": _ids_with_dtype(code_s[starts], decoder, id_dtype),
+            "order_day": (day[starts] * _DAY_NS).view("datetime64[ns]"),
+            "orders": np.diff(np.r_[starts, n]).astype(np.int64),
+            "revenue": np.add.reduceat(rev_s, starts) if n else rev_s[:0],
+        },
+        copy=False,
     )
 
 

@@ -131,40 +131,29 @@ def customer_value(
             f"horizons_months must be positive whole months, e.g. [3, 6, 12]. "
             f"Got {list(horizons_months)!r} instead."
         )
-    summary = summarize(orders, as_of=as_of, time_unit=time_unit)
+    days = reductions if reductions.customer_days is not None else orders
+    summary = summarize(days, as_of=as_of, time_unit=time_unit)
     model = PURCHASE_MODELS[model_name](penalizer=penalizer).fit(summary)
     spend = GammaGamma(penalizer=penalizer).fit(summary)
     margins = None
     if margin_rate is None and "margin" in reductions.customers:
         margins = margin_rates(reductions)
-    frames = {
-        h: customer_lifetime_value(
-            model,
-            spend,
-            summary,
-            horizon_months=h,
-            monthly_discount_rate=monthly_discount_rate,
-            margin_rate=margin_rate,
-            margins=margins,
-        )
-        for h in horizons
-    }
-    outlook = pd.DataFrame(
-        [
-            {
-                "horizon_months": h,
-                "expected_purchases": frame["expected_purchases"].sum(),
-                "expected_revenue": frame["expected_revenue"].sum(),
-                "clv": frame["clv"].sum(),
-            }
-            for h, frame in frames.items()
-        ]
+    clv = customer_lifetime_value(
+        model,
+        spend,
+        summary,
+        horizon_months=horizons[-1],
+        monthly_discount_rate=monthly_discount_rate,
+        margin_rate=margin_rate,
+        margins=margins,
     )
-    clv = frames[horizons[-1]].copy()
+    totals = pd.DataFrame(clv.attrs["cumulative_totals"])
+    outlook = totals.iloc[[h - 1 for h in horizons]].reset_index(drop=True)
+    outlook.insert(0, "horizon_months", horizons)
     clv["value_at_risk"] = value_at_risk(clv)
     clv["tier"] = importance_tiers(clv, tiers)
     clv["next_expected_order_date"] = next_expected_order_date(model, summary, as_of)
-    basis = frames[horizons[-1]].attrs.get("value_basis", "margin")
+    basis = clv.attrs.get("value_basis", "margin")
     return CustomerValue(model_name, model, spend, summary, clv, outlook, basis)
 
 
@@ -175,13 +164,20 @@ def customer_groups(
 ) -> dict[str, pd.Series]:
     """The customer attributes CLV is broken down by, each a Series indexed by customer_id:
     acquisition channel and region (from the customers table), first-order month, RF segment."""
-    first = reductions.customers.set_index("customer_id")["first_order_date"]
-    groups = {"first_order_month": first.dt.to_period("M").astype(str).rename("first_order_month")}
+    customer_ids = pd.Index(reductions.customers["customer_id"], name="customer_id")
+    months = pd.Categorical(reductions.customers["first_order_date"].dt.to_period("M"))
+    groups = {
+        "first_order_month": pd.Series(
+            months.rename_categories(months.categories.astype(str)),
+            index=customer_ids,
+            name="first_order_month",
+        )
+    }
     if customers is not None:
         table = customers.drop_duplicates("customer_id").set_index("customer_id")
         for column in ("acquisition_channel", "region"):
             if column in table:
-                groups[column] = table[column].astype("str").fillna("unknown").rename(column)
+                groups[column] = table[column].astype("category").rename(column)
     if segments is not None:
         groups["segment"] = segments.set_index("customer_id")["segment"].rename("segment")
     return groups

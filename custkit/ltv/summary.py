@@ -20,7 +20,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custkit.data.reduce import _DAY_NS, _ids_with_dtype, _reduce_days
+from custkit.data.reduce import (
+    _DAY_NS,
+    OrderReductions,
+    _DayArrays,
+    _ids_with_dtype,
+    _reduce_days,
+)
 from custkit.errors import DataError, ParamsError
 
 __all__ = ["TIME_UNIT_DAYS", "summarize"]
@@ -42,8 +48,46 @@ def _day_number(value: pd.Timestamp | str, name: str) -> int:
     return int(stamp.normalize().as_unit("ns").value // _DAY_NS)
 
 
+def _days_of_reductions(reductions: OrderReductions, as_of_day: int | None) -> _DayArrays:
+    """The customer-day arrays of *reductions*, cut at *as_of_day* (at most their as-of)."""
+    table = reductions.customer_days
+    if table is None:
+        raise DataError(
+            "these reductions have no customer-day table.",
+            table="orders",
+            hint="build them with custkit.reduce_orders(orders, as_of, customer_days=True), or "
+            "pass the orders themselves.",
+        )
+    red_day = _day_number(reductions.as_of, "as_of")
+    if as_of_day is not None and as_of_day > red_day:
+        raise ParamsError(
+            f"The 'as_of' parameter must not be after the reductions' as-of date "
+            f"({reductions.as_of:%Y-%m-%d}): later orders are not in them. Got "
+            f"{pd.Timestamp(as_of_day * _DAY_NS):%Y-%m-%d} instead."
+        )
+    day = table["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
+    ids = table["customer_id"]
+    revenue = table["revenue"].to_numpy(dtype=np.float64)
+    orders = table["orders"].to_numpy(dtype=np.int64)
+    excluded = dict(reductions.excluded)
+    if as_of_day is not None and as_of_day < red_day:
+        keep = day <= as_of_day
+        excluded["after_as_of"] = excluded.get("after_as_of", 0) + int(orders[~keep].sum())
+        day, ids, revenue, orders = day[keep], ids[keep], revenue[keep], orders[keep]
+    # the ids serve as codes: equal neighbours are one customer, and they decode to themselves
+    return _DayArrays(
+        codes=ids.to_numpy(),
+        days=day,
+        orders=orders,
+        revenue=revenue,
+        decoder=None,
+        id_dtype=ids.dtype,
+        excluded=excluded,
+    )
+
+
 def summarize(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | OrderReductions,
     as_of: pd.Timestamp | str | None = None,
     calibration_end: pd.Timestamp | str | None = None,
     time_unit: str = "W",
@@ -52,11 +96,15 @@ def summarize(
 
     Parameters
     ----------
-    orders : pandas.DataFrame
+    orders : pandas.DataFrame or OrderReductions
         Canonical orders (``customer_id``, ``order_date``, ``revenue``; optional ``status``:
-        cancelled and returned orders are left out as in :func:`custkit.data.reduce.purchases`).
+        cancelled and returned orders are left out as in :func:`custkit.data.reduce.purchases`),
+        or the reductions a report already made of them with
+        ``reduce_orders(orders, as_of, customer_days=True)``: their customer-day table is
+        summarized instead of sorting the orders again.
     as_of : Timestamp or str, optional
-        Last day observed; orders after it are ignored. Default: the last purchase day.
+        Last day observed; orders after it are ignored. Default: the last purchase day (with
+        reductions: their as-of date, which *as_of* may not exceed).
     calibration_end : Timestamp or str, optional
         Last day of the calibration period. When given, ``frequency``, ``recency``, ``T`` and
         ``monetary_value`` describe purchases up to it (T measured to it), and holdout columns
@@ -108,8 +156,13 @@ def summarize(
             f"({pd.Timestamp(as_of):%Y-%m-%d}). "
             f"Got {pd.Timestamp(calibration_end):%Y-%m-%d} instead."
         )
-    as_of_ts = None if as_of_day is None else pd.Timestamp(as_of_day * _DAY_NS)
-    days = _reduce_days(orders, as_of_ts)
+    if isinstance(orders, OrderReductions):
+        days = _days_of_reductions(orders, as_of_day)
+        if as_of_day is None:
+            as_of_day = _day_number(orders.as_of, "as_of")
+    else:
+        as_of_ts = None if as_of_day is None else pd.Timestamp(as_of_day * _DAY_NS)
+        days = _reduce_days(orders, as_of_ts)
     if len(days.codes) == 0:
         raise DataError(
             "no purchases to summarize (every order is cancelled, returned or after as_of).",
@@ -125,6 +178,12 @@ def summarize(
                 f"{pd.Timestamp(calibration_end):%Y-%m-%d} instead."
             )
 
+    if cal_day is not None and cal_day >= as_of_day:
+        raise ParamsError(
+            "The 'calibration_end' parameter must be before as_of "
+            f"({pd.Timestamp(as_of_day * _DAY_NS):%Y-%m-%d}). "
+            f"Got {pd.Timestamp(calibration_end):%Y-%m-%d} instead."
+        )
     codes, day, revenue = days.codes, days.days, days.revenue
     n = len(codes)
     new_customer = np.empty(n, dtype=bool)

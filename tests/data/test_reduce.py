@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from custkit.data.reduce import purchases, reduce_orders
+from custkit.data.reduce import purchases, reduce_customer_days, reduce_orders
 from custkit.errors import DataError
 
 
@@ -162,3 +162,36 @@ def test_rows_left_out_do_not_affect_the_reduction(orders):
     pd.testing.assert_frame_equal(got.customers, expected.customers)
     pd.testing.assert_frame_equal(got.customer_months, expected.customer_months)
     assert dict(got.excluded) == {"not_a_purchase": 3, "after_as_of": 2}
+
+
+def test_customer_days_come_from_the_same_sort_and_equal_the_day_reduction(orders):
+    red = reduce_orders(orders, "2024-03-31", customer_days=True)
+    expected = reduce_customer_days(orders, "2024-03-31")
+    pd.testing.assert_frame_equal(red.customer_days, expected)
+    assert reduce_orders(orders, "2024-03-31").customer_days is None
+
+
+def test_customer_days_stay_exact_when_the_sort_key_coarsens_times_around_midnight(monkeypatch):
+    # A narrow key forces coarse time buckets: orders minutes apart around midnight then rank in
+    # file order, and the day table must fall back to a sort by day.
+    rng = np.random.default_rng(3)
+    n = 3000
+    midnight = pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 50, n),
+            "order_date": midnight + pd.to_timedelta(rng.integers(-300, 300, n), unit="s"),
+            "revenue": rng.uniform(1, 100, n).round(2),
+        }
+    )
+    monkeypatch.setattr("custkit.data.reduce._KEY_BITS", 32)  # ~9-minute buckets
+    from custkit.data import reduce as module
+
+    from_sort = []
+    original = module._days_from_sorted
+    monkeypatch.setattr(
+        module, "_days_from_sorted", lambda *a: from_sort.append(original(*a)) or from_sort[-1]
+    )
+    red = reduce_orders(frame, "2024-12-31", customer_days=True)
+    assert from_sort == [None]  # the out-of-order days were detected
+    pd.testing.assert_frame_equal(red.customer_days, reduce_customer_days(frame, "2024-12-31"))

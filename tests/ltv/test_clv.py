@@ -227,6 +227,19 @@ def test_per_customer_margins_are_used_and_missing_ones_not_scored(summary):
         customer_lifetime_value(FakePurchases(), FakeSpend(), summary, margins=margins * 0 + 12)
 
 
+def test_cumulative_totals_equal_the_sums_of_shorter_horizons(summary):
+    margins = pd.Series({1: 0.1, 2: 0.2, 3: 0.5})  # customer 4 is not scored
+    long = customer_lifetime_value(FakePurchases(), FakeSpend(), summary, 12, margins=margins)
+    totals = pd.DataFrame(long.attrs["cumulative_totals"])
+    assert len(totals) == 12
+    for months in (1, 3, 12):
+        short = customer_lifetime_value(
+            FakePurchases(), FakeSpend(), summary, months, margins=margins
+        )
+        expected = short[["expected_purchases", "expected_revenue", "clv"]].sum()
+        np.testing.assert_allclose(totals.iloc[months - 1], expected, rtol=1e-12)
+
+
 def test_margin_rates_shrink_few_order_customers_to_the_store_average():
     orders = pd.DataFrame(
         {
@@ -304,6 +317,14 @@ def test_clv_by_group_counts_unknown_and_skips_unscored():
     assert out.loc["ads", "customers"] == 2 and out.loc["ads", "clv_mean"] == 15
     assert out.loc["unknown", "clv_total"] == 30
     assert out["clv_share"].sum() == pytest.approx(1.0)
+
+
+def test_clv_by_group_names_missing_categories_unknown_not_nan():
+    frame = clv_frame([10.0, 20.0, 30.0])
+    groups = pd.Series(pd.Categorical(["web", None, "web"]), index=[1, 2, 3], name="channel")
+    out = clv_by_group(frame, groups)
+    assert out["channel"].tolist() == ["web", "unknown"]
+    assert out["customers"].tolist() == [2, 1] and out["clv_total"].tolist() == [40.0, 20.0]
 
 
 def test_next_expected_order_date_is_when_expected_purchases_reach_one():

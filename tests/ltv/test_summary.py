@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custkit.data.reduce import reduce_customer_days
+from custkit.data.reduce import reduce_customer_days, reduce_orders
 from custkit.datasets import load_cdnow
 from custkit.errors import DataError, ParamsError
 from custkit.ltv import summarize
@@ -148,3 +148,25 @@ def test_customer_days_keep_string_ids_and_respect_as_of():
     assert days["customer_id"].tolist() == ["a", "b"]
     assert days["revenue"].tolist() == [2.0, 4.0]
     assert days.attrs["excluded"]["after_as_of"] == 1
+
+
+@pytest.mark.parametrize(
+    ("as_of", "calibration_end"),
+    [(None, None), ("1998-06-30", "1997-09-30"), ("1998-01-31", None)],
+)
+def test_summary_from_shared_reductions_equals_summary_from_orders(cdnow, as_of, calibration_end):
+    reductions = reduce_orders(cdnow, "1998-06-30", customer_days=True)
+    got = summarize(reductions, as_of=as_of, calibration_end=calibration_end)
+    expected = summarize(cdnow, as_of=as_of or "1998-06-30", calibration_end=calibration_end)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs == expected.attrs
+
+
+def test_summary_from_reductions_needs_their_day_table_and_an_as_of_within_them(cdnow):
+    with pytest.raises(DataError, match="customer_days=True"):
+        summarize(reduce_orders(cdnow, "1998-06-30"))
+    reductions = reduce_orders(cdnow, "1998-01-31", customer_days=True)
+    with pytest.raises(ParamsError, match="must not be after the reductions' as-of date"):
+        summarize(reductions, as_of="1998-06-30")
+    with pytest.raises(ParamsError, match="calibration_end' parameter must be before as_of"):
+        summarize(reductions, calibration_end="1998-03-01")
