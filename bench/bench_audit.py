@@ -27,7 +27,7 @@ os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import Steps, children_peak_gib
+from measure import Steps, run_report_measured
 
 import custkit as ck
 from custkit import audit, plots
@@ -162,18 +162,14 @@ def main() -> int:
     gc.collect()
 
     if not args.skip_report:
-        from custkit.reports import run_report
-
         print("\nwhole report, as `custkit run audit` (papermill kernel + HTML):", flush=True)
-        started = time.perf_counter()
-        result = run_report("audit", params_file, out_dir=OUT / "reports")
-        seconds = time.perf_counter() - started
+        result = run_report_measured("audit", params_file, OUT / "reports")
         print(
-            f"  {result.status}: {seconds:.1f} s wall, kernel peak {children_peak_gib():.2f} GiB"
-            f" -> {result.html}"
+            f"  {result['status']}: {result['seconds']:.1f} s wall, kernel peak "
+            f"{result['kernel_peak_gib']:.2f} GiB -> {result['html']}"
         )
-        if not result.ok:
-            print(f"  error: {result.error}")
+        if not result["ok"]:
+            print(f"  error: {result['error']}")
             return 1
     return 0
 

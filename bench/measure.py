@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 _PAGE = resource.getpagesize()
 
@@ -55,3 +59,22 @@ class Steps:
 def children_peak_gib() -> float:
     """Largest peak resident memory of any finished child process (e.g. a notebook kernel)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+
+
+def run_report_measured(report: str, params_file: Path, out_dir: Path) -> dict:
+    """Run one report as ``custkit run`` does, in a fresh process; wall time and kernel peak.
+
+    A fresh process, so the peak is the report kernel's alone (not, say, that of a store
+    generated earlier by this benchmark).
+    """
+    code = (
+        "import json, time, resource\n"
+        "from custkit.reports import run_report\n"
+        "t = time.perf_counter()\n"
+        f"r = run_report({report!r}, {str(params_file)!r}, out_dir={str(out_dir)!r})\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'ok': r.ok, 'status': r.status,"
+        " 'html': str(r.html), 'error': None if r.error is None else str(r.error),"
+        " 'kernel_peak_gib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
