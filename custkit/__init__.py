@@ -31,7 +31,7 @@ _LAZY = {
     "purchases": "custkit.data.reduce",
     "Finding": "custkit.findings",
 }
-_SUBPACKAGES = ("audit", "data", "datasets", "ltv", "plots", "reports", "errors")
+_SUBPACKAGES = ("audit", "data", "datasets", "ltv", "plots", "reports", "schedule", "errors")
 
 __all__ = ["__version__", *_LAZY, *_SUBPACKAGES]
 

@@ -1,7 +1,8 @@
-"""The ``custkit`` command: validate a store's data, make the demo store, list and run reports.
+"""The ``custkit`` command: validate a store's data, make the demo store, run and schedule reports.
 
 User errors (:class:`~custkit.errors.CustkitError`) are caught here, once, and printed without a
 traceback; the exit status is 2. A report that fails exits 1 after the other reports have run.
+``custkit schedule run`` exits 75 when another run holds an output folder (try again later).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from custkit.errors import CustkitError, ParamsError
+
+SCHEDULE_FILE = "params/schedule.yaml"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +76,40 @@ def _parser() -> argparse.ArgumentParser:
         help="override one report parameter for this run (repeatable)",
     )
     p.set_defaults(handler=_run)
+
+    p = sub.add_parser(
+        "schedule", help="scheduled runs of params/schedule.yaml (cron, systemd, Airflow)"
+    )
+    schedule = p.add_subparsers(dest="schedule_command", required=True, metavar="ACTION")
+    p = schedule.add_parser(
+        "run",
+        help="run the reports that are due now, catching up missed periods",
+        epilog="Exit status: 0 done (or nothing due), 1 a report or a job failed, 2 a wrong "
+        "schedule file or option, 75 another run is working in an output folder.",
+    )
+    p.add_argument(
+        "--file", default=SCHEDULE_FILE, help=f"schedule file (default: {SCHEDULE_FILE})"
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would run; change nothing")
+    p.add_argument("--job", help="run only this job")
+    p.add_argument("--period", help="with --job: rerun this month YYYY-MM now, even if done")
+    p.add_argument("--wait", action="store_true", help="wait for a run already in progress")
+    p.add_argument(
+        "--now", help="for testing: pretend it is this time (ISO 8601, e.g. 2026-12-02T06:00+03:00)"
+    )
+    p.set_defaults(handler=_schedule_run)
+    p = schedule.add_parser("install", help="print (or --write) the line a scheduler needs")
+    p.add_argument(
+        "--file", default=SCHEDULE_FILE, help=f"schedule file (default: {SCHEDULE_FILE})"
+    )
+    p.add_argument(
+        "--format",
+        choices=("cron", "systemd", "airflow"),
+        default="cron",
+        help="what to print: a crontab line, systemd units or an Airflow DAG (default: cron)",
+    )
+    p.add_argument("--write", action="store_true", help="add the line to your crontab (cron only)")
+    p.set_defaults(handler=_schedule_install)
     return parser
 
 
@@ -153,6 +190,41 @@ def _run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{r.report} {r.period or ''}: FAILED: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _schedule_run(args: argparse.Namespace) -> int:
+    from custkit.schedule.runner import parse_now, run_schedule
+
+    report = run_schedule(
+        args.file,
+        parse_now(args.now),
+        job=args.job,
+        period=args.period,
+        dry_run=args.dry_run,
+        wait=args.wait,
+    )
+    for line in report.lines():
+        print(line)
+    for problem in report.problems():
+        print(problem, file=sys.stderr)
+    return report.exit_code
+
+
+def _schedule_install(args: argparse.Namespace) -> int:
+    from custkit.schedule.install import crontab_line, install_crontab, render
+
+    if not args.write:
+        print(render(args.file, args.format), end="")
+        return 0
+    if args.format != "cron":
+        raise ParamsError(
+            f"--write installs the crontab line only. Save the {args.format} text printed "
+            f"without --write yourself (custkit schedule install --format {args.format})."
+        )
+    added = install_crontab(args.file)
+    line = crontab_line(args.file)
+    print(f"{'added to' if added else 'already in'} your crontab: {line}")
+    return 0
 
 
 if __name__ == "__main__":
