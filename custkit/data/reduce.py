@@ -324,7 +324,8 @@ def reduce_orders(
         margin_s = orders["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
         np.subtract(rev_s, margin_s, out=margin_s)
         cust["margin"] = np.add.reduceat(margin_s, cust_starts) if n else rev_s[:0]
-        del margin_s
+    else:
+        margin_s = None
     first_rows = src[cust_starts]
     for source, target in (
         ("channel", "first_order_channel"),
@@ -337,9 +338,10 @@ def reduce_orders(
 
     days = None
     if customer_days:
-        days = _days_from_sorted(code_s, t_int, rev_s, new_customer, decoder, ids.dtype)
+        days = _days_from_sorted(code_s, t_int, rev_s, margin_s, new_customer, decoder, ids.dtype)
         if days is None:  # coarsened ranking put a midnight out of order: sort by day instead
             days = reduce_customer_days(orders, as_of_ts)
+    del margin_s
     month_s = _month_ordinals(t_s)
     new_month = new_customer
     new_month[1:] |= month_s[1:] != month_s[:-1]
@@ -375,6 +377,7 @@ def _days_from_sorted(
     code_s: np.ndarray,
     t_int: np.ndarray,
     rev_s: np.ndarray,
+    margin_s: np.ndarray | None,
     new_customer: np.ndarray,
     decoder: object,
     id_dtype: object,
@@ -391,15 +394,15 @@ def _days_from_sorted(
     new_day = new_customer.copy()
     new_day[1:] |= day[1:] != day[:-1]
     starts = np.flatnonzero(new_day)
-    return pd.DataFrame(
-        {
-            "customer_id": _ids_with_dtype(code_s[starts], decoder, id_dtype),
-            "order_day": (day[starts] * _DAY_NS).view("datetime64[ns]"),
-            "orders": np.diff(np.r_[starts, n]).astype(np.int64),
-            "revenue": np.add.reduceat(rev_s, starts) if n else rev_s[:0],
-        },
-        copy=False,
-    )
+    table = {
+        "customer_id": _ids_with_dtype(code_s[starts], decoder, id_dtype),
+        "order_day": (day[starts] * _DAY_NS).view("datetime64[ns]"),
+        "orders": np.diff(np.r_[starts, n]).astype(np.int64),
+        "revenue": np.add.reduceat(rev_s, starts) if n else rev_s[:0],
+    }
+    if margin_s is not None:
+        table["margin"] = np.add.reduceat(margin_s, starts) if n else rev_s[:0]
+    return pd.DataFrame(table, copy=False)
 
 
 @dataclass(frozen=True)
@@ -413,9 +416,12 @@ class _DayArrays:
     decoder: object
     id_dtype: object
     excluded: dict
+    margin: np.ndarray | None = None  # float64 revenue − cost that day, when orders have cost
 
 
-def _reduce_days(orders: pd.DataFrame, as_of: pd.Timestamp | str | None) -> _DayArrays:
+def _reduce_days(
+    orders: pd.DataFrame, as_of: pd.Timestamp | str | None, with_margin: bool = False
+) -> _DayArrays:
     _check_orders(orders)
     mask, excluded = _purchase_mask(orders, as_of)
     times = _order_times(orders, mask)
@@ -426,7 +432,14 @@ def _reduce_days(orders: pd.DataFrame, as_of: pd.Timestamp | str | None) -> _Day
     if n_kept == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         return _DayArrays(
-            empty_i, empty_i, empty_i, np.zeros(0), decoder, ids.dtype, dict(excluded)
+            empty_i,
+            empty_i,
+            empty_i,
+            np.zeros(0),
+            decoder,
+            ids.dtype,
+            dict(excluded),
+            margin=np.zeros(0) if with_margin and "cost" in orders.columns else None,
         )
     d0 = int(day.min(where=mask, initial=np.iinfo(np.int64).max))
     day -= d0
@@ -452,6 +465,10 @@ def _reduce_days(orders: pd.DataFrame, as_of: pd.Timestamp | str | None) -> _Day
     np.not_equal(group_key[1:], group_key[:-1], out=new_group[1:])
     starts = np.flatnonzero(new_group)
     rev_s = orders["revenue"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
+    margin = None
+    if with_margin and "cost" in orders.columns:
+        margin_s = rev_s - orders["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
+        margin = np.add.reduceat(margin_s, starts)
     first_keys = group_key[starts]
     return _DayArrays(
         codes=first_keys >> day_bits,
@@ -461,6 +478,7 @@ def _reduce_days(orders: pd.DataFrame, as_of: pd.Timestamp | str | None) -> _Day
         decoder=decoder,
         id_dtype=ids.dtype,
         excluded=dict(excluded),
+        margin=margin,
     )
 
 
@@ -471,7 +489,8 @@ def reduce_customer_days(
 
     The table the BTYD models are built from (same-day orders count as one purchase)::
 
-        SELECT customer_id, DATE_TRUNC('day', order_date) AS order_day, COUNT(*), SUM(revenue)
+        SELECT customer_id, DATE_TRUNC('day', order_date) AS order_day, COUNT(*), SUM(revenue),
+               SUM(revenue - cost) AS margin
         FROM purchases GROUP BY 1, 2
 
     Parameters
@@ -485,18 +504,19 @@ def reduce_customer_days(
     -------
     pandas.DataFrame
         ``customer_id`` (orders' dtype), ``order_day`` (``datetime64[ns]`` at midnight),
-        ``orders`` and ``revenue`` of the purchases (as kept by :func:`purchases`), sorted by
-        customer then day. ``attrs["excluded"]`` counts the orders left out.
+        ``orders`` and ``revenue`` of the purchases (as kept by :func:`purchases`) and, when
+        orders have ``cost``, ``margin`` (revenue − cost), sorted by customer then day.
+        ``attrs["excluded"]`` counts the orders left out.
     """
-    arrays = _reduce_days(orders, as_of)
-    frame = pd.DataFrame(
-        {
-            "customer_id": _ids_with_dtype(arrays.codes, arrays.decoder, arrays.id_dtype),
-            "order_day": (arrays.days * _DAY_NS).view("datetime64[ns]"),
-            "orders": arrays.orders,
-            "revenue": arrays.revenue,
-        },
-        copy=False,
-    )
+    arrays = _reduce_days(orders, as_of, with_margin=True)
+    table = {
+        "customer_id": _ids_with_dtype(arrays.codes, arrays.decoder, arrays.id_dtype),
+        "order_day": (arrays.days * _DAY_NS).view("datetime64[ns]"),
+        "orders": arrays.orders,
+        "revenue": arrays.revenue,
+    }
+    if arrays.margin is not None:
+        table["margin"] = arrays.margin
+    frame = pd.DataFrame(table, copy=False)
     frame.attrs["excluded"] = arrays.excluded
     return frame

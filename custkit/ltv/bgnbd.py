@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from custkit.errors import ParamsError
 from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, dot, like_input
 
 #: Below this many rows, finding the distinct (x, T) pairs costs more than it saves.
@@ -230,6 +231,39 @@ class BGNBD(BaseFitter):
         x, t_x, big_t = as_float_arrays(frequency, recency, T)
         result = expit(-self._log_odds_dropped(x, t_x, big_t))
         return like_input(result, frequency, recency, T, name="p_alive")
+
+    def age_at_p_alive(self, p: float, frequency: Any, recency: Any) -> Any:
+        """Age T at which a customer with x repeat purchases, the last at t_x, has P(alive) = *p*.
+
+        P(alive) falls as time passes without a purchase; solving ``p_alive(x, t_x, T) = p``
+        for T gives, for x > 0, ``T = (α + t_x) · exp((log((1−p)/p) − log(a/(b+x−1))) / (r+x))
+        − α``, never less than t_x (a customer already below *p* right after buying is there at
+        once). Customers without repeat purchases never fall below 1 in BG/NBD (it lets a
+        customer drop out only after a repeat purchase): their age is ``inf``.
+
+        Parameters
+        ----------
+        p : float
+            Probability in (0, 1).
+        frequency, recency : float, array or Series
+            Repeat purchases and time of the last purchase, in ``time_unit_``.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            T in ``time_unit_``, aligned to the index of the first Series argument.
+        """
+        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 < p < 1:
+            raise ParamsError(f"p must be a float in the range (0, 1). Got {p!r} instead.")
+        r, alpha, a, b = self._params_tuple()
+        x, t_x = as_float_arrays(frequency, recency)
+        repeat = x > 0
+        bx1 = np.where(repeat, b + x - 1, 1.0)
+        exponent = (np.log((1 - p) / p) - np.log(a) + np.log(bx1)) / (r + x)
+        with np.errstate(over="ignore"):
+            age = np.maximum((alpha + t_x) * np.exp(exponent) - alpha, t_x)
+        result = np.where(repeat, age, np.inf)
+        return like_input(result, frequency, recency, name="age_at_p_alive")
 
     def predict_purchases(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
         """Expected repeat purchases in the next *t* periods given the history (x, t_x, T).

@@ -165,9 +165,11 @@ def test_rows_left_out_do_not_affect_the_reduction(orders):
 
 
 def test_customer_days_come_from_the_same_sort_and_equal_the_day_reduction(orders):
+    orders = orders.assign(cost=orders["revenue"] * 0.6)
     red = reduce_orders(orders, "2024-03-31", customer_days=True)
     expected = reduce_customer_days(orders, "2024-03-31")
     pd.testing.assert_frame_equal(red.customer_days, expected)
+    np.testing.assert_allclose(expected["margin"], expected["revenue"] * 0.4)
     assert reduce_orders(orders, "2024-03-31").customer_days is None
 
 

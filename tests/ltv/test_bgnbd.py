@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custkit.errors import ParamsError
 from custkit.ltv import BGNBD
 
 
@@ -33,6 +34,18 @@ def test_bgnbd_unconditional_expected_purchases_match_the_paper(model):
 def test_bgnbd_conditional_prediction_and_p_alive_of_the_papers_customer(model):
     assert round(model.predict_purchases(39, 2, 30.43, 38.86), 3) == 1.226
     assert round(model.p_alive(2, 30.43, 38.86), 4) == 0.7266
+
+
+def test_age_at_p_alive_inverts_p_alive(model):
+    x = np.array([1.0, 2.0, 2.0, 10.0, 0.0])
+    t_x = np.array([5.0, 30.43, 1.0, 20.0, 0.0])
+    age = model.age_at_p_alive(0.3, x, t_x)
+    np.testing.assert_allclose(model.p_alive(x[:4], t_x[:4], age[:4]), 0.3, rtol=1e-10)
+    assert np.all(age[:4] > t_x[:4]) and np.isinf(age[4])  # one-time buyers never drop below
+    # the paper's customer is at 0.7266 at T = 38.86: the 0.7266 crossing is at that age
+    assert model.age_at_p_alive(0.7266, 2, 30.43) == pytest.approx(38.86, abs=0.02)
+    with pytest.raises(ParamsError, match=r"p must be a float in the range \(0, 1\). Got 1"):
+        model.age_at_p_alive(1, x, t_x)
 
 
 def test_bgnbd_standard_errors_are_positive_and_intervals_cover_the_estimates(model):
