@@ -106,8 +106,9 @@ def reduce_order_signals(
             signal.
         ``discount_share``, ``discount_share_recent``
             With ``discount``: discount / (revenue + discount) over purchases.
-        ``coupon_share``, ``coupon_share_recent``
-            With ``coupon``: share of purchases with a coupon code.
+        ``coupon_share``, ``coupon_share_recent``, ``coupon_share_before``
+            With ``coupon``: share of purchases with a coupon code — all, the recent ones, the
+            earlier ones.
         ``last_region``, ``previous_region``, ``region_changed``
             With ``delivery_region``: the region of the last order and of the order before it
             (any status); whether they differ (False when either is unknown).
@@ -202,9 +203,12 @@ def reduce_order_signals(
         )
         used = ~blank[coupon.cat.codes.to_numpy()][src] & bought
         used_recent = used & recent
-        out["coupon_share"] = _share(total(used.astype(np.float64)), out["purchases"])
-        out["coupon_share_recent"] = _share(
-            total(used_recent.astype(np.float64)), total((bought & recent).astype(np.float64))
+        bought_recent = total((bought & recent).astype(np.float64))
+        used_total, used_in_recent = total(used.astype(np.float64)), total(used_recent * 1.0)
+        out["coupon_share"] = _share(used_total, out["purchases"])
+        out["coupon_share_recent"] = _share(used_in_recent, bought_recent)
+        out["coupon_share_before"] = _share(
+            used_total - used_in_recent, out["purchases"] - bought_recent
         )
     if "delivery_region" in orders.columns:
         region = orders["delivery_region"]

@@ -75,6 +75,7 @@ def pandas_reference(orders, as_of, recent):
                 early["ship"].sum(), early["ship"].sum() + early["rev"].sum()
             ),
             "coupon_share": share(g["coupon_used"].sum(), g["bought"].sum()),
+            "coupon_share_before": share(early["coupon_used"].sum(), early["bought"].sum()),
             "last_region": g["delivery_region"].last(skipna=False).astype(object),
         }
     )
