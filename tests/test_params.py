@@ -66,7 +66,8 @@ def test_every_params_file_shipped_in_params_folder_parses():
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "params"
-    files = sorted(folder.glob("*.yaml"))
+    # schedule.yaml is the schedule of runs, not a store's params (tests/schedule reads it)
+    files = sorted(f for f in folder.glob("*.yaml") if f.name != "schedule.yaml")
     assert files, "params/ should ship at least the demo params"
     for file in files:
         params = load_params(file)
