@@ -15,23 +15,32 @@ A params file has three kinds of top-level sections::
         date_format: "%d.%m.%Y"
         columns: {order_id: "Номер", customer_id: "Клиент", order_date: "Дата", revenue: "Сумма"}
       customers:
-        url: sqlite:///crm.db          # any SQLAlchemy URL, with `query` or `table`
-        query: select * from clients
+        url: postgresql+psycopg://analyst@db.example.ru:5432/crm   # any SQLAlchemy URL, no password
+        password_env: CRM_DB_PASSWORD  # the password is read from this environment variable
+        query: select * from clients   # or `table: clients` (`schema.table` also works)
     audit:                      # parameters of notebooks/audit.ipynb, checked against it
       lapse_days: 365
 
 Every name is checked here, once: an unknown section, source option or canonical column is a
 :class:`~custkit.errors.ParamsError` that names the file, the key, the close matches and the valid
 choices. Report sections are checked against their notebook's parameters cell when a report runs.
+
+Database credentials never live in a params file. A source gives either ``url`` (a SQLAlchemy URL
+without a password; a password in it is refused) plus, where the database needs one,
+``password_env`` (the name of the environment variable holding the password), or ``url_env`` (the
+name of a variable holding the whole URL, password included). The variables are read only when
+the source is read (:meth:`SourceSpec.database_url`), so :class:`Params` never holds a secret, and
+every URL shown to a user is masked (:func:`mask_url`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -39,12 +48,17 @@ import yaml
 from custkit.data.contract import TABLES
 from custkit.errors import ParamsError, did_you_mean
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
 #: Top-level sections that configure a report (the notebook of the same name).
 REPORT_SECTIONS = ("audit", "ltv", "churn", "splittest")
 _STORE_KEYS = ("name", "currency", "opened")
 _SOURCE_OPTIONS = (
     "path",
     "url",
+    "url_env",
+    "password_env",
     "query",
     "table",
     "columns",
@@ -56,6 +70,10 @@ _SOURCE_OPTIONS = (
     "dayfirst",
     "sheet",
 )
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# query-string keys whose values are credentials (psycopg and others accept ?password=...);
+# libpq's passfile names a file, not a secret
+_SECRET_QUERY_KEY = re.compile(r"^(ssl)?passw(or)?d$|^pwd$|secret|token", flags=re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,12 @@ class SourceSpec:
     path : str or None
         File path or glob, absolute (resolved against the params file's folder).
     url, query, sql_table : str or None
-        SQLAlchemy URL and either a query or a table name, for database sources.
+        SQLAlchemy URL (never with a password) and either a query or a table name, for database
+        sources. ``sql_table`` may be ``schema.table``.
+    url_env : str or None
+        Name of the environment variable holding the whole database URL (instead of ``url``).
+    password_env : str or None
+        Name of the environment variable holding the password for ``url``.
     columns : Mapping[str, str]
         Canonical column name → the store's column name. Canonical names not listed are looked up
         under their own name.
@@ -83,6 +106,8 @@ class SourceSpec:
     url: str | None = None
     query: str | None = None
     sql_table: str | None = None
+    url_env: str | None = None
+    password_env: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     encoding: str = "utf-8"
     sep: str | None = None
@@ -97,13 +122,50 @@ class SourceSpec:
         """Human-readable origin, with any database password masked."""
         if self.path:
             return self.path
+        if self.url:
+            url = mask_url(self.url)
+        else:
+            try:
+                url = mask_url(self.database_url())
+            except ParamsError:  # the variable is not set yet: name it instead
+                url = f"${self.url_env}"
+        return f"{url} ({'query' if self.query else 'table ' + str(self.sql_table)})"
+
+    def database_url(self) -> URL:
+        """The database URL with its credentials, read from the environment now.
+
+        Returns
+        -------
+        sqlalchemy.engine.URL
+            Its ``repr`` and ``str`` mask the password; never render it unmasked for a user.
+
+        Raises
+        ------
+        ParamsError
+            The environment variable named by ``url_env`` or ``password_env`` is not set or
+            empty, or ``url_env``'s value is not a database URL. The message names the
+            variable, never its value.
+        """
         from sqlalchemy.engine import make_url
 
-        try:
-            url = make_url(self.url).render_as_string(hide_password=True)
-        except Exception:  # an unparseable URL still must not leak a password
-            url = "<database url>"
-        return f"{url} ({'query' if self.query else 'table ' + str(self.sql_table)})"
+        where = f"sources.{self.table}"
+        if self.url_env:
+            value = _environment_value(self.url_env, f"{where}.url_env", "the database URL")
+            try:
+                return make_url(value)
+            except Exception:  # any parse failure: say so, and quote nothing
+                raise ParamsError(
+                    f"{where}.url_env: the environment variable {self.url_env} does not hold a "
+                    "database URL SQLAlchemy understands, like "
+                    "postgresql+psycopg://user:password@host:5432/database."
+                ) from None
+        url = make_url(self.url)
+        if self.password_env:
+            password = _environment_value(
+                self.password_env, f"{where}.password_env", "the database password"
+            )
+            url = url.set(password=password)
+        return url
 
 
 @dataclass(frozen=True)
@@ -222,14 +284,19 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
     _require_mapping(spec, where, prefix)
     for key in spec:
         _check_name(key, _SOURCE_OPTIONS, where, "source option", prefix=prefix + ".")
-    has_path, has_url = bool(spec.get("path")), bool(spec.get("url"))
-    if has_path == has_url:
+    has_path, has_url, has_url_env = (bool(spec.get(k)) for k in ("path", "url", "url_env"))
+    if has_path + has_url + has_url_env != 1:
         raise ParamsError(
-            f"{where}: {prefix} needs exactly one of 'path' (a CSV, Parquet or XLSX file) or "
-            "'url' (a database, with 'query' or 'table')."
+            f"{where}: {prefix} needs exactly one of 'path' (a CSV, Parquet or XLSX file), "
+            "'url' (a database URL without its password) or 'url_env' (the name of an "
+            "environment variable holding the database URL), with 'query' or 'table' for a "
+            "database."
         )
-    if has_url and bool(spec.get("query")) == bool(spec.get("table")):
-        raise ParamsError(f"{where}: {prefix} has a url; give exactly one of 'query' or 'table'.")
+    if has_path and spec.get("password_env"):
+        raise ParamsError(
+            f"{where}: {prefix} reads a file; password_env is for database sources (url)."
+        )
+    url = _check_database_options(spec, prefix, where) if not has_path else None
 
     columns = spec.get("columns") or {}
     _require_mapping(columns, where, prefix + ".columns")
@@ -263,9 +330,11 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
     return SourceSpec(
         table=table,
         path=path,
-        url=os.path.expandvars(str(spec["url"])) if has_url else None,
+        url=url,
         query=spec.get("query"),
         sql_table=spec.get("table"),
+        url_env=spec.get("url_env"),
+        password_env=spec.get("password_env"),
         columns={str(k): str(v) for k, v in columns.items()},
         encoding=str(spec.get("encoding", "utf-8")),
         sep=spec.get("sep"),
@@ -275,6 +344,92 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
         dayfirst=dayfirst,
         sheet=spec.get("sheet", 0),
     )
+
+
+def mask_url(url: str | URL) -> str:
+    """A database URL as it may be shown: password and credential query values as ``***``.
+
+    Parameters
+    ----------
+    url : str or sqlalchemy.engine.URL
+
+    Returns
+    -------
+    str
+        The masked URL, or ``"<database url>"`` when *url* cannot be parsed (so that a
+        malformed URL is never echoed with its password).
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an unparseable URL still must not leak a password
+        return "<database url>"
+    secret_keys = [key for key in parsed.query if _SECRET_QUERY_KEY.search(key)]
+    if secret_keys:
+        parsed = parsed.update_query_dict(dict.fromkeys(secret_keys, "***"))
+    return parsed.render_as_string(hide_password=True)
+
+
+def _check_database_options(spec: Mapping[str, Any], prefix: str, where: str) -> str | None:
+    """Check the options of a database source; return its ``url`` (None with ``url_env``)."""
+    from sqlalchemy.engine import make_url
+
+    if bool(spec.get("query")) == bool(spec.get("table")):
+        raise ParamsError(
+            f"{where}: {prefix} reads a database; give exactly one of 'query' (an SQL query) "
+            "or 'table' (a table name)."
+        )
+    for key in ("url_env", "password_env"):
+        name = spec.get(key)
+        # the value is not quoted: it may be the password itself, written in the wrong place
+        if name is not None and not (isinstance(name, str) and _ENV_NAME.match(name)):
+            raise ParamsError(
+                f"{where}: {prefix}.{key} must be the name of an environment variable (letters, "
+                "digits and '_', like CUSTKIT_DB_PASSWORD), not the secret itself."
+            )
+    if spec.get("url_env"):
+        if spec.get("password_env"):
+            raise ParamsError(
+                f"{where}: {prefix} has both url_env and password_env. The variable named by "
+                "url_env holds the whole URL, password included: drop password_env, or give "
+                "'url' (without the password) with password_env."
+            )
+        return None
+    # $VARIABLES in the URL are expanded (e.g. sqlite:///$HOME/crm.db); credentials are not
+    # accepted that way either: the expanded URL would be stored, and shown, with them
+    url = os.path.expandvars(str(spec["url"]))
+    try:
+        parsed = make_url(url)
+    except Exception:  # not quoted: it may carry a password
+        raise ParamsError(
+            f"{where}: {prefix}.url is not a database URL SQLAlchemy understands. Write it like "
+            "postgresql+psycopg://user@host:5432/database (no password; name the environment "
+            "variable holding it under password_env)."
+        ) from None
+    secret_keys = [key for key in parsed.query if _SECRET_QUERY_KEY.search(key)]
+    if parsed.password is not None or secret_keys:
+        safe = parsed._replace(password=None).difference_update_query(secret_keys)
+        raise ParamsError(
+            f"{where}: {prefix}.url contains a password ({mask_url(parsed)}). Passwords must not "
+            "be written in params files: put it in an environment variable and name it under "
+            f"password_env, e.g.\n  url: {safe.render_as_string(hide_password=True)}\n"
+            "  password_env: CUSTKIT_DB_PASSWORD\n(or name a variable holding the whole URL "
+            "under url_env)."
+        )
+    return url
+
+
+def _environment_value(name: str, key: str, what: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        state = "is empty" if value is not None else "is not set"
+        raise ParamsError(
+            f"{key}: the environment variable {name} {state}. Set it to {what} before running "
+            f"custkit (e.g. `export {name}=...` in the shell, or your scheduler's or CI's secret "
+            "settings); params files name the variable, never the secret."
+        )
+    return value
 
 
 def _require_mapping(value: Any, where: str, what: str) -> None:

@@ -55,10 +55,14 @@ def test_missing_file_and_bad_yaml_are_params_errors(tmp_path):
         load_params(_write(tmp_path, "sources: [unclosed\n"))
 
 
-def test_database_password_is_masked_in_the_description():
-    params = parse_params(
-        {"sources": {"orders": {"url": "postgresql://u:secret@db/shop", "table": "orders"}}}
-    )
+def test_database_password_in_the_url_is_refused_and_masked(monkeypatch):
+    with pytest.raises(ParamsError, match="password_env") as err:
+        parse_params(
+            {"sources": {"orders": {"url": "postgresql://u:secret@db/shop", "table": "orders"}}}
+        )
+    assert "secret" not in str(err.value)
+    monkeypatch.setenv("SHOP_URL", "postgresql://u:secret@db/shop")
+    params = parse_params({"sources": {"orders": {"url_env": "SHOP_URL", "table": "orders"}}})
     assert "secret" not in params.sources["orders"].description
 
 

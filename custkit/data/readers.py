@@ -6,6 +6,13 @@ read with every column as text, so a bad value can be quarantined as the store w
 CSV files are read with pyarrow's multi-threaded reader (about twice as fast as pandas' default)
 and cached once as Parquet, keyed by the file's path, size, modification time and the reading
 options, so the next run reads the cache (about ten times faster than the CSV; see shared/README).
+
+Databases are read through SQLAlchemy with a server-side cursor, :data:`SQL_CHUNK_ROWS` rows per
+fetch; each chunk becomes an Arrow table at once and the chunks are joined into one frame at the
+end. ``pandas.read_sql`` would hold the whole result as Python rows and then again as a frame, and
+its chunked mode gives frames whose types differ from chunk to chunk. Credentials are read from
+the environment only here (:meth:`~custkit.params.SourceSpec.database_url`), and every database
+error is reported with them masked and without the driver's exception attached.
 """
 
 from __future__ import annotations
@@ -27,11 +34,19 @@ from custkit.data.contract import Table
 from custkit.errors import DataError, did_you_mean
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Connection, Engine, Select
+    from sqlalchemy.engine import URL
+
     from custkit.params import SourceSpec
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+
+#: Rows fetched from a database per round trip; each chunk becomes one Arrow table.
+SQL_CHUNK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -96,9 +111,9 @@ def read_source(spec: SourceSpec, table: Table, cache_dir: Path | None = None) -
         No file matches, a file cannot be read or decoded, it is empty, or a required column is
         missing (with the close matches found and how to map it in params).
     """
-    if spec.url:
-        frame = _read_sql(spec)
-        return _select_columns(frame, spec, table, spec.description, files=())
+    if spec.url or spec.url_env:
+        frame = _read_sql(spec, table)
+        return RawTable(frame, spec.description, (), _missing_optional(frame, table))
     files = sorted(glob.glob(os.path.expanduser(spec.path))) if spec.path else []
     if not files:
         raise DataError(
@@ -162,14 +177,6 @@ def _wanted_columns(header: list[str], spec: SourceSpec, table: Table, file: str
                 f'{column.name}: "<your column name>"',
             )
     return found
-
-
-def _select_columns(
-    frame: pd.DataFrame, spec: SourceSpec, table: Table, source: str, files: tuple
-) -> RawTable:
-    wanted = _wanted_columns([str(c) for c in frame.columns], spec, table, source)
-    frame = frame[list(wanted.values())].set_axis(list(wanted), axis=1)
-    return RawTable(frame, source, files, _missing_optional(frame, table))
 
 
 def _missing_optional(frame: pd.DataFrame, table: Table) -> tuple[str, ...]:
@@ -290,19 +297,143 @@ def _read_csv_cached(file: Path, spec: SourceSpec, table: Table, cache_dir: Path
     return arrow.to_pandas()
 
 
-def _read_sql(spec: SourceSpec) -> pd.DataFrame:
+def _read_sql(spec: SourceSpec, table: Table) -> pd.DataFrame:
+    """Read a database source in chunks into a frame of the wanted canonical columns."""
     import sqlalchemy as sa
 
+    url = spec.database_url()
     try:
-        engine = sa.create_engine(spec.url)
-        with engine.connect() as conn:
-            if spec.query:
-                return pd.read_sql_query(sa.text(spec.query), conn)
-            return pd.read_sql_table(spec.sql_table, conn)
-    except (sa.exc.SQLAlchemyError, ValueError) as exc:
+        engine = sa.create_engine(url, hide_parameters=True)  # errors never quote bound values
+    except ImportError as exc:
         raise DataError(
-            f"the database query failed: {str(exc).splitlines()[0]}",
-            table=spec.table,
+            f"the database driver for '{url.drivername}' URLs is not installed ({exc.name}).",
+            table=table.name,
             file=spec.description,
-            hint=f"check sources.{spec.table}.url and its query/table in your params file.",
-        ) from exc
+            hint=f"install the Python package '{exc.name}' (for postgresql+psycopg URLs: "
+            "pip install 'custkit[postgres]').",
+        ) from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise _database_error(exc, url, spec, table) from None
+    try:
+        with engine.connect() as conn:
+            statement = sa.text(spec.query) if spec.query else _table_select(conn, spec, table)
+            # a server-side cursor: the database sends SQL_CHUNK_ROWS rows per fetch
+            streaming = conn.execution_options(stream_results=True, yield_per=SQL_CHUNK_ROWS)
+            result = streaming.execute(statement)
+            header = [str(key) for key in result.keys()]
+            wanted = _wanted_columns(header, spec, table, spec.description)
+            positions = [header.index(name) for name in wanted.values()]
+            chunks = [_arrow_chunk(rows, positions, list(wanted)) for rows in result.partitions()]
+    except DataError:
+        raise
+    except sa.exc.NoSuchTableError:
+        raise _no_such_table(engine, spec, table) from None
+    except (sa.exc.SQLAlchemyError, OSError, ValueError, TypeError, pa.ArrowException) as exc:
+        # from None: the driver's exception may quote the connection string, and a traceback
+        # (a notebook shows one) prints every chained exception
+        raise _database_error(exc, url, spec, table) from None
+    finally:
+        engine.dispose()
+    if not chunks:
+        raise DataError(
+            "the query returned no rows.",
+            table=table.name,
+            file=spec.description,
+            hint=f"check sources.{table.name}.query or .table in your params file.",
+        )
+    arrow = _plain_types(pa.concat_tables(chunks, promote_options="permissive"))
+    # self_destruct frees Arrow buffers column by column: peak memory stays near 1x
+    return arrow.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _table_select(conn: Connection, spec: SourceSpec, table: Table) -> Select:
+    """SELECT of only the wanted columns of ``spec.sql_table`` (``schema.table`` allowed)."""
+    import sqlalchemy as sa
+
+    schema, _, name = str(spec.sql_table).rpartition(".")
+    header = [str(c["name"]) for c in sa.inspect(conn).get_columns(name, schema=schema or None)]
+    wanted = _wanted_columns(header, spec, table, spec.description)
+    columns = [sa.column(source) for source in wanted.values()]
+    return sa.select(*columns).select_from(sa.table(name, schema=schema or None))
+
+
+def _no_such_table(engine: Engine, spec: SourceSpec, table: Table) -> DataError:
+    import sqlalchemy as sa
+
+    schema, _, name = str(spec.sql_table).rpartition(".")
+    try:
+        existing = sa.inspect(engine).get_table_names(schema=schema or None)
+    except sa.exc.SQLAlchemyError:
+        existing = []
+    return DataError(
+        f"there is no table '{spec.sql_table}' in the database.{did_you_mean(name, existing)}"
+        + (f" Tables found: {_list(existing)}." if existing else ""),
+        table=table.name,
+        file=spec.description,
+        hint=f"correct sources.{table.name}.table in your params file.",
+    )
+
+
+def _arrow_chunk(rows: Sequence[Sequence], positions: list[int], names: list[str]) -> pa.Table:
+    """One fetched chunk of rows (never empty) as an Arrow table of the wanted columns."""
+    columns = list(zip(*rows, strict=True))
+    arrays = []
+    for position in positions:
+        values = columns[position]
+        try:
+            arrays.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # types Arrow does not know (UUID, JSON, network addresses): keep them as text
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return pa.table(arrays, names=names)
+
+
+def _plain_types(arrow: pa.Table) -> pa.Table:
+    """Database types as custkit reads them: decimals as floats, dates as timestamps.
+
+    Time-zone-aware timestamps become the wall-clock time of their zone (the database session's
+    time zone), the way the store's staff see them.
+    """
+    import pyarrow.compute as pc
+
+    for index, field in enumerate(arrow.schema):
+        column = arrow.column(index)
+        if pa.types.is_decimal(field.type):
+            column = column.cast(pa.float64())
+        elif pa.types.is_date(field.type):
+            column = column.cast(pa.timestamp("s"))
+        elif pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            column = pc.local_timestamp(column)
+        else:
+            continue
+        arrow = arrow.set_column(index, field.name, column)
+    return arrow
+
+
+def _database_error(exc: Exception, url: URL, spec: SourceSpec, table: Table) -> DataError:
+    text = str(exc).strip()
+    message = _masked(text.splitlines()[0] if text else type(exc).__name__, url)
+    return DataError(
+        f"the database could not be read: {message}",
+        table=table.name,
+        file=spec.description,
+        hint=f"check sources.{table.name} in your params file (url, query or table) and the "
+        "credentials in the environment variable it names.",
+    )
+
+
+def _masked(text: str, url: URL) -> str:
+    """*text* with the password of *url*, in every spelling a message could use, as ``***``."""
+    from urllib.parse import quote, quote_plus
+
+    from custkit.params import mask_url
+
+    secrets = {url.render_as_string(hide_password=False): mask_url(url)}
+    if url.password:
+        password = str(url.password)
+        secrets.update(
+            dict.fromkeys({password, quote(password, safe=""), quote_plus(password)}, "***")
+        )
+    for secret, shown in sorted(secrets.items(), key=lambda item: -len(item[0])):
+        text = text.replace(secret, shown)
+    return text
