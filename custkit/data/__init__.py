@@ -3,6 +3,7 @@
 from custkit.data.contract import TABLES, Column, Table
 from custkit.data.load import load_store, write_quarantine
 from custkit.data.periods import ReportPeriod, resolve_period
+from custkit.data.signals import reduce_order_signals
 from custkit.data.store import Store, TableAccounting
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Table",
     "TableAccounting",
     "load_store",
+    "reduce_order_signals",
     "resolve_period",
     "write_quarantine",
 ]

@@ -66,6 +66,20 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return out
 
 
+def _usual_shipping(
+    region: pd.Series, shipping: np.ndarray, bought: np.ndarray, src: np.ndarray
+) -> np.ndarray:
+    """Per sorted row, the median paid shipping of its delivery region (NaN when unknown)."""
+    if not isinstance(region.dtype, pd.CategoricalDtype):
+        region = region.astype("category")
+    codes = region.cat.codes.to_numpy()[src]
+    paid = bought & (shipping > 0) & (codes >= 0)
+    medians = pd.Series(shipping[paid]).groupby(codes[paid]).median()
+    table = np.full(len(region.cat.categories) + 1, np.nan)  # last slot: code -1 (unknown)
+    table[medians.index.to_numpy()] = medians.to_numpy()
+    return table[codes]
+
+
 def reduce_order_signals(
     orders: pd.DataFrame, as_of: pd.Timestamp | str, recent_orders: int = 3
 ) -> pd.DataFrame:
@@ -104,6 +118,10 @@ def reduce_order_signals(
             With ``shipping_cost``: shipping / (revenue + shipping) over purchases — all, the
             recent ones, the earlier ones. A rise from *before* to *recent* is the delivery-cost
             signal.
+        ``shipping_vs_usual_recent``
+            With ``shipping_cost`` and ``delivery_region``: the most a recent purchase paid for
+            delivery, as a multiple of the median paid delivery of its region (0 when none
+            paid): a surcharge shows as 1.5 or more.
         ``discount_share``, ``discount_share_recent``
             With ``discount``: discount / (revenue + discount) over purchases.
         ``coupon_share``, ``coupon_share_recent``, ``coupon_share_before``
@@ -187,6 +205,11 @@ def reduce_order_signals(
         out["shipping_share"] = _share(total(shipping), total(paid))
         out["shipping_share_recent"] = _share(total(shipping * recent), total(paid * recent))
         out["shipping_share_before"] = _share(total(shipping * earlier), total(paid * earlier))
+        if "delivery_region" in orders.columns:
+            usual = _usual_shipping(orders["delivery_region"], shipping, bought, src)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(recent & (shipping > 0) & (usual > 0), shipping / usual, 0.0)
+            out["shipping_vs_usual_recent"] = np.maximum.reduceat(ratio, starts) if n else ratio
     if "discount" in orders.columns:
         discount = orders["discount"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
         discount = np.where(bought, np.nan_to_num(discount), 0.0)

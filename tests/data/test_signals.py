@@ -140,3 +140,19 @@ def test_signals_only_for_the_columns_present_and_later_orders_ignored():
 def test_recent_orders_is_validated(value):
     with pytest.raises(ParamsError, match=r"'recent_orders' parameter must be an int"):
         reduce_order_signals(random_orders(50), AS_OF, recent_orders=value)
+
+
+def test_a_delivery_surcharge_shows_against_the_regions_usual_price():
+    day = pd.Timestamp("2024-03-01")
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3],
+            "order_date": [day + pd.Timedelta(days=d) for d in (0, 10, 0, 10, 5)],
+            "revenue": [1000.0] * 5,
+            "shipping_cost": [200.0, 200.0, 200.0, 450.0, 0.0],
+            "delivery_region": pd.Categorical(["Kazan"] * 5),
+        }
+    )
+    s = reduce_order_signals(orders, AS_OF).set_index("customer_id")
+    # Kazan's median paid delivery is 200: customer 2's last order paid 2.25 times that
+    assert s["shipping_vs_usual_recent"].tolist() == [1.0, 2.25, 0.0]

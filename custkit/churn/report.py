@@ -1,0 +1,458 @@
+"""The steps of the churn report that summarize for managers: churn this month, reasons, KPIs.
+
+Each function is what one section of ``notebooks/churn.ipynb`` calls, so the notebook stays a
+sequence of calls and an analyst can run the same steps on their own data. Conclusions are built
+from the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from custkit.churn.definition import ChurnAssessment
+from custkit.churn.text import REASON_CODES, REASON_LABELS
+from custkit.data.periods import ReportPeriod
+from custkit.data.reduce import OrderReductions
+from custkit.findings import Finding
+
+__all__ = [
+    "READS",
+    "annual_revenue",
+    "at_risk_finding",
+    "at_risk_summary",
+    "churn_finding",
+    "churn_kpis",
+    "data_gaps_finding",
+    "feedback_classifier_check",
+    "reason_finding",
+    "reason_summary",
+    "reason_trend",
+    "reasons_by_group",
+    "risk_finding",
+    "value_if_kept",
+    "winback_targets",
+]
+
+#: What the churn report loads: every order column a signal needs, and the other tables.
+READS = {
+    "orders": (
+        "status",
+        "cost",
+        "channel",
+        "delivery_region",
+        "shipping_cost",
+        "discount",
+        "coupon",
+        "promised_delivery_date",
+        "delivered_at",
+    ),
+    "customers": None,
+    "feedback": None,
+    "messages": None,
+    "experiments": None,
+}
+
+
+def _wilson(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(successes, np.maximum(trials, 1), alpha=0.05, method="wilson")
+    return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
+
+
+def annual_revenue(reductions: OrderReductions) -> pd.Series:
+    """Each customer's revenue per year of their buying life (first to last purchase, at least a
+    year): what the store loses each year the customer stays away."""
+    c = reductions.customers
+    years = (c["last_order_date"] - c["first_order_date"]).dt.days.to_numpy() / 365.25
+    revenue = c["revenue"].to_numpy(dtype=np.float64) / np.maximum(years, 1.0)
+    return pd.Series(revenue, index=pd.Index(c["customer_id"], name="customer_id"), name="revenue")
+
+
+def value_if_kept(reductions: OrderReductions, margin_rate: float | None = None) -> pd.Series:
+    """What keeping each customer is worth: a year of their margin.
+
+    A year of revenue (:func:`annual_revenue`) times the customer's margin rate: their own,
+    shrunk towards the store's (:func:`custkit.ltv.margin_rates`), when orders have a cost;
+    else *margin_rate*; else revenue (``attrs["basis"] = "revenue"``).
+    """
+    from custkit.ltv.clv import margin_rates
+
+    revenue = annual_revenue(reductions)
+    if margin_rate is not None:
+        value, basis = revenue * float(margin_rate), "margin"
+    elif "margin" in reductions.customers:
+        value, basis = revenue * margin_rates(reductions).reindex(revenue.index), "margin"
+    else:
+        value, basis = revenue, "revenue"
+    value = value.rename("value")
+    value.attrs["basis"] = basis
+    return value
+
+
+def winback_targets(
+    status: pd.DataFrame,
+    reasons: pd.DataFrame,
+    risk_scores: pd.DataFrame | None,
+    value: pd.Series,
+    as_of: pd.Timestamp | str,
+    lookback_days: int = 365,
+) -> pd.DataFrame:
+    """The customers a win-back plan considers: at risk now, or churned within *lookback_days*.
+
+    Parameters
+    ----------
+    status : pandas.DataFrame
+        :attr:`custkit.churn.ChurnAssessment.status`.
+    reasons : pandas.DataFrame
+        :attr:`custkit.churn.ReasonAssignment.reasons` (at least for those customers).
+    risk_scores : pandas.DataFrame or None
+        :attr:`custkit.churn.ChurnRisk.scores`: the churn probability of scored customers.
+        Customers it does not score (inactive for longer than the model's window) count as
+        certain to stay away without contact (probability 1).
+    value : pandas.Series
+        What keeping each customer is worth (e.g. a year of their margin), by ``customer_id``.
+    as_of : Timestamp or str
+        The report's as-of date.
+    lookback_days : int, default 365
+        Customers who churned longer ago are not contacted: the reason is no longer fresh.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``status``, ``reason``, ``evidence``, ``churn_probability``,
+        ``value``: the input of :func:`custkit.churn.winback_plan`.
+    """
+    state = status["status"].astype(str)
+    recent = status["churned_at"] >= pd.Timestamp(as_of) - pd.Timedelta(days=lookback_days)
+    chosen = status.index[(state == "at_risk") | ((state == "churned") & recent)]
+    probability = pd.Series(1.0, index=chosen)
+    if risk_scores is not None:
+        scored = risk_scores.set_index("customer_id")["churn_probability"]
+        probability = scored.reindex(chosen).fillna(1.0)
+    return pd.DataFrame(
+        {
+            "customer_id": chosen,
+            "status": state.reindex(chosen).to_numpy(),
+            "reason": reasons["reason"].reindex(chosen).astype(str).to_numpy(),
+            "evidence": reasons["evidence"].reindex(chosen).to_numpy(),
+            "churn_probability": probability.to_numpy(),
+            "value": value.reindex(chosen).fillna(0.0).clip(lower=0).to_numpy(),
+        }
+    )
+
+
+def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:
+    """This month's churn against last month's and the year's average."""
+    table = monthly.set_index("month")
+    month = pd.Period(period.period, "M")
+    this = table.loc[month] if month in table.index else None
+    if this is None or not np.isfinite(this["churn_rate"]):
+        return Finding("Churn this month", "No active customers to judge churn by.", rule_text)
+    before = table.loc[table.index < month, "churn_rate"].dropna()
+    previous = before.iloc[-1] if len(before) else np.nan
+    typical = before.mean() if len(before) else np.nan
+    change = ""
+    if np.isfinite(previous):
+        direction = "up" if this["churn_rate"] > previous else "down"
+        change = f", {direction} from {previous:.1%} the month before"
+    back = table.loc[table.index < month - 5, "returned_share"].dropna()
+    came_back = (
+        f" Of the customers who left six or more months ago, {back.mean():.0%} came back."
+        if len(back)
+        else ""
+    )
+    worse = np.isfinite(typical) and this["churn_rate"] > 1.2 * typical
+    return Finding(
+        "Churn this month",
+        f"In {month.strftime('%B %Y')}, {int(this['churned']):,} of "
+        f"{int(this['active_at_start']):,} active customers stopped buying "
+        f"({this['churn_rate']:.1%}{change}).{came_back}",
+        "Work through the win-back plan below while the reasons are fresh"
+        + (
+            "; churn is clearly above its usual level, so look at what changed this month."
+            if worse
+            else "."
+        ),
+        "warning" if worse else "info",
+    )
+
+
+def reason_summary(reasons: pd.DataFrame, status: pd.DataFrame, revenue: pd.Series) -> pd.DataFrame:
+    """Customers, share (with a 95% Wilson interval) and yearly revenue lost, by reason.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :attr:`custkit.churn.reasons.ReasonAssignment.reasons`.
+    status : pandas.DataFrame
+        The churn status of the same customers (``status`` column): only churned customers
+        count; at-risk customers have not left yet.
+    revenue : pandas.Series
+        :func:`annual_revenue`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reason code that occurs, largest first: ``reason``, ``label``,
+        ``customers``, ``share``, ``share_low``, ``share_high``, ``revenue_lost_per_year``.
+    """
+    churned = status.index[status["status"].astype(str).to_numpy() == "churned"]
+    code = reasons["reason"].reindex(churned).astype(str)
+    lost = revenue.reindex(churned).fillna(0.0)
+    counts = code.value_counts().reindex(list(REASON_CODES), fill_value=0)
+    total = int(counts.sum())
+    low, high = _wilson(counts.to_numpy(), np.full(len(counts), total))
+    table = pd.DataFrame(
+        {
+            "reason": counts.index,
+            "label": [REASON_LABELS[c] for c in counts.index],
+            "customers": counts.to_numpy(),
+            "share": counts.to_numpy() / max(total, 1),
+            "share_low": low,
+            "share_high": high,
+            "revenue_lost_per_year": lost.groupby(code).sum().reindex(counts.index, fill_value=0.0),
+        }
+    )
+    table = table.loc[table["customers"] > 0]
+    return table.sort_values("customers", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def reasons_by_group(
+    reasons: pd.DataFrame, status: pd.DataFrame, groups: pd.Series, min_customers: int = 100
+) -> pd.DataFrame:
+    """Churn rate by reason within each group (segment, channel, region), with 95% intervals.
+
+    The rate is the share of the group's customers (churned, at risk and active) who churned for
+    that reason. Groups with fewer than *min_customers* customers are left out (listed in
+    ``attrs["small_groups"]``): their rates are too noisy to act on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: the group column, ``reason``, ``customers`` (in the group), ``churned``
+        (for the reason), ``rate``, ``rate_low``, ``rate_high``.
+    """
+    name = groups.name or "group"
+    labels = groups.reindex(status.index).astype(object).fillna("unknown").astype(str)
+    size = labels.value_counts()
+    small = sorted(size.index[size < min_customers])
+    churned = status["status"].astype(str).to_numpy() == "churned"
+    code = reasons["reason"].reindex(status.index).astype(str).to_numpy()
+    frame = pd.DataFrame({name: labels.to_numpy()[churned], "reason": code[churned]})
+    counts = frame.groupby([name, "reason"]).size().rename("churned").reset_index()
+    counts["customers"] = size.reindex(counts[name]).to_numpy()
+    counts = counts.loc[~counts[name].isin(small)]
+    counts["rate"] = counts["churned"] / counts["customers"]
+    counts["rate_low"], counts["rate_high"] = _wilson(
+        counts["churned"].to_numpy(), counts["customers"].to_numpy()
+    )
+    out = counts[[name, "reason", "customers", "churned", "rate", "rate_low", "rate_high"]]
+    out = out.sort_values([name, "rate"], ascending=[True, False]).reset_index(drop=True)
+    out.attrs["small_groups"] = small
+    return out
+
+
+def reason_trend(
+    reasons: pd.DataFrame, status: pd.DataFrame, period: ReportPeriod, months: int = 6
+) -> pd.DataFrame:
+    """Churned customers by month of churn and reason, and which reasons are growing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reason: a column per month (the last *months* up to the report month) with
+        the customers who churned that month for that reason, then ``recent_share`` and
+        ``earlier_share`` (of the month's churners: last three months vs the three before),
+        ``growing`` (recent share clearly above earlier: two-proportion z-test, p < 0.05).
+    """
+    from custkit.splittest import compare_proportions
+
+    churned = status.loc[status["status"].astype(str) == "churned", "churned_at"]
+    month = churned.dt.to_period("M")
+    last = pd.Period(period.period, "M")
+    window = pd.period_range(end=last, periods=int(months), freq="M")
+    code = reasons["reason"].reindex(churned.index).astype(str)
+    table = (
+        pd.crosstab(code, month)
+        .reindex(index=list(REASON_CODES), columns=window, fill_value=0)
+        .astype(np.int64)
+    )
+    recent, earlier = window[-3:], window[-6:-3]
+    n_recent, n_earlier = table[recent].to_numpy().sum(), table[earlier].to_numpy().sum()
+    out = table.copy()
+    out.columns = [str(c) for c in table.columns]
+    out["recent_share"] = table[recent].sum(axis=1) / max(n_recent, 1)
+    out["earlier_share"] = table[earlier].sum(axis=1) / max(n_earlier, 1)
+    growing = []
+    for code_name in table.index:
+        x_b, x_a = int(table.loc[code_name, recent].sum()), int(table.loc[code_name, earlier].sum())
+        if n_recent < 20 or n_earlier < 20 or x_a + x_b < 10:
+            growing.append(False)
+            continue
+        test = compare_proportions(x_a, n_earlier, x_b, n_recent, relative=False)
+        growing.append(bool(test.p_value < 0.05 and test.estimate > 0))
+    out["growing"] = growing
+    out = out.loc[table.sum(axis=1) > 0]
+    out.index.name = "reason"
+    return out.reset_index()
+
+
+def reason_finding(
+    summary: pd.DataFrame, trend: pd.DataFrame | None = None, currency: str = ""
+) -> Finding:
+    """The main reasons people leave, what they cost, and what is getting worse."""
+    if summary.empty:
+        return Finding("Why customers leave", "No customer churned in this period.", "—")
+    known = summary.loc[summary["reason"] != "unknown"]
+    top = known.iloc[0] if len(known) else summary.iloc[0]
+    costly = (
+        known.sort_values("revenue_lost_per_year", ascending=False).iloc[0] if len(known) else top
+    )
+    money = f"{costly['revenue_lost_per_year']:,.0f}{' ' + currency if currency else ''} a year"
+    if costly["reason"] == top["reason"]:
+        text = (
+            f"The most common reason is '{top['label']}' ({top['share']:.0%} of those who "
+            f"left), and it also costs the most revenue ({money})."
+        )
+    else:
+        text = (
+            f"The most common reason is '{top['label']}' ({top['share']:.0%} of those who "
+            f"left); '{costly['label']}' costs the most revenue ({money})."
+        )
+    growing = []
+    if trend is not None and len(trend):
+        growing = [REASON_LABELS[c] for c in trend.loc[trend["growing"], "reason"]]
+    if growing:
+        text += f" Growing: {', '.join(growing)}."
+    return Finding(
+        "Why customers leave",
+        text,
+        f"Start with '{costly['label']}': fix the cause and contact those customers with the "
+        "matching offer from the win-back plan.",
+        "warning" if growing else "info",
+    )
+
+
+def feedback_classifier_check(feedback: pd.DataFrame | None, labelled_min: int = 50):
+    """Cross-validated quality of the feedback-text classifier on the store's labelled feedback,
+    or ``None`` when fewer than *labelled_min* labelled texts exist (the keyword lists are used
+    then; see :func:`custkit.churn.classify_feedback`)."""
+    from custkit.churn.text import evaluate_classifier
+
+    if feedback is None or not {"text", "reason"} <= set(feedback.columns):
+        return None
+    labelled = feedback.loc[feedback["reason"].notna() & feedback["text"].notna()]
+    labelled = labelled.loc[labelled["text"].astype(str).str.strip() != ""]
+    counts = labelled["reason"].astype(str).value_counts()
+    labelled = labelled.loc[labelled["reason"].astype(str).isin(counts.index[counts >= 2])]
+    if len(labelled) < labelled_min or labelled["reason"].nunique() < 2:
+        return None
+    return evaluate_classifier(labelled["text"], labelled["reason"].astype(str))
+
+
+def risk_finding(risk) -> Finding:
+    """How well the risk model predicts, against "days since the last order" alone."""
+    from custkit.churn.risk import DAYS_SINCE_LAST_ORDER, GRADIENT_BOOSTING
+
+    metrics = risk.evaluation.metrics
+    model, base = metrics.loc[GRADIENT_BOOSTING], metrics.loc[DAYS_SINCE_LAST_ORDER]
+    gain = risk.evaluation.auc_gain
+    good = gain > 0.01
+    return Finding(
+        "How well the risk model predicts",
+        f"On customers active on {risk.test_as_of:%Y-%m-%d}, the model ranked those who then "
+        f"bought nothing for {risk.horizon_days} days above those who bought with ROC-AUC "
+        f"{model['roc_auc']:.2f}, against {base['roc_auc']:.2f} for days since the last order "
+        f"alone ({gain:+.2f}).",
+        "Use the risk scores to choose whom to contact first."
+        if good
+        else "The model adds little to 'days since the last order': contact customers in the "
+        "order of how long they have been away.",
+        "good" if good else "warning",
+    )
+
+
+def at_risk_summary(status: pd.DataFrame, value: pd.Series, risk_scores: pd.DataFrame | None):
+    """Customers at risk now, by their churn status' basis: count, yearly value and expected
+    loss (value × churn probability)."""
+    at_risk = status.index[status["status"].astype(str) == "at_risk"]
+    probability = pd.Series(1.0, index=at_risk)
+    if risk_scores is not None:
+        scored = risk_scores.set_index("customer_id")["churn_probability"]
+        probability = scored.reindex(at_risk).fillna(1.0)
+    worth = value.reindex(at_risk).fillna(0.0)
+    return pd.DataFrame(
+        {
+            "customers": [len(at_risk)],
+            "value": [float(worth.sum())],
+            "expected_loss": [float((worth * probability).sum())],
+            "high_risk_customers": [int((probability >= 0.5).sum())],
+        }
+    )
+
+
+def at_risk_finding(summary: pd.DataFrame, currency: str = "") -> Finding:
+    """What the customers slipping away are worth."""
+    row = summary.iloc[0]
+    money = f" {currency}" if currency else ""
+    return Finding(
+        "What is at stake",
+        f"{int(row['customers']):,} customers are overdue by their own rhythm; together they "
+        f"bring {row['value']:,.0f}{money} a year, of which {row['expected_loss']:,.0f}{money} "
+        f"is likely lost without action ({int(row['high_risk_customers']):,} customers are "
+        "more likely to leave than to stay).",
+        "Contact the high-risk valuable customers first; low-risk ones need a reminder, not a "
+        "discount.",
+        "warning" if row["expected_loss"] > 0.3 * max(row["value"], 1e-9) else "info",
+    )
+
+
+def data_gaps_finding(sources_missing, risk=None, classifier=None) -> Finding:
+    """Which evidence the data lacked, and what adding it would give."""
+    missing = list(sources_missing)
+    if risk is not None:
+        missing += [line for line in risk.assumptions if line.startswith("Not used")]
+    if classifier is None:
+        missing.append(
+            "feedback labelled with a reason (the texts were read with keyword lists; labels "
+            "would train a model)"
+        )
+    if not missing:
+        return Finding(
+            "Data gaps", "Every evidence source was present.", "Keep the exports complete.", "good"
+        )
+    return Finding(
+        "Data gaps",
+        "Missing: " + "; ".join(missing) + ".",
+        "Add these columns or tables to the export: each makes more reasons recognisable.",
+        "warning",
+    )
+
+
+def churn_kpis(
+    monthly: pd.DataFrame,
+    period: ReportPeriod,
+    assessment: ChurnAssessment,
+    summary: pd.DataFrame,
+    extra: Mapping[str, float] | None = None,
+) -> dict:
+    """Headline figures for ``churn.kpis.json``; *extra* adds the risk-model and win-back ones
+    (``model_auc``, ``at_risk_value``, ``winback_contacts``, ``expected_winback_revenue``)."""
+    table = monthly.set_index("month")
+    month = pd.Period(period.period, "M")
+    row = table.loc[month] if month in table.index else None
+    status = assessment.status["status"].astype(str)
+    kpis = {
+        "churned_customers": int(row["churned"]) if row is not None else 0,
+        "churn_rate": float(row["churn_rate"]) if row is not None else float("nan"),
+        "at_risk_customers": int((status == "at_risk").sum()),
+        "reason_shares": {
+            r: float(s) for r, s in zip(summary["reason"], summary["share"], strict=True)
+        },
+    }
+    kpis.update(dict(extra or {}))
+    return kpis
