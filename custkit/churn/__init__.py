@@ -1,28 +1,90 @@
-"""Churn: why customers left, read from reviews, support tickets and survey answers.
+"""Churn: who is leaving, why, and the win-back plan.
 
-:mod:`custkit.churn.text` gives every feedback row a reason code (:data:`REASON_CODES`), from a
-model trained on the store's labelled feedback or, without labels, from seed keyword lists.
+- :mod:`~custkit.churn.definition`: when a customer has churned or is at risk (BG/NBD P(alive),
+  the gap rule, a window for one-time buyers), dated churn events and monthly churn;
+- :mod:`~custkit.churn.text`: a reason code for every review, ticket and survey answer, from a
+  model trained on the store's labelled feedback or from seed keyword lists (Russian, English);
+- :mod:`~custkit.churn.reasons`: each leaver's primary reason, with the evidence shown;
+- :mod:`~custkit.churn.features` and :mod:`~custkit.churn.risk`: the churn-risk model;
+- :mod:`~custkit.churn.winback`: actions, channels, incentives, the frequency cap, and what past
+  win-back campaigns brought back;
+- :mod:`~custkit.churn.report`: the summaries and findings of ``notebooks/churn.ipynb``.
 """
 
 from importlib import import_module
 
+_MODULES = {
+    "definition": (
+        "STATUSES",
+        "ChurnAssessment",
+        "ChurnRule",
+        "assess_churn",
+        "churn_events",
+        "churn_status",
+        "monthly_churn",
+    ),
+    "text": (
+        "KEYWORDS",
+        "NEGATED_PRAISE_KEYWORDS",
+        "PRAISE_KEYWORDS",
+        "REASON_CODES",
+        "REASON_LABELS",
+        "WEAK_KEYWORDS",
+        "ClassifierEvaluation",
+        "ReasonClassifier",
+        "classify_feedback",
+        "evaluate_classifier",
+        "keyword_reasons",
+        "normalize_texts",
+        "strip_pii",
+    ),
+    "reasons": ("ReasonAssignment", "assign_reasons"),
+    "features": ("FEATURE_LABELS", "churn_features", "feature_label"),
+    "risk": (
+        "ACTIVE_DAYS",
+        "HORIZON_DAYS",
+        "MODEL_LABELS",
+        "ChurnRisk",
+        "ChurnRiskModel",
+        "RiskEvaluation",
+        "RiskTrainingData",
+        "churn_risk",
+        "evaluate_risk_model",
+        "risk_training_data",
+    ),
+    "winback": (
+        "ACTIONS",
+        "CampaignEvaluation",
+        "WinbackPlan",
+        "WinbackPolicy",
+        "choose_channels",
+        "contact_list",
+        "evaluate_campaigns",
+        "frequency_cap_ok",
+        "incentives",
+        "winback_plan",
+    ),
+    "report": (
+        "READS",
+        "annual_revenue",
+        "at_risk_finding",
+        "at_risk_summary",
+        "churn_finding",
+        "churn_kpis",
+        "data_gaps_finding",
+        "feedback_classifier_check",
+        "reason_finding",
+        "reason_summary",
+        "reason_trend",
+        "reasons_by_group",
+        "risk_finding",
+        "value_if_kept",
+        "winback_targets",
+    ),
+}
 # Imported on first use: ``import custkit.churn`` stays quick (no scikit-learn) and one module's
 # import never breaks another's.
-_LAZY = {
-    "REASON_CODES": "custkit.churn.text",
-    "REASON_LABELS": "custkit.churn.text",
-    "KEYWORDS": "custkit.churn.text",
-    "WEAK_KEYWORDS": "custkit.churn.text",
-    "PRAISE_KEYWORDS": "custkit.churn.text",
-    "NEGATED_PRAISE_KEYWORDS": "custkit.churn.text",
-    "ReasonClassifier": "custkit.churn.text",
-    "ClassifierEvaluation": "custkit.churn.text",
-    "evaluate_classifier": "custkit.churn.text",
-    "keyword_reasons": "custkit.churn.text",
-    "classify_feedback": "custkit.churn.text",
-    "normalize_texts": "custkit.churn.text",
-    "strip_pii": "custkit.churn.text",
-}
+_LAZY = {name: f"custkit.churn.{module}" for module, names in _MODULES.items() for name in names}
 
 __all__ = sorted(_LAZY)
 
