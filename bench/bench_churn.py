@@ -4,7 +4,7 @@ Prints wall time and peak resident memory per step (each step as notebooks/churn
 the per-customer order signals side by side with a plain pandas implementation (ratio), and the
 whole report run end to end through papermill, as `custkit run churn` does it. Targets (issue 5):
 the whole churn report <= 60 s and <= 3 GiB peak on this 2-core machine. The risk model trains on
-a random sample of 100,000 active customers (the report says so) and scores everyone.
+a random sample of 50,000 active customers (the report says so) and scores everyone.
 
 The store is the one bench_audit.py generates (bench/out/store-1000000-10, reused).
 
@@ -73,10 +73,10 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
     print(f"    {len(orders):,} orders, {len(store.customers):,} customers", flush=True)
     period = ck.data.resolve_period(None, orders["order_date"].max())
     as_of = period.as_of
-    with steps.step("reduce orders (with customer days)"):
-        red = ck.reduce_orders(orders, as_of, customer_days=True)
     with steps.step("order signals (custkit)"):
         signals = ck.data.reduce_order_signals(orders, as_of, recent_orders=2)
+    with steps.step("reduce orders (with customer days)"):
+        red = ck.reduce_orders(orders, as_of, customer_days=True)
     if with_pandas:
         with steps.step("order signals (plain pandas, core subset)"):
             pandas_signals(orders, as_of, 2)
@@ -105,9 +105,16 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
         report.reasons_by_group(found.reasons, assessment.status, segments)
     with steps.step("text classifier check (cross-validation)"):
         report.feedback_classifier_check(store.feedback)
-    with steps.step("risk model (train on 100k sample, score all)"):
+    with steps.step("risk model (train on 50k sample, score all)"):
         scored = risk.churn_risk(
-            orders, as_of, red, signals, store.customers, store.feedback, store.messages
+            orders,
+            as_of,
+            red,
+            signals,
+            store.customers,
+            store.feedback,
+            store.messages,
+            sample=50_000,
         )
     with steps.step("win-back plan + campaign evaluation"):
         value = report.value_if_kept(red)
@@ -144,6 +151,9 @@ def main() -> int:
     warnings.simplefilter("ignore")
 
     params_file = ensure_store(args.customers, 10.0)
+    if "churn:" not in params_file.read_text(encoding="utf-8"):  # stores made before the report
+        with params_file.open("a", encoding="utf-8") as fh:
+            fh.write(f"churn:\n  served_regions: {list(SERVED_REGIONS)}\n")
     print(f"\nchurn steps in one process (numpy {np.__version__}, pandas {pd.__version__}):")
     steps = Steps()
     churn_steps(params_file, steps, not args.skip_pandas)

@@ -71,6 +71,7 @@ _MODULES = {
         "at_risk_summary",
         "churn_finding",
         "churn_kpis",
+        "classifier_table",
         "data_gaps_finding",
         "feedback_classifier_check",
         "reason_finding",

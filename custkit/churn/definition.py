@@ -143,11 +143,13 @@ class _Purchases:
     churn_window: np.ndarray  # float days after this purchase until churned
     risk_window: np.ndarray  # float days after this purchase until at risk
     basis: np.ndarray  # int8 index into _BASES
-    median_gap: np.ndarray  # float days (NaN for one-time buyers)
+    median_gap: np.ndarray  # float days per customer (NaN for one-time buyers)
+    owner: np.ndarray  # int32 customer number of each purchase day
     id_dtype: object
 
 
 _BASES = ("one_time_window", "p_alive", "gap")
+_BLOCK = 1_000_000  # purchase days evaluated at once by the model
 
 
 def _purchase_windows(
@@ -173,8 +175,9 @@ def _purchase_windows(
     new_customer = np.ones(n, dtype=bool)
     new_customer[1:] = id_values[1:] != id_values[:-1]
     starts = np.flatnonzero(new_customer)
-    owner = np.cumsum(new_customer) - 1
-    index_in_customer = np.arange(n) - starts[owner]
+    # int32 throughout: on 10M purchase days every full-length array counts against memory
+    owner = np.cumsum(new_customer, dtype=np.int32)
+    owner -= 1
     last = np.ones(n, dtype=bool)
     last[:-1] = new_customer[1:]
 
@@ -182,41 +185,45 @@ def _purchase_windows(
     # of each customer's run (a lexsort of 10M rows takes several times longer)
     within = ~new_customer[1:]
     gap_owner = owner[1:][within]
-    gaps = np.diff(day)[within]
+    packed = np.diff(day)[within]
     n_customers = len(starts)
-    gap_bits = max(int(gaps.max()) if len(gaps) else 1, 1).bit_length()
-    packed = gap_owner << gap_bits
-    packed |= gaps
+    gap_bits = max(int(packed.max()) if len(packed) else 1, 1).bit_length()
+    packed |= gap_owner.astype(np.int64) << gap_bits
     packed.sort()
-    gaps_sorted = (packed & ((1 << gap_bits) - 1)).astype(np.float64)
-    del packed
+    gaps_sorted = packed & ((1 << gap_bits) - 1)
+    del packed, within
     counts = np.bincount(gap_owner, minlength=n_customers)
+    del gap_owner
     first_gap = np.r_[0, np.cumsum(counts)[:-1]]
     median = np.full(n_customers, np.nan)
     has_gap = counts > 0
     lo = first_gap[has_gap] + (counts[has_gap] - 1) // 2
     hi = first_gap[has_gap] + counts[has_gap] // 2
     median[has_gap] = (gaps_sorted[lo] + gaps_sorted[hi]) / 2
-    median_gap = median[owner]
+    del gaps_sorted
 
-    repeat = index_in_customer > 0
+    repeat = np.flatnonzero(~new_customer)
+    del new_customer
     basis = np.zeros(n, dtype=np.int8)
     churn_window = np.full(n, float(rule.one_time_window_days))
     risk_window = np.full(n, float(rule.one_time_at_risk_days))
-    use_model = model is not None and rule.method == "p_alive"
-    if use_model:
+    if model is not None and rule.method == "p_alive":
         unit = TIME_UNIT_DAYS[model.time_unit_]
-        x = index_in_customer[repeat].astype(np.float64)
-        t_x = (day[repeat] - day[starts[owner[repeat]]]) / unit
-        for window, p in (
-            (churn_window, rule.p_alive_churned),
-            (risk_window, rule.p_alive_at_risk),
-        ):
-            window[repeat] = (np.asarray(model.age_at_p_alive(p, x, t_x)) - t_x) * unit
+        for block in range(0, len(repeat), _BLOCK):  # bounded temporaries
+            rows = repeat[block : block + _BLOCK]
+            first = starts[owner[rows]]
+            x = (rows - first).astype(np.float64)  # repeat purchase days so far
+            t_x = (day[rows] - day[first]) / unit
+            for window, p in (
+                (churn_window, rule.p_alive_churned),
+                (risk_window, rule.p_alive_at_risk),
+            ):
+                window[rows] = (np.asarray(model.age_at_p_alive(p, x, t_x)) - t_x) * unit
         basis[repeat] = 1
     else:
-        churn_window[repeat] = rule.gap_multiplier * median_gap[repeat]
-        risk_window[repeat] = rule.at_risk_gap_multiplier * median_gap[repeat]
+        gap = median[owner[repeat]]
+        churn_window[repeat] = rule.gap_multiplier * gap
+        risk_window[repeat] = rule.at_risk_gap_multiplier * gap
         basis[repeat] = 2
     np.maximum(churn_window, rule.min_window_days, out=churn_window)
     np.maximum(risk_window, min(rule.min_window_days, rule.one_time_at_risk_days), out=risk_window)
@@ -228,7 +235,8 @@ def _purchase_windows(
         churn_window=churn_window,
         risk_window=risk_window,
         basis=basis,
-        median_gap=median_gap,
+        median_gap=median,
+        owner=owner,
         id_dtype=ids.dtype,
     )
 
@@ -291,7 +299,7 @@ def _status(
             "last_order_date": _dates(last_day.astype(np.float64)),
             "days_since_last_order": since.astype(np.int64),
             "purchase_days": purchase_days.astype(np.int64),
-            "median_gap_days": p.median_gap[rows],
+            "median_gap_days": p.median_gap[p.owner[rows]],
             "churn_window_days": p.churn_window[rows],
             "at_risk_after_days": p.risk_window[rows],
             "churned_at": _dates(np.where(status == 2, churn_day, np.nan)),

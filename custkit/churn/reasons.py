@@ -304,8 +304,14 @@ def assign_reasons(
     ranked = evidence.sort_values(["customer_id", "strength"], ascending=[True, False])
     best_reason = best["reason"].reindex(ranked["customer_id"]).to_numpy()
     chosen = ranked.loc[ranked["reason"].to_numpy() == best_reason]
-    quoted = chosen.groupby("customer_id", sort=False).head(2)
-    joined = quoted.groupby("customer_id", sort=False)["text"].agg("; ".join)
+    rank = chosen.groupby("customer_id", sort=False).cumcount().to_numpy()
+    first = chosen.loc[rank == 0].set_index("customer_id")["text"]
+    second = chosen.loc[rank == 1].set_index("customer_id")["text"].reindex(first.index)
+    joined = pd.Series(
+        np.where(second.notna(), first + "; " + second.fillna(""), first),
+        index=first.index,
+        dtype=object,
+    )
     n_items = chosen.groupby("customer_id", sort=False).size()
 
     strength = best["strength"].reindex(wanted).fillna(0.0).to_numpy()

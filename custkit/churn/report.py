@@ -25,6 +25,7 @@ __all__ = [
     "at_risk_summary",
     "churn_finding",
     "churn_kpis",
+    "classifier_table",
     "data_gaps_finding",
     "feedback_classifier_check",
     "reason_finding",
@@ -337,11 +338,14 @@ def reason_finding(
     )
 
 
-def feedback_classifier_check(feedback: pd.DataFrame | None, labelled_min: int = 50):
+def feedback_classifier_check(
+    feedback: pd.DataFrame | None, labelled_min: int = 50, max_texts: int = 10_000
+):
     """Cross-validated quality of the feedback-text classifier on the store's labelled feedback,
     or ``None`` when fewer than *labelled_min* labelled texts exist (the keyword lists are used
-    then; see :func:`custkit.churn.classify_feedback`)."""
-    from custkit.churn.text import evaluate_classifier
+    then; see :func:`custkit.churn.classify_feedback`). At most *max_texts* labelled texts are
+    cross-validated: an equal share per reason, rarer reasons whole, drawn with a fixed seed."""
+    from custkit.churn.text import _capped_per_reason, evaluate_classifier
 
     if feedback is None or not {"text", "reason"} <= set(feedback.columns):
         return None
@@ -351,7 +355,22 @@ def feedback_classifier_check(feedback: pd.DataFrame | None, labelled_min: int =
     labelled = labelled.loc[labelled["reason"].astype(str).isin(counts.index[counts >= 2])]
     if len(labelled) < labelled_min or labelled["reason"].nunique() < 2:
         return None
-    return evaluate_classifier(labelled["text"], labelled["reason"].astype(str))
+    codes = labelled["reason"].astype(str).to_numpy()
+    chosen = _capped_per_reason(np.ones(len(labelled), dtype=bool), codes, max_texts)
+    return evaluate_classifier(labelled["text"].to_numpy()[chosen], codes[chosen])
+
+
+def classifier_table(evaluation) -> pd.DataFrame:
+    """The classifier check for managers: reason in words, precision, recall, texts checked."""
+    table = evaluation.per_reason
+    return pd.DataFrame(
+        {
+            "reason": [REASON_LABELS.get(r, r) for r in table.index],
+            "precision": table["precision"].to_numpy(),
+            "recall": table["recall"].to_numpy(),
+            "texts": table["support"].to_numpy(),
+        }
+    )
 
 
 def risk_finding(risk) -> Finding:

@@ -162,8 +162,10 @@ def reduce_order_signals(
     placed = np.diff(np.r_[starts, n])
     ends = starts + placed  # one past each customer's last row
     # position counted back from each customer's last order: 0 for the last
-    back = np.repeat(ends, placed) - np.arange(n) - 1
-    recent = back < recent_orders
+    back = np.repeat(ends, placed)
+    back -= np.arange(n)
+    recent = back <= recent_orders  # back is one more than the position from the end
+    del back
 
     def total(values: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values, starts) if n else values[:0]
@@ -193,10 +195,13 @@ def reduce_order_signals(
         out["delivered_orders"] = total(known.astype(np.int64))
         out["late_deliveries"] = total(late.astype(np.int64))
         out["late_recent"] = total((late & recent).astype(np.int64))
+        del promised, delivered, known
         recent_delay = np.where(recent, np.maximum(delay, 0), 0)
+        del delay, late
         out["max_delay_days_recent"] = (
             np.maximum.reduceat(recent_delay, starts) if n else recent_delay[:0]
         )
+        del recent_delay
     if "shipping_cost" in orders.columns:
         shipping = orders["shipping_cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
         shipping = np.where(bought, np.nan_to_num(shipping), 0.0)
@@ -210,12 +215,15 @@ def reduce_order_signals(
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(recent & (shipping > 0) & (usual > 0), shipping / usual, 0.0)
             out["shipping_vs_usual_recent"] = np.maximum.reduceat(ratio, starts) if n else ratio
+            del usual, ratio
+        del shipping, paid
     if "discount" in orders.columns:
         discount = orders["discount"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
         discount = np.where(bought, np.nan_to_num(discount), 0.0)
         listed = revenue + discount
         out["discount_share"] = _share(total(discount), total(listed))
         out["discount_share_recent"] = _share(total(discount * recent), total(listed * recent))
+        del discount, listed
     if "coupon" in orders.columns:
         coupon = orders["coupon"]
         if not isinstance(coupon.dtype, pd.CategoricalDtype):

@@ -10,7 +10,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from custkit.churn.text import REASON_LABELS
-from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _THOUSANDS, _figure, _month_labels
+from custkit.plots.audit import (
+    _GAINED,
+    _LOST,
+    _MAIN,
+    _SECOND,
+    _THOUSANDS,
+    _figure,
+    _heatmap,
+    _month_labels,
+)
 from custkit.plots.ltv import _MONEY
 
 __all__ = [
@@ -18,6 +27,7 @@ __all__ = [
     "plot_churn_trend",
     "plot_reason_shares",
     "plot_reason_trend",
+    "plot_reasons_by_group",
     "plot_risk_drivers",
     "plot_winback_plan",
 ]
@@ -98,6 +108,23 @@ def plot_reason_trend(trend: pd.DataFrame) -> Figure:
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title("Reasons for leaving, month by month")
+    return fig
+
+
+def plot_reasons_by_group(by_group: pd.DataFrame) -> Figure:
+    """Churn rate by group (rows) and reason (columns), from
+    :func:`custkit.churn.reasons_by_group`; the 95% intervals are in that table."""
+    name = by_group.columns[0]
+    rates = by_group.pivot_table(index=name, columns="reason", values="rate", observed=True)
+    rates = rates.fillna(0.0) * 100
+    rates.index = [str(i).replace("_", " ") for i in rates.index]
+    rates.columns = [REASON_LABELS.get(c, c) for c in rates.columns]
+    fig, ax = _figure(10, 0.45 * len(rates) + 2.2)
+    _heatmap(ax, rates, ".1f", cmap="OrRd")
+    ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=30, ha="right")
+    ax.set_xlabel("Reason for leaving")
+    ax.set_ylabel(str(name).replace("_", " ").capitalize())
+    ax.set_title("Customers who left, % of the group, by reason")
     return fig
 
 
