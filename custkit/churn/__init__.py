@@ -79,6 +79,7 @@ _MODULES = {
         "reason_trend",
         "reasons_by_group",
         "risk_finding",
+        "top_group_reasons",
         "value_if_kept",
         "winback_targets",
     ),

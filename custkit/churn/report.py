@@ -33,6 +33,7 @@ __all__ = [
     "reason_trend",
     "reasons_by_group",
     "risk_finding",
+    "top_group_reasons",
     "value_if_kept",
     "winback_targets",
 ]
@@ -147,7 +148,7 @@ def winback_targets(
 
 
 def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:
-    """This month's churn against last month's and the year's average."""
+    """This month's churn against last month's and the year's average, and the rule used."""
     table = monthly.set_index("month")
     month = pd.Period(period.period, "M")
     this = table.loc[month] if month in table.index else None
@@ -171,7 +172,7 @@ def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -
         "Churn this month",
         f"In {month.strftime('%B %Y')}, {int(this['churned']):,} of "
         f"{int(this['active_at_start']):,} active customers stopped buying "
-        f"({this['churn_rate']:.1%}{change}).{came_back}",
+        f"({this['churn_rate']:.1%}{change}).{came_back} {rule_text}",
         "Work through the win-back plan below while the reasons are fresh"
         + (
             "; churn is clearly above its usual level, so look at what changed this month."
@@ -255,6 +256,23 @@ def reasons_by_group(
     out = out.sort_values([name, "rate"], ascending=[True, False]).reset_index(drop=True)
     out.attrs["small_groups"] = small
     return out
+
+
+def top_group_reasons(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """The *top* highest churn rates of :func:`reasons_by_group`, in words, with intervals."""
+    name = by_group.columns[0]
+    rows = by_group.nlargest(top, "rate")
+    return pd.DataFrame(
+        {
+            name: rows[name].astype(str).str.replace("_", " ").to_numpy(),
+            "reason": [REASON_LABELS.get(r, r) for r in rows["reason"]],
+            "customers": rows["customers"].to_numpy(),
+            "churned": rows["churned"].to_numpy(),
+            "rate": rows["rate"].to_numpy(),
+            "rate_low": rows["rate_low"].to_numpy(),
+            "rate_high": rows["rate_high"].to_numpy(),
+        }
+    )
 
 
 def reason_trend(
