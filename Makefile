@@ -35,6 +35,8 @@ test: $(SETUP) $(DEMO) lint
 bench: $(SETUP)
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_ltv.py
+	$(BIN)/python bench/bench_splittest.py
+	$(BIN)/python bench/bench_churn.py
 
 clean:
 	rm -rf reports/*/ reports/index.html data/demo .cache

@@ -31,7 +31,18 @@ _LAZY = {
     "purchases": "custkit.data.reduce",
     "Finding": "custkit.findings",
 }
-_SUBPACKAGES = ("audit", "data", "datasets", "ltv", "plots", "reports", "schedule", "errors")
+_SUBPACKAGES = (
+    "audit",
+    "churn",
+    "data",
+    "datasets",
+    "ltv",
+    "plots",
+    "reports",
+    "schedule",
+    "splittest",
+    "errors",
+)
 
 __all__ = ["__version__", *_LAZY, *_SUBPACKAGES]
 

@@ -12,7 +12,7 @@ import datetime as dt
 import html
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -271,6 +271,24 @@ def finding_html(finding: Finding) -> str:
     )
 
 
+def banner_html(text: str) -> str:
+    """A red warning strip (e.g. a split test's sample-ratio mismatch on each of its metrics);
+    ``""`` for an empty *text*, so a notebook can show it unconditionally."""
+    if not text:
+        return ""
+    red = _LEVEL_COLOURS["bad"][0]
+    return (
+        f'<div style="background: {red}; color: white; font-weight: 600; padding: 6px 12px; '
+        f'margin: 8px 0; border-radius: 3px; {_FONT}">&#9888; {html.escape(text)}</div>'
+    )
+
+
+def heading_html(text: str, level: int = 2) -> str:
+    """A section heading from data (e.g. one per split test), escaped."""
+    level = min(max(int(level), 1), 6)
+    return f"<h{level}>{html.escape(text)}</h{level}>"
+
+
 _KPI_COLUMNS = ("kpi", "label", "value", "unit")
 
 
@@ -298,7 +316,7 @@ def kpis_html(frame: pd.DataFrame, currency: str = "") -> str:
             value_text = format_count(value)
         better = row.get("higher_is_better")
         if _missing(better):
-            better = not re.search(r"churn|lapsed|lost", str(row["kpi"]))
+            better = higher_is_better(str(row["kpi"])) is not False
         lines = []
         for base, change, words in (
             ("previous_month", "change_vs_previous_month", "vs previous month"),
@@ -316,6 +334,104 @@ def kpis_html(frame: pd.DataFrame, currency: str = "") -> str:
             f"{html.escape(value_text)}</div>{''.join(lines)}</div>"
         )
     return f'<div style="display: flex; flex-wrap: wrap; gap: 10px; {_FONT}">{"".join(cards)}</div>'
+
+
+_LOWER_IS_BETTER_RE = re.compile(r"churn|lapsed|lost|at_risk|srm_alert|(^|_)(mae|rmse)($|_)")
+
+
+def higher_is_better(kpi: str) -> bool | None:
+    """Whether a rise of *kpi* is good news: False for churn, lapsed, lost, at-risk figures and
+    model errors; None (neither) for a member of a breakdown such as ``reason_shares.forgot``;
+    True otherwise."""
+    if "." in kpi:
+        return None
+    return not _LOWER_IS_BETTER_RE.search(kpi)
+
+
+def kpi_history_html(frame: pd.DataFrame, currency: str = "", period: str | None = None) -> str:
+    """A small table of this month's KPIs against earlier reports: value, the previous month's
+    value and the change, the same month last year's value and the change ("—" where no
+    earlier report holds the KPI).
+
+    *frame* has the columns of :func:`custkit.reports.history.kpi_history_comparison`; *period*
+    (``"YYYY-MM"``) names the months in the headings.
+    """
+    from custkit.reports.history import COMPARISON_COLUMNS
+
+    missing = [c for c in COMPARISON_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ReportError(f"KPI history table is missing column(s) {', '.join(missing)}.")
+    if period:
+        month = pd.Period(period, freq="M")
+        now, before, year_ago = (f"{m:%B %Y}" for m in (month, month - 1, month - 12))
+    else:
+        now, before, year_ago = "This month", "Previous month", "Same month last year"
+    cell = "padding: 4px 10px; border-bottom: 1px solid #e0e0e0;"
+    right = f"{cell} text-align: right;"
+    head = "".join(
+        f'<th style="{cell} text-align: {align};">{html.escape(text)}</th>'
+        for text, align in (
+            ("", "left"),
+            (now, "right"),
+            (before, "right"),
+            ("Change", "right"),
+            (year_ago, "right"),
+            ("Change", "right"),
+        )
+    )
+    rows = []
+    for row in frame.to_dict("records"):
+        unit = str(row["unit"])
+        better = higher_is_better(str(row["kpi"]))
+        cells = [
+            f'<td style="{cell}">{html.escape(str(row["label"]))}</td>',
+            f'<td style="{right} font-weight: 600;">'
+            f"{html.escape(_format_value(row['value'], unit, currency))}</td>",
+        ]
+        for base, change in (
+            ("previous_month", "change_vs_previous_month"),
+            ("same_month_last_year", "change_vs_last_year"),
+        ):
+            delta = row[change]
+            text = format_change(delta, unit)
+            colour = "inherit"
+            if text != "—" and delta != 0 and better is not None:
+                colour = GREEN if (delta > 0) == better else RED
+            cells.append(
+                f'<td style="{right} color: {GREY};">'
+                f"{html.escape(_format_value(row[base], unit, currency))}</td>"
+            )
+            cells.append(f'<td style="{right} color: {colour};">{html.escape(text)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    no_history = frame[["previous_month", "same_month_last_year"]].isna().all().all()
+    if no_history:
+        note = (
+            f"No earlier report of this store in this output folder for {before} or {year_ago}"
+            " yet; the changes appear once those months have been reported."
+            if period
+            else "No earlier report of this store in this output folder yet."
+        )
+    else:
+        note = (
+            "The earlier figures are those published in the earlier reports of this output "
+            "folder; — : that month was not reported. Shares change in percentage points."
+        )
+    return (
+        f'<div style="margin: 10px 0; {_FONT}">'
+        '<div style="font-weight: 600; padding: 4px 0;">Against earlier reports</div>'
+        f'<table style="border-collapse: collapse;"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<p style="color: {GREY}; font-size: 0.85em; margin: 4px 0;">{html.escape(note)}</p>'
+        "</div>"
+    )
+
+
+def _format_value(value: Any, unit: str, currency: str = "") -> str:
+    if unit == "share":
+        return format_share(value)
+    if unit == "money":
+        return format_money(value, currency)
+    return format_count(value)
 
 
 def _change(value: Any, base: Any, unit: str) -> float | None:
@@ -452,9 +568,36 @@ def show_table(
     _display_html(table_html(frame, caption, max_rows, formats))
 
 
+def show_banner(text: str) -> None:
+    """Display a red warning strip (see :func:`banner_html`); nothing for an empty *text*."""
+    if text:
+        _display_html(banner_html(text))
+
+
+def show_heading(text: str, level: int = 2) -> None:
+    """Display a section heading (see :func:`heading_html`)."""
+    _display_html(heading_html(text, level))
+
+
 def show_kpis(frame: pd.DataFrame, currency: str = "") -> None:
     """Display KPI cards (see :func:`kpis_html`)."""
     _display_html(kpis_html(frame, currency))
+
+
+def show_kpi_history(
+    ctx: ReportContext,
+    kpis: Mapping[str, Any] | None = None,
+    names: Sequence[str] | None = None,
+) -> None:
+    """Display this run's KPIs against last month's and the same month last year's reports.
+
+    Call it after ``ctx.save_kpis(...)``: by default it compares the KPIs just saved. See
+    :meth:`~custkit.reports.context.ReportContext.history_comparison` and
+    :func:`kpi_history_html`.
+    """
+    frame = ctx.history_comparison(kpis, names)
+    currency = str(getattr(ctx.params, "currency", "") or "")
+    _display_html(kpi_history_html(frame, currency, ctx.period.period))
 
 
 def show_figure(fig: Any) -> None:

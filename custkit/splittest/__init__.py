@@ -1,44 +1,113 @@
-"""Split-test review: the statistics of comparing variant B with control A.
+"""Split-test review: variant B against control A, each customer measured over the same fixed
+windows from their own exposure, with sound statistics.
 
-Every function takes per-variant sufficient statistics (customers, sums, sums of squares,
-conversions) and returns a small frozen dataclass: ``compare_means``, ``compare_proportions`` and
-``compare_ratios`` (frequentist estimate, interval, p-value), ``prob_b_beats_a_proportions`` and
-``prob_b_beats_a_means`` (Bayesian probability and expected loss), ``srm_test`` and ``holm``
-(sample-ratio and multiple-metric checks), ``obrien_fleming_boundaries`` and
-``sequential_check`` (looking more than once), and the planning helpers ``sample_size_*`` and
-``minimum_detectable_effect*``. See :mod:`custkit.splittest.stats` for the formulas and why they
-are our own code.
+One module per concern:
+
+* statistics from per-variant sufficient statistics (customers, sums, sums of squares,
+  conversions): :mod:`~custkit.splittest.comparisons` (``compare_means``,
+  ``compare_proportions``, ``compare_ratios``), :mod:`~custkit.splittest.srm` (``srm_test``),
+  :mod:`~custkit.splittest.multiple_testing` (``holm``), :mod:`~custkit.splittest.bayes`
+  (``prob_b_beats_a_*``), :mod:`~custkit.splittest.sequential` (``obrien_fleming_boundaries``,
+  ``sequential_check``), :mod:`~custkit.splittest.planning` (``sample_size_*``,
+  ``minimum_detectable_effect*``); :mod:`~custkit.splittest.inputs` checks their parameters;
+* :mod:`~custkit.splittest.design` — which experiments, variants, planned split and control;
+* :mod:`~custkit.splittest.metrics` — assignments checked, per-customer metrics over windows
+  from exposure, reduced to per-variant sufficient statistics;
+* :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` calls,
+  the verdict rules included; :mod:`~custkit.splittest.sections` — the same as a manager reads it.
+
+Example::
+
+    import custkit as ck
+    from custkit import splittest
+
+    store = ck.load_store("params/demo.yaml")
+    red = ck.reduce_orders(store.orders, "2026-10-31", customer_days=True)
+    review = splittest.review_experiments(store.experiments, red)
+    splittest.verdict(review, "exp_month2").text      # 'ship B'
 """
 
 from importlib import import_module
 
 # Imported on first use: ``import custkit.splittest`` stays quick (scipy.stats is not loaded).
-_LAZY = {
-    name: "custkit.splittest.stats"
-    for name in (
-        "BayesianComparison",
+_MODULES = {
+    "inputs": ("SplitTestWarning",),
+    "comparisons": ("MetricComparison", "compare_means", "compare_proportions", "compare_ratios"),
+    "srm": ("srm_test",),
+    "multiple_testing": ("holm",),
+    "bayes": ("BayesianComparison", "prob_b_beats_a_means", "prob_b_beats_a_proportions"),
+    "sequential": (
         "GroupSequentialBoundaries",
-        "MetricComparison",
-        "SampleSize",
         "SequentialCheck",
-        "SplitTestWarning",
-        "compare_means",
-        "compare_proportions",
-        "compare_ratios",
-        "holm",
+        "obrien_fleming_boundaries",
+        "sequential_check",
+    ),
+    "planning": (
+        "SampleSize",
         "minimum_detectable_effect",
         "minimum_detectable_effect_proportions",
-        "obrien_fleming_boundaries",
-        "prob_b_beats_a_means",
-        "prob_b_beats_a_proportions",
         "sample_size_means",
         "sample_size_proportions",
-        "sequential_check",
-        "srm_test",
-    )
+    ),
+    "design": ("ExperimentDesign", "experiment_designs"),
+    "metrics": (
+        "ASSIGNMENT_REASONS",
+        "METRICS",
+        "MONTH_METRICS",
+        "Assignments",
+        "CupedAdjustment",
+        "ExposureSums",
+        "MetricSpec",
+        "clean_assignments",
+        "compare_metric",
+        "cuped_adjust",
+        "customer_metrics",
+        "exposure_sums",
+    ),
+    "report": (
+        "SplitTestReview",
+        "Verdict",
+        "assignment_table",
+        "assignments_finding",
+        "bayesian_table",
+        "cuped_table",
+        "design_check",
+        "design_finding",
+        "judge_date",
+        "metric_table",
+        "metric_verdict",
+        "month_table",
+        "overview_finding",
+        "planning_table",
+        "report_order",
+        "results_table",
+        "review_experiments",
+        "sequential_table",
+        "splittest_kpis",
+        "srm_banner",
+        "srm_p_value",
+        "summary_table",
+        "verdict",
+        "verdict_finding",
+    ),
+    "sections": (
+        "ExperimentSection",
+        "assignments_shown",
+        "experiment_section",
+        "planning_caption",
+        "planning_shown",
+        "summary_shown",
+    ),
+}
+#: Pass to ``load_store(..., tables=READS)``: the split-test report reads orders (status for
+#: purchases, cost for margin) and the assignments.
+READS = {"orders": ("status", "cost"), "experiments": None}
+
+_LAZY = {
+    name: f"custkit.splittest.{module}" for module, names in _MODULES.items() for name in names
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, "READS"])
 
 
 def __getattr__(name: str):

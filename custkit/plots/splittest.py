@@ -1,0 +1,248 @@
+"""Figures for the split-test report. Each function takes a frame computed by
+:mod:`custkit.splittest.report` and returns a matplotlib ``Figure``; none computes a statistic.
+
+A test with a sample-ratio mismatch (``frame.attrs["srm_alert"]``) gets a red warning strip across
+the top of every figure, as its tables do.
+"""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import PercentFormatter
+
+from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
+
+_WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
+_METRIC_COLOURS = {"conversion": _GAINED, "orders": _SECOND, "revenue": _MAIN, "margin": "#6a4c93"}
+_SRM_TEXT = "Sample-ratio mismatch: the split is broken, these results cannot be trusted"
+
+
+def _srm_strip(fig: Figure, frame: pd.DataFrame) -> None:
+    if frame.attrs.get("srm_alert"):  # a suptitle: the constrained layout makes room for it
+        fig.suptitle(
+            _SRM_TEXT,
+            color="white",
+            fontsize=9,
+            fontweight="bold",
+            bbox={"facecolor": "#c62828", "edgecolor": "none", "pad": 4},
+        )
+
+
+def _visible_range(frame: pd.DataFrame) -> tuple[float, float]:
+    """Relative changes shown: the intervals, but not below −100% (a change cannot be lower)
+    nor above +100% or the largest estimate. Intervals beyond are cut with an arrow: a
+    delta-method interval of a rare metric can reach ±500%, which would squeeze every other
+    interval to a dot."""
+    estimates = frame["estimate"].to_numpy(dtype=float) if len(frame) else np.zeros(0)
+    finite = estimates[np.isfinite(estimates)]
+    if not finite.size:
+        return -0.1, 0.1
+    cap = max(1.0, float(finite.max()) * 1.1)
+    lows = frame["ci_low"].to_numpy(dtype=float)
+    highs = frame["ci_high"].to_numpy(dtype=float)
+    low = np.nanmin(np.r_[lows[np.isfinite(lows)], finite, 0.0])
+    high = np.nanmax(np.r_[highs[np.isfinite(highs)], finite, 0.0])
+    return max(float(low), -1.0), min(float(high), cap)
+
+
+def _interval(ax, low, high, at, limits, colour, vertical=False, style="-") -> None:
+    """An interval from *low* to *high* at position *at*, cut to *limits* with arrow heads."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return
+    lo, hi = max(low, limits[0]), min(high, limits[1])
+    xs, ys = ([at, at], [lo, hi]) if vertical else ([lo, hi], [at, at])
+    ax.plot(xs, ys, color=colour, linewidth=2, linestyle=style)
+    for cut, end, marker in ((low < limits[0], lo, "v<"), (high > limits[1], hi, "^>")):
+        if cut:
+            point = (at, end) if vertical else (end, at)
+            ax.plot(*point, marker=marker[0] if vertical else marker[1], color=colour, ms=7)
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
+    """Forest plot: every metric's relative change with its interval, one marker per window,
+    from :func:`custkit.splittest.report.metric_table`.
+
+    Filled markers are significant after the Holm adjustment; hollow ones are not. Windows not
+    yet complete for every customer are drawn dashed.
+    """
+    labels = list(dict.fromkeys(metrics["label"]))
+    windows = sorted(metrics["window_days"].unique())
+    variants = list(dict.fromkeys(metrics["variant"]))
+    per_metric = len(windows) * max(len(variants), 1)
+    fig, ax = _figure(9, max(3.0, 0.2 * len(metrics) + 1.8))
+    limits = _visible_range(metrics)
+    if metrics.empty or metrics["estimate"].notna().sum() == 0:
+        _empty(ax, "No results yet: no customer has a complete window")
+    step = 0.8 / max(per_metric, 1)
+    for i, window in enumerate(windows):
+        colour = _WINDOW_COLOURS[i % len(_WINDOW_COLOURS)]
+        for j, variant in enumerate(variants):
+            rows = metrics.loc[(metrics["window_days"] == window) & (metrics["variant"] == variant)]
+            for row in rows.to_dict("records"):
+                if not np.isfinite(row["estimate"]):
+                    continue
+                slot = i * len(variants) + j
+                y = labels.index(row["label"]) + (slot - (per_metric - 1) / 2) * step
+                style = "--" if row["partial"] else "-"
+                _interval(ax, row["ci_low"], row["ci_high"], y, limits, colour, style=style)
+                ax.plot(
+                    row["estimate"],
+                    y,
+                    "o",
+                    color=colour,
+                    markerfacecolor=colour if row["significant"] else "white",
+                    markersize=6,
+                )
+    ax.axvline(0, color="grey", linewidth=1)
+    margin = 0.05 * (limits[1] - limits[0])
+    ax.set_xlim(limits[0] - margin, limits[1] + margin)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    control = metrics["control"].iloc[0] if len(metrics) else "control"
+    challenger = " / ".join(map(str, variants)) or "challenger"
+    ax.set_xlabel(f"Change of {challenger} against {control} (relative, with interval)")
+    ax.set_ylabel("Metric")
+    handles = [
+        Line2D(
+            [], [], color=_WINDOW_COLOURS[i % len(_WINDOW_COLOURS)], marker="o", label=f"{w} days"
+        )
+        for i, w in enumerate(windows)
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="grey",
+            marker="o",
+            markerfacecolor="white",
+            linestyle="",
+            label="not significant after Holm",
+        )
+    )
+    if metrics["partial"].any():
+        handles.append(Line2D([], [], color="grey", linestyle="--", label="window not complete"))
+    ax.legend(handles=handles, fontsize=8, loc="best")
+    experiment = metrics.attrs.get("experiment_id", "")
+    ax.set_title(f"{experiment}: effect on every metric by window from exposure".strip(": "))
+    _srm_strip(fig, metrics)
+    return fig
+
+
+def plot_effect_by_month(months: pd.DataFrame) -> Figure:
+    """Relative change per month since exposure (month 1 = days 1–30, …) with intervals, one
+    line per metric, from :func:`custkit.splittest.report.month_table`.
+
+    An effect that appears only from month 2 on is the case for judging tests after three
+    months rather than one.
+    """
+    fig, ax = _figure(8, 4)
+    shown = months.loc[np.isfinite(months["estimate"].astype(float))] if len(months) else months
+    if shown.empty:
+        _empty(ax, "No results yet: no customer has a complete month since exposure")
+    metric_names = list(dict.fromkeys(shown["metric"])) if len(shown) else []
+    n = len(metric_names)
+    offsets = np.linspace(-0.12, 0.12, n) if n > 1 else np.zeros(n)
+    limits = _visible_range(shown)
+    for offset, metric in zip(offsets, metric_names, strict=True):
+        rows = shown.loc[shown["metric"] == metric]
+        colour = _METRIC_COLOURS.get(metric, _LOST)
+        x = rows["month"].to_numpy(dtype=float) + offset
+        ax.plot(x, rows["estimate"], color=colour, marker="o", label=rows["label"].iloc[0])
+        for at, low, high in zip(x, rows["ci_low"], rows["ci_high"], strict=True):
+            _interval(ax, low, high, at, limits, colour, vertical=True)
+    ax.axhline(0, color="grey", linewidth=1)
+    margin = 0.05 * (limits[1] - limits[0])
+    ax.set_ylim(limits[0] - margin, limits[1] + margin)
+    if len(months):
+        ticks = months.drop_duplicates("month")
+        ax.set_xticks(
+            ticks["month"].to_numpy(),
+            [f"Month {m}\n(days {d})" for m, d in zip(ticks["month"], ticks["days"], strict=True)],
+        )
+        ax.legend(fontsize=8, loc="best")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    control = months["control"].iloc[0] if len(months) else "control"
+    variant = months["variant"].iloc[0] if len(months) else "challenger"
+    ax.set_xlabel("Month since each customer's exposure")
+    ax.set_ylabel(f"Change of {variant} against {control}")
+    experiment = months.attrs.get("experiment_id", "")
+    ax.set_title(f"{experiment}: when the effect happens, by month since exposure".strip(": "))
+    _srm_strip(fig, months)
+    return fig
+
+
+def plot_sequential(looks: pd.DataFrame) -> Figure:
+    """The monthly looks of a test: z against the O'Brien–Fleming boundary, from
+    :func:`custkit.splittest.report.sequential_table`.
+
+    The test may stop at the first look outside the boundary; before the judge date (dotted
+    line) every look is provisional.
+    """
+    fig, ax = _figure(8, 3.8)
+    attrs = looks.attrs
+    metric, days = attrs.get("metric", "metric"), attrs.get("window_days", "")
+    if looks.empty:
+        _empty(ax, f"No look yet: no customer's {days}-day window is complete")
+    else:
+        dates = pd.to_datetime(looks["look_date"])
+        ax.plot(dates, looks["z"], "o-", color=_MAIN, label="z of the difference at each look")
+        ax.plot(
+            dates, looks["boundary"], "_--", color=_LOST, ms=18, label="boundary (O'Brien–Fleming)"
+        )
+        ax.plot(dates, -looks["boundary"], "_--", color=_LOST, ms=18)
+        ax.set_xlim(dates.min() - pd.Timedelta(days=20), dates.max() + pd.Timedelta(days=20))
+        crossed = looks.loc[looks["crossed"].astype(bool)]
+        if len(crossed):
+            ax.plot(
+                pd.to_datetime(crossed["look_date"]),
+                crossed["z"],
+                "o",
+                color=_LOST,
+                ms=9,
+                markerfacecolor="none",
+                label="crossed: the test may stop",
+            )
+        top = float(np.nanmax(np.abs(np.r_[looks["z"], 4.0])))
+        ax.set_ylim(-top * 1.15, top * 1.15)
+        for date, fraction, z in zip(dates, looks["information_fraction"], looks["z"], strict=True):
+            ax.annotate(
+                f"{fraction:.0%}",
+                (date, z),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=7,
+                color="grey",
+            )
+    judge = attrs.get("judge_date")
+    if judge is not None and attrs.get("provisional") and not looks.empty:
+        ax.set_xlim(right=max(ax.get_xlim()[1], mdates.date2num(pd.Timestamp(judge)) + 20))
+        ax.axvline(pd.Timestamp(judge), color="grey", linestyle=":", linewidth=1)
+        ax.annotate(
+            f"judge on {pd.Timestamp(judge):%Y-%m-%d}",
+            (pd.Timestamp(judge), 0.02),
+            xycoords=("data", "axes fraction"),
+            ha="right",
+            fontsize=8,
+            color="grey",
+        )
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("Look (end of month); labels: share of customers with a complete window")
+    ax.set_ylabel("z (difference ÷ its standard error)")
+    if not looks.empty:
+        ax.legend(fontsize=8, loc="best")
+    label = str(metric).replace("_", " ")
+    ax.set_title(f"Monthly looks at {label} over {days} days")
+    _srm_strip(fig, looks)
+    return fig

@@ -1,0 +1,105 @@
+"""Split-test figures: every figure has a title and labelled axes, draws from the computed frames
+only, carries the sample-ratio warning when the test has one, and copes with no data yet."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from custkit.plots import plot_effect_by_month, plot_effect_intervals, plot_sequential
+
+
+def metric_rows(srm=False):
+    rows = []
+    for window in (30, 60, 90):
+        for metric, label in (("conversion", "Bought"), ("revenue", "Revenue per customer")):
+            estimate = 0.001 * window
+            rows.append(
+                {
+                    "window_days": window,
+                    "metric": metric,
+                    "label": label,
+                    "variant": "B",
+                    "control": "A",
+                    "estimate": estimate,
+                    "ci_low": estimate - 0.05 if window < 90 else -3.0,  # cut at -100%
+                    "ci_high": estimate + 0.05 if window < 90 else 4.0,
+                    "significant": window == 60,
+                    "partial": window == 90,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(srm_alert=srm, experiment_id="exp_1")
+    return frame
+
+
+def month_rows():
+    frame = pd.DataFrame(
+        {
+            "month": [1, 2, 3],
+            "days": ["1–30", "31–60", "61–90"],
+            "metric": "revenue",
+            "label": "Revenue per customer",
+            "variant": "B",
+            "control": "A",
+            "estimate": [0.0, 0.2, 0.3],
+            "ci_low": [-0.1, 0.1, np.nan],
+            "ci_high": [0.1, 0.3, np.nan],
+        }
+    )
+    frame.attrs.update(experiment_id="exp_1")
+    return frame
+
+
+def looks(n=3):
+    frame = pd.DataFrame(
+        {
+            "look_date": pd.date_range("2026-06-30", periods=n, freq="ME"),
+            "information_fraction": np.linspace(0.3, 1.0, n),
+            "z": np.linspace(1.0, 3.0, n),
+            "boundary": np.linspace(3.9, 2.0, n),
+            "crossed": [False] * (n - 1) + [True] if n else [],
+        }
+    )
+    frame.attrs.update(
+        metric="revenue", window_days=90, judge_date=pd.Timestamp("2026-10-15"), provisional=True
+    )
+    return frame
+
+
+def labelled(fig: Figure) -> bool:
+    ax = fig.axes[0]
+    return bool(ax.get_title() and ax.get_xlabel() and ax.get_ylabel())
+
+
+@pytest.mark.parametrize(
+    ("plot", "frame"),
+    [
+        (plot_effect_intervals, metric_rows()),
+        (plot_effect_by_month, month_rows()),
+        (plot_sequential, looks()),
+    ],
+)
+def test_every_figure_has_a_title_and_labelled_axes(plot, frame):
+    fig = plot(frame)
+    assert isinstance(fig, Figure) and labelled(fig)
+
+
+def test_forest_plot_cuts_intervals_beyond_minus_100_percent():
+    fig = plot_effect_intervals(metric_rows())
+    low, _ = fig.axes[0].get_xlim()
+    assert -1.2 < low < -1.0  # the -300% interval does not stretch the axis
+
+
+def test_a_sample_ratio_mismatch_puts_a_warning_on_the_figure():
+    fig = plot_effect_intervals(metric_rows(srm=True))
+    assert "Sample-ratio mismatch" in fig.get_suptitle()
+    assert plot_effect_intervals(metric_rows()).get_suptitle() == ""
+
+
+def test_figures_cope_with_no_results_yet():
+    empty = metric_rows().iloc[:0]
+    empty.attrs.update(experiment_id="young")
+    assert labelled(plot_effect_intervals(empty))
+    assert isinstance(plot_effect_by_month(month_rows().iloc[:0]), Figure)
+    assert isinstance(plot_sequential(looks(0)), Figure)
