@@ -74,7 +74,9 @@ def run_report_measured(report: str, params_file: Path, out_dir: Path) -> dict:
         f"r = run_report({report!r}, {str(params_file)!r}, out_dir={str(out_dir)!r})\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'ok': r.ok, 'status': r.status,"
         " 'html': str(r.html), 'error': None if r.error is None else str(r.error),"
-        " 'kernel_peak_gib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20}))\n"
+        " 'kernel_peak_gib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,"
+        " 'kernel_cpu_seconds': resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime"
+        " + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
