@@ -27,7 +27,7 @@ os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import Steps, run_report_measured
+from measure import Steps, print_report_run
 
 import custkit as ck
 from custkit import audit, plots
@@ -162,14 +162,7 @@ def main() -> int:
     gc.collect()
 
     if not args.skip_report:
-        print("\nwhole report, as `custkit run audit` (papermill kernel + HTML):", flush=True)
-        result = run_report_measured("audit", params_file, OUT / "reports")
-        print(
-            f"  {result['status']}: {result['seconds']:.1f} s wall, kernel peak "
-            f"{result['kernel_peak_gib']:.2f} GiB -> {result['html']}"
-        )
-        if not result["ok"]:
-            print(f"  error: {result['error']}")
+        if not print_report_run("audit", params_file, OUT / "reports", "<= 20 s, <= 2 GiB"):
             return 1
     return 0
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_audit import OUT, ensure_store
-from measure import Steps, run_report_measured
+from measure import Steps, print_report_run
 
 import custkit as ck
 from custkit import audit, ltv
@@ -171,14 +171,7 @@ def main() -> int:
         )
     gc.collect()
     if not args.skip_report:
-        print("\nwhole report, as `custkit run churn` (papermill kernel + HTML):", flush=True)
-        result = run_report_measured("churn", params_file, OUT / "reports")
-        print(
-            f"  {result['status']}: {result['seconds']:.1f} s wall (<= 60 s), kernel peak "
-            f"{result['kernel_peak_gib']:.2f} GiB (<= 3 GiB) -> {result['html']}"
-        )
-        if not result["ok"]:
-            print(f"  error: {result['error']}")
+        if not print_report_run("churn", params_file, OUT / "reports", "<= 60 s, <= 3 GiB"):
             return 1
     return 0
 

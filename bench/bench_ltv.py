@@ -45,7 +45,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_audit import OUT, ensure_store
-from measure import Steps, run_report_measured
+from measure import Steps, print_report_run
 
 import custkit as ck
 from custkit.ltv import BGNBD, GammaGamma, ParetoNBD, summarize
@@ -293,14 +293,7 @@ def main() -> int:
     )
     if not args.skip_report:
         params_file = ensure_store(max(args.customers), 10.0)
-        print("\nwhole report, as `custkit run ltv` (papermill kernel + HTML):", flush=True)
-        report = run_report_measured("ltv", params_file, OUT / "reports")
-        print(
-            f"  {report['status']}: {report['seconds']:.1f} s wall (<= 25 s), kernel peak "
-            f"{report['kernel_peak_gib']:.2f} GiB (<= 2 GiB) -> {report['html']}"
-        )
-        if not report["ok"]:
-            print(f"  error: {report['error']}")
+        if not print_report_run("ltv", params_file, OUT / "reports", "<= 25 s, <= 2 GiB"):
             return 1
     return 0
 

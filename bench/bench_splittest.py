@@ -43,7 +43,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_audit import OUT, ensure_store
-from measure import Steps, run_report_measured
+from measure import Steps, print_report_run
 
 import custkit as ck
 from custkit import splittest
@@ -267,14 +267,7 @@ def main() -> int:
         report_file = report_params(params_file, made["experiments"], made["plans"])
         del made
         gc.collect()
-        print("\nwhole report, as `custkit run splittest` (papermill kernel + HTML):", flush=True)
-        result = run_report_measured("splittest", report_file, OUT / "reports")
-        print(
-            f"  {result['status']}: {result['seconds']:.1f} s wall, kernel peak "
-            f"{result['kernel_peak_gib']:.2f} GiB -> {result['html']}"
-        )
-        if not result["ok"]:
-            print(f"  error: {result['error']}")
+        if not print_report_run("splittest", report_file, OUT / "reports", ""):
             return 1
     return 0
 

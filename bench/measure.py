@@ -80,3 +80,19 @@ def run_report_measured(report: str, params_file: Path, out_dir: Path) -> dict:
     )
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_report_run(report: str, params_file: Path, out_dir: Path, targets: str = "") -> bool:
+    """Run one whole report (:func:`run_report_measured`), print its time, kernel peak and
+    CPU seconds (with *targets*, e.g. ``"<= 25 s, <= 2 GiB"``), and return whether it worked."""
+    print(f"\nwhole report, as `custkit run {report}` (papermill kernel + HTML):", flush=True)
+    result = run_report_measured(report, params_file, out_dir)
+    wanted = f" (targets: {targets})" if targets else ""
+    print(
+        f"  {result['status']}: {result['seconds']:.1f} s wall, kernel peak "
+        f"{result['kernel_peak_gib']:.2f} GiB, kernel CPU {result['kernel_cpu_seconds']:.1f} s"
+        f"{wanted} -> {result['html']}"
+    )
+    if not result["ok"]:
+        print(f"  error: {result['error']}")
+    return bool(result["ok"])
