@@ -4,7 +4,8 @@ Notebooks call :func:`start_report` and the ``show_*`` helpers; the command line
 :func:`run_reports`. One module per concern, in papermill's spirit: ``registry`` (which reports
 exist), ``inspection`` (what a notebook declares), ``parameters`` (checked parameter values),
 ``context`` (what a notebook calls), ``display`` (HTML helpers), ``execute`` (papermill),
-``html`` (nbconvert), ``index`` (the index page), ``files`` (atomic writes), ``run`` (the flow).
+``html`` (nbconvert), ``history`` (earlier runs' KPIs), ``index`` (the index page), ``files``
+(atomic writes), ``run`` (the flow).
 """
 
 from custkit.reports.context import ReportContext, start_report
@@ -13,10 +14,12 @@ from custkit.reports.display import (
     show_figure,
     show_finding,
     show_header,
+    show_kpi_history,
     show_kpis,
     show_table,
 )
 from custkit.reports.execute import NotebookStepError, execute_notebook, kernel_name
+from custkit.reports.history import KpiHistory, read_kpi_history
 from custkit.reports.html import failure_page, notebook_to_html
 from custkit.reports.index import build_index
 from custkit.reports.inspection import RESERVED, Parameter, notebook_parameters
@@ -26,6 +29,7 @@ from custkit.reports.run import RunResult, run_report, run_reports
 
 __all__ = [
     "RESERVED",
+    "KpiHistory",
     "NotebookStepError",
     "Parameter",
     "ReportContext",
@@ -42,12 +46,14 @@ __all__ = [
     "notebooks_dir",
     "parse_overrides",
     "pii_guard",
+    "read_kpi_history",
     "resolve_parameters",
     "run_report",
     "run_reports",
     "show_figure",
     "show_finding",
     "show_header",
+    "show_kpi_history",
     "show_kpis",
     "show_table",
     "start_report",

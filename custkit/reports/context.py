@@ -91,6 +91,48 @@ class ReportContext:
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
         return write_text_atomic(self.output_dir / f"{self.report}.kpis.json", text + "\n")
 
+    def history_comparison(
+        self, kpis: Mapping[str, Any] | None = None, names: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """This run's KPIs against the previous month's and the same month last year's reports.
+
+        Reads ``<period>/<report>.kpis.json`` of the earlier months from the output folder this
+        run publishes into (the same client's files only); see
+        :func:`custkit.reports.history.kpi_history_comparison` for the columns.
+
+        Parameters
+        ----------
+        kpis : mapping, optional
+            This run's KPIs; default: those saved by :meth:`save_kpis`.
+        names : sequence of str, optional
+            KPIs to compare; default: every numeric top-level one.
+
+        Raises
+        ------
+        ReportError
+            *kpis* is not given and :meth:`save_kpis` has not been called yet.
+        """
+        from custkit.reports.history import (
+            KPIS_SUFFIX,
+            UnreadableKpis,
+            history_root,
+            kpi_history_comparison,
+            load_kpis_file,
+        )
+
+        if kpis is None:
+            try:
+                kpis = load_kpis_file(self.output_dir / f"{self.report}{KPIS_SUFFIX}")["kpis"]
+            except UnreadableKpis:
+                raise ReportError(
+                    "There are no saved KPIs to compare: call ctx.save_kpis(kpis) first, or pass "
+                    "the KPIs to compare."
+                ) from None
+        root = history_root(self.output_dir, self.period.period)
+        return kpi_history_comparison(
+            root, self.report, self.period.period, kpis, client=self.store_name, names=names
+        )
+
     def export(self, frame: pd.DataFrame, name: str) -> ExportedFiles:
         """Write *frame* to ``exports/<name>.csv`` (UTF-8 with BOM, for Excel) and ``.xlsx``.
 

@@ -147,7 +147,15 @@ def format_change(change: Any, unit: str) -> str:
     return signed(f"{change:+.1%}")
 
 
-_ACRONYMS = {"clv": "CLV", "ltv": "LTV", "mae": "MAE", "rmse": "RMSE", "rfm": "RFM", "kpi": "KPI"}
+_ACRONYMS = {
+    "auc": "AUC",
+    "clv": "CLV",
+    "ltv": "LTV",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "rfm": "RFM",
+    "kpi": "KPI",
+}
 
 
 def humanize(name: object) -> str:
@@ -348,13 +356,16 @@ def higher_is_better(kpi: str) -> bool | None:
     return not _LOWER_IS_BETTER_RE.search(kpi)
 
 
-def kpi_history_html(frame: pd.DataFrame, currency: str = "", period: str | None = None) -> str:
+def kpi_history_html(
+    frame: pd.DataFrame, currency: str = "", period: str | None = None, collapsed: bool = False
+) -> str:
     """A small table of this month's KPIs against earlier reports: value, the previous month's
     value and the change, the same month last year's value and the change ("—" where no
     earlier report holds the KPI).
 
     *frame* has the columns of :func:`custkit.reports.history.kpi_history_comparison`; *period*
-    (``"YYYY-MM"``) names the months in the headings.
+    (``"YYYY-MM"``) names the months in the headings. *collapsed* folds the table under a
+    one-line summary, for a report that already shows the same changes computed afresh.
     """
     from custkit.reports.history import COMPARISON_COLUMNS
 
@@ -384,7 +395,7 @@ def kpi_history_html(frame: pd.DataFrame, currency: str = "", period: str | None
         unit = str(row["unit"])
         better = higher_is_better(str(row["kpi"]))
         cells = [
-            f'<td style="{cell}">{html.escape(str(row["label"]))}</td>',
+            f'<td style="{cell} text-align: left;">{html.escape(str(row["label"]))}</td>',
             f'<td style="{right} font-weight: 600;">'
             f"{html.escape(_format_value(row['value'], unit, currency))}</td>",
         ]
@@ -416,21 +427,30 @@ def kpi_history_html(frame: pd.DataFrame, currency: str = "", period: str | None
             "The earlier figures are those published in the earlier reports of this output "
             "folder; — : that month was not reported. Shares change in percentage points."
         )
-    return (
-        f'<div style="margin: 10px 0; {_FONT}">'
-        '<div style="font-weight: 600; padding: 4px 0;">Against earlier reports</div>'
+    title = "Against earlier reports"
+    months = f"{before} and {year_ago}" if period else "the previous month and a year earlier"
+    table = (
         f'<table style="border-collapse: collapse;"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         f'<p style="color: {GREY}; font-size: 0.85em; margin: 4px 0;">{html.escape(note)}</p>'
-        "</div>"
+    )
+    if collapsed:
+        return (
+            f'<details style="margin: 10px 0; {_FONT}"><summary style="cursor: pointer;">'
+            f"<b>{title}</b>: the figures as published for {months}</summary>"
+            f"{table}</details>"
+        )
+    return (
+        f'<div style="margin: 10px 0; {_FONT}">'
+        f'<div style="font-weight: 600; padding: 4px 0;">{title}</div>{table}</div>'
     )
 
 
 def _format_value(value: Any, unit: str, currency: str = "") -> str:
     if unit == "share":
         return format_share(value)
-    if unit == "money":
-        return format_money(value, currency)
+    if unit in ("money", "number"):
+        return format_money(value, currency if unit == "money" else "")
     return format_count(value)
 
 
@@ -588,16 +608,17 @@ def show_kpi_history(
     ctx: ReportContext,
     kpis: Mapping[str, Any] | None = None,
     names: Sequence[str] | None = None,
+    collapsed: bool = False,
 ) -> None:
     """Display this run's KPIs against last month's and the same month last year's reports.
 
     Call it after ``ctx.save_kpis(...)``: by default it compares the KPIs just saved. See
-    :meth:`~custkit.reports.context.ReportContext.history_comparison` and
-    :func:`kpi_history_html`.
+    :meth:`~custkit.reports.context.ReportContext.history_comparison` (*kpis*, *names*) and
+    :func:`kpi_history_html` (*collapsed*).
     """
     frame = ctx.history_comparison(kpis, names)
     currency = str(getattr(ctx.params, "currency", "") or "")
-    _display_html(kpi_history_html(frame, currency, ctx.period.period))
+    _display_html(kpi_history_html(frame, currency, ctx.period.period, collapsed))
 
 
 def show_figure(fig: Any) -> None:

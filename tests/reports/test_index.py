@@ -1,6 +1,6 @@
 import json
 
-from custkit.reports.index import build_index
+from custkit.reports.index import build_index, report_runs, sparkline_svg
 
 
 def put_report(out, period, report, kpis=None, failed=False, html=True, store="Shop"):
@@ -36,3 +36,73 @@ def test_index_escapes_store_names(tmp_path):
     put_report(tmp_path, "2026-10", "audit", {"orders": 3}, store="<Shop & Co>")
     page = build_index(tmp_path).read_text(encoding="utf-8")
     assert "&lt;Shop &amp; Co&gt;" in page and "<Shop" not in page
+
+
+def test_index_groups_runs_by_client_with_failed_and_missing_months(tmp_path):
+    put_report(tmp_path, "2026-07", "audit", {"customers": 90}, store="Acme")
+    put_report(tmp_path, "2026-09", "audit", {"customers": 100}, store="Acme")
+    put_report(tmp_path, "2026-10", "audit", None, failed=True, html=False)  # no kpis: whose?
+    put_report(tmp_path, "2026-10", "ltv", {"clv_12m_total": 5.5}, store="Bolt")
+    put_report(tmp_path, "2026-09", "ltv", {"clv_12m_total": 5.0}, failed=True, store="Bolt")
+    runs = {(r.client, r.report, r.period): r for r in report_runs(tmp_path)}
+    assert runs[("Acme", "audit", "2026-10")].status == "failed"  # the audit is Acme's
+    assert runs[("Acme", "audit", "2026-08")].status == "missing"
+    assert runs[("Bolt", "ltv", "2026-09")].html == "2026-09/ltv.html"
+    assert not any(r.client == "Acme" and r.report == "ltv" for r in runs.values())
+    page = build_index(tmp_path).read_text(encoding="utf-8")
+    acme, bolt = page.index("<h2>Acme</h2>"), page.index("<h2>Bolt</h2>")
+    months = [page.index(f"{m} 2026", acme) for m in ("October", "September", "August", "July")]
+    assert months == sorted(months) and months[-1] < bolt  # newest first
+    assert 'href="2026-10/audit.failed.html"' in page and "2026-10/audit.html" not in page
+    assert 'href="2026-09/ltv.failed.html"' in page and "last good report" in page
+    assert page.count("&mdash; missing") == 1
+    assert "October 2026: 1 failed" in page and "October 2026: 1 ok" in page
+
+
+def test_index_draws_a_trend_with_latest_value_and_change_for_each_headline_kpi(tmp_path):
+    for month, customers in (("2025-11", 80), ("2026-09", 100), ("2026-10", 120)):
+        kpis = {
+            "customers": customers,
+            "repeat_customer_rate": 0.3,
+            "model": "BG/NBD",
+            "reason_shares": {"forgot": 0.2},
+            "revenue": 10.5,
+            "orders": 9,
+            "extra": 1,
+        }
+        put_report(tmp_path, month, "audit", kpis)
+    put_report(tmp_path, "2024-01", "audit", {"customers": 1})  # outside the 12 months
+    page = build_index(tmp_path).read_text(encoding="utf-8")
+    trends = page[page.index("Trends over the last 12 months") : page.index("Runs, newest")]
+    assert "Nov 2025 – Oct 2026" in trends
+    assert trends.count("<svg") == 4  # the first four numeric top-level KPIs
+    assert "Extra" not in trends and "Reason shares" not in trends and "Model" not in trends
+    assert "Repeat customer rate" in trends and "+0.0 pp" in trends
+    assert "<b>120</b>" in trends and "+20.0%" in trends
+    assert "Oct 2026: 120" in trends and "Nov 2025: 80" in trends and "Jan 2024" not in trends
+    assert "http" not in page and "<script" not in page and "<img" not in page
+
+
+def test_index_lists_unreadable_kpi_files_and_still_shows_the_rest(tmp_path):
+    put_report(tmp_path, "2026-10", "audit", {"customers": 3})
+    (tmp_path / "2026-09").mkdir()
+    (tmp_path / "2026-09" / "audit.html").write_text("<html></html>")
+    (tmp_path / "2026-09" / "audit.kpis.json").write_text("{broken")
+    page = build_index(tmp_path).read_text(encoding="utf-8")
+    assert "1 KPI file could not be read" in page and "2026-09/audit.kpis.json" in page
+    assert 'href="2026-09/audit.html"' in page and 'href="2026-10/audit.html"' in page
+
+
+def test_sparkline_breaks_at_gaps_and_marks_the_last_point():
+    svg = sparkline_svg([1.0, 2.0, None, 3.0, float("nan"), 4.0, 5.0], "Orders", ["Oct: 5"])
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    assert svg.count("<circle") == 2  # the lone 3.0, and the last point
+    assert "<title>Oct: 5</title>" in svg and 'aria-label="Orders"' in svg
+    flat = sparkline_svg([2.0, 2.0], "Flat")
+    assert "15.0" in flat  # a constant line sits in the middle
+    assert sparkline_svg([], "Nothing").count("<polyline") == 0
+
+
+def test_index_of_an_empty_folder_says_how_to_make_reports(tmp_path):
+    page = build_index(tmp_path).read_text(encoding="utf-8")
+    assert "No reports yet" in page

@@ -1,0 +1,350 @@
+"""Report history: the ``<out>/<period>/<report>.kpis.json`` files of earlier runs, read back.
+
+Two readers use it: the index page (a trend of each report's headline KPIs per client) and each
+report, which compares this month's KPIs with last month's and the same month last year's as they
+were reported then. Only files are read, never the store, so the history costs milliseconds and
+works for every report, including those whose KPIs cannot be recomputed from the orders.
+
+A history is kept per client: several clients may write into one output folder (different
+reports, from different scheduled jobs), and each ``kpis.json`` names its ``store``. A file that
+cannot be read (cut short, edited by hand, not a KPI file) is skipped and listed, so one bad file
+never hides the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from custkit.reports.display import humanize
+
+KPIS_SUFFIX = ".kpis.json"
+#: How many KPIs of a report the index page draws trends for: its first numeric top-level ones.
+HEADLINE_KPIS = 4
+#: Columns of :attr:`KpiHistory.values`.
+VALUE_COLUMNS = ("client", "report", "period", "kpi", "value")
+#: Columns of :attr:`KpiHistory.files`.
+FILE_COLUMNS = ("client", "report", "period", "generated_at", "file")
+#: Columns of :func:`kpi_history_comparison`, the same as :func:`custkit.audit.kpi_comparison`.
+COMPARISON_COLUMNS = (
+    "kpi",
+    "label",
+    "value",
+    "previous_month",
+    "change_vs_previous_month",
+    "same_month_last_year",
+    "change_vs_last_year",
+    "unit",
+)
+
+Unit = Literal["count", "money", "number", "share"]
+
+_PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SHARE_RE = re.compile(r"(^|_)(share|shares|rate|ratio|pct|p_alive)($|_)")
+_MONEY_RE = re.compile(r"(^|_)(revenue|value|clv|ltv|aov|amount|spend|margin|profit|cost)($|_)")
+
+
+@dataclass(frozen=True)
+class UnreadableFile:
+    """A ``kpis.json`` left out of the history, and why.
+
+    Attributes
+    ----------
+    file : str
+        Path relative to the output folder, e.g. ``"2026-08/audit.kpis.json"``.
+    reason : str
+        One line a manager or an analyst can act on.
+    """
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class KpiHistory:
+    """Every readable ``kpis.json`` of an output folder.
+
+    Attributes
+    ----------
+    values : pandas.DataFrame
+        Tidy: one row per numeric KPI of each file, columns ``client, report, period, kpi,
+        value`` (a float). Dicts of numbers are flattened one level (``reason_shares.forgot``);
+        text, flags, lists and missing values are left out. Sorted by client, report and
+        period; within a file the KPIs keep the file's order.
+    files : pandas.DataFrame
+        One row per readable file: ``client, report, period, generated_at, file``.
+    unreadable : tuple of UnreadableFile
+        Files that could not be used.
+    """
+
+    values: pd.DataFrame
+    files: pd.DataFrame
+    unreadable: tuple[UnreadableFile, ...] = field(default_factory=tuple)
+
+    def series(self, client: str, report: str, kpi: str) -> pd.Series:
+        """Values of one KPI indexed by period, oldest first."""
+        rows = self.values[
+            (self.values["client"] == client)
+            & (self.values["report"] == report)
+            & (self.values["kpi"] == kpi)
+        ]
+        return pd.Series(rows["value"].to_numpy(), index=rows["period"].to_numpy(), name=kpi)
+
+    def headline_kpis(self, client: str, report: str, n: int = HEADLINE_KPIS) -> list[str]:
+        """The first *n* numeric top-level KPIs of the client's latest file of *report*.
+
+        Nested ones (``reason_shares.forgot``) only fill up when there are fewer than *n*.
+        """
+        rows = self.values[(self.values["client"] == client) & (self.values["report"] == report)]
+        if rows.empty:
+            return []
+        latest = rows[rows["period"] == rows["period"].max()]["kpi"].tolist()
+        names = [k for k in latest if "." not in k] + [k for k in latest if "." in k]
+        return names[:n]
+
+
+class UnreadableKpis(ValueError):
+    """A ``kpis.json`` file that is not a usable KPI file; the message says why."""
+
+
+def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
+    """Read every ``<out_dir>/<period>/<report>.kpis.json``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        An output folder of ``custkit run`` or ``custkit schedule run``. Hidden folders
+        (``.staging``) are not read.
+
+    Returns
+    -------
+    KpiHistory
+        The client of a file is its ``store``; its period is the folder's name (the file's own
+        ``period`` when the folder is not named ``YYYY-MM``). Unreadable files are listed in
+        ``unreadable``, never raised.
+    """
+    out = Path(out_dir)
+    paths = sorted(out.glob(f"*/*{KPIS_SUFFIX}")) if out.is_dir() else []
+    values: list[tuple[str, str, str, str, float]] = []
+    files: list[tuple[str, str, str, str, str]] = []
+    unreadable = []
+    for path in paths:
+        if path.parent.name.startswith("."):
+            continue
+        relative = path.relative_to(out).as_posix()
+        try:
+            document = load_kpis_file(path)
+        except UnreadableKpis as exc:
+            unreadable.append(UnreadableFile(relative, str(exc)))
+            continue
+        period = path.parent.name
+        if not _PERIOD_RE.match(period):
+            period = str(document.get("period") or "")
+            if not _PERIOD_RE.match(period):
+                unreadable.append(UnreadableFile(relative, "it names no report month (YYYY-MM)"))
+                continue
+        report = str(document.get("report") or path.name.removesuffix(KPIS_SUFFIX))
+        client = str(document.get("store") or "")
+        files.append((client, report, period, str(document.get("generated_at") or ""), relative))
+        for kpi, value in flatten_kpis(document["kpis"]).items():
+            values.append((client, report, period, kpi, value))
+    value_frame = pd.DataFrame(values, columns=list(VALUE_COLUMNS)).astype({"value": "float64"})
+    keys = ["client", "report", "period"]
+    return KpiHistory(
+        values=value_frame.sort_values(keys, kind="stable").reset_index(drop=True),
+        files=pd.DataFrame(files, columns=list(FILE_COLUMNS))
+        .sort_values(keys, kind="stable")
+        .reset_index(drop=True),
+        unreadable=tuple(unreadable),
+    )
+
+
+def load_kpis_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The document of one ``kpis.json``, checked to hold a ``kpis`` mapping.
+
+    Raises
+    ------
+    UnreadableKpis
+        The file cannot be read, is not JSON, or is not a KPI file.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableKpis("it is not UTF-8 text") from None
+    except OSError as exc:
+        raise UnreadableKpis(f"it cannot be read ({exc.strerror or exc})") from None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise UnreadableKpis(f"it is not valid JSON ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("kpis"), dict):
+        raise UnreadableKpis("it has no 'kpis' section: not a KPI file of a custkit report")
+    return document
+
+
+def flatten_kpis(kpis: Mapping[str, Any]) -> dict[str, float]:
+    """The numeric KPIs of *kpis*, with dicts of numbers flattened one level.
+
+    ``{"churn_rate": 0.04, "reason_shares": {"forgot": 0.38}, "model": "BG/NBD"}`` gives
+    ``{"churn_rate": 0.04, "reason_shares.forgot": 0.38}``. Flags, text, lists, missing and
+    non-finite values are left out.
+    """
+    flat: dict[str, float] = {}
+    for name, value in kpis.items():
+        if isinstance(value, Mapping):
+            for inner, inner_value in value.items():
+                if _is_number(inner_value):
+                    flat[f"{name}.{inner}"] = float(inner_value)
+        elif _is_number(value):
+            flat[str(name)] = float(value)
+    return flat
+
+
+def kpi_label(name: str) -> str:
+    """``churn_rate`` → ``Churn rate``; ``reason_shares.forgot`` → ``Reason shares: forgot``."""
+    parent, dot, child = name.partition(".")
+    if not dot:
+        return humanize(name)
+    member = humanize(child)
+    if re.fullmatch(r"[a-z0-9_]+", child) and not member[:2].isupper():  # keep "CLV", "BG/NBD"
+        member = member[:1].lower() + member[1:]
+    return f"{humanize(parent)}: {member}"
+
+
+def kpi_unit(name: str, values: Iterable[Any] = ()) -> Unit:
+    """How a KPI is shown and compared, from its name, else its values.
+
+    ``share`` (0..1, changes in percentage points): ``…_rate``, ``…_share``, ``p_alive…`` or a
+    member of ``reason_shares``; ``money`` (shown with the currency): ``revenue``, ``…_value``,
+    ``clv…`` and the like; otherwise ``count`` when every value is whole, else ``number``
+    (``expected_purchases_12m``, ``model_auc``). All but shares change in per cent.
+    """
+    parts = name.lower().split(".")
+    if any(_SHARE_RE.search(part) for part in parts):
+        return "share"
+    if _MONEY_RE.search(parts[0]):
+        return "money"
+    numbers = [float(v) for v in values if _is_number(v)]
+    if numbers and all(v == round(v) for v in numbers):
+        return "count"
+    return "number"
+
+
+def kpi_change(value: Any, base: Any, unit: str) -> float:
+    """Relative change for counts and money (0.042 = +4.2%), the difference for shares; NaN
+    when either value is missing or the base is zero."""
+    if not (_is_number(value) and _is_number(base)):
+        return math.nan
+    if unit == "share":
+        return float(value) - float(base)
+    return float(value) / float(base) - 1 if base else math.nan
+
+
+def history_root(output_dir: str | os.PathLike[str], period: str) -> Path:
+    """The output folder whose ``<period>/`` subfolders hold a report's history.
+
+    A run by the runner works in ``<out>/.staging/<report>-<id>/``; a notebook run by hand in
+    ``<out>/<period>/``. Any other folder is taken as the output folder itself.
+    """
+    from custkit.reports.run import STAGING  # late: the runner imports this module's users
+
+    folder = Path(output_dir)
+    if folder.parent.name == STAGING:
+        return folder.parent.parent
+    if folder.name == period:
+        return folder.parent
+    return folder
+
+
+def kpi_history_comparison(
+    out_dir: str | os.PathLike[str],
+    report: str,
+    period: str,
+    kpis: Mapping[str, Any],
+    client: str | None = None,
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """This run's KPIs next to those reported for the previous month and a year earlier.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The output folder holding ``<period>/<report>.kpis.json`` of earlier runs.
+    report : str
+    period : str
+        This run's month, ``"YYYY-MM"``.
+    kpis : mapping
+        This run's KPIs (as given to ``ctx.save_kpis``).
+    client : str, optional
+        The store name; an earlier file of another store counts as no history.
+    names : sequence of str, optional
+        KPIs to compare, in this order (``"reason_shares.forgot"`` for a nested one); default:
+        every numeric top-level KPI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COMPARISON_COLUMNS`, one row per KPI; NaN where there is no earlier
+        report, or it lacks the KPI. Feeds :func:`custkit.reports.display.kpi_history_html`.
+    """
+    from custkit.data.periods import ReportPeriod
+
+    current = flatten_kpis(kpis)
+    if names is None:
+        names = [name for name in current if "." not in name]
+    month = ReportPeriod.from_string(period)
+    root = Path(out_dir)
+    earlier = {
+        "previous_month": _earlier_kpis(root, month.previous_month.period, report, client),
+        "same_month_last_year": _earlier_kpis(
+            root, month.same_month_last_year.period, report, client
+        ),
+    }
+    rows = []
+    for name in names:
+        value = current.get(name, math.nan)
+        before = earlier["previous_month"].get(name, math.nan)
+        year_ago = earlier["same_month_last_year"].get(name, math.nan)
+        unit = kpi_unit(name, [value, before, year_ago])
+        rows.append(
+            {
+                "kpi": name,
+                "label": kpi_label(name),
+                "value": value,
+                "previous_month": before,
+                "change_vs_previous_month": kpi_change(value, before, unit),
+                "same_month_last_year": year_ago,
+                "change_vs_last_year": kpi_change(value, year_ago, unit),
+                "unit": unit,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def _earlier_kpis(root: Path, period: str, report: str, client: str | None) -> dict[str, float]:
+    try:
+        document = load_kpis_file(root / period / f"{report}{KPIS_SUFFIX}")
+    except UnreadableKpis:  # no earlier report (or a broken one): nothing to compare with
+        return {}
+    if client is not None and str(document.get("store") or "") != client:
+        return {}
+    return flatten_kpis(document["kpis"])
+
+
+def _is_number(value: Any) -> bool:
+    """A finite real number; numpy scalars count, flags do not."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and math.isfinite(float(value))
+    )
