@@ -14,6 +14,7 @@
 from importlib import import_module
 
 _MODULES = {
+    "codes": ("REASON_CODES", "REASON_LABELS"),
     "definition": (
         "STATUSES",
         "ChurnAssessment",
@@ -27,8 +28,6 @@ _MODULES = {
         "KEYWORDS",
         "NEGATED_PRAISE_KEYWORDS",
         "PRAISE_KEYWORDS",
-        "REASON_CODES",
-        "REASON_LABELS",
         "WEAK_KEYWORDS",
         "ClassifierEvaluation",
         "ReasonClassifier",

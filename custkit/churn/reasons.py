@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custkit.churn.text import REASON_CODES, REASON_LABELS
+from custkit.churn.codes import REASON_CODES, REASON_LABELS
 from custkit.errors import DataError, ParamsError
 
 __all__ = ["ReasonAssignment", "assign_reasons"]

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from custkit.churn.codes import REASON_CODES, REASON_LABELS
 from custkit.churn.definition import ChurnAssessment
-from custkit.churn.text import REASON_CODES, REASON_LABELS
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding

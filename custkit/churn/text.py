@@ -60,6 +60,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from custkit.churn.codes import REASON_CODES, REASON_LABELS
 from custkit.errors import DataError, ParamsError, did_you_mean
 from custkit.ltv.base import NotFittedError
 
@@ -79,29 +80,6 @@ __all__ = [
     "strip_pii",
 ]
 
-#: Why a customer left, in the order reports list them. ``unknown``: the text names no reason.
-REASON_CODES = (
-    "forgot",
-    "delivery_cost",
-    "competitor_price",
-    "moved_out_of_delivery_area",
-    "quality",
-    "delivery",
-    "support",
-    "unknown",
-)
-
-#: Plain-language label of each reason code, for report tables and charts.
-REASON_LABELS = {
-    "forgot": "Forgot about the store",
-    "delivery_cost": "Delivery costs too much",
-    "competitor_price": "Cheaper elsewhere",
-    "moved_out_of_delivery_area": "Moved out of the delivery area",
-    "quality": "Product quality",
-    "delivery": "Late or failed delivery",
-    "support": "Poor customer support",
-    "unknown": "No reason given",
-}
 
 # --- seed keywords ------------------------------------------------------------------------------
 # Patterns are Python regular expressions searched in the normalized text (lower case, ё as е,

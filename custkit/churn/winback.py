@@ -73,7 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custkit.churn.text import REASON_CODES
+from custkit.churn.codes import REASON_CODES
 from custkit.errors import DataError, ParamsError, did_you_mean
 from custkit.findings import Finding
 

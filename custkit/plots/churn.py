@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from custkit.churn.text import REASON_LABELS
+from custkit.churn.codes import REASON_LABELS
 from custkit.plots.audit import (
     _GAINED,
     _LOST,

@@ -1,0 +1,31 @@
+"""The churn reason codes and their plain-language labels, shared by every churn module.
+
+Kept apart from :mod:`custkit.churn.text` so that tables and plots can name reasons without
+importing scikit-learn.
+"""
+
+__all__ = ["REASON_CODES", "REASON_LABELS"]
+
+#: Why a customer left, in the order reports list them. ``unknown``: the text names no reason.
+REASON_CODES = (
+    "forgot",
+    "delivery_cost",
+    "competitor_price",
+    "moved_out_of_delivery_area",
+    "quality",
+    "delivery",
+    "support",
+    "unknown",
+)
+
+#: Plain-language label of each reason code, for report tables and charts.
+REASON_LABELS = {
+    "forgot": "Forgot about the store",
+    "delivery_cost": "Delivery costs too much",
+    "competitor_price": "Cheaper elsewhere",
+    "moved_out_of_delivery_area": "Moved out of the delivery area",
+    "quality": "Product quality",
+    "delivery": "Late or failed delivery",
+    "support": "Poor customer support",
+    "unknown": "No reason given",
+}
