@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custkit.churn.codes import REASON_CODES, REASON_LABELS
+from custkit.churn.codes import REASON_CODES
 from custkit.errors import DataError, ParamsError
 
 __all__ = ["ReasonAssignment", "assign_reasons"]
@@ -57,7 +57,7 @@ class ReasonAssignment:
     ----------
     reasons : pandas.DataFrame
         Indexed by ``customer_id``: ``reason`` (categorical, :data:`REASON_CODES`),
-        ``strength`` (of the strongest item, 0 for ``forgot`` / ``unknown``), ``evidence``
+        ``strength`` (of the reason's items combined, 0 for ``forgot`` / ``unknown``), ``evidence``
         (plain text: the two strongest items behind the reason, no personal data),
         ``evidence_items`` (how many items pointed to that reason).
     sources_used : tuple of str
@@ -364,8 +364,3 @@ def assign_reasons(
         index=wanted,
     )
     return ReasonAssignment(frame, tuple(used), tuple(missing))
-
-
-def reason_label(code: str) -> str:
-    """Plain-language name of a reason code."""
-    return REASON_LABELS.get(code, code)
