@@ -208,12 +208,8 @@ def _take(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_as_of(reductions: OrderReductions, as_of: pd.Timestamp | str) -> pd.Timestamp:
-    if not isinstance(reductions, OrderReductions):
-        raise ParamsError(
-            "reductions must be the OrderReductions of reduce_orders(orders, as_of, "
-            f"customer_days=True). Got {type(reductions).__name__} instead."
-        )
+def _as_day(as_of: object) -> pd.Timestamp:
+    """*as_of* as a midnight Timestamp, or a ParamsError saying what a date looks like."""
     try:
         day = pd.Timestamp(as_of).normalize()
     except (TypeError, ValueError) as error:
@@ -222,6 +218,16 @@ def _check_as_of(reductions: OrderReductions, as_of: pd.Timestamp | str) -> pd.T
         ) from error
     if pd.isna(day):
         raise ParamsError(f"as_of must be a date such as '2026-10-31'. Got {as_of!r} instead.")
+    return day
+
+
+def _check_as_of(reductions: OrderReductions, as_of: pd.Timestamp | str) -> pd.Timestamp:
+    if not isinstance(reductions, OrderReductions):
+        raise ParamsError(
+            "reductions must be the OrderReductions of reduce_orders(orders, as_of, "
+            f"customer_days=True). Got {type(reductions).__name__} instead."
+        )
+    day = _as_day(as_of)
     if day != reductions.as_of:
         raise ParamsError(
             f"the reductions were built as of {reductions.as_of.date()} but as_of is "

@@ -76,7 +76,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from custkit.churn.features import OTHER, churn_features, feature_label
+from custkit.churn.features import OTHER, _as_day, churn_features, feature_label
 from custkit.data.reduce import (
     OrderReductions,
     _check_orders,
@@ -202,18 +202,6 @@ def _check_periods(
         sample = _check_int(sample, "sample", where, 1_000, 100_000_000)
     _check_random_state(random_state, where)
     return horizon, active, sample
-
-
-def _as_day(as_of: object) -> pd.Timestamp:
-    try:
-        day = pd.Timestamp(as_of).normalize()
-    except (TypeError, ValueError) as error:
-        raise ParamsError(
-            f"as_of must be a date such as '2026-10-31'. Got {as_of!r} instead."
-        ) from error
-    if pd.isna(day):
-        raise ParamsError(f"as_of must be a date such as '2026-10-31'. Got {as_of!r} instead.")
-    return day
 
 
 def _day_number(day: pd.Timestamp) -> int:
