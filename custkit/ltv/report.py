@@ -30,6 +30,21 @@ from custkit.ltv.paretonbd import ParetoNBD
 from custkit.ltv.summary import summarize
 from custkit.ltv.validation import HoldoutComparison, calibration_holdout_comparison
 
+#: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
+#: cancelled and returned orders) and the customer columns of its breakdowns and retention list.
+READS = {
+    "orders": ("status", "cost"),
+    "customers": (
+        "acquisition_channel",
+        "region",
+        "name",
+        "email",
+        "phone",
+        "consent_email",
+        "consent_sms",
+    ),
+}
+
 #: The purchase models the report compares, by display name.
 PURCHASE_MODELS = {"BG/NBD": BGNBD, "MBG/NBD": MBGNBD, "Pareto/NBD": ParetoNBD}
 
