@@ -155,6 +155,10 @@ _ACRONYMS = {
     "rmse": "RMSE",
     "rfm": "RFM",
     "kpi": "KPI",
+    "p(alive)": "P(alive)",
+    "srm": "SRM",
+    "aov": "AOV",
+    "cuped": "CUPED",
 }
 
 
@@ -163,6 +167,7 @@ def humanize(name: object) -> str:
     months total``; other labels are kept as written."""
     text = str(name)
     if re.fullmatch(r"[a-z0-9_]+", text):
+        text = re.sub(r"(^|_)p_alive($|_)", r"\1p(alive)\2", text)  # the models' P(alive)
         words = [_ACRONYMS.get(w, w) for w in text.split("_") if w]
         words = [re.sub(r"^(\d+)m$", r"\1 months", w) for w in words]
         text = " ".join(words)

@@ -9,6 +9,7 @@ from custkit.reports.context import ReportContext
 from custkit.reports.display import (
     finding_html,
     header_html,
+    humanize,
     kpis_html,
     pii_guard,
     show_table,
@@ -124,3 +125,17 @@ def test_header_counts_cancelled_and_returned_orders_left_out(store, fake_params
         output_dir=None,
     )
     assert "2 cancelled or returned orders are not counted as purchases." in header_html(ctx)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("repeat_customer_rate", "Repeat customer rate"),
+        ("clv_12m_total", "CLV 12 months total"),
+        ("p_alive_mean", "P(alive) mean"),
+        ("srm_alerts", "SRM alerts"),
+        ("Already written", "Already written"),
+    ],
+)
+def test_names_read_as_words_with_acronyms_and_units(name, shown):
+    assert humanize(name) == shown
