@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from scipy import optimize, special
 
@@ -22,6 +21,7 @@ from custkit.splittest.inputs import (
     _check_count,
     _check_finite,
     _check_positive,
+    _check_power,
     _check_unit_interval,
 )
 
@@ -52,16 +52,6 @@ class SampleSize:
     power: float
     ratio: float
     method: str
-
-
-def _check_power(power: Any, alpha: float) -> float:
-    power = _check_unit_interval("power", power)
-    if power <= alpha:
-        raise ParamsError(
-            f"The 'power' parameter must be greater than alpha ({alpha:g}): a two-sided test "
-            f"rejects with probability alpha even without an effect. Got {power:g} instead."
-        )
-    return power
 
 
 def _power_t_test(effect_size: float, n_a: float, ratio: float, alpha: float) -> float:
