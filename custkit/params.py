@@ -207,17 +207,29 @@ def load_params(path: str | os.PathLike[str] | Params) -> Params:
     """
     if isinstance(path, Params):
         return path
+    file, raw = read_yaml(path, "params file", "params/demo.yaml")
+    return parse_params(raw, path=file)
+
+
+def read_yaml(path: str | os.PathLike[str], what: str, example: str) -> tuple[Path, Any]:
+    """The resolved path of a YAML file and its contents (``{}`` when empty).
+
+    Raises
+    ------
+    ParamsError
+        Naming *what* the file is (e.g. "params file") when it is missing or not YAML, with
+        *example* as a path that would do.
+    """
     file = Path(path).expanduser().resolve()
     if not file.is_file():
         raise ParamsError(
-            f"params file '{path}' does not exist. Give the path of a YAML file, "
-            "e.g. params/demo.yaml."
+            f"{what} '{path}' does not exist. Give the path of a YAML file, e.g. {example}."
         )
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ParamsError(f"params file '{file}' is not valid YAML: {exc}") from exc
-    return parse_params(raw or {}, path=file)
+        raise ParamsError(f"{what} '{file}' is not valid YAML: {exc}") from exc
+    return file, raw or {}
 
 
 def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:

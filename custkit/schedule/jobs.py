@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import yaml
-
 from custkit.errors import ParamsError, did_you_mean
+from custkit.params import read_yaml
 
 _TOP_KEYS = ("jobs",)
 JOB_KEYS = ("name", "params", "reports", "cron", "timezone", "out", "start", "set")
@@ -105,17 +104,8 @@ def load_schedule(path: str | os.PathLike[str]) -> Schedule:
     ParamsError
         The file is missing or not YAML, or a key, report, cron expression or time zone is wrong.
     """
-    file = Path(path).expanduser().resolve()
-    if not file.is_file():
-        raise ParamsError(
-            f"schedule file '{path}' does not exist. Give the path of a YAML file, "
-            "e.g. params/schedule.yaml."
-        )
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ParamsError(f"schedule file '{file}' is not valid YAML: {exc}") from exc
-    return parse_schedule(raw or {}, path=file)
+    file, raw = read_yaml(path, "schedule file", "params/schedule.yaml")
+    return parse_schedule(raw, path=file)
 
 
 def parse_schedule(raw: Any, path: Path | None = None) -> Schedule:
