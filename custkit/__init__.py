@@ -30,6 +30,8 @@ _LAZY = {
     "reduce_orders": "custkit.data.reduce",
     "purchases": "custkit.data.reduce",
     "Finding": "custkit.findings",
+    "set_language": "custkit.i18n",
+    "tr": "custkit.i18n",
 }
 _SUBPACKAGES = (
     "audit",
@@ -42,6 +44,7 @@ _SUBPACKAGES = (
     "schedule",
     "splittest",
     "errors",
+    "i18n",
 )
 
 __all__ = ["__version__", *_LAZY, *_SUBPACKAGES]

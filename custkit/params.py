@@ -1,7 +1,8 @@
 """Params files: one YAML per store (or client) that names its data and the report settings.
 
-A params file has three kinds of top-level sections::
+A params file has three kinds of top-level sections, and the report language::
 
+    language: ru                # en (default) or ru: every heading, conclusion and label
     store:                      # shown in report headers
       name: "My store"
       currency: RUB
@@ -47,6 +48,7 @@ import yaml
 
 from custkit.data.contract import TABLES
 from custkit.errors import ParamsError, did_you_mean
+from custkit.i18n import LANGUAGES, check_language
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -175,6 +177,7 @@ class Params:
     path: Path | None
     store_name: str = "Store"
     currency: str = ""
+    language: str = "en"
     opened: pd.Timestamp | None = None
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
     reports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -240,7 +243,7 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
     """
     where = str(path) if path else "params"
     _require_mapping(raw, where, "the file")
-    valid_top = ("store", "sources", *REPORT_SECTIONS)
+    valid_top = ("language", "store", "sources", *REPORT_SECTIONS)
     for key in raw:
         _check_name(key, valid_top, where, "section")
 
@@ -283,6 +286,7 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
         path=path,
         store_name=str(store.get("name") or "Store"),
         currency=str(store.get("currency") or ""),
+        language=check_language(raw.get("language", LANGUAGES[0]), f"{where}: language"),
         opened=opened,
         sources=sources,
         reports=reports,

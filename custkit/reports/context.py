@@ -22,6 +22,7 @@ import pandas as pd
 
 from custkit.data.periods import ReportPeriod, resolve_period
 from custkit.errors import ReportError
+from custkit.i18n import _, set_language
 from custkit.reports.files import write_atomic, write_text_atomic
 
 if TYPE_CHECKING:
@@ -220,10 +221,12 @@ def start_report(
     Returns
     -------
     ReportContext
+        The report language (params ``language``) is set for everything displayed after this.
     """
     from custkit.reports.display import show_header
 
     params = _load_params(params_file)
+    set_language(params.language)
     store = _load_store(params, tables)
     resolved = resolve_period(period or None, _last_order_date(store))
     if output_dir:
@@ -234,7 +237,12 @@ def start_report(
         folder = repo_root() / "reports" / resolved.period
     folder.mkdir(parents=True, exist_ok=True)
     if output_dir:  # a runner-managed folder: tell the runner what this run resolved
-        info = {"report": report, "period": resolved.period, "store": params.store_name}
+        info = {
+            "report": report,
+            "period": resolved.period,
+            "store": params.store_name,
+            "language": params.language,
+        }
         write_text_atomic(folder / RUN_INFO_FILE, json.dumps(info, ensure_ascii=False))
     quarantine = _write_quarantine(store, folder / "quarantine")
     ctx = ReportContext(
@@ -327,7 +335,7 @@ def _title(report: str) -> str:
     if not notebook.is_file():  # a notebook run from elsewhere still gets a plain title
         return fallback
     # plain JSON: importing nbformat in the kernel would cost seconds
-    return notebook_title(json.loads(notebook.read_text(encoding="utf-8")), fallback)
+    return _(notebook_title(json.loads(notebook.read_text(encoding="utf-8")), fallback))
 
 
 # Loaders are imported late so the report layer does not depend on the data layer at import time.

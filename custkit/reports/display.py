@@ -640,5 +640,20 @@ def show_figure(fig: Any) -> None:
     buffer = io.BytesIO()
     # figures use the constrained layout; bbox_inches="tight" would draw each one twice
     fig.savefig(buffer, format="png", dpi=110)
+    texts = figure_texts(fig)
     plt.close(fig)
-    display(Image(data=buffer.getvalue(), format="png"))
+    # the words drawn into the picture ride along in the output's metadata (not on the page), so
+    # a test can check a Russian report has no English left inside its figures either
+    display(Image(data=buffer.getvalue(), format="png"), metadata={"custkit": {"texts": texts}})
+
+
+def figure_texts(fig: Any) -> list[str]:
+    """Every visible text of a drawn figure: titles, axis labels, tick labels, legends, notes."""
+    from matplotlib.text import Text
+
+    found = []
+    for artist in fig.findobj(Text):
+        text = artist.get_text().strip()
+        if text and artist.get_visible() and (artist.axes is None or artist.axes.get_visible()):
+            found.append(text)
+    return list(dict.fromkeys(found))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custkit.errors import ReportError
+from custkit.i18n import LANGUAGES, _, use_language
 
 if TYPE_CHECKING:
     import nbformat
@@ -54,6 +55,7 @@ def execute_notebook(
     *,
     cwd: str | os.PathLike[str] | None = None,
     kernel: str | None = None,
+    language: str = "en",
 ) -> nbformat.NotebookNode:
     """Execute *notebook* with *parameters* and write the executed copy to *output*.
 
@@ -66,6 +68,9 @@ def execute_notebook(
         Working folder of the kernel; default: the notebook's folder.
     kernel : str, optional
         Kernel name; default :func:`kernel_name`.
+    language : str
+        Report language: markdown cells are translated before the run (the kernel translates
+        what the code displays, from the params file's ``language``).
 
     Returns
     -------
@@ -86,6 +91,11 @@ def execute_notebook(
 
     notebook, output = Path(notebook), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    source: Path | nbformat.NotebookNode = notebook
+    if language != LANGUAGES[0]:
+        source = nbformat.read(str(notebook), as_version=4)
+        with use_language(language):
+            translate_markdown(source)
     try:
         # Report kernels allocate gigabytes at once. numpy asks Linux for transparent huge pages
         # on large arrays; where the kernel compacts memory for them on demand (THP defrag
@@ -93,7 +103,7 @@ def execute_notebook(
         # Kernels inherit this environment; a user's own setting wins.
         os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
         return papermill.execute_notebook(
-            str(notebook),
+            source if isinstance(source, nbformat.NotebookNode) else str(source),
             str(output),
             parameters=dict(parameters),
             kernel_name=kernel or kernel_name(),
@@ -112,6 +122,23 @@ def execute_notebook(
         raise ReportError(
             f"The notebook '{notebook.name}' stopped: its kernel died (killed or out of memory)."
         ) from exc
+
+
+def translate_markdown(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Replace each markdown cell of *nb* by its translation in the current language (in place).
+
+    A cell's whole text is its message id, so a notebook's narrative is translated as written;
+    ``tests/test_i18n.py`` checks every cell has a translation.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _(markdown_message(cell.source))
+    return nb
+
+
+def markdown_message(source: str | list[str]) -> str:
+    """The message id of a markdown cell: its text without surrounding blank space."""
+    return ("".join(source) if isinstance(source, list) else source).strip()
 
 
 def failing_step(nb: nbformat.NotebookNode, cell_index: int) -> str:

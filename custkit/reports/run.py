@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from custkit.data.periods import ReportPeriod
 from custkit.errors import CustkitError, ParamsError, ReportError, did_you_mean
+from custkit.i18n import _, use_language
 from custkit.reports.context import RUN_INFO_FILE
 from custkit.reports.execute import NotebookStepError, execute_notebook, step_name
 from custkit.reports.files import publish, remove_stale, write_text_atomic
@@ -141,15 +142,18 @@ def run_reports(
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out / STAGING)
     results = []
-    for name in names:
-        result = _run_one(name, infos[name], params, params_path, period, out, values.get(name))
-        log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
-        results.append(result)
-    try:
-        (out / STAGING).rmdir()  # only when no other run is staging
-    except OSError:
-        pass
-    build_index(out)
+    with use_language(params.language):  # failure pages and the index too
+        for name in names:
+            result = _run_one(
+                name, infos[name], params, params_path, period, out, values.get(name)
+            )
+            log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
+            results.append(result)
+        try:
+            (out / STAGING).rmdir()  # only when no other run is staging
+        except OSError:
+            pass
+        build_index(out)
     return results
 
 
@@ -172,7 +176,9 @@ def _run_one(
         values.update(params_file=str(params_path), period=period or "", output_dir=str(staging))
         staging.mkdir(parents=True)
         try:
-            nb = execute_notebook(info.notebook, staging / f"{name}.ipynb", values)
+            nb = execute_notebook(
+                info.notebook, staging / f"{name}.ipynb", values, language=params.language
+            )
         finally:
             run_info = _run_info(staging, name)
             resolved = run_info.get("period") or period
@@ -183,7 +189,7 @@ def _run_one(
                 "ck.reports.start_report(...) first."
             )
         _refuse_personal_data(nb)
-        page = notebook_to_html(nb, f"{store_name} — {info.title} — {resolved}")
+        page = notebook_to_html(nb, f"{store_name} — {_(info.title)} — {resolved}")
         if count_email_addresses(page):
             raise ReportError("The report page shows e-mail addresses; it was not published.")
         write_text_atomic(staging / f"{name}.html", page)

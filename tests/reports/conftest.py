@@ -45,6 +45,7 @@ class FakeParams:
     path: Path | None = None
     store_name: str = "Test store"
     currency: str = "USD"
+    language: str = "en"
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def report_params(self, report: str) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
     assert ctx.output_dir == out.resolve()
     assert ctx.quarantine == written
     run_info = json.loads((out / RUN_INFO_FILE).read_text(encoding="utf-8"))
-    assert run_info == {"report": "audit", "period": "2026-10", "store": "Shop"}
+    assert run_info == {"report": "audit", "period": "2026-10", "store": "Shop", "language": "en"}
 
 
 def test_exports_longer_than_a_spreadsheet_is_useful_are_csv_only(tmp_path, monkeypatch):
