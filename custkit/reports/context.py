@@ -22,7 +22,7 @@ import pandas as pd
 
 from custkit.data.periods import ReportPeriod, resolve_period
 from custkit.errors import ReportError
-from custkit.i18n import _, set_language
+from custkit.i18n import _, n_, set_language
 from custkit.reports.files import write_atomic, write_text_atomic
 
 if TYPE_CHECKING:
@@ -182,11 +182,23 @@ class ExportedFiles(list):
         self.rows = rows
 
     def __repr__(self) -> str:
+        """``7,674 rows exported to exports/list.csv, exports/list.xlsx``, in the report
+        language."""
         names = ", ".join(f"exports/{p.name}" for p in self)
-        text = f"{self.rows:,} rows exported to {names}"
         if self.rows > XLSX_MAX_ROWS:
-            text += f" (no XLSX: more than {XLSX_MAX_ROWS:,} rows; open the CSV)"
-        return text
+            return n_(
+                "{n:,} row exported to {names} (no XLSX: more than {limit:,} rows; open the CSV)",
+                "{n:,} rows exported to {names} (no XLSX: more than {limit:,} rows; open the CSV)",
+                self.rows,
+                names=names,
+                limit=XLSX_MAX_ROWS,
+            )
+        return n_(
+            "{n:,} row exported to {names}",
+            "{n:,} rows exported to {names}",
+            self.rows,
+            names=names,
+        )
 
     def _repr_html_(self) -> str:
         import html

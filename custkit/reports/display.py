@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import math
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from custkit.errors import ReportError
 from custkit.findings import Finding
+from custkit.i18n import _, format_date, format_value, n_
 
 if TYPE_CHECKING:
     from custkit.reports.context import ReportContext
@@ -124,27 +126,31 @@ def signed(text: str) -> str:
 
 
 def format_count(value: Any) -> str:
-    return "—" if _missing(value) else signed(f"{value:,.0f}")
+    """``1,234`` (``1 234`` in Russian); ``—`` for a missing value."""
+    return "—" if _missing(value) else signed(format_value(value, ",.0f"))
 
 
 def format_money(value: Any, currency: str = "") -> str:
+    """``1,234`` or ``12.50`` (below 100), with the currency after it."""
     if _missing(value):
         return "—"
-    text = f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    text = format_value(value, ",.2f" if abs(value) < 100 else ",.0f")
     return signed(text) + (f" {currency}" if currency else "")
 
 
 def format_share(value: Any) -> str:
-    return "—" if _missing(value) else signed(f"{value:.1%}")
+    """``23.4%`` (``23,4%`` in Russian)."""
+    return "—" if _missing(value) else signed(format_value(value, ".1%"))
 
 
 def format_change(change: Any, unit: str) -> str:
-    """``+4.2%`` for a relative change of counts or money, ``−1.3 pp`` for a change of shares."""
+    """``+4.2%`` for a relative change of counts or money, ``−1.3 pp`` for a change of shares
+    (``−1,3 п. п.`` in Russian)."""
     if _missing(change) or (isinstance(change, float) and math.isinf(change)):
         return "—"
     if unit == "share":
-        return signed(f"{change * 100:+.1f} pp")
-    return signed(f"{change:+.1%}")
+        return signed(_("{change:+.1f} pp", change=change * 100))
+    return signed(format_value(change, "+.1%"))
 
 
 _ACRONYMS = {
@@ -164,17 +170,26 @@ _ACRONYMS = {
 
 def humanize(name: object) -> str:
     """``repeat_customer_rate`` → ``Repeat customer rate``, ``clv_12m_total`` → ``CLV 12
-    months total``; other labels are kept as written."""
+    months total``; other labels are kept as written. The label is then translated into the
+    report language when the catalogue knows it (``Доля повторных покупателей``)."""
     text = str(name)
     if re.fullmatch(r"[a-z0-9_]+", text):
         text = re.sub(r"(^|_)p_alive($|_)", r"\1p(alive)\2", text)  # the models' P(alive)
         words = [_ACRONYMS.get(w, w) for w in text.split("_") if w]
         words = [re.sub(r"^(\d+)m$", r"\1 months", w) for w in words]
         text = " ".join(words)
-        return text[:1].upper() + text[1:]
-    return text
+        text = text[:1].upper() + text[1:]
+    return _(text)
 
 
+class _LocalFormatter(string.Formatter):
+    """``str.format`` writing numbers and dates in the report language's style."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return format_value(value, format_spec)
+
+
+_CELL_FORMATTER = _LocalFormatter()
 _SHARE_RE = re.compile(r"(^|_)(share|rate|ratio|pct_of)($|_)")
 
 
@@ -182,7 +197,7 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
     if callable(spec):
         return lambda v: "—" if _missing(v) else str(spec(v))
     if isinstance(spec, str) and "{" in spec:
-        return lambda v: "—" if _missing(v) else signed(spec.format(v))
+        return lambda v: "—" if _missing(v) else signed(_CELL_FORMATTER.format(spec, v))
     kind = spec
     if kind is None:
         if pd.api.types.is_bool_dtype(values):
@@ -211,7 +226,9 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
             return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
 
         return date
-    return lambda v: "—" if _missing(v) else str(v)
+    # custkit's own labels in a table (a tier, a verdict) are translated; a store's data is not
+    # in the catalogue and stays as written
+    return lambda v: "—" if _missing(v) else _(str(v))
 
 
 # --- HTML builders -------------------------------------------------------------------------------
@@ -259,12 +276,16 @@ def table_html(
         if caption
         else ""
     )
-    note = (
-        f'<p style="color: {GREY}; font-size: 0.85em;">Showing the first {max_rows:,} of '
-        f"{total:,} rows.</p>"
-        if total > max_rows
-        else ""
-    )
+    note = ""
+    if total > max_rows:
+        shown_rows = n_(
+            "Showing the first {shown:,} of {n:,} row.",
+            "Showing the first {shown:,} of {n:,} rows.",
+            total,
+            shown=max_rows,
+        )
+        note = f'<p style="color: {GREY}; font-size: 0.85em;">{html.escape(shown_rows)}</p>'
+
     return (
         f'<table style="border-collapse: collapse; margin: 8px 0; {_FONT}">{caption_html}'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
@@ -274,13 +295,15 @@ def table_html(
 def finding_html(finding: Finding) -> str:
     """A box coloured by ``finding.level``: title, the conclusion in bold, what to do."""
     border, background = _LEVEL_COLOURS.get(finding.level, _LEVEL_COLOURS["info"])
+    action = _("What to do: {action}", action=finding.action)
     return (
         f'<div style="border-left: 6px solid {border}; background: {background}; '
         f'padding: 10px 14px; margin: 10px 0; {_FONT}">'
         f'<div style="color: {border}; font-size: 0.85em; font-weight: 600; '
         f'text-transform: uppercase;">{html.escape(finding.title)}</div>'
         f'<p style="margin: 6px 0;"><b>{html.escape(finding.conclusion)}</b></p>'
-        f'<p style="margin: 6px 0;">What to do: {html.escape(finding.action)}</p></div>'
+        f'<p style="margin: 6px 0;">'
+        f"{html.escape(action)}</p></div>"
     )
 
 
@@ -332,8 +355,8 @@ def kpis_html(frame: pd.DataFrame, currency: str = "") -> str:
             better = higher_is_better(str(row["kpi"])) is not False
         lines = []
         for base, change, words in (
-            ("previous_month", "change_vs_previous_month", "vs previous month"),
-            ("same_month_last_year", "change_vs_last_year", "vs same month last year"),
+            ("previous_month", "change_vs_previous_month", _("vs previous month")),
+            ("same_month_last_year", "change_vs_last_year", _("vs same month last year")),
         ):
             delta = row.get(change)
             if _missing(delta):
@@ -379,20 +402,24 @@ def kpi_history_html(
         raise ReportError(f"KPI history table is missing column(s) {', '.join(missing)}.")
     if period:
         month = pd.Period(period, freq="M")
-        now, before, year_ago = (f"{m:%B %Y}" for m in (month, month - 1, month - 12))
+        now, before, year_ago = (
+            format_date(m.to_timestamp(), "%B %Y") for m in (month, month - 1, month - 12)
+        )
+        headings = [capitalized(m) for m in (now, before, year_ago)]
     else:
-        now, before, year_ago = "This month", "Previous month", "Same month last year"
+        now, before, year_ago = _("This month"), _("Previous month"), _("Same month last year")
+        headings = [now, before, year_ago]
     cell = "padding: 4px 10px; border-bottom: 1px solid #e0e0e0;"
     right = f"{cell} text-align: right;"
     head = "".join(
         f'<th style="{cell} text-align: {align};">{html.escape(text)}</th>'
         for text, align in (
             ("", "left"),
-            (now, "right"),
-            (before, "right"),
-            ("Change", "right"),
-            (year_ago, "right"),
-            ("Change", "right"),
+            (headings[0], "right"),
+            (headings[1], "right"),
+            (_("Change"), "right"),
+            (headings[2], "right"),
+            (_("Change"), "right"),
         )
     )
     rows = []
@@ -422,18 +449,26 @@ def kpi_history_html(
     no_history = frame[["previous_month", "same_month_last_year"]].isna().all().all()
     if no_history:
         note = (
-            f"No earlier report of this store in this output folder for {before} or {year_ago}"
-            " yet; the changes appear once those months have been reported."
+            _(
+                "No earlier report of this store in this output folder for {before} or "
+                "{year_ago} yet; the changes appear once those months have been reported.",
+                before=before,
+                year_ago=year_ago,
+            )
             if period
-            else "No earlier report of this store in this output folder yet."
+            else _("No earlier report of this store in this output folder yet.")
         )
     else:
-        note = (
+        note = _(
             "The earlier figures are those published in the earlier reports of this output "
             "folder; — : that month was not reported. Shares change in percentage points."
         )
-    title = "Against earlier reports"
-    months = f"{before} and {year_ago}" if period else "the previous month and a year earlier"
+    title = html.escape(_("Against earlier reports"))
+    months = (
+        _("the figures as published for {before} and {year_ago}", before=before, year_ago=year_ago)
+        if period
+        else _("the figures as published for the previous month and a year earlier")
+    )
     table = (
         f'<table style="border-collapse: collapse;"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
@@ -442,7 +477,7 @@ def kpi_history_html(
     if collapsed:
         return (
             f'<details style="margin: 10px 0; {_FONT}"><summary style="cursor: pointer;">'
-            f"<b>{title}</b>: the figures as published for {months}</summary>"
+            f"<b>{title}</b>: {html.escape(months)}</summary>"
             f"{table}</details>"
         )
     return (
@@ -488,28 +523,37 @@ def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
     rows = []
     for table, acc in store.accounting.items():
         reasons = sorted(acc.reasons.items(), key=lambda kv: -kv[1])[:3]
-        reason_text = ", ".join(f"{r.replace('_', ' ')} ({n:,})" for r, n in reasons)
-        notes = list(acc.notes)
+        reason_text = ", ".join(
+            f"{rejection_reason_label(r)} ({format_value(n, ',')})" for r, n in reasons
+        )
+        notes = [data_note(note) for note in acc.notes]
         if table == "orders":
             after = _orders_after(store.orders, period.end)
             if after:
                 notes.append(
-                    f"{after:,} orders dated after {as_of:%Y-%m-%d} are outside this report."
+                    _(
+                        "{n:,} orders dated after {as_of:%Y-%m-%d} are outside this report.",
+                        n=after,
+                        as_of=as_of,
+                    )
                 )
             not_bought = _orders_not_purchases(store.orders)
             if not_bought:
                 notes.append(
-                    f"{not_bought:,} cancelled or returned orders are not counted as purchases."
+                    _(
+                        "{n:,} cancelled or returned orders are not counted as purchases.",
+                        n=not_bought,
+                    )
                 )
         rows.append(
             "<tr>"
             + "".join(
                 f'<td style="padding: 2px 10px; {align}">{html.escape(text)}</td>'
                 for text, align in (
-                    (table, ""),
-                    (f"{acc.read:,}", "text-align: right;"),
-                    (f"{acc.accepted:,}", "text-align: right;"),
-                    (f"{acc.rejected:,}", "text-align: right;"),
+                    (table_label(table), ""),
+                    (format_value(acc.read, ","), "text-align: right;"),
+                    (format_value(acc.accepted, ","), "text-align: right;"),
+                    (format_value(acc.rejected, ","), "text-align: right;"),
                     (reason_text or "—", ""),
                     (" ".join(notes) or "—", ""),
                 )
@@ -517,27 +561,115 @@ def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
             + "</tr>"
         )
     head = "".join(
-        f'<th style="padding: 2px 10px; text-align: left;">{h}</th>'
-        for h in ("Table", "Rows read", "Accepted", "Rejected", "Main reasons", "Notes")
+        f'<th style="padding: 2px 10px; text-align: left;">{html.escape(h)}</th>'
+        for h in (
+            _("Table"),
+            _("Rows read"),
+            _("Accepted"),
+            _("Rejected"),
+            _("Main reasons"),
+            _("Notes"),
+        )
     )
     store_name = getattr(ctx.params, "store_name", None) or store.name
     title = getattr(ctx, "title", "") or humanize(ctx.report)
+    month = capitalized(format_date(as_of, "%B %Y"))
+    data_as_of = _("data as of {as_of:%-d %B %Y}", as_of=as_of)
+    data_used = _("Data used: {tables}", tables=_accepted_summary(store.accounting))
+    quarantine = _(
+        "Rejected rows are listed with their reasons in the quarantine folder next to this report."
+    )
+    generated = _("generated {when:%Y-%m-%d %H:%M}", when=run_date)
     return (
-        f'<div style="{_FONT} border-bottom: 2px solid #333; padding-bottom: 8px; '
-        'margin-bottom: 12px;">'
+        f'<div class="custkit-header" style="{_FONT} border-bottom: 2px solid #333; '
+        'padding-bottom: 8px; margin-bottom: 12px;">'
         f'<div style="color: {GREY};">{html.escape(str(store_name))}</div>'
         f'<h1 style="margin: 4px 0;">{html.escape(title)}</h1>'
-        f'<div style="font-size: 1.1em;">{as_of:%B %Y} · data as of {as_of.day} '
-        f"{as_of:%B %Y}</div>"
-        f'<details style="margin-top: 8px;"><summary>Data used: '
-        f"{_accepted_summary(store.accounting)}</summary>"
+        f'<div style="font-size: 1.1em;">{html.escape(month)} · {html.escape(data_as_of)}</div>'
+        f'<details style="margin-top: 8px;"><summary>{html.escape(data_used)}</summary>'
         f'<table style="border-collapse: collapse; font-size: 0.9em;"><thead><tr>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        "<p style='font-size: 0.85em;'>Rejected rows are listed with their reasons in the "
-        "quarantine folder next to this report.</p></details>"
+        f"<p style='font-size: 0.85em;'>{html.escape(quarantine)}</p></details>"
         f'<div style="color: {GREY}; font-size: 0.8em; margin-top: 6px;">custkit '
-        f"{html.escape(custkit.__version__)} · generated {run_date:%Y-%m-%d %H:%M}</div></div>"
+        f"{html.escape(custkit.__version__)} · {html.escape(generated)}</div></div>"
     )
+
+
+#: The tables of a store as the header names them (translated when shown).
+_TABLE_LABELS = {
+    "orders": "orders",
+    "customers": "customers",
+    "feedback": "feedback",
+    "messages": "messages",
+    "experiments": "experiments",
+}
+
+
+def table_label(table: str) -> str:
+    """A store table's name in the report language (``orders`` → ``заказы``); the name of a
+    table custkit does not know is shown as written."""
+    return _(_TABLE_LABELS[table]) if table in _TABLE_LABELS else table
+
+
+def rejection_reason_label(code: str) -> str:
+    """A rejection reason code of :data:`custkit.data.validate.REASONS` in words, in the report
+    language (``unparseable_date`` → ``unparseable date``)."""
+    return _(code.replace("_", " "))
+
+
+def data_note(note: str) -> str:
+    """A note of the data checks (:attr:`TableAccounting.notes`, written in English by
+    :mod:`custkit.data`) in the report language; a note of another wording is shown as written."""
+    for pattern, translate in _DATA_NOTES:
+        match = pattern.fullmatch(note)
+        if match:
+            return translate(match)
+    return _(note)
+
+
+def _whole(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+#: The notes :mod:`custkit.data.validate` and :mod:`custkit.data.load` write, as patterns, with
+#: the same sentence as a message (keep the two in step: tests/reports/test_display.py checks).
+_DATA_NOTES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(
+            r"([\d,]+) values of optional column '(.*)' could not be read and were left empty\."
+        ),
+        lambda m: _(
+            "{n:,} values of optional column '{column}' could not be read and were left empty.",
+            n=_whole(m[1]),
+            column=m[2],
+        ),
+    ),
+    (
+        re.compile(r"optional columns not in the data \(sections using them are skipped\): (.*)\."),
+        lambda m: _(
+            "optional columns not in the data (sections using them are skipped): {columns}.",
+            columns=m[1],
+        ),
+    ),
+    (
+        re.compile(
+            r"([\d,]+) orders of ([\d,]+) customers not in the customers table \(kept; reports "
+            r"treat them as customers with unknown details\)\."
+        ),
+        lambda m: _(
+            "{orders:,} orders of {customers:,} customers not in the customers table (kept; "
+            "reports treat them as customers with unknown details).",
+            orders=_whole(m[1]),
+            customers=_whole(m[2]),
+        ),
+    ),
+)
+
+
+def capitalized(text: str) -> str:
+    """*text* with a capital first letter: a month name that starts a line or a heading
+    (Russian writes month names in lower case: ``октябрь 2026`` → ``Октябрь 2026``)."""
+    return text[:1].upper() + text[1:]
 
 
 def _orders_after(orders: pd.DataFrame | None, end: pd.Timestamp) -> int:
@@ -557,11 +689,18 @@ def _orders_not_purchases(orders: pd.DataFrame | None) -> int:
 
 
 def _accepted_summary(accounting: Mapping[str, Any]) -> str:
+    """``3 of 5 orders rows accepted; …`` (plain text: the caller escapes it)."""
     parts = [
-        f"{acc.accepted:,} of {acc.read:,} {html.escape(table)} rows accepted"
+        n_(
+            "{accepted:,} of {n:,} {table} row accepted",
+            "{accepted:,} of {n:,} {table} rows accepted",
+            acc.read,
+            accepted=acc.accepted,
+            table=table_label(table),
+        )
         for table, acc in accounting.items()
     ]
-    return "; ".join(parts) or "no tables"
+    return "; ".join(parts) or _("no tables")
 
 
 # --- notebook entry points -----------------------------------------------------------------------

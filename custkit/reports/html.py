@@ -10,10 +10,13 @@ embedded as base64 images.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import html
 import re
+import uuid
 from typing import TYPE_CHECKING
 
+from custkit.i18n import LANGUAGES, _, format_date, get_language
 from custkit.reports.display import EMAIL_RE
 
 if TYPE_CHECKING:
@@ -45,7 +48,8 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
 
     Code, prompts, the ``parameters`` and ``injected-parameters`` cells, stderr output and the
     notebook's own ``# Title`` line above its parameters cell (the report header shows the title)
-    are left out.
+    are left out; the introduction under that title moves below the report header, so a page
+    opens with the store, the title and the month.
 
     Parameters
     ----------
@@ -59,6 +63,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
 
     page = copy.deepcopy(nb)
     _drop_title_block_heading(page)
+    _intro_below_header(page)
     page.cells = [c for c in page.cells if not HIDDEN_TAGS & set(c.metadata.get("tags", []))]
     for cell in page.cells:
         if cell.cell_type == "code":  # warnings and logs on stderr are for the analyst
@@ -88,6 +93,45 @@ def _drop_title_block_heading(nb: nbformat.NotebookNode) -> None:
     # no parameters cell: nothing is a title block
 
 
+def _intro_below_header(nb: nbformat.NotebookNode) -> None:
+    """Move the markdown above the parameters cell (the title block's introduction) to just
+    below the report header, the first output of a later cell made by ``header_html``.
+
+    Nothing moves when there is no parameters cell or no header output.
+    """
+    params_at = next(
+        (i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), None
+    )
+    if params_at is None:
+        return
+    intro = [c for c in nb.cells[:params_at] if c.cell_type == "markdown" and c.source.strip()]
+    if not intro:
+        return
+    for index in range(params_at + 1, len(nb.cells)):
+        cell = nb.cells[index]
+        if cell.cell_type != "code":
+            continue
+        at = next((i for i, o in enumerate(cell.get("outputs", [])) if _is_header(o)), None)
+        if at is None:
+            continue
+        rest = copy.deepcopy(cell)
+        rest.outputs, cell.outputs = cell.outputs[at + 1 :], cell.outputs[: at + 1]
+        rest.metadata.pop("tags", None)
+        if "id" in rest:  # cell ids are unique within a notebook
+            rest["id"] = uuid.uuid4().hex[:8]
+        moved = [*intro, rest] if rest.outputs else intro
+        nb.cells[index + 1 : index + 1] = moved
+        kept = [c for c in nb.cells[:params_at] if not any(c is m for m in intro)]
+        nb.cells = kept + nb.cells[params_at:]
+        return
+
+
+def _is_header(output: dict) -> bool:
+    html_text = output.get("data", {}).get("text/html", "")
+    text = "".join(html_text) if isinstance(html_text, list) else str(html_text)
+    return 'class="custkit-header"' in text
+
+
 def strip_external_resources(text: str) -> str:
     """Remove scripts and stylesheets fetched from the internet."""
     text = _EXTERNAL_SCRIPT_RE.sub("", text)
@@ -110,13 +154,26 @@ def count_email_addresses(text: str) -> int:
 
 
 def failure_page(report: str, period: str, step: str, message: str, details: str = "") -> str:
-    """A short offline page saying which step of which report failed, and why."""
+    """A short offline page saying which step of which report failed, and why.
+
+    Written in the report language; *step* and *details* come translated, *message* (the error,
+    for the analyst) stays as raised.
+    """
     esc = html.escape
+    report, period = _failed_report_names(report, period)
+    texts = {
+        "title": _("{report} — {period} — failed", report=report, period=period),
+        "heading": _(
+            "The {report} report for {period} could not be produced", report=report, period=period
+        ),
+        "step": _("Failing step:"),
+        "unchanged": _("The previous report for this period, if there was one, is unchanged."),
+    }
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{get_language()}">
 <head>
 <meta charset="utf-8">
-<title>{esc(report)} — {esc(period)} — failed</title>
+<title>{esc(texts["title"])}</title>
 <style>
 body {{ font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;
        max-width: 760px; margin: 40px auto; padding: 0 16px; color: #222; }}
@@ -125,13 +182,26 @@ pre {{ white-space: pre-wrap; }}
 </style>
 </head>
 <body>
-<h1>The {esc(report)} report for {esc(period)} could not be produced</h1>
+<h1>{esc(texts["heading"])}</h1>
 <div class="box">
-<p>Failing step: <b>{esc(step)}</b></p>
+<p>{esc(texts["step"])} <b>{esc(step)}</b></p>
 <pre>{esc(message)}</pre>
 </div>
 <p>{esc(details)}</p>
-<p>The previous report for this period, if there was one, is unchanged.</p>
+<p>{esc(texts["unchanged"])}</p>
 </body>
 </html>
 """
+
+
+def _failed_report_names(report: str, period: str) -> tuple[str, str]:
+    """How a failure page names the report and its month: in English as the command line does
+    (``audit``, ``2026-10``); in another language by the report's translated title and the
+    month's name (``Аудит клиентов``, ``октябрь 2026``), as the ids mean nothing to its readers."""
+    if get_language() == LANGUAGES[0]:
+        return report, period
+    from custkit.reports.index import report_title
+
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        period = format_date(dt.date(int(period[:4]), int(period[5:]), 1), "%B %Y")
+    return report_title(report), period

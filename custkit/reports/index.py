@@ -28,10 +28,12 @@ from typing import Literal
 
 import pandas as pd
 
+from custkit.i18n import _, format_date, get_language, n_
 from custkit.reports.display import (
     GREEN,
     GREY,
     RED,
+    capitalized,
     format_change,
     format_count,
     format_money,
@@ -161,13 +163,21 @@ def index_html(
     clients = list(dict.fromkeys(run.client for run in runs))
     titles = _report_titles({run.report for run in runs})
     sections = [_client_html(client, runs, history, titles) for client in clients]
+    no_reports = html.escape(_("No reports yet. Run {run}, or {schedule}."))
     body = "".join(sections) or (
-        "<p>No reports yet. Run <code>custkit run all --params FILE --out FOLDER</code>, or "
-        "<code>custkit schedule run</code>.</p>"
+        "<p>"
+        + no_reports.format(
+            run="<code>custkit run all --params FILE --out FOLDER</code>",
+            schedule="<code>custkit schedule run</code>",
+        )
+        + "</p>"
     )
-    summary = [f"{len(clients)} client{'s' if len(clients) != 1 else ''}"] if clients else []
-    summary.append(f"updated {updated:%Y-%m-%d %H:%M}")
+    summary = [n_("{n} client", "{n} clients", len(clients))] if clients else []
+    summary.append(_("updated {when:%Y-%m-%d %H:%M}", when=updated))
     return _PAGE.format(
+        language=get_language(),
+        title=html.escape(_("custkit reports")),
+        heading=html.escape(_("Reports")),
         problems=_unreadable_html(history),
         summary=html.escape(" · ".join(summary)),
         body=body,
@@ -294,10 +304,10 @@ def _distance(a: str, b: str) -> int:
 # --- the page ------------------------------------------------------------------------------------
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{language}">
 <head>
 <meta charset="utf-8">
-<title>custkit reports</title>
+<title>{title}</title>
 <style>
 body {{ font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;
        margin: 32px auto; max-width: 1100px; padding: 0 16px; color: #222; }}
@@ -322,7 +332,7 @@ a {{ color: #1565c0; }}
 </style>
 </head>
 <body>
-<h1>Reports</h1>
+<h1>{heading}</h1>
 <div class="muted">{summary}</div>
 {problems}
 {body}
@@ -338,20 +348,32 @@ def _client_html(
     own = [run for run in runs if run.client == client]
     months = sorted({run.period for run in own}, key=_ordinal, reverse=True)
     reports = sorted({run.report for run in own})
-    name = esc(client) if client else "Store not named in any KPI file"
+    name = esc(client) if client else esc(_("Store not named in any KPI file"))
     newest = next((m for m in months if _PERIOD_RE.match(m)), None)
     status_line = ""
     if newest:
         counts = pd.Series([r.status for r in own if r.period == newest]).value_counts()
-        parts = [f"{counts[s]} {s}" for s in ("ok", "failed", "missing") if s in counts]
+        parts = [
+            _status_count(s, int(counts[s])) for s in ("ok", "failed", "missing") if s in counts
+        ]
         status_line = f"{_month(newest)}: {', '.join(parts)}"
     trends = _trends_html(client, reports, newest, own, history, titles) if newest else ""
+    runs_heading = _("Runs, newest first")
     return (
         f"<h2>{name}</h2>"
         f'<div class="muted">{esc(status_line)}</div>'
         f"{trends}"
-        f"<h3>Runs, newest first</h3>{_runs_html(own, months, reports, titles)}"
+        f"<h3>{esc(runs_heading)}</h3>{_runs_html(own, months, reports, titles)}"
     )
+
+
+def _status_count(status: str, n: int) -> str:
+    """``3 ok`` / ``1 failed`` / ``2 missing`` (reports of a month), in the report language."""
+    if status == "ok":
+        return n_("{n} ok", "{n} ok", n)
+    if status == "failed":
+        return n_("{n} failed", "{n} failed", n)
+    return n_("{n} missing", "{n} missing", n)
 
 
 def _runs_html(
@@ -362,13 +384,15 @@ def _runs_html(
 ) -> str:
     esc = html.escape
     cells = {(run.period, run.report): run for run in runs}
+    month_heading = _("Month")
     head = "".join(f"<th>{esc(titles.get(report, report))}</th>" for report in reports)
     rows = []
     for month in months:
         row = "".join(_status_cell(cells.get((month, report))) for report in reports)
         rows.append(f"<tr><td>{esc(_month(month))}</td>{row}</tr>")
     return (
-        f"<table><thead><tr><th>Month</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<table><thead><tr><th>{esc(month_heading)}</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -376,22 +400,28 @@ def _status_cell(run: ReportRun | None) -> str:
     esc = html.escape
     if run is None:
         return "<td></td>"
-    when = f' title="written {esc(run.updated, quote=True)}"' if run.updated else ""
+    when = ""
+    if run.updated:
+        written = _("written {when}", when=run.updated)
+        when = f' title="{esc(written, quote=True)}"'
     if run.status == "ok":
+        ok, open_ = _("ok"), _("open")
         return (
-            f'<td><span class="ok">&#10003; ok</span> · '
-            f'<a href="{esc(run.html or "", quote=True)}"{when}>open</a></td>'
+            f'<td><span class="ok">&#10003; {esc(ok)}</span> · '
+            f'<a href="{esc(run.html or "", quote=True)}"{when}>{esc(open_)}</a></td>'
         )
     if run.status == "failed":
+        failed, what = _("failed"), _("what failed")
         text = (
-            f'<span class="failed">&#10007; failed</span> · '
-            f'<a href="{esc(run.failure or "", quote=True)}"{when}>what failed</a>'
+            f'<span class="failed">&#10007; {esc(failed)}</span> · '
+            f'<a href="{esc(run.failure or "", quote=True)}"{when}>{esc(what)}</a>'
         )
         if run.html:
-            text += f'<br><a href="{esc(run.html, quote=True)}">last good report</a>'
+            last_good = _("last good report")
+            text += f'<br><a href="{esc(run.html, quote=True)}">{esc(last_good)}</a>'
         return f"<td>{text}</td>"
-    note = " (KPIs only: run in a notebook)" if run.kpis_only else ""
-    return f'<td><span class="missing">&mdash; missing{esc(note)}</span></td>'
+    missing = _("missing (KPIs only: run in a notebook)") if run.kpis_only else _("missing")
+    return f'<td><span class="missing">&mdash; {esc(missing)}</span></td>'
 
 
 def _trends_html(
@@ -429,26 +459,38 @@ def _trends_html(
             change = kpi_change(latest, previous, unit)
             when = ""
             if latest_month != newest:  # the newest month has no value: say whose it is
-                when = f'<br><span class="muted">{_month(latest_month)}</span>'
+                when = f'<br><span class="muted">{esc(_month(latest_month))}</span>'
             first = f'<td class="report" rowspan="{len(names)}">{title}</td>' if i == 0 else ""
+            described = _("{label}, last {months} months", label=label, months=TREND_MONTHS)
             body.append(
                 f'<tr class="{"first" if i == 0 else ""}">{first}<td>{esc(label)}</td>'
-                f"<td>{sparkline_svg(window, f'{label}, last {TREND_MONTHS} months', tooltip)}</td>"
+                f"<td>{sparkline_svg(window, described, tooltip)}</td>"
                 f'<td class="num"><b>{esc(_format(latest, unit))}</b>{when}</td>'
                 f'<td class="num">{_change_html(change, unit, higher_is_better(name))}</td></tr>'
             )
     if not body:
         return ""
+    words = {
+        "report": _("Report"),
+        "figure": _("Figure"),
+        "latest": _("Latest"),
+        "change": _("vs month before"),
+        "heading": _("Trends over the last {months} months", months=TREND_MONTHS),
+    }
     head = (
-        "<tr><th>Report</th><th>Figure</th>"
+        f"<tr><th>{esc(words['report'])}</th><th>{esc(words['figure'])}</th>"
         f"<th>{esc(_month(months[0], short=True))} – {esc(_month(months[-1], short=True))}</th>"
-        '<th class="num">Latest</th><th class="num">vs month before</th></tr>'
+        f'<th class="num">{esc(words["latest"])}</th>'
+        f'<th class="num">{esc(words["change"])}</th></tr>'
+    )
+    note = _(
+        "Shares change in percentage points (pp); other figures in per cent. Rest the pointer "
+        "on a plot for its monthly values."
     )
     return (
-        f"<h3>Trends over the last {TREND_MONTHS} months</h3>"
+        f"<h3>{esc(words['heading'])}</h3>"
         f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
-        '<div class="muted">Shares change in percentage points (pp); other figures in per cent. '
-        "Rest the pointer on a plot for its monthly values.</div>"
+        f'<div class="muted">{esc(note)}</div>'
     )
 
 
@@ -468,11 +510,17 @@ def _unreadable_html(history: KpiHistory) -> str:
     items = "".join(
         f"<li><code>{esc(f.file)}</code>: {esc(f.reason)}</li>" for f in history.unreadable
     )
-    return (
-        f'<div class="problems"><b>{count} KPI file{"s" if count != 1 else ""} could not be read '
-        f"and {'are' if count != 1 else 'is'} left out of the trends.</b> Rerun the report of that "
-        f"month to write {'them' if count != 1 else 'it'} again.<ul>{items}</ul></div>"
+    left_out = n_(
+        "{n} KPI file could not be read and is left out of the trends.",
+        "{n} KPI files could not be read and are left out of the trends.",
+        count,
     )
+    rerun = n_(
+        "Rerun the report of that month to write it again.",
+        "Rerun the report of that month to write them again.",
+        count,
+    )
+    return f'<div class="problems"><b>{esc(left_out)}</b> {esc(rerun)}<ul>{items}</ul></div>'
 
 
 def _format(value: float | None, unit: str) -> str:
@@ -482,21 +530,26 @@ def _format(value: float | None, unit: str) -> str:
 
 
 def _month(period: str, short: bool = False) -> str:
+    """``October 2026`` (``Oct 2026`` when *short*), in the report language."""
     if not _PERIOD_RE.match(period):
-        return "Month unknown"
-    return f"{pd.Period(period, freq='M'):{'%b %Y' if short else '%B %Y'}}"
+        return _("Month unknown")
+    month = pd.Period(period, freq="M").to_timestamp()
+    return capitalized(format_date(month, "%b %Y" if short else "%B %Y"))
 
 
-def _report_titles(reports: Iterable[str]) -> dict[str, str]:
-    """Each report's notebook title ("Customer lifetime value"), or its humanized name."""
+def report_title(report: str) -> str:
+    """A report's notebook title ("Customer lifetime value") in the report language, or its
+    humanized name."""
     from custkit.reports.inspection import notebook_title
     from custkit.reports.registry import notebooks_dir
 
-    titles = {}
-    for report in reports:
-        try:  # plain JSON: nbformat's validation would cost a second per notebook
-            notebook = json.loads((notebooks_dir() / f"{report}.ipynb").read_text("utf-8"))
-            titles[report] = notebook_title(notebook, humanize(report))
-        except Exception:  # a notebook that is gone or half-edited still gets a line
-            titles[report] = humanize(report)
-    return titles
+    try:  # plain JSON: nbformat's validation would cost a second per notebook
+        notebook = json.loads((notebooks_dir() / f"{report}.ipynb").read_text("utf-8"))
+        return _(notebook_title(notebook, humanize(report)))
+    except Exception:  # a notebook that is gone or half-edited still gets a line
+        return humanize(report)
+
+
+def _report_titles(reports: Iterable[str]) -> dict[str, str]:
+    """Each report's title (see :func:`report_title`)."""
+    return {report: report_title(report) for report in reports}

@@ -144,9 +144,7 @@ def run_reports(
     results = []
     with use_language(params.language):  # failure pages and the index too
         for name in names:
-            result = _run_one(
-                name, infos[name], params, params_path, period, out, values.get(name)
-            )
+            result = _run_one(name, infos[name], params, params_path, period, out, values.get(name))
             log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
             results.append(result)
         try:
@@ -189,7 +187,8 @@ def _run_one(
                 "ck.reports.start_report(...) first."
             )
         _refuse_personal_data(nb)
-        page = notebook_to_html(nb, f"{store_name} — {_(info.title)} — {resolved}")
+        title = _(info.title)
+        page = notebook_to_html(nb, f"{store_name} — {title} — {resolved}")
         if count_email_addresses(page):
             raise ReportError("The report page shows e-mail addresses; it was not published.")
         write_text_atomic(staging / f"{name}.html", page)
@@ -295,21 +294,23 @@ def _write_failure(
     name: str, period: str | None, out: Path, staging: Path, exc: BaseException
 ) -> Path:
     target = out / (period or "unknown")
+    # the page is the manager's: the step and the notes in the report language, the error as raised
     if isinstance(exc, NotebookStepError):
-        step, message = exc.step, f"{exc.error_name}: {exc.error_message}"
+        step, message = _(exc.step), f"{exc.error_name}: {exc.error_message}"
     elif isinstance(exc, ParamsError):
-        step, message = "checking the parameters", str(exc)
+        step, message = _("checking the parameters"), str(exc)
     else:
-        step, message = "preparing the report", _describe(exc)
+        step, message = _("preparing the report"), _describe(exc)
     details = ""
     executed = staging / f"{name}.ipynb"
     if executed.exists():
         target.mkdir(parents=True, exist_ok=True)
         os.replace(executed, target / f"{name}.failed.ipynb")
-        details = (
-            f"The executed notebook with the full error is {name}.failed.ipynb in this folder."
+        details = _(
+            "The executed notebook with the full error is {file} in this folder.",
+            file=f"{name}.failed.ipynb",
         )
-    page = failure_page(name, period or "unknown period", step, message, details)
+    page = failure_page(name, period or _("unknown period"), step, message, details)
     return write_text_atomic(target / f"{name}.failed.html", page)
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from custkit.errors import CustkitError, ParamsError
+from custkit.i18n import LANGUAGES, _, use_language
 from custkit.reports.run import RunResult, run_reports
 from custkit.schedule.calendar import due_fires, latest_fire, next_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule
@@ -396,17 +397,38 @@ def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> Period
 
 
 def _write_failure_pages(run: PlannedRun, error: str, log_file: Path) -> None:
-    """Failure pages for a job that could not start any report (bad params, a bug)."""
+    """Failure pages for a job that could not start any report (bad params, a bug), and the
+    index, in the report language of the job's params file."""
     from custkit.reports.files import write_text_atomic
     from custkit.reports.html import failure_page
     from custkit.reports.index import build_index
 
-    details = f"Scheduled job '{run.job.name}'; the run's log is {log_file}."
     folder = run.job.out / run.period
-    for name in run.reports:
-        page = failure_page(name, run.period, "starting the scheduled run", error, details)
-        write_text_atomic(folder / f"{name}.failed.html", page)
-    build_index(run.job.out)
+    with use_language(job_language(run.job)):
+        details = _(
+            "Scheduled job '{job}'; the run's log is {log}.", job=run.job.name, log=log_file
+        )
+        for name in run.reports:
+            step = _("starting the scheduled run")
+            page = failure_page(name, run.period, step, error, details)
+            write_text_atomic(folder / f"{name}.failed.html", page)
+        build_index(run.job.out)
+
+
+def job_language(job: Job) -> str:
+    """The report language named by the job's params file (``language:``), else English.
+
+    Read leniently: a params file that cannot be used for a report may still say in which
+    language its failure pages and index are written.
+    """
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(job.params).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return LANGUAGES[0]
+    language = raw.get("language") if isinstance(raw, dict) else None
+    return language if language in LANGUAGES else LANGUAGES[0]
 
 
 @contextmanager

@@ -261,6 +261,27 @@ def test_a_job_whose_params_cannot_be_used_gets_failure_pages_and_the_others_sti
     assert state(tmp_path / "broken")["broken"]["periods"]["2026-11"]["status"] == "failed"
 
 
+def test_failure_pages_and_index_of_a_job_are_in_its_params_language(fake, tmp_path):
+    """A params file that cannot be used still names its language (``language: ru``)."""
+    (tmp_path / "ru").mkdir()
+    (tmp_path / "ru" / "broken.yaml").write_text("language: ru\nsources: 3\n", encoding="utf-8")
+    path = write_schedule(tmp_path, {"name": "broken", "params": "ru/broken.yaml", "out": "out"})
+    runner.run_schedule(path, at(2026, 12, 2, 6))
+    page = (tmp_path / "out" / "2026-11" / "audit.failed.html").read_text(encoding="utf-8")
+    assert '<html lang="ru">' in page and "за ноябрь 2026" in page
+    assert "<b>запуск по расписанию</b>" in page and "Задание расписания «broken»" in page
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Отчёты</h1>" in index and "&#10007; ошибка" in index
+
+
+def test_the_language_of_a_job_is_read_leniently(tmp_path):
+    job = runner.Job("j", tmp_path / "p.yaml", ("audit",), "@monthly", MOSCOW, tmp_path)
+    assert runner.job_language(job) == "en"  # no file
+    for text, language in (("language: ru", "ru"), ("language: de", "en"), ("[", "en")):
+        job.params.write_text(text, encoding="utf-8")
+        assert runner.job_language(job) == language
+
+
 HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
