@@ -9,6 +9,7 @@ from custkit.audit.categories import (
     CrossTab,
     categories_finding,
     category_crosstab,
+    category_label,
     customer_categories,
 )
 from custkit.audit.cleanliness import (
@@ -26,7 +27,7 @@ from custkit.audit.cohorts import (
     time_to_second_order,
 )
 from custkit.audit.exports import birthdays_next_month, duplicates_to_merge, reactivation_list
-from custkit.audit.funnel import conversion_funnel, funnel_finding
+from custkit.audit.funnel import conversion_funnel, funnel_finding, step_label
 from custkit.audit.health import (
     ANNUAL_CHURN_NORM,
     base_turnover,
@@ -47,6 +48,7 @@ from custkit.audit.rfm import (
     SEGMENTS,
     rfm_finding,
     rfm_scores,
+    segment_label,
     segment_migration,
     segment_summary,
 )
@@ -72,6 +74,7 @@ __all__ = [
     "birthdays_next_month",
     "categories_finding",
     "category_crosstab",
+    "category_label",
     "cleanliness_finding",
     "cohort_retention",
     "contact_quality",
@@ -94,7 +97,9 @@ __all__ = [
     "retention_finding",
     "rfm_finding",
     "rfm_scores",
+    "segment_label",
     "segment_migration",
     "segment_summary",
+    "step_label",
     "time_to_second_order",
 ]

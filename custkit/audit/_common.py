@@ -12,6 +12,7 @@ import pandas as pd
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import _, format_value
 
 
 def month_ordinal(period: ReportPeriod) -> int:
@@ -142,14 +143,14 @@ def attach_customer_attribute(
 
 
 def pct(share: float, digits: int = 0) -> str:
-    """``0.183`` → ``"18%"``; NaN → ``"n/a"``."""
+    """``0.183`` → ``"18%"``; NaN → ``"n/a"`` (in the report language: ``18,3%``, ``н/д``)."""
     if share is None or not np.isfinite(share):
-        return "n/a"
-    return f"{100 * share:.{digits}f}%"
+        return _("n/a")
+    return format_value(100 * share, f".{digits}f") + "%"
 
 
 def num(value: float) -> str:
-    """``1234567`` → ``"1,234,567"``; NaN → ``"n/a"``."""
+    """``1234567`` → ``"1,234,567"``; NaN → ``"n/a"`` (in the report language: ``1 234 567``)."""
     if value is None or not np.isfinite(value):
-        return "n/a"
-    return f"{value:,.0f}"
+        return _("n/a")
+    return format_value(value, ",.0f")

@@ -18,10 +18,12 @@ from custkit.audit._common import (
     num,
     pct,
 )
+from custkit.audit.categories import category_label
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.errors import ParamsError
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 
 def _check_same_as_of(red: OrderReductions, period: ReportPeriod) -> None:
@@ -182,41 +184,54 @@ def referral_performance(
 
 def acquisition_finding(by_channel: pd.DataFrame, referral: pd.DataFrame | None = None) -> Finding:
     """Name the channel bringing most new customers and the one whose customers come back most."""
-    title = "Where customers come from"
+    title = _("Where customers come from")
     if by_channel.empty:
         return Finding(
             title,
-            "No new customers in the last 12 months.",
-            "Check that acquisition campaigns are running and that recent orders were loaded.",
+            _("No new customers in the last 12 months."),
+            _("Check that acquisition campaigns are running and that recent orders were loaded."),
             "bad",
         )
     label = by_channel.columns[0]
     top = by_channel.iloc[0]
     total = by_channel["new_customers"].sum()
     parts = [
-        f"{num(total)} new customers in the last 12 months; the largest source is "
-        f"'{top[label]}' ({pct(top['new_customers'] / total)})"
+        n_(
+            "{n:,} new customer in the last 12 months; the largest source is '{source}' ({share})",
+            "{n:,} new customers in the last 12 months; the largest source is '{source}' ({share})",
+            int(total),
+            source=category_label(top[label]),
+            share=pct(top["new_customers"] / total),
+        )
     ]
     rated = by_channel.dropna(subset=["repeat_rate"])
     rated = rated.loc[rated["customers_observed"] >= 30]
-    action = "Keep tracking where customers come from; too few have been observed to compare."
+    action = _("Keep tracking where customers come from; too few have been observed to compare.")
     if len(rated) >= 2:
         best = rated.loc[rated["repeat_rate"].idxmax()]
         worst = rated.loc[rated["repeat_rate"].idxmin()]
         parts.append(
-            f"customers from '{best[label]}' come back most often ({pct(best['repeat_rate'])} "
-            f"buy again soon) and those from '{worst[label]}' least "
-            f"({pct(worst['repeat_rate'])})"
+            _(
+                "customers from '{best}' come back most often ({best_rate} buy again soon) and "
+                "those from '{worst}' least ({worst_rate})",
+                best=category_label(best[label]),
+                best_rate=pct(best["repeat_rate"]),
+                worst=category_label(worst[label]),
+                worst_rate=pct(worst["repeat_rate"]),
+            )
         )
-        action = (
-            f"Shift budget towards '{best[label]}' and check why customers from "
-            f"'{worst[label]}' rarely return."
+        action = _(
+            "Shift budget towards '{best}' and check why customers from '{worst}' rarely return.",
+            best=category_label(best[label]),
+            worst=category_label(worst[label]),
         )
     if referral is not None and len(referral) == 2 and referral["customers"].iloc[0] > 0:
         ref = referral.set_index("group")
-        referred_value = num(ref.loc["referred", "revenue_per_customer"])
-        other_value = num(ref.loc["not_referred", "revenue_per_customer"])
         parts.append(
-            f"friends brought by customers spend {referred_value} each vs {other_value} for others"
+            _(
+                "friends brought by customers spend {referred} each vs {others} for others",
+                referred=num(ref.loc["referred", "revenue_per_customer"]),
+                others=num(ref.loc["not_referred", "revenue_per_customer"]),
+            )
         )
     return Finding(title, "; ".join(parts) + ".", action, "info")

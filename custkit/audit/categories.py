@@ -25,6 +25,7 @@ from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.errors import ParamsError
 from custkit.findings import Finding
+from custkit.i18n import _
 
 ACTIVITY = ("active", "lapsing", "lapsed")
 LOYALTY = ("one_time", "repeat", "loyal")
@@ -89,6 +90,23 @@ def customer_categories(
     )
 
 
+def category_label(value: object) -> str:
+    """A category as shown, in the report language: custkit's activity and loyalty categories
+    (``one_time`` → ``One-time``) and ``unknown``; a store's own regions and channels as written.
+    """
+    labels = {
+        "active": _("Active"),
+        "lapsing": _("Lapsing"),
+        "lapsed": _("Lapsed"),
+        "one_time": _("One-time"),
+        "repeat": _("Repeat"),
+        "loyal": _("Loyal"),
+        "unknown": _("unknown"),
+    }
+    text = str(value)
+    return labels.get(text, text)
+
+
 def category_crosstab(categories: pd.DataFrame, rows: str, columns: str) -> CrossTab:
     """Cross-tab two columns of :func:`customer_categories` (e.g. ``"region"``, ``"activity"``)."""
     for name in (rows, columns):
@@ -149,24 +167,29 @@ def _pandas_crosstab(categories: pd.DataFrame, rows: str, columns: str) -> Cross
 
 def categories_finding(categories: pd.DataFrame) -> Finding:
     """Share of active, one-time and loyal customers and where the revenue comes from."""
-    title = "Customer categories"
+    title = _("Customer categories")
     n = len(categories)
     if n == 0:
-        return Finding(title, "There are no customers yet.", "Check the order data.", "bad")
+        return Finding(title, _("There are no customers yet."), _("Check the order data."), "bad")
     active = (categories["activity"] == "active").mean()
     one_time = (categories["loyalty"] == "one_time").mean()
     loyal = categories["loyalty"] == "loyal"
     total = categories["revenue"].sum()
     loyal_rev = categories.loc[loyal, "revenue"].sum() / total if total else float("nan")
-    conclusion = (
-        f"{pct(active)} of customers are active (bought recently); {pct(one_time)} bought only "
-        f"once, while loyal customers ({pct(loyal.mean())} of the base) bring {pct(loyal_rev)} "
-        "of revenue."
+    conclusion = _(
+        "{active} of customers are active (bought recently); {one_time} bought only once, while "
+        "loyal customers ({loyal} of the base) bring {loyal_revenue} of revenue.",
+        active=pct(active),
+        one_time=pct(one_time),
+        loyal=pct(loyal.mean()),
+        loyal_revenue=pct(loyal_rev),
     )
     return Finding(
         title,
         conclusion,
-        "Focus retention offers on regions and channels with many lapsing customers; keep "
-        "loyal customers informed without discounts.",
+        _(
+            "Focus retention offers on regions and channels with many lapsing customers; keep "
+            "loyal customers informed without discounts."
+        ),
         "warning" if active < 0.3 else "info",
     )

@@ -21,9 +21,10 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from custkit.audit._common import num, pct
+from custkit.audit._common import pct
 from custkit.data.store import TableAccounting
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 #: What a valid e-mail looks like, as Python's ``re`` reads it (the definition).
 _EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
@@ -108,7 +109,8 @@ def contact_quality(customers: pd.DataFrame | None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``check``, ``label``, ``customers`` (count), ``share`` (of all customers). Checks whose
+        ``check``, ``label`` (in the report language), ``customers`` (count), ``share`` (of all
+        customers). Checks whose
         column is absent are left out; empty when no customers table is given.
     """
     columns = ["check", "label", "customers", "share"]
@@ -119,32 +121,42 @@ def contact_quality(customers: pd.DataFrame | None) -> pd.DataFrame:
     email = normalize_email(customers["email"]) if "email" in customers else None
     phone = normalize_phone(customers["phone"]) if "phone" in customers else None
     if "birth_date" in customers:
-        rows.append(("missing_birthday", "No birthday", int(customers["birth_date"].isna().sum())))
+        rows.append(
+            ("missing_birthday", _("No birthday"), int(customers["birth_date"].isna().sum()))
+        )
     usable = np.zeros(n, dtype=bool)
     if email is not None:
         valid = _valid_email(email).to_numpy()
         usable |= valid
-        rows.append(("missing_email", "No e-mail", int(email.isna().sum())))
+        rows.append(("missing_email", _("No e-mail"), int(email.isna().sum())))
         rows.append(
-            ("invalid_email", "E-mail looks wrong", int((email.notna().to_numpy() & ~valid).sum()))
+            (
+                "invalid_email",
+                _("E-mail looks wrong"),
+                int((email.notna().to_numpy() & ~valid).sum()),
+            )
         )
     if phone is not None:
         valid = _valid_phone(phone).to_numpy()
         usable |= valid
-        rows.append(("missing_phone", "No phone", int(phone.isna().sum())))
+        rows.append(("missing_phone", _("No phone"), int(phone.isna().sum())))
         rows.append(
-            ("invalid_phone", "Phone looks wrong", int((phone.notna().to_numpy() & ~valid).sum()))
+            (
+                "invalid_phone",
+                _("Phone looks wrong"),
+                int((phone.notna().to_numpy() & ~valid).sum()),
+            )
         )
     if email is not None or phone is not None:
-        rows.append(("no_contact", "No usable e-mail or phone", int((~usable).sum())))
+        rows.append(("no_contact", _("No usable e-mail or phone"), int((~usable).sum())))
     consent_cols = [c for c in ("consent_email", "consent_sms") if c in customers]
     if consent_cols:
         consent = np.zeros(n, dtype=bool)
         for c in consent_cols:
             consent |= customers[c].fillna(False).to_numpy(dtype=bool)
-        rows.append(("no_consent", "No marketing consent", int((~consent).sum())))
+        rows.append(("no_consent", _("No marketing consent"), int((~consent).sum())))
     if "region" in customers:
-        rows.append(("missing_region", "No region", int(customers["region"].isna().sum())))
+        rows.append(("missing_region", _("No region"), int(customers["region"].isna().sum())))
     out = pd.DataFrame(rows, columns=columns[:3])
     out["share"] = out["customers"] / n
     return out
@@ -245,32 +257,59 @@ def cleanliness_finding(
     customers_given: bool = True,
 ) -> Finding:
     """Summarize missing contacts, duplicates and rejected rows in one sentence."""
-    title = "Data quality"
+    title = _("Data quality")
     if not customers_given:
         return Finding(
             title,
-            "No customer table was given, so contacts, birthdays and consents cannot be checked.",
-            "Add the customer export to the params file (sources.customers) to see this section.",
+            _(
+                "No customer table was given, so contacts, birthdays and consents cannot be "
+                "checked."
+            ),
+            _(
+                "Add the customer export to the params file (sources.customers) to see this "
+                "section."
+            ),
             "warning",
         )
     share = quality.set_index("check")["share"] if len(quality) else pd.Series(dtype=float)
     parts = []
     if "no_contact" in share:
-        parts.append(f"{pct(share['no_contact'])} of customers have no usable e-mail or phone")
+        parts.append(
+            _(
+                "{share} of customers have no usable e-mail or phone",
+                share=pct(share["no_contact"]),
+            )
+        )
     if "no_consent" in share:
-        parts.append(f"{pct(share['no_consent'])} have not agreed to marketing messages")
+        parts.append(
+            _("{share} have not agreed to marketing messages", share=pct(share["no_consent"]))
+        )
     if "missing_birthday" in share:
-        parts.append(f"{pct(share['missing_birthday'])} have no birthday on file")
+        parts.append(_("{share} have no birthday on file", share=pct(share["missing_birthday"])))
     n_groups = duplicates["duplicate_group"].nunique() if len(duplicates) else 0
-    parts.append(f"{num(n_groups)} groups of customers look like duplicates")
+    parts.append(
+        n_(
+            "{n:,} group of customers looks like duplicates",
+            "{n:,} groups of customers look like duplicates",
+            int(n_groups),
+        )
+    )
     if rejected is not None and len(rejected):
-        parts.append(f"{num(rejected['rejected'].sum())} input rows were rejected")
+        parts.append(
+            n_(
+                "{n:,} input row was rejected",
+                "{n:,} input rows were rejected",
+                int(rejected["rejected"].sum()),
+            )
+        )
     worst = share.max() if len(share) else 0.0
     text = "; ".join(parts)
     return Finding(
         title,
         text[:1].upper() + text[1:] + ".",
-        "Ask for an e-mail or phone and marketing consent at checkout, and merge the duplicate "
-        "customers listed in the export file.",
+        _(
+            "Ask for an e-mail or phone and marketing consent at checkout, and merge the "
+            "duplicate customers listed in the export file."
+        ),
         "warning" if worst > 0.3 or n_groups > 0 else "good",
     )

@@ -22,6 +22,7 @@ from custkit.audit._common import (
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def time_to_second_order(
     Returns
     -------
     pandas.DataFrame
-        ``band``, ``customers``, ``share`` (of all buyers up to as-of).
+        ``band`` (in the report language), ``customers``, ``share`` (of all buyers up to
+        as-of).
     """
     check_period(red, period)
     edges = check_increasing("cohorts band_days", band_days, "[30, 90, 180, 365]")
@@ -121,8 +123,13 @@ def time_to_second_order(
     has = np.isfinite(days)
     band = np.searchsorted(np.array(edges, dtype=float), days[has], side="left")
     bounds = (0, *edges)
-    labels = [f"{a}–{b} days" for a, b in itertools.pairwise(bounds)]
-    labels += [f"more than {edges[-1]} days", "no second order yet"]
+    labels = [
+        n_("{low}–{n} day", "{low}–{n} days", b, low=a) for a, b in itertools.pairwise(bounds)
+    ]
+    labels += [
+        n_("more than {n} day", "more than {n} days", edges[-1]),
+        _("no second order yet"),
+    ]
     counts = np.r_[np.bincount(band, minlength=len(edges) + 1), (~has).sum()]
     total = counts.sum()
     return pd.DataFrame(
@@ -136,7 +143,7 @@ def time_to_second_order(
 
 def retention_finding(retention: CohortRetention, to_second: pd.DataFrame) -> Finding:
     """Month-1 and month-3 retention of recent cohorts, and how many never came back."""
-    title = "Do new customers come back?"
+    title = _("Do new customers come back?")
     size = retention.size
     share = retention.share
     weights = size.to_numpy(dtype=float)
@@ -153,22 +160,39 @@ def retention_finding(retention: CohortRetention, to_second: pd.DataFrame) -> Fi
     if not np.isfinite(m1):
         return Finding(
             title,
-            f"Not enough months yet to follow new customers; {pct(never)} of all customers have "
-            "bought only once.",
-            "Come back to this section when at least two months of new customers are available.",
+            _(
+                "Not enough months yet to follow new customers; {never} of all customers have "
+                "bought only once.",
+                never=pct(never),
+            ),
+            _("Come back to this section when at least two months of new customers are available."),
             "info",
         )
-    conclusion = (
-        f"On average {pct(m1, 1)} of new customers buy again in the month after their first "
-        f"purchase"
-        + (f" and {pct(m3, 1)} in the third month" if np.isfinite(m3) else "")
-        + f"; {pct(never)} of all {num(to_second['customers'].sum())} customers have bought only "
-        "once."
-    )
+    fields = {
+        "month_1": pct(m1, 1),
+        "never": pct(never),
+        "customers": num(to_second["customers"].sum()),
+    }
+    if np.isfinite(m3):
+        conclusion = _(
+            "On average {month_1} of new customers buy again in the month after their first "
+            "purchase and {month_3} in the third month; {never} of all {customers} customers "
+            "have bought only once.",
+            month_3=pct(m3, 1),
+            **fields,
+        )
+    else:
+        conclusion = _(
+            "On average {month_1} of new customers buy again in the month after their first "
+            "purchase; {never} of all {customers} customers have bought only once.",
+            **fields,
+        )
     return Finding(
         title,
         conclusion,
-        "Plan a follow-up for every new customer in the first month after the first purchase: "
-        "that is when a second order is most likely.",
+        _(
+            "Plan a follow-up for every new customer in the first month after the first "
+            "purchase: that is when a second order is most likely."
+        ),
         "warning" if never > 0.6 else "info",
     )

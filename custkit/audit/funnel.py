@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custkit.audit._common import check_period, num, pct
+from custkit.audit._common import check_period, pct
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 _STEPS = ("registered", "first_order", "second_order", "third_order")
 
@@ -88,32 +89,56 @@ def conversion_funnel(
     )
 
 
+def step_label(step: str) -> str:
+    """A funnel step's name in the report language (``first_order`` → ``First order``)."""
+    labels = {
+        "registered": _("Registered"),
+        "first_order": _("First order"),
+        "second_order": _("Second order"),
+        "third_order": _("Third order"),
+    }
+    return labels.get(step, step)
+
+
 def funnel_finding(funnel: pd.DataFrame) -> Finding:
     """Name the weakest step of the funnel in plain words."""
-    title = "From registration to repeat purchases"
+    title = _("From registration to repeat purchases")
     steps = funnel.set_index("step")
-    words = {
-        "first_order": "registered customers who placed a first order",
-        "second_order": "first-time buyers who came back for a second order",
-        "third_order": "second-time buyers who placed a third order",
-    }
     rated = steps["rate_from_previous"].dropna()
     if rated.empty:
         return Finding(
-            title, "There are no purchases to follow yet.", "Check the order data.", "warning"
+            title,
+            _("There are no purchases to follow yet."),
+            _("Check the order data."),
+            "warning",
         )
+
+    def reached(step: str) -> str:
+        share = pct(rated[step])
+        if step == "first_order":
+            return _("{share} of registered customers who placed a first order", share=share)
+        if step == "second_order":
+            return _("{share} of first-time buyers who came back for a second order", share=share)
+        return _("{share} of second-time buyers who placed a third order", share=share)
+
     weakest = rated.idxmin()
-    parts = [f"{pct(rated[s])} of {words[s]}" for s in rated.index]
-    conclusion = "Of the customers, " + ", ".join(parts) + "."
+    conclusion = _("Of the customers, {steps}.", steps=", ".join(reached(s) for s in rated.index))
     days = steps.loc["second_order", "median_days_from_previous"]
     if np.isfinite(days):
-        conclusion += f" A second order typically comes {num(days)} days after the first."
+        conclusion += " " + n_(
+            "A second order typically comes {n:,} day after the first.",
+            "A second order typically comes {n:,} days after the first.",
+            round(days),
+        )
     actions = {
-        "first_order": "Send a welcome offer to customers who registered but never ordered.",
-        "second_order": "Follow up every first order with a reason to come back "
-        "(a thank-you coupon or a reminder) before the usual gap to the second order.",
-        "third_order": "Reward the third order (a loyalty bonus) to turn repeat buyers into "
-        "regular ones.",
+        "first_order": _("Send a welcome offer to customers who registered but never ordered."),
+        "second_order": _(
+            "Follow up every first order with a reason to come back (a thank-you coupon or a "
+            "reminder) before the usual gap to the second order."
+        ),
+        "third_order": _(
+            "Reward the third order (a loyalty bonus) to turn repeat buyers into regular ones."
+        ),
     }
     return Finding(
         title, conclusion, actions[weakest], "warning" if rated[weakest] < 0.3 else "info"

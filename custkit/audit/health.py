@@ -29,6 +29,7 @@ from custkit.audit._common import (
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 #: Yearly share of customers a store typically loses (source articles: "up to ~20% per year").
 ANNUAL_CHURN_NORM = 0.20
@@ -107,8 +108,8 @@ def lapsed_bands(
     Returns
     -------
     pandas.DataFrame
-        ``band`` (e.g. ``"3–6 months"``), ``customers``, ``customer_share``, ``revenue`` (all
-        their purchases up to as-of) and ``revenue_share``.
+        ``band`` (e.g. ``"3–6 months"``, in the report language), ``customers``,
+        ``customer_share``, ``revenue`` (all their purchases up to as-of) and ``revenue_share``.
     """
     edges = check_increasing("health band_months", band_months, "[3, 6, 12, 24]")
     state = customers_at(red, period)
@@ -120,8 +121,10 @@ def lapsed_bands(
     band = (last[:, None] < cutoffs[None, :]).sum(axis=1) if len(last) else np.zeros(0, int)
     n_bands = len(edges) + 1
     bounds = (0, *edges)
-    labels = [f"{a}–{b} months" for a, b in itertools.pairwise(bounds)]
-    labels.append(f"{edges[-1]}+ months")
+    labels = [
+        n_("{low}–{n} month", "{low}–{n} months", b, low=a) for a, b in itertools.pairwise(bounds)
+    ]
+    labels.append(n_("{n}+ month", "{n}+ months", edges[-1]))
     customers = np.bincount(band, minlength=n_bands)
     revenue = np.bincount(band, weights=state["revenue"].to_numpy(), minlength=n_bands)
     total_c, total_r = customers.sum(), revenue.sum()
@@ -150,40 +153,57 @@ def health_finding(
     norm : float, default 0.20
         The yearly loss considered normal.
     """
-    title = "Base health"
+    title = _("Base health")
     last = turnover.iloc[-1] if len(turnover) else None
     month_text = ""
     if last is not None:
-        month_text = (
-            f" In {last['month'].strftime('%B %Y')} the store gained {num(last['gained'])} new "
-            f"customers, won back {num(last['returned'])} and lost {num(last['lost'])}."
+        month_text = " " + _(
+            "In {month:%B %Y} the store gained {gained} new customers, won back {returned} and "
+            "lost {lost}.",
+            month=last["month"].to_timestamp(),
+            gained=num(last["gained"]),
+            returned=num(last["returned"]),
+            lost=num(last["lost"]),
         )
     if not np.isfinite(annual_churn_rate):
         return Finding(
             title,
-            "The data covers less than two years, so the yearly loss of customers cannot be "
-            "measured yet." + month_text,
-            "Load at least two years of orders to compare with the usual loss of about "
-            f"{pct(norm)} a year.",
+            _(
+                "The data covers less than two years, so the yearly loss of customers cannot be "
+                "measured yet."
+            )
+            + month_text,
+            _(
+                "Load at least two years of orders to compare with the usual loss of about "
+                "{norm} a year.",
+                norm=pct(norm),
+            ),
             "info",
         )
     text = (
-        f"The store lost {pct(annual_churn_rate)} of last year's customers; a typical store "
-        f"loses up to about {pct(norm)} a year." + month_text
+        _(
+            "The store lost {rate} of last year's customers; a typical store loses up to about "
+            "{norm} a year.",
+            rate=pct(annual_churn_rate),
+            norm=pct(norm),
+        )
+        + month_text
     )
     if annual_churn_rate <= norm:
-        return Finding(title, text, "Keep the current retention work going.", "good")
+        return Finding(title, text, _("Keep the current retention work going."), "good")
     if annual_churn_rate <= 1.5 * norm:
         return Finding(
             title,
             text,
-            "Remind customers who have not bought for 3–6 months before they are lost.",
+            _("Remind customers who have not bought for 3–6 months before they are lost."),
             "warning",
         )
     return Finding(
         title,
         text,
-        "Make winning back customers a priority: send a reactivation offer to recently lapsed "
-        "customers and find out why they leave (delivery, price, quality).",
+        _(
+            "Make winning back customers a priority: send a reactivation offer to recently "
+            "lapsed customers and find out why they leave (delivery, price, quality)."
+        ),
         "bad",
     )

@@ -13,8 +13,10 @@ from custkit.audit._common import check_period, customer_positions, month_ordina
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 #: KPI name -> (label for managers, unit). Units: ``count``, ``money`` or ``share`` (0..1).
+#: The labels are written in English and translated when :func:`kpi_comparison` is called.
 KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "customers": ("Customers who bought this month", "count"),
     "orders": ("Orders", "count"),
@@ -118,7 +120,8 @@ def kpi_comparison(red: OrderReductions, period: ReportPeriod) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per KPI with columns ``kpi, label, value, previous_month,
-        change_vs_previous_month, same_month_last_year, change_vs_last_year, unit``.
+        change_vs_previous_month, same_month_last_year, change_vs_last_year, unit``; the label
+        is in the report language.
         For ``count`` and ``money`` KPIs a change is relative (``0.1`` = +10%); for ``share``
         KPIs it is the difference in shares (``0.02`` = +2 percentage points). NaN when the
         comparison month cannot be computed.
@@ -131,7 +134,7 @@ def kpi_comparison(red: OrderReductions, period: ReportPeriod) -> pd.DataFrame:
         rows.append(
             {
                 "kpi": kpi,
-                "label": label,
+                "label": _(label),
                 "value": now[kpi],
                 "previous_month": before[kpi],
                 "change_vs_previous_month": _change(unit, now[kpi], before[kpi]),
@@ -174,43 +177,58 @@ def kpi_trend(red: OrderReductions, period: ReportPeriod, months: int = 13) -> p
 
 def kpi_finding(comparison: pd.DataFrame) -> Finding:
     """One-sentence summary of the month's KPIs (from :func:`kpi_comparison`)."""
+    title = _("Headline figures")
     row = comparison.set_index("kpi")
     customers, revenue = row.loc["customers"], row.loc["revenue"]
     if not np.isfinite(customers["value"]):
         return Finding(
-            "Headline figures",
-            "There are no purchases in this month or before it in the data.",
-            "Check that the report month and the order export cover the same dates.",
+            title,
+            _("There are no purchases in this month or before it in the data."),
+            _("Check that the report month and the order export cover the same dates."),
             "warning",
         )
-    parts = [f"{num(customers['value'])} customers bought for {num(revenue['value'])} in total"]
+    buyers = int(customers["value"])
+    parts = [
+        n_(
+            "{n:,} customer bought for {revenue} in total",
+            "{n:,} customers bought for {revenue} in total",
+            buyers,
+            revenue=num(revenue["value"]),
+        )
+    ]
     yoy = revenue["change_vs_last_year"]
     mom = revenue["change_vs_previous_month"]
     if np.isfinite(yoy):
-        parts.append(f"revenue is {'up' if yoy >= 0 else 'down'} {pct(abs(yoy))} on a year ago")
+        if yoy >= 0:
+            parts.append(_("revenue is up {change} on a year ago", change=pct(abs(yoy))))
+        else:
+            parts.append(_("revenue is down {change} on a year ago", change=pct(abs(yoy))))
     elif np.isfinite(mom):
-        parts.append(
-            f"revenue is {'up' if mom >= 0 else 'down'} {pct(abs(mom))} on the previous month"
-        )
+        if mom >= 0:
+            parts.append(_("revenue is up {change} on the previous month", change=pct(abs(mom))))
+        else:
+            parts.append(_("revenue is down {change} on the previous month", change=pct(abs(mom))))
     else:
-        parts.append("there is no earlier month to compare with")
+        parts.append(_("there is no earlier month to compare with"))
     conclusion = "; ".join(parts) + "."
     if not np.isfinite(row.loc["annual_churn_rate", "value"]):
-        conclusion += (
-            " The data covers less than two years, so yearly loss of customers is not shown."
+        conclusion += " " + _(
+            "The data covers less than two years, so yearly loss of customers is not shown."
         )
     change = yoy if np.isfinite(yoy) else mom
     if np.isfinite(change) and change < -0.05:
         return Finding(
-            "Headline figures",
+            title,
             conclusion,
-            "Look at the sections below to see whether fewer new customers or fewer returning "
-            "customers caused the drop.",
+            _(
+                "Look at the sections below to see whether fewer new customers or fewer "
+                "returning customers caused the drop."
+            ),
             "warning",
         )
     return Finding(
-        "Headline figures",
+        title,
         conclusion,
-        "Keep the current plan; the sections below show where growth can come from.",
+        _("Keep the current plan; the sections below show where growth can come from."),
         "good" if np.isfinite(change) and change > 0.05 else "info",
     )

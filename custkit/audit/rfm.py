@@ -26,6 +26,7 @@ from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.errors import ParamsError
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 #: The ten segments, best first.
 SEGMENTS: tuple[str, ...] = (
@@ -55,7 +56,8 @@ RFM_SEGMENT_MAP = MappingProxyType(
     {(5 - i, f + 1): seg for i, row in enumerate(SEGMENT_GRID) for f, seg in enumerate(row)}
 )
 
-#: Plain-words name and recommended action per segment.
+#: Plain-words name and recommended action per segment, in English; they are translated into the
+#: report language where they are shown (:func:`segment_summary`, :func:`segment_label`).
 SEGMENT_ACTIONS: MappingProxyType = MappingProxyType(
     {
         "champions": (
@@ -102,6 +104,14 @@ SEGMENT_ACTIONS: MappingProxyType = MappingProxyType(
 DEFAULT_RECENCY_DAYS = (30, 90, 180, 365)
 DEFAULT_FREQUENCY_ORDERS = (1, 2, 3, 5)
 NOT_YET_CUSTOMER = "not_yet_customer"
+
+
+def segment_label(segment: str) -> str:
+    """The plain-words name of a segment in the report language (``champions`` → ``Best
+    customers``); ``not_yet_customer`` → ``Not yet a customer``."""
+    if segment == NOT_YET_CUSTOMER:
+        return _("Not yet a customer")
+    return _(SEGMENT_ACTIONS[segment][0]) if segment in SEGMENT_ACTIONS else segment
 
 
 def _check_thresholds(recency_days: Sequence[int], frequency_orders: Sequence[int]) -> tuple:
@@ -168,7 +178,7 @@ def segment_summary(scores: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per segment in :data:`SEGMENTS` order: ``segment``, ``label``, ``customers``,
         ``customer_share``, ``revenue``, ``revenue_share``, ``revenue_per_customer``,
-        ``action``.
+        ``action`` (label and action in the report language).
     """
     codes = scores["segment"].cat.codes.to_numpy()
     n = len(SEGMENTS)
@@ -179,13 +189,13 @@ def segment_summary(scores: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(
             {
                 "segment": list(SEGMENTS),
-                "label": [SEGMENT_ACTIONS[s][0] for s in SEGMENTS],
+                "label": [segment_label(s) for s in SEGMENTS],
                 "customers": customers.astype(np.int64),
                 "customer_share": customers / total_c if total_c else np.nan,
                 "revenue": revenue,
                 "revenue_share": revenue / total_r if total_r else np.nan,
                 "revenue_per_customer": np.where(customers > 0, revenue / customers, np.nan),
-                "action": [SEGMENT_ACTIONS[s][1] for s in SEGMENTS],
+                "action": [_(SEGMENT_ACTIONS[s][1]) for s in SEGMENTS],
             }
         )
     return out
@@ -220,29 +230,47 @@ def segment_migration(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataF
 
 def rfm_finding(summary: pd.DataFrame, migration: pd.DataFrame | None = None) -> Finding:
     """Where the revenue sits and how many valuable customers are slipping away."""
-    title = "Customer segments"
+    title = _("Customer segments")
     seg = summary.set_index("segment")
     total = seg["customers"].sum()
     if total == 0:
-        return Finding(title, "There are no customers to segment.", "Check the order data.", "bad")
+        return Finding(
+            title, _("There are no customers to segment."), _("Check the order data."), "bad"
+        )
     best = seg.loc[["champions", "loyal"]]
     risky = seg.loc[["at_risk", "cant_lose"]]
-    conclusion = (
-        f"Best and loyal customers are {pct(best['customers'].sum() / total)} of the base and "
-        f"bring {pct(best['revenue_share'].sum())} of revenue; "
-        f"{num(risky['customers'].sum())} good customers are drifting away "
-        f"({pct(risky['revenue_share'].sum())} of revenue)"
-    )
+    fields = {
+        "best_share": pct(best["customers"].sum() / total),
+        "best_revenue": pct(best["revenue_share"].sum()),
+        "risky": num(risky["customers"].sum()),
+        "risky_revenue": pct(risky["revenue_share"].sum()),
+    }
     if migration is not None:
         good = ["champions", "loyal", "potential_loyalists"]
         slipping = migration.loc[good, ["at_risk", "cant_lose", "about_to_sleep"]].to_numpy().sum()
-        conclusion += f"; {num(slipping)} moved from a good segment to a risky one since last time"
-    conclusion += "."
+        conclusion = n_(
+            "Best and loyal customers are {best_share} of the base and bring {best_revenue} of "
+            "revenue; {risky} good customers are drifting away ({risky_revenue} of revenue); "
+            "{n:,} customer moved from a good segment to a risky one since last time.",
+            "Best and loyal customers are {best_share} of the base and bring {best_revenue} of "
+            "revenue; {risky} good customers are drifting away ({risky_revenue} of revenue); "
+            "{n:,} customers moved from a good segment to a risky one since last time.",
+            int(slipping),
+            **fields,
+        )
+    else:
+        conclusion = _(
+            "Best and loyal customers are {best_share} of the base and bring {best_revenue} of "
+            "revenue; {risky} good customers are drifting away ({risky_revenue} of revenue).",
+            **fields,
+        )
     level = "warning" if risky["revenue_share"].sum() > best["revenue_share"].sum() else "info"
     return Finding(
         title,
         conclusion,
-        "Send the drifting-away customers a reactivation mailing with a personal offer; do not "
-        "give discounts to the best customers — offer them early access instead.",
+        _(
+            "Send the drifting-away customers a reactivation mailing with a personal offer; do "
+            "not give discounts to the best customers — offer them early access instead."
+        ),
         level,
     )

@@ -1,6 +1,7 @@
 """Figures for the customer audit. Each function takes frames computed by :mod:`custkit.audit`
 and returns a matplotlib ``Figure``; none computes anything a test of the audit could not reach,
-and none shows personal data (only counts, shares and money)."""
+and none shows personal data (only counts, shares and money). Every word drawn is in the report
+language (:mod:`custkit.i18n`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from custkit.audit.categories import CrossTab
+from custkit.audit.categories import CrossTab, category_label
 from custkit.audit.cohorts import CohortRetention
+from custkit.audit.funnel import step_label
+from custkit.audit.rfm import segment_label
+from custkit.i18n import _, format_date, format_message, format_value
 
-_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+_THOUSANDS = FuncFormatter(lambda v, _pos: format_value(v, ",.0f"))
 _GAINED, _LOST, _MAIN, _SECOND = "#2a9d8f", "#e76f51", "#264653", "#e9c46a"
 
 
 def _month_labels(months: pd.Series | pd.Index) -> list[str]:
-    return [p.strftime("%b %Y") for p in pd.PeriodIndex(months, freq="M")]
+    return [format_date(p.to_timestamp(), "%b %Y") for p in pd.PeriodIndex(months, freq="M")]
+
+
+def _label(value: object) -> str:
+    """A category as shown: custkit's own (``active``, ``unknown``…) translated, the store's
+    own names (regions, channels) as written."""
+    text = str(value)
+    return _(text) if text else text
 
 
 def _figure(width: float = 8, height: float = 4) -> tuple[Figure, plt.Axes]:
@@ -39,7 +50,7 @@ def _heatmap(ax: plt.Axes, values: pd.DataFrame, fmt: str, cmap: str = "YlGnBu")
                 ax.text(
                     j,
                     i,
-                    format(v, fmt),
+                    format_value(v, fmt),
                     ha="center",
                     va="center",
                     fontsize=7,
@@ -52,16 +63,16 @@ def plot_kpi_trend(trend: pd.DataFrame) -> Figure:
     """Customers (bars) and revenue (line) per month, from :func:`~custkit.audit.kpi_trend`."""
     fig, ax = _figure()
     x = np.arange(len(trend))
-    ax.bar(x, trend["customers"], color=_MAIN, label="Customers who bought")
-    ax.set_ylabel("Customers who bought (people)")
+    ax.bar(x, trend["customers"], color=_MAIN, label=_("Customers who bought"))
+    ax.set_ylabel(_("Customers who bought (people)"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_xticks(x, _month_labels(trend["month"]), rotation=45, ha="right")
-    ax.set_xlabel("Month")
+    ax.set_xlabel(_("Month"))
     ax2 = ax.twinx()
-    ax2.plot(x, trend["revenue"], color=_SECOND, marker="o", label="Revenue")
-    ax2.set_ylabel("Revenue (currency)")
+    ax2.plot(x, trend["revenue"], color=_SECOND, marker="o", label=_("Revenue"))
+    ax2.set_ylabel(_("Revenue (currency)"))
     ax2.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_title("Customers and revenue per month")
+    ax.set_title(_("Customers and revenue per month"))
     return fig
 
 
@@ -69,29 +80,38 @@ def plot_base_turnover(turnover: pd.DataFrame) -> Figure:
     """Gained + returned (up) vs lost (down) customers per month."""
     fig, ax = _figure()
     x = np.arange(len(turnover))
-    ax.bar(x, turnover["gained"], color=_GAINED, label="New customers")
-    ax.bar(x, turnover["returned"], bottom=turnover["gained"], color=_SECOND, label="Won back")
-    ax.bar(x, -turnover["lost"], color=_LOST, label="Lost")
-    ax.plot(x, turnover["net_change"], color="black", marker="o", label="Net change")
+    ax.bar(x, turnover["gained"], color=_GAINED, label=_("New customers"))
+    ax.bar(x, turnover["returned"], bottom=turnover["gained"], color=_SECOND, label=_("Won back"))
+    ax.bar(x, -turnover["lost"], color=_LOST, label=_("Lost"))
+    ax.plot(x, turnover["net_change"], color="black", marker="o", label=_("Net change"))
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xticks(x, _month_labels(turnover["month"]), rotation=45, ha="right")
-    ax.set_xlabel("Month")
-    ax.set_ylabel("Customers (people)")
+    ax.set_xlabel(_("Month"))
+    ax.set_ylabel(_("Customers (people)"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.legend(loc="lower left", fontsize=8)
-    ax.set_title("Customers gained and lost per month")
+    ax.set_title(_("Customers gained and lost per month"))
     return fig
 
 
 def _labelled_bars(
-    ax: plt.Axes, labels: list[str], heights: pd.Series, shares: pd.Series, suffix: str = ""
+    ax: plt.Axes,
+    labels: list[str],
+    heights: pd.Series,
+    shares: pd.Series,
+    note: str = "{share:.0%}",
 ) -> None:
-    """Bars with their share written on top (no label where the share is undefined)."""
+    """Bars with their share written on top by the message *note* (already in the report
+    language, with a ``{share}`` field); no label where the share is undefined."""
     ax.bar(labels, heights, color=_MAIN)
     for i, share in enumerate(shares):
         if np.isfinite(share):
             ax.annotate(
-                f"{share:.0%}{suffix}", (i, heights.iloc[i]), ha="center", va="bottom", fontsize=8
+                format_message(note, share=share),
+                (i, heights.iloc[i]),
+                ha="center",
+                va="bottom",
+                fontsize=8,
             )
 
 
@@ -99,10 +119,10 @@ def plot_lapsed_bands(bands: pd.DataFrame) -> Figure:
     """Customers by time since their last purchase."""
     fig, ax = _figure(7, 4)
     _labelled_bars(ax, [str(b) for b in bands["band"]], bands["customers"], bands["customer_share"])
-    ax.set_xlabel("Time since last purchase")
-    ax.set_ylabel("Customers (people)")
+    ax.set_xlabel(_("Time since last purchase"))
+    ax.set_ylabel(_("Customers (people)"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_title("How long ago customers last bought")
+    ax.set_title(_("How long ago customers last bought"))
     return fig
 
 
@@ -110,39 +130,43 @@ def plot_acquisition(by_group: pd.DataFrame) -> Figure:
     """New customers (bars) and their repeat rate (dots) per channel or region."""
     label = by_group.columns[0]
     fig, ax = _figure()
-    names = by_group[label].astype(str).tolist()
+    names = [category_label(v) for v in by_group[label].astype(str)]
     y = np.arange(len(names))
     ax.barh(y, by_group["new_customers"], color=_MAIN)
     ax.set_yticks(y, names)
     ax.invert_yaxis()
-    ax.set_xlabel("New customers in the last 12 months (people)")
+    ax.set_xlabel(_("New customers in the last 12 months (people)"))
     ax.xaxis.set_major_formatter(_THOUSANDS)
-    ax.set_ylabel(label.replace("_", " ").capitalize())
+    ax.set_ylabel(_(label.replace("_", " ").capitalize()))
     ax2 = ax.twiny()
     ax2.plot(by_group["repeat_rate"], y, "o", color=_LOST)
-    ax2.set_xlabel("Share who bought again soon (dots)")
+    ax2.set_xlabel(_("Share who bought again soon (dots)"))
     ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_title(f"New customers by {label.replace('_', ' ')}")
+    if label == "acquisition_channel":
+        title = _("New customers by acquisition channel")
+    elif label == "region":
+        title = _("New customers by region")
+    else:
+        title = _("New customers by {group}", group=_(label.replace("_", " ")))
+    ax.set_title(title)
     return fig
-
-
-_STEP_LABELS = {
-    "registered": "Registered",
-    "first_order": "First order",
-    "second_order": "Second order",
-    "third_order": "Third order",
-}
 
 
 def plot_funnel(funnel: pd.DataFrame) -> Figure:
     """Customers at each funnel step, with the share of the previous step."""
     fig, ax = _figure(7, 4)
-    labels = [_STEP_LABELS.get(s, s) for s in funnel["step"]]
-    _labelled_bars(ax, labels, funnel["customers"], funnel["rate_from_previous"], " of previous")
-    ax.set_xlabel("Step")
-    ax.set_ylabel("Customers (people)")
+    labels = [step_label(s) for s in funnel["step"]]
+    _labelled_bars(
+        ax,
+        labels,
+        funnel["customers"],
+        funnel["rate_from_previous"],
+        _("{share:.0%} of previous"),
+    )
+    ax.set_xlabel(_("Step"))
+    ax.set_ylabel(_("Customers (people)"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_title("From registration to the third order")
+    ax.set_title(_("From registration to the third order"))
     return fig
 
 
@@ -153,12 +177,12 @@ def plot_cohort_retention(retention: CohortRetention, value: str = "share") -> F
     shown = frame.copy()
     shown.index = _month_labels(frame.index)
     _heatmap(ax, shown * (100 if value == "share" else 1), ".0f")
-    ax.set_xlabel("Months after first purchase")
-    ax.set_ylabel("Month of first purchase")
+    ax.set_xlabel(_("Months after first purchase"))
+    ax.set_ylabel(_("Month of first purchase"))
     ax.set_title(
-        "Share of new customers buying again, % (by month of first purchase)"
+        _("Share of new customers buying again, % (by month of first purchase)")
         if value == "share"
-        else "Revenue per new customer, currency (by month of first purchase)"
+        else _("Revenue per new customer, currency (by month of first purchase)")
     )
     return fig
 
@@ -167,34 +191,29 @@ def plot_segments(summary: pd.DataFrame) -> Figure:
     """Share of customers and of revenue per RFM segment."""
     fig, ax = _figure(9, 4.5)
     y = np.arange(len(summary))
-    ax.barh(y - 0.2, summary["customer_share"], height=0.4, color=_MAIN, label="Customers")
-    ax.barh(y + 0.2, summary["revenue_share"], height=0.4, color=_SECOND, label="Revenue")
-    ax.set_yticks(y, summary["label"])
+    ax.barh(y - 0.2, summary["customer_share"], height=0.4, color=_MAIN, label=_("Customers"))
+    ax.barh(y + 0.2, summary["revenue_share"], height=0.4, color=_SECOND, label=_("Revenue"))
+    ax.set_yticks(y, [_label(v) for v in summary["label"]])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Share of all customers / of all revenue (%)")
-    ax.set_ylabel("Segment")
+    ax.set_xlabel(_("Share of all customers / of all revenue (%)"))
+    ax.set_ylabel(_("Segment"))
     ax.legend(fontsize=8)
-    ax.set_title("Customer segments: size and revenue")
+    ax.set_title(_("Customer segments: size and revenue"))
     return fig
 
 
 def plot_migration(migration: pd.DataFrame) -> Figure:
     """Heatmap of customers moving between segments since the previous period."""
-    from custkit.audit.rfm import SEGMENT_ACTIONS
-
     fig, ax = _figure(10, 6)
     shown = migration.copy()
-    shown.index = [
-        SEGMENT_ACTIONS[s][0] if s in SEGMENT_ACTIONS else "Not yet a customer"
-        for s in migration.index
-    ]
-    shown.columns = [SEGMENT_ACTIONS[s][0] for s in migration.columns]
+    shown.index = [segment_label(s) for s in migration.index]
+    shown.columns = [segment_label(s) for s in migration.columns]
     _heatmap(ax, shown, ",.0f", cmap="Blues")
     ax.tick_params(axis="x", labelrotation=45)
-    ax.set_xlabel("Segment now")
-    ax.set_ylabel("Segment at the previous report")
-    ax.set_title("How customers moved between segments (people)")
+    ax.set_xlabel(_("Segment now"))
+    ax.set_ylabel(_("Segment at the previous report"))
+    ax.set_title(_("How customers moved between segments (people)"))
     return fig
 
 
@@ -202,12 +221,25 @@ def plot_categories(crosstab: CrossTab, value: str = "revenue_share") -> Figure:
     """Heatmap of a categories cross-tab: revenue share (%) or customers."""
     frame = crosstab.revenue_share * 100 if value == "revenue_share" else crosstab.customers
     fig, ax = _figure(7, 5)
-    _heatmap(ax, frame, ".1f" if value == "revenue_share" else ",.0f", cmap="Greens")
-    ax.set_xlabel(str(frame.columns.name or "").capitalize())
-    ax.set_ylabel(str(frame.index.name or "").capitalize())
-    what = "Share of revenue, %" if value == "revenue_share" else "Customers (people)"
-    ax.set_title(f"{what} by {frame.index.name} and {frame.columns.name}")
+    shown = frame.set_axis([category_label(v) for v in frame.index], axis=0).set_axis(
+        [category_label(v) for v in frame.columns], axis=1
+    )
+    _heatmap(ax, shown, ".1f" if value == "revenue_share" else ",.0f", cmap="Greens")
+    rows, columns = _dimension(frame.index.name), _dimension(frame.columns.name)
+    ax.set_xlabel(columns)
+    ax.set_ylabel(rows)
+    fields = {"rows": rows.lower(), "columns": columns.lower()}
+    if value == "revenue_share":
+        ax.set_title(_("Share of revenue, % by {rows} and {columns}", **fields))
+    else:
+        ax.set_title(_("Customers (people) by {rows} and {columns}", **fields))
     return fig
+
+
+def _dimension(name: object) -> str:
+    """A categories dimension (``region``, ``activity``…) as an axis label, translated."""
+    text = str(name or "").capitalize()
+    return _(text) if text else text
 
 
 def plot_cleanliness(quality: pd.DataFrame) -> Figure:
@@ -215,11 +247,11 @@ def plot_cleanliness(quality: pd.DataFrame) -> Figure:
     fig, ax = _figure(7, 4)
     y = np.arange(len(quality))
     ax.barh(y, quality["share"], color=_LOST)
-    ax.set_yticks(y, quality["label"])
+    ax.set_yticks(y, [_label(v) for v in quality["label"]])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Share of customers (%)")
-    ax.set_ylabel("Problem")
-    ax.set_title("Customer data problems")
+    ax.set_xlabel(_("Share of customers (%)"))
+    ax.set_ylabel(_("Problem"))
+    ax.set_title(_("Customer data problems"))
     return fig

@@ -1,3 +1,6 @@
+import io
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,10 +13,11 @@ import custkit.audit as audit
 import custkit.plots as plots
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import reduce_orders
+from custkit.i18n import use_language
+from custkit.reports.display import figure_texts
 
 
-@pytest.fixture(scope="module")
-def computed():
+def _compute():
     rows = [(c, f"2024-{m:02d}-{(c % 27) + 1:02d}", 10.0 * c) for c in range(1, 30)
             for m in range(1, 13) if (c + m) % 3]  # fmt: skip
     orders = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"])
@@ -41,6 +45,18 @@ def computed():
         "crosstab": audit.category_crosstab(cats, "region", "activity"),
         "quality": audit.contact_quality(customers),
     }
+
+
+@pytest.fixture(scope="module")
+def computed():
+    return _compute()
+
+
+@pytest.fixture(scope="module")
+def computed_ru():
+    """The frames as a Russian report computes them (band and segment labels in Russian)."""
+    with use_language("ru"):
+        return _compute()
 
 
 CASES = [
@@ -80,3 +96,19 @@ def test_plots_show_no_personal_data(computed):
     fig = plots.plot_cleanliness(computed["quality"])
     texts = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert not any("@" in t for t in texts)
+
+
+@pytest.mark.parametrize(("plot", "key"), CASES, ids=[c[1] for c in CASES])
+def test_every_audit_plot_is_drawn_in_russian(computed_ru, plot, key):
+    with use_language("ru"):
+        fig = plot(computed_ru[key])
+        fig.savefig(io.BytesIO(), format="png")  # draws the tick labels
+        texts = figure_texts(fig)
+    latin = {w for t in texts for w in re.findall(r"[A-Za-z]{2,}", t)} - {"North", "South"}
+    assert not latin, texts
+
+
+def test_month_ticks_are_russian_month_names_in_a_russian_report(computed):
+    with use_language("ru"):
+        ax = plots.plot_kpi_trend(computed["trend"]).axes[0]
+    assert ax.get_xticklabels()[-1].get_text() == "дек. 2024"
