@@ -42,6 +42,7 @@ import pandas as pd
 
 from custkit.data.reduce import OrderReductions
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import _
 from custkit.ltv.summary import TIME_UNIT_DAYS as _DAYS_PER_UNIT
 
 #: Days in a calendar-average month (365.25 / 12), as in :func:`custkit.ltv.summarize`.
@@ -307,7 +308,8 @@ def _margin_per_customer(
 
 
 # ---------------------------------------------------------------------------------- scoring
-#: Why a customer is not scored; code 0 (``""``) means scored. Codes index this tuple.
+#: Why a customer is not scored; code 0 (``""``) means scored. Codes index this tuple. Written in
+#: English; exports show them in the report language (``custkit/locale/<language>/ltv.po``).
 REASONS: tuple[str, ...] = (
     "",
     "purchase history incomplete (frequency, recency or T missing)",
@@ -542,6 +544,24 @@ def _scored_mask(clv: pd.DataFrame) -> np.ndarray:
 
 def _tier_labels(tiers: Sequence[float]) -> list[str]:
     return [f"top_{100 * share:g}%" for share in tiers] + ["rest"]
+
+
+def tier_label(tier: object) -> str:
+    """How a report names an importance tier (its code stays in exports): ``top_5%`` →
+    ``Top 5%``, ``rest`` → ``Everyone else``, ``not_scored`` → ``Not scored``; in the report
+    language."""
+    tier = str(tier)
+    if tier.startswith("top_") and tier.endswith("%"):
+        try:
+            share = float(tier[4:-1])
+        except ValueError:
+            return tier
+        return _("Top {share:g}%", share=share)
+    if tier == "rest":
+        return _("Everyone else")
+    if tier == NOT_SCORED:
+        return _("Not scored")
+    return tier
 
 
 def _check_tiers(tiers: Sequence[float]) -> tuple[float, ...]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custkit.audit._common import num, pct
 from custkit.data.reduce import OrderReductions
 from custkit.errors import DataError, ParamsError
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 
 _DAY = np.timedelta64(1, "D")
 #: The seed claim: full customer value up to about this many years of a customer's revenue.
@@ -180,25 +180,41 @@ def value_ratio_finding(ratios: pd.DataFrame, reference: float = SEED_VALUE_RATI
         raise ParamsError(
             f"reference must be a float in the range (0, inf). Got {reference!r} instead."
         )
-    title = "Customer value vs a year's revenue"
+    title = _("Customer value vs a year's revenue")
     values = ratios["value_to_annual_revenue"].to_numpy(dtype=np.float64)
     if len(values) == 0:
-        return Finding(title, "No customer could be compared.", "Check the CLV input.", "bad")
-    median = float(np.median(values))
-    p90 = float(np.quantile(values, 0.9))
-    above = float((values >= reference).mean())
+        return Finding(title, _("No customer could be compared."), _("Check the CLV input."), "bad")
+    fields = {
+        "median": float(np.median(values)),
+        "p90": float(np.quantile(values, 0.9)),
+        "above": float((values >= reference).mean()),
+        "customers": len(values),
+        "reference": reference,
+    }
     horizon = ratios.attrs.get("horizon_months")
-    span = f" (history plus the next {horizon} months)" if horizon else ""
-    conclusion = (
-        f"A typical customer's full value{span} is {median:.1f}× their annual revenue "
-        f"(1 in 10 reach {p90:.1f}×); {pct(above)} of {num(len(values))} customers reach the "
-        f"{reference:g}× often quoted."
-    )
-    if median >= reference:
-        action = "Customers are worth several years of revenue: acquisition can spend more."
+    if horizon:
+        conclusion = n_(
+            "A typical customer's full value (history plus the next {n} month) is {median:.1f}× "
+            "their annual revenue (1 in 10 reach {p90:.1f}×); {above:.0%} of {customers:,} "
+            "customers reach the {reference:g}× often quoted.",
+            "A typical customer's full value (history plus the next {n} months) is {median:.1f}× "
+            "their annual revenue (1 in 10 reach {p90:.1f}×); {above:.0%} of {customers:,} "
+            "customers reach the {reference:g}× often quoted.",
+            int(horizon),
+            **fields,
+        )
+    else:
+        conclusion = _(
+            "A typical customer's full value is {median:.1f}× their annual revenue (1 in 10 "
+            "reach {p90:.1f}×); {above:.0%} of {customers:,} customers reach the {reference:g}× "
+            "often quoted.",
+            **fields,
+        )
+    if fields["median"] >= reference:
+        action = _("Customers are worth several years of revenue: acquisition can spend more.")
         level = "good"
     else:
-        action = (
+        action = _(
             "Value rests on the first year: work on the second and third purchase before "
             "raising acquisition spend."
         )

@@ -16,6 +16,7 @@ import pandas as pd
 from custkit.data.reduce import OrderReductions
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
+from custkit.i18n import _, n_
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.clv import (
     customer_lifetime_value,
@@ -203,15 +204,42 @@ def customer_groups(
 def outlook_finding(value: CustomerValue, currency: str = "") -> Finding:
     """What the base is expected to buy and be worth over the report's horizons."""
     last = value.outlook.iloc[-1]
-    money = f" {currency}" if currency else ""
-    basis = "margin" if value.value_basis == "margin" else "revenue"
-    alive = value.clv["p_alive"].mean()
+    fields = {
+        "orders": last["expected_purchases"],
+        "value": last["clv"],
+        "money": f" {currency}" if currency else "",
+        "alive": value.clv["p_alive"].mean(),
+    }
+    months = int(last["horizon_months"])
+    if value.value_basis == "margin":
+        conclusion = n_(
+            "Over the next {n} month the current customers are expected to place {orders:,.0f} "
+            "orders worth {value:,.0f}{money} in margin (discounted); on average a customer is "
+            "{alive:.0%} likely to still be buying.",
+            "Over the next {n} months the current customers are expected to place {orders:,.0f} "
+            "orders worth {value:,.0f}{money} in margin (discounted); on average a customer is "
+            "{alive:.0%} likely to still be buying.",
+            months,
+            **fields,
+        )
+    else:
+        conclusion = n_(
+            "Over the next {n} month the current customers are expected to place {orders:,.0f} "
+            "orders worth {value:,.0f}{money} in revenue (discounted); on average a customer is "
+            "{alive:.0%} likely to still be buying.",
+            "Over the next {n} months the current customers are expected to place {orders:,.0f} "
+            "orders worth {value:,.0f}{money} in revenue (discounted); on average a customer is "
+            "{alive:.0%} likely to still be buying.",
+            months,
+            **fields,
+        )
     return Finding(
-        "What the customer base is worth",
-        f"Over the next {int(last['horizon_months'])} months the current customers are expected "
-        f"to place {last['expected_purchases']:,.0f} orders worth {last['clv']:,.0f}{money} in "
-        f"{basis} (discounted); on average a customer is {alive:.0%} likely to still be buying.",
-        "Plan retention spend against this value: it is what keeping today's customers is worth.",
+        _("What the customer base is worth"),
+        conclusion,
+        _(
+            "Plan retention spend against this value: it is what keeping today's customers is "
+            "worth."
+        ),
         "info",
     )
 
@@ -219,16 +247,22 @@ def outlook_finding(value: CustomerValue, currency: str = "") -> Finding:
 def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
     """How concentrated value is and how much of it may slip away."""
     top = tiers.set_index("tier")
-    money = f" {currency}" if currency else ""
     top20 = top["clv_share"].reindex(["top_1%", "top_5%", "top_20%"]).sum()
     at_risk = tiers["value_at_risk"].sum()
     return Finding(
-        "Most valuable customers",
-        f"The top 20% of customers hold {top20:.0%} of expected value; {at_risk:,.0f}{money} of "
-        "it belongs to customers who may already have stopped buying.",
-        "Contact valuable customers whose chance of still buying is falling (the value-at-risk "
-        "list) before offering discounts to anyone else; the best active customers need no "
-        "discount.",
+        _("Most valuable customers"),
+        _(
+            "The top 20% of customers hold {share:.0%} of expected value; {at_risk:,.0f}{money} "
+            "of it belongs to customers who may already have stopped buying.",
+            share=top20,
+            at_risk=at_risk,
+            money=f" {currency}" if currency else "",
+        ),
+        _(
+            "Contact valuable customers whose chance of still buying is falling (the "
+            "value-at-risk list) before offering discounts to anyone else; the best active "
+            "customers need no discount."
+        ),
         "warning" if at_risk > 0.2 * tiers["clv_total"].sum() else "info",
     )
 
@@ -254,7 +288,9 @@ def ltv_kpis(
 def customer_value_table(value: CustomerValue) -> pd.DataFrame:
     """What an operator looks up per customer: value, tier, chance of still buying, next order.
 
-    No contact data: the table joins to the store's systems by ``customer_id``.
+    No contact data: the table joins to the store's systems by ``customer_id``. The ``reason`` a
+    customer is not scored is written in the report language; codes (``tier``, ``status``) are
+    not translated.
     """
     columns = [
         "clv",
@@ -267,6 +303,9 @@ def customer_value_table(value: CustomerValue) -> pd.DataFrame:
         "reason",
     ]
     table = value.clv[columns].reset_index()
+    # the reason is read by people: in the report's language (the categories, not the rows)
+    reasons = table["reason"].cat.categories
+    table["reason"] = table["reason"].cat.rename_categories([_(r) if r else r for r in reasons])
     return table.sort_values("clv", ascending=False, kind="stable").reset_index(drop=True)
 
 

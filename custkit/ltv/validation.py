@@ -35,18 +35,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custkit.audit._common import num
 from custkit.data.reduce import reduce_customer_days
 from custkit.errors import CustkitError, ParamsError
 from custkit.findings import Finding
+from custkit.i18n import _, format_value, n_
 from custkit.ltv.summary import TIME_UNIT_DAYS, summarize
 
 NAIVE = "naive"
 GRADIENT_BOOSTING = "gradient_boosting"
-_BASELINE_LABELS = {
-    NAIVE: "the naive baseline (past purchase rate × holdout length)",
-    GRADIENT_BOOSTING: "the gradient-boosting baseline on RFM features",
-}
 _RFM = ("frequency", "recency", "T", "monetary_value")
 _DAY_NS = 86_400 * 10**9
 
@@ -303,67 +299,108 @@ def tracking_data(
 
 
 def _label(name: str) -> str:
-    return _BASELINE_LABELS.get(name, name)
+    """How a finding names a model: a baseline in words, a purchase model by its name."""
+    if name == NAIVE:
+        return _("the naive baseline (past purchase rate × holdout length)")
+    if name == GRADIENT_BOOSTING:
+        return _("the gradient-boosting baseline on RFM features")
+    return name
+
+
+def _sentence(text: str) -> str:
+    """*text* with a capital first letter (an English conclusion may start with a label)."""
+    return text[:1].upper() + text[1:]
 
 
 def _choice_finding(
     metrics: pd.DataFrame, best_purchase: str | None, holdout_days: int, tolerance: float
 ) -> Finding:
-    title = "Model chosen"
+    title = _("Model chosen")
     best = str(metrics.index[0])
     row = metrics.iloc[0]
-    weeks = holdout_days / 7
+    weeks = round(holdout_days / 7)
     # enough decimals to tell the two best apart
     digits = 2
     if len(metrics) > 1:
         gap = abs(metrics["mae"].iloc[1] - row["mae"])
         digits = int(min(max(2, -np.floor(np.log10(gap)) + 1 if gap > 0 else 2), 4))
-    conclusion = (
-        f"{_label(best)[0].upper()}{_label(best)[1:]} predicted the last {weeks:.0f} weeks best: "
-        f"off by {row['mae']:.{digits}f} purchases per customer on average"
-    )
+    fields = {
+        "best": _label(best),
+        "mae": format_value(row["mae"], f".{digits}f"),
+        "predicted": row["predicted_purchases"],
+        "actual": row["actual_purchases"],
+        "error": row["total_error_pct"],
+    }
     if len(metrics) > 1:
-        runner = metrics.iloc[1]
-        conclusion += f" (next best: {_label(str(metrics.index[1]))}, {runner['mae']:.{digits}f})"
-    conclusion += (
-        f"; it expected {num(row['predicted_purchases'])} purchases in total against "
-        f"{num(row['actual_purchases'])} made ({row['total_error_pct']:+.0f}%)."
-    )
+        conclusion = n_(
+            "{best} predicted the last {n} week best: off by {mae} purchases per customer on "
+            "average (next best: {runner}, {runner_mae}); it expected {predicted:,.0f} purchases "
+            "in total against {actual:,.0f} made ({error:+.0f}%).",
+            "{best} predicted the last {n} weeks best: off by {mae} purchases per customer on "
+            "average (next best: {runner}, {runner_mae}); it expected {predicted:,.0f} purchases "
+            "in total against {actual:,.0f} made ({error:+.0f}%).",
+            weeks,
+            runner=_label(str(metrics.index[1])),
+            runner_mae=format_value(metrics["mae"].iloc[1], f".{digits}f"),
+            **fields,
+        )
+    else:
+        conclusion = n_(
+            "{best} predicted the last {n} week best: off by {mae} purchases per customer on "
+            "average; it expected {predicted:,.0f} purchases in total against {actual:,.0f} made "
+            "({error:+.0f}%).",
+            "{best} predicted the last {n} weeks best: off by {mae} purchases per customer on "
+            "average; it expected {predicted:,.0f} purchases in total against {actual:,.0f} made "
+            "({error:+.0f}%).",
+            weeks,
+            **fields,
+        )
+    conclusion = _sentence(conclusion)
     excluded = metrics.loc[~metrics["eligible"]]
     if len(excluded) and row["eligible"]:
         names = ", ".join(
-            f"{_label(str(n))} ({e:+.0f}%)" for n, e in excluded["total_error_pct"].items()
+            f"{_label(str(n))} ({format_value(e, '+.0f')}%)"
+            for n, e in excluded["total_error_pct"].items()
         )
-        conclusion += (
-            f" Left out of the choice because their total was off by more than {tolerance:g}%: "
-            f"{names}."
+        conclusion += " " + _(
+            "Left out of the choice because their total was off by more than {tolerance:g}%: "
+            "{names}.",
+            tolerance=tolerance,
+            names=names,
         )
     if not row["eligible"]:
         return Finding(
             title,
             conclusion,
-            f"No model predicted the total within {tolerance:g}%: treat every forecast below as "
-            "rough, and check the models' warnings (a longer history or a small penalizer "
-            "often helps).",
+            _(
+                "No model predicted the total within {tolerance:g}%: treat every forecast below "
+                "as rough, and check the models' warnings (a longer history or a small penalizer "
+                "often helps).",
+                tolerance=tolerance,
+            ),
             "bad",
         )
     if best_purchase is None:
         return Finding(
             title,
             conclusion,
-            "No purchase model could be fitted: CLV and P(alive) cannot be computed. Check the "
-            "warnings above.",
+            _(
+                "No purchase model could be fitted: CLV and P(alive) cannot be computed. Check "
+                "the warnings above."
+            ),
             "bad",
         )
     if best == best_purchase:
         close = abs(row["total_error_pct"]) <= 10
-        action = f"The forecasts below use {best}."
+        action = _("The forecasts below use {model}.", model=best)
         return Finding(title, conclusion, action, "good" if close else "info")
     purchase_row = metrics.loc[best_purchase]
-    action = (
-        f"The forecasts below use {best_purchase}, the best model that also estimates whether a "
-        f"customer is still active (error {purchase_row['mae']:.2f} per customer); read them "
-        "with caution, since a simple baseline did better."
+    action = _(
+        "The forecasts below use {model}, the best model that also estimates whether a customer "
+        "is still active (error {mae:.2f} per customer); read them with caution, since a simple "
+        "baseline did better.",
+        model=best_purchase,
+        mae=purchase_row["mae"],
     )
     return Finding(title, conclusion, action, "warning")
 

@@ -1,34 +1,37 @@
 """Figures for the LTV report. Each function takes frames computed by :mod:`custkit.ltv` and
 returns a matplotlib ``Figure``; none computes anything a test of the LTV code could not reach.
-Money axes name the currency passed in (``currency="RUB"``)."""
+Money axes name the currency passed in (``currency="RUB"``). Every text is in the report
+language (:mod:`custkit.i18n`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFormatter
 
-from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _THOUSANDS, _figure
+from custkit.i18n import _, format_date, format_value, n_
+from custkit.ltv.clv import tier_label
+from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
 
 _MODEL_COLOURS = (_LOST, _GAINED, _SECOND, "#8d99ae", "#6a4c93", "#f4a261")
-_TIER_LABELS = {"rest": "Everyone else", "not_scored": "Not scored"}
 
 
-def _money(value: float, _: object = None) -> str:
+def _money(value: float, _unused: object = None) -> str:
     if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f}M"
+        return _("{value:,.1f}M", value=value / 1e6)
     if abs(value) >= 1e4:
-        return f"{value / 1e3:,.0f}k"
-    return f"{value:,.0f}"
+        return _("{value:,.0f}k", value=value / 1e3)
+    return format_value(value, ",.0f")
 
 
 _MONEY = FuncFormatter(_money)
+# tick labels are written when the figure is drawn, in the report language (1 234, not 1,234)
+_THOUSANDS = FuncFormatter(lambda v, _unused: format_value(v, ",.0f"))
 
 
-def _horizon_text(frame: pd.DataFrame) -> str:
-    months = frame.attrs.get("horizon_months")
-    return f" over {months} months" if months else ""
+def _currency(currency: str | None) -> str:
+    return currency or _("currency")
 
 
 def _tier_names(tiers: pd.Series) -> list[str]:
@@ -36,17 +39,40 @@ def _tier_names(tiers: pd.Series) -> list[str]:
     names, previous = [], 0.0
     for tier in tiers:
         tier = str(tier)
-        if tier.startswith("top_") and tier.endswith("%"):
+        if tier.startswith("top_") and tier.endswith("%") and previous > 0:
             share = float(tier[4:-1])
-            names.append(
-                f"Top {share:g}%"
-                if previous == 0
-                else f"Next {share - previous:g}%\n(top {share:g}%)"
-            )
+            names.append(_("Next {step:g}%\n(top {share:g}%)", step=share - previous, share=share))
             previous = share
         else:
-            names.append(_TIER_LABELS.get(tier, tier))
+            if tier.startswith("top_") and tier.endswith("%"):
+                previous = float(tier[4:-1])
+            names.append(tier_label(tier))
     return names
+
+
+def _group_texts(group: str) -> tuple[str, str]:
+    """The axis label and the title of the CLV breakdown by *group* (a column name)."""
+    if group == "first_order_month":
+        return _("First order month"), _("Customer value by first order month")
+    if group == "acquisition_channel":
+        return _("Acquisition channel"), _("Customer value by acquisition channel")
+    if group == "region":
+        return _("Region"), _("Customer value by region")
+    if group == "segment":
+        return _("Segment"), _("Customer value by segment")
+    words = group.replace("_", " ")
+    return words.capitalize(), _("Customer value by {group}", group=words)
+
+
+def _group_name(group: str, name: str) -> str:
+    """A group as the figure names it: an RF segment in plain words (``champions`` → ``Best
+    customers``), custkit's own labels (``unknown``) in the report language; a store's channels
+    and regions are not in the catalogue and stay as written."""
+    from custkit.audit.rfm import SEGMENT_ACTIONS, segment_label
+
+    if group == "segment" and name in SEGMENT_ACTIONS:
+        return segment_label(name)
+    return _(name) if name else name
 
 
 def plot_tracking(tracking: pd.DataFrame) -> Figure:
@@ -54,7 +80,7 @@ def plot_tracking(tracking: pd.DataFrame) -> Figure:
     plot), from :attr:`custkit.ltv.validation.HoldoutComparison.tracking`."""
     fig, ax = _figure(9, 4.5)
     models = [c for c in tracking.columns if c not in ("week", "week_end", "actual")]
-    ax.plot(tracking["week"], tracking["actual"], color="black", linewidth=2, label="Actual")
+    ax.plot(tracking["week"], tracking["actual"], color="black", linewidth=2, label=_("Actual"))
     for i, name in enumerate(models):
         ax.plot(
             tracking["week"],
@@ -67,24 +93,24 @@ def plot_tracking(tracking: pd.DataFrame) -> Figure:
     if weeks is not None:
         ax.axvline(weeks, color="grey", linestyle=":", linewidth=1)
         ax.annotate(
-            "end of calibration →",
+            _("end of calibration →"),
             (weeks, 0.02),
             xycoords=("data", "axes fraction"),
             ha="right",
             fontsize=8,
             color="grey",
         )
-    ax.set_xlabel("Weeks since the first purchase in the data")
-    ax.set_ylabel("Cumulative repeat purchases")
+    ax.set_xlabel(_("Weeks since the first purchase in the data"))
+    ax.set_ylabel(_("Cumulative repeat purchases"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("Repeat purchases: actual vs models (holdout after the dotted line)")
+    ax.set_title(_("Repeat purchases: actual vs models (holdout after the dotted line)"))
     return fig
 
 
-def plot_clv_distribution(clv: pd.DataFrame, currency: str = "currency") -> Figure:
+def plot_clv_distribution(clv: pd.DataFrame, currency: str | None = None) -> Figure:
     """Histogram of CLV on a log scale, from :func:`custkit.ltv.customer_lifetime_value`.
 
     Customers with a CLV of zero (or not scored) cannot sit on a log axis; their count is
@@ -104,48 +130,69 @@ def plot_clv_distribution(clv: pd.DataFrame, currency: str = "currency") -> Figu
         ax.xaxis.set_major_formatter(_MONEY)
         median = float(np.median(values))
         mean = float(values.mean())
-        for value, label, colour in ((median, "median", _SECOND), (mean, "mean", _LOST)):
+        lines = (
+            (median, _("median: {value}", value=_money(median)), _SECOND),
+            (mean, _("mean: {value}", value=_money(mean)), _LOST),
+        )
+        for value, label, colour in lines:
             if value > 0:
-                ax.axvline(value, color=colour, linewidth=1.5, label=f"{label}: {_money(value)}")
+                ax.axvline(value, color=colour, linewidth=1.5, label=label)
         ax.legend(fontsize=8)
     zero = int((values <= 0).sum()) + int(len(clv) - len(scored))
     if zero:
         ax.annotate(
-            f"{zero:,} customers with no value or not scored are not shown",
+            n_(
+                "{n:,} customer with no value or not scored is not shown",
+                "{n:,} customers with no value or not scored are not shown",
+                zero,
+            ),
             (0.99, 0.97),
             xycoords="axes fraction",
             ha="right",
             va="top",
             fontsize=8,
         )
-    ax.set_xlabel(f"Customer lifetime value{_horizon_text(clv)} ({currency}, log scale)")
-    ax.set_ylabel("Customers (people)")
+    months = clv.attrs.get("horizon_months")
+    if months:
+        xlabel = n_(
+            "Customer lifetime value over {n} month ({currency}, log scale)",
+            "Customer lifetime value over {n} months ({currency}, log scale)",
+            int(months),
+            currency=_currency(currency),
+        )
+    else:
+        xlabel = _("Customer lifetime value ({currency}, log scale)", currency=_currency(currency))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_("Customers (people)"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_title("How customer value is spread across customers")
+    ax.set_title(_("How customer value is spread across customers"))
     return fig
 
 
-def plot_clv_by_group(by_group: pd.DataFrame, currency: str = "currency", top: int = 15) -> Figure:
+def plot_clv_by_group(by_group: pd.DataFrame, currency: str | None = None, top: int = 15) -> Figure:
     """Mean CLV per customer (left) and total CLV (right) per group, from
     :func:`custkit.ltv.clv_by_group`; the *top* groups by total are shown."""
     label = str(by_group.columns[0])
     shown = by_group.head(top)
     fig = Figure(figsize=(10, max(3.0, 0.4 * len(shown) + 1.5)), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
-    names = shown[label].astype(str).tolist()
+    names = [_group_name(label, name) for name in shown[label].astype(str)]
     y = np.arange(len(names))
     left.barh(y, shown["clv_mean"], color=_MAIN)
     right.barh(y, shown["clv_total"], color=_SECOND)
     for i, share in enumerate(shown["clv_share"]):
-        right.annotate(f" {share:.0%}", (shown["clv_total"].iloc[i], i), va="center", fontsize=8)
+        text = " " + format_value(share, ".0%")
+        right.annotate(text, (shown["clv_total"].iloc[i], i), va="center", fontsize=8)
     left.set_yticks(y, names)
     left.invert_yaxis()
-    left.set_ylabel(label.replace("_", " ").capitalize())
-    left.set_xlabel(f"Mean CLV per customer ({currency})")
-    right.set_xlabel(f"Total CLV ({currency}); share of all value")
+    axis_label, title = _group_texts(label)
+    left.set_ylabel(axis_label)
+    left.set_xlabel(_("Mean CLV per customer ({currency})", currency=_currency(currency)))
+    right.set_xlabel(_("Total CLV ({currency}); share of all value", currency=_currency(currency)))
     for ax in (left, right):
         ax.xaxis.set_major_formatter(_MONEY)
-    fig.suptitle(f"Customer value by {label.replace('_', ' ')}")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # room for "1,5 млн" side by side
+    fig.suptitle(title)
     return fig
 
 
@@ -158,72 +205,84 @@ def plot_value_ratio(ratios: pd.DataFrame, reference: float = 3.5) -> Figure:
         upper = max(float(np.quantile(values, 0.99)), reference * 1.2)
         ax.hist(np.clip(values, None, upper), bins=40, range=(0, upper), color=_MAIN)
         median = float(np.median(values))
-        ax.axvline(median, color=_SECOND, linewidth=1.5, label=f"store median: {median:.1f}×")
-    ax.axvline(reference, color=_LOST, linestyle="--", label=f"often quoted: {reference:g}×")
+        label = _("store median: {value:.1f}×", value=median)
+        ax.axvline(median, color=_SECOND, linewidth=1.5, label=label)
+    label = _("often quoted: {value:g}×", value=reference)
+    ax.axvline(reference, color=_LOST, linestyle="--", label=label)
     ax.legend(fontsize=8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _unused: format_value(v, "g") + "×"))
     months = ratios.attrs.get("horizon_months")
-    future = f"next {months} months" if months else "forecast"
-    ax.set_xlabel(f"Full customer value (history + {future}) ÷ revenue per year (times)")
-    ax.set_ylabel("Customers (people)")
+    if months:
+        xlabel = n_(
+            "Full customer value (history + next {n} month) ÷ revenue per year (times)",
+            "Full customer value (history + next {n} months) ÷ revenue per year (times)",
+            int(months),
+        )
+    else:
+        xlabel = _("Full customer value (history + forecast) ÷ revenue per year (times)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_("Customers (people)"))
     ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_title("How many years of revenue a customer is worth")
+    ax.set_title(_("How many years of revenue a customer is worth"))
     return fig
 
 
-def plot_value_at_risk(tiers: pd.DataFrame, currency: str = "currency") -> Figure:
+def plot_value_at_risk(tiers: pd.DataFrame, currency: str | None = None) -> Figure:
     """Total CLV and value at risk per importance tier, with mean P(alive), from
     :func:`custkit.ltv.tier_summary`. Customers not scored are left out."""
     shown = tiers.loc[tiers["tier"] != "not_scored"]
     fig, ax = _figure(8, 4.5)
     labels = _tier_names(shown["tier"])
     x = np.arange(len(labels))
-    ax.bar(x, shown["clv_total"], color=_GAINED, label="Total CLV")
-    ax.bar(x, shown["value_at_risk"], color=_LOST, label="of which at risk (CLV × (1 − P(alive)))")
+    ax.bar(x, shown["clv_total"], color=_GAINED, label=_("Total CLV"))
+    at_risk = _("of which at risk (CLV × (1 − P(alive)))")
+    ax.bar(x, shown["value_at_risk"], color=_LOST, label=at_risk)
     for i, (total, alive) in enumerate(zip(shown["clv_total"], shown["p_alive_mean"], strict=True)):
         ax.annotate(
-            f"P(alive) {alive:.0%}",
+            "P(alive) " + format_value(alive, ".0%"),
             (i, total),
             ha="center",
             va="bottom",
             fontsize=8,
         )
     ax.set_xticks(x, labels)
-    ax.set_xlabel("Customers ranked by value")
-    ax.set_ylabel(f"Value ({currency})")
+    ax.set_xlabel(_("Customers ranked by value"))
+    ax.set_ylabel(_("Value ({currency})", currency=_currency(currency)))
     ax.yaxis.set_major_formatter(_MONEY)
     ax.set_ylim(0, max(float(shown["clv_total"].max()), 1.0) * 1.15)
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("Where the value is, and how much of it may walk away")
+    ax.set_title(_("Where the value is, and how much of it may walk away"))
     return fig
 
 
-def plot_cohort_profit(cohorts: pd.DataFrame, currency: str = "currency") -> Figure:
+def plot_cohort_profit(cohorts: pd.DataFrame, currency: str | None = None) -> Figure:
     """Historic revenue (and margin) per customer by first-order month, from
     :func:`custkit.ltv.cohort_profit`: bars are means, dots medians; the share of all revenue
     each cohort brought is on the right axis."""
     fig, ax = _figure(10, 4.5)
     x = np.arange(len(cohorts))
-    labels = [p.strftime("%b %Y") for p in pd.PeriodIndex(cohorts["cohort"], freq="M")]
+    months = pd.PeriodIndex(cohorts["cohort"], freq="M").to_timestamp()
+    labels = [format_date(month, "%b %Y") for month in months]
     has_margin = "margin_mean" in cohorts.columns
     width = 0.4 if has_margin else 0.7
     offset = width / 2 if has_margin else 0.0
-    ax.bar(x - offset, cohorts["revenue_mean"], width, color=_MAIN, label="Revenue, mean")
-    ax.plot(x - offset, cohorts["revenue_median"], "o", color="black", ms=3, label="median")
+    ax.bar(x - offset, cohorts["revenue_mean"], width, color=_MAIN, label=_("Revenue, mean"))
+    ax.plot(x - offset, cohorts["revenue_median"], "o", color="black", ms=3, label=_("median"))
     if has_margin:
-        ax.bar(x + offset, cohorts["margin_mean"], width, color=_SECOND, label="Margin, mean")
+        ax.bar(x + offset, cohorts["margin_mean"], width, color=_SECOND, label=_("Margin, mean"))
         ax.plot(x + offset, cohorts["margin_median"], "o", color="black", ms=3)
     ax.set_xticks(x, labels, rotation=45, ha="right")
-    ax.set_xlabel("Month of first purchase")
-    ax.set_ylabel(f"Per customer to date ({currency})")
+    ax.set_xlabel(_("Month of first purchase"))
+    ax.set_ylabel(_("Per customer to date ({currency})", currency=_currency(currency)))
     ax.yaxis.set_major_formatter(_MONEY)
     share = ax.twinx()
-    share.plot(x, cohorts["revenue_share"], color=_LOST, marker=".", label="Share of all revenue")
-    share.set_ylabel("Share of all revenue (%)")
+    revenue_share = _("Share of all revenue")
+    share.plot(x, cohorts["revenue_share"], color=_LOST, marker=".", label=revenue_share)
+    share.set_ylabel(_("Share of all revenue (%)"))
     share.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     share.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()
     extra = share.get_legend_handles_labels()
     ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="upper right")
-    ax.set_title("What each cohort has brought so far (older cohorts had longer to buy)")
+    ax.set_title(_("What each cohort has brought so far (older cohorts had longer to buy)"))
     return fig

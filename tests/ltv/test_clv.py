@@ -7,8 +7,10 @@ import pytest
 
 from custkit.data.reduce import reduce_orders
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import has_translation, use_language
 from custkit.ltv.clv import (
     DAYS_PER_MONTH,
+    REASONS,
     ClippedValueWarning,
     clv_by_group,
     customer_lifetime_value,
@@ -16,6 +18,7 @@ from custkit.ltv.clv import (
     margin_rates,
     months_to_time_units,
     next_expected_order_date,
+    tier_label,
     tier_summary,
     value_at_risk,
 )
@@ -293,6 +296,20 @@ def test_importance_tiers_keep_unscored_apart_and_validate_tiers():
     assert list(tiers) == ["top_50%", "not_scored", "rest"]
     with pytest.raises(ParamsError, match=r"increasing .* \(0, 1\).*Got \(0.2, 0.05\)"):
         importance_tiers(frame, tiers=(0.2, 0.05))
+
+
+def test_tier_labels_and_reasons_are_shown_in_the_report_language():
+    assert [tier_label(t) for t in ("top_1%", "top_5%", "rest", "not_scored", "vip")] == [
+        "Top 1%",
+        "Top 5%",
+        "Everyone else",
+        "Not scored",
+        "vip",
+    ]
+    with use_language("ru"):
+        assert tier_label("top_0.5%") == "Топ-0,5%" and tier_label("rest") == "Все остальные"
+    # the reasons a customer is not scored reach the customer_value export translated
+    assert all(has_translation(reason, "ru") for reason in REASONS if reason)
 
 
 def test_value_at_risk_and_tier_summary():

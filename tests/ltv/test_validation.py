@@ -11,11 +11,13 @@ from threadpoolctl import threadpool_limits
 
 from custkit.data.demo import generate_demo_store
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import _, use_language
 from custkit.ltv.summary import summarize
 from custkit.ltv.validation import (
     GRADIENT_BOOSTING,
     NAIVE,
     HoldoutComparison,
+    _choice_finding,
     calibration_holdout_comparison,
     naive_prediction,
     tracking_data,
@@ -104,6 +106,24 @@ def test_finding_names_the_chosen_model_and_its_error(comparison):
     assert shown and float(shown.group(1)) == pytest.approx(best["mae"], abs=0.005)
     assert "26 weeks" in finding.conclusion
     assert comparison.best_purchase_model in finding.action
+
+
+def test_the_model_choice_and_its_table_read_in_russian(comparison):
+    from custkit.reports.display import humanize
+
+    metrics = comparison.metrics
+    with use_language("ru"):
+        finding = _choice_finding(metrics, comparison.best_purchase_model, 184, 50.0)
+        headers = [humanize(c) for c in metrics.reset_index().columns]
+        kinds = [_(str(v)) for v in (*metrics["kind"].unique(), NAIVE, GRADIENT_BOOSTING)]
+    assert finding.title == "Выбор модели"
+    assert "(26 недель)" in finding.conclusion and "покупки на клиента" in finding.conclusion
+    shown = re.search(r"средняя ошибка ([0-9]+,[0-9]+) ", finding.conclusion)
+    assert shown and float(shown.group(1).replace(",", ".")) == pytest.approx(
+        metrics["mae"].iloc[0], abs=0.005
+    )
+    # headers and custkit's own labels in the cells: Russian words or kept abbreviations
+    assert not [h for h in headers + kinds if re.search(r"[a-z]{2}", h)], headers + kinds
 
 
 def test_gradient_boosting_never_sees_the_holdout(demo_orders, comparison):

@@ -127,3 +127,37 @@ def test_plots_survive_empty_inputs(computed):
     clv = computed["clv"].assign(clv=0.0)
     plot_clv_distribution(clv).savefig(io.BytesIO(), format="png")
     plot_value_ratio(computed["ratios"].iloc[:0]).savefig(io.BytesIO(), format="png")
+
+
+@pytest.mark.parametrize(("plot", "key", "money"), CASES, ids=[c[1] for c in CASES])
+def test_each_ltv_plot_is_drawn_in_russian(computed, plot, key, money):
+    import re
+
+    from custkit.i18n import use_language
+    from custkit.reports.display import figure_texts
+
+    with use_language("ru"):
+        fig = plot(computed[key], currency="EUR") if money else plot(computed[key])
+        fig.savefig(io.BytesIO(), format="png")  # tick labels are written when drawn
+        texts = figure_texts(fig)
+    # the data's own labels (channels, the model's name, a grouping custkit does not name
+    # itself: "channel") and the abbreviations stay Latin
+    kept = {"CLV", "EUR", "BG", "NBD", "ads", "referral", "channel", "Channel"}
+    words = {
+        w for t in texts for w in re.findall(r"[A-Za-z]{2,}", t.replace("P(alive)", ""))
+    } - kept
+    assert not words, texts
+    assert any(re.search("[а-я]", t) for t in texts)
+    if key == "cohorts":
+        assert any(re.fullmatch(r"[а-я]+\.? \d{4}", t) for t in texts)  # "янв. 2024"
+
+
+def test_clv_by_segment_names_segments_as_the_audit_does(computed):
+    from custkit.audit.rfm import segment_label
+
+    by_segment = computed["by_group"].rename(columns={"channel": "segment"})
+    by_segment["segment"] = ["champions", "unknown"][: len(by_segment)]
+    ax = plot_clv_by_group(by_segment, currency="EUR").axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == [segment_label("champions"), "unknown"][: len(ticks)]
+    assert ax.get_ylabel() == "Segment"
