@@ -12,19 +12,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
 
+from custkit.i18n import _, format_date, format_value, n_
 from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
+from custkit.splittest.metrics import METRICS
 
 _WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
 _METRIC_COLOURS = {"conversion": _GAINED, "orders": _SECOND, "revenue": _MAIN, "margin": "#6a4c93"}
-_SRM_TEXT = "Sample-ratio mismatch: the split is broken, these results cannot be trusted"
 
 
 def _srm_strip(fig: Figure, frame: pd.DataFrame) -> None:
     if frame.attrs.get("srm_alert"):  # a suptitle: the constrained layout makes room for it
         fig.suptitle(
-            _SRM_TEXT,
+            _("Sample-ratio mismatch: the split is broken, these results cannot be trusted"),
             color="white",
             fontsize=9,
             fontweight="bold",
@@ -62,6 +62,21 @@ def _interval(ax, low, high, at, limits, colour, vertical=False, style="-") -> N
             ax.plot(*point, marker=marker[0] if vertical else marker[1], color=colour, ms=7)
 
 
+def _title(experiment: str, text: str) -> str:
+    """``exp_month2: effect on…``, or the text alone (capitalised) without an experiment."""
+    return f"{experiment}: {text}" if experiment else text[:1].upper() + text[1:]
+
+
+def _metric_label(label: object) -> str:
+    """A metric's label (``Revenue per customer``) in the report language."""
+    return _(str(label))
+
+
+def _percent_axis(axis) -> None:
+    """Relative changes as whole per cents, written the report language's way."""
+    axis.set_major_formatter(lambda value, _pos: format_value(value, ".0%").replace("-", "\u2212"))
+
+
 def _empty(ax, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="grey")
     ax.set_xticks([])
@@ -82,7 +97,7 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     fig, ax = _figure(9, max(3.0, 0.2 * len(metrics) + 1.8))
     limits = _visible_range(metrics)
     if metrics.empty or metrics["estimate"].notna().sum() == 0:
-        _empty(ax, "No results yet: no customer has a complete window")
+        _empty(ax, _("No results yet: no customer has a complete window"))
     step = 0.8 / max(per_metric, 1)
     for i, window in enumerate(windows):
         colour = _WINDOW_COLOURS[i % len(_WINDOW_COLOURS)]
@@ -106,16 +121,26 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     ax.axvline(0, color="grey", linewidth=1)
     margin = 0.05 * (limits[1] - limits[0])
     ax.set_xlim(limits[0] - margin, limits[1] + margin)
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [_metric_label(label) for label in labels])
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    control = metrics["control"].iloc[0] if len(metrics) else "control"
-    challenger = " / ".join(map(str, variants)) or "challenger"
-    ax.set_xlabel(f"Change of {challenger} against {control} (relative, with interval)")
-    ax.set_ylabel("Metric")
+    _percent_axis(ax.xaxis)
+    control = metrics["control"].iloc[0] if len(metrics) else _("control")
+    challenger = " / ".join(map(str, variants)) or _("challenger")
+    ax.set_xlabel(
+        _(
+            "Change of {challenger} against {control} (relative, with interval)",
+            challenger=challenger,
+            control=control,
+        )
+    )
+    ax.set_ylabel(_("Metric"))
     handles = [
         Line2D(
-            [], [], color=_WINDOW_COLOURS[i % len(_WINDOW_COLOURS)], marker="o", label=f"{w} days"
+            [],
+            [],
+            color=_WINDOW_COLOURS[i % len(_WINDOW_COLOURS)],
+            marker="o",
+            label=n_("{n} day", "{n} days", int(w)),
         )
         for i, w in enumerate(windows)
     ]
@@ -127,14 +152,14 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
             marker="o",
             markerfacecolor="white",
             linestyle="",
-            label="not significant after Holm",
+            label=_("not significant after Holm"),
         )
     )
     if metrics["partial"].any():
-        handles.append(Line2D([], [], color="grey", linestyle="--", label="window not complete"))
+        handles.append(Line2D([], [], color="grey", linestyle="--", label=_("window not complete")))
     ax.legend(handles=handles, fontsize=8, loc="best")
     experiment = metrics.attrs.get("experiment_id", "")
-    ax.set_title(f"{experiment}: effect on every metric by window from exposure".strip(": "))
+    ax.set_title(_title(experiment, _("effect on every metric by window from exposure")))
     _srm_strip(fig, metrics)
     return fig
 
@@ -149,7 +174,7 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     fig, ax = _figure(8, 4)
     shown = months.loc[np.isfinite(months["estimate"].astype(float))] if len(months) else months
     if shown.empty:
-        _empty(ax, "No results yet: no customer has a complete month since exposure")
+        _empty(ax, _("No results yet: no customer has a complete month since exposure"))
     metric_names = list(dict.fromkeys(shown["metric"])) if len(shown) else []
     n = len(metric_names)
     offsets = np.linspace(-0.12, 0.12, n) if n > 1 else np.zeros(n)
@@ -158,7 +183,8 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
         rows = shown.loc[shown["metric"] == metric]
         colour = _METRIC_COLOURS.get(metric, _LOST)
         x = rows["month"].to_numpy(dtype=float) + offset
-        ax.plot(x, rows["estimate"], color=colour, marker="o", label=rows["label"].iloc[0])
+        label = _metric_label(rows["label"].iloc[0])
+        ax.plot(x, rows["estimate"], color=colour, marker="o", label=label)
         for at, low, high in zip(x, rows["ci_low"], rows["ci_high"], strict=True):
             _interval(ax, low, high, at, limits, colour, vertical=True)
     ax.axhline(0, color="grey", linewidth=1)
@@ -168,16 +194,19 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
         ticks = months.drop_duplicates("month")
         ax.set_xticks(
             ticks["month"].to_numpy(),
-            [f"Month {m}\n(days {d})" for m, d in zip(ticks["month"], ticks["days"], strict=True)],
+            [
+                _("Month {month}\n(days {days})", month=int(m), days=d)
+                for m, d in zip(ticks["month"], ticks["days"], strict=True)
+            ],
         )
         ax.legend(fontsize=8, loc="best")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    control = months["control"].iloc[0] if len(months) else "control"
-    variant = months["variant"].iloc[0] if len(months) else "challenger"
-    ax.set_xlabel("Month since each customer's exposure")
-    ax.set_ylabel(f"Change of {variant} against {control}")
+    _percent_axis(ax.yaxis)
+    control = months["control"].iloc[0] if len(months) else _("control")
+    variant = months["variant"].iloc[0] if len(months) else _("challenger")
+    ax.set_xlabel(_("Month since each customer's exposure"))
+    ax.set_ylabel(_("Change of {variant} against {control}", variant=variant, control=control))
     experiment = months.attrs.get("experiment_id", "")
-    ax.set_title(f"{experiment}: when the effect happens, by month since exposure".strip(": "))
+    ax.set_title(_title(experiment, _("when the effect happens, by month since exposure")))
     _srm_strip(fig, months)
     return fig
 
@@ -193,12 +222,17 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
     attrs = looks.attrs
     metric, days = attrs.get("metric", "metric"), attrs.get("window_days", "")
     if looks.empty:
-        _empty(ax, f"No look yet: no customer's {days}-day window is complete")
+        _empty(ax, _("No look yet: no customer's {days}-day window is complete", days=days))
     else:
         dates = pd.to_datetime(looks["look_date"])
-        ax.plot(dates, looks["z"], "o-", color=_MAIN, label="z of the difference at each look")
+        ax.plot(dates, looks["z"], "o-", color=_MAIN, label=_("z of the difference at each look"))
         ax.plot(
-            dates, looks["boundary"], "_--", color=_LOST, ms=18, label="boundary (O'Brien–Fleming)"
+            dates,
+            looks["boundary"],
+            "_--",
+            color=_LOST,
+            ms=18,
+            label=_("boundary (O'Brien–Fleming)"),
         )
         ax.plot(dates, -looks["boundary"], "_--", color=_LOST, ms=18)
         ax.set_xlim(dates.min() - pd.Timedelta(days=20), dates.max() + pd.Timedelta(days=20))
@@ -211,13 +245,13 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
                 color=_LOST,
                 ms=9,
                 markerfacecolor="none",
-                label="crossed: the test may stop",
+                label=_("crossed: the test may stop"),
             )
         top = float(np.nanmax(np.abs(np.r_[looks["z"], 4.0])))
         ax.set_ylim(-top * 1.15, top * 1.15)
         for date, fraction, z in zip(dates, looks["information_fraction"], looks["z"], strict=True):
             ax.annotate(
-                f"{fraction:.0%}",
+                format_value(fraction, ".0%"),
                 (date, z),
                 textcoords="offset points",
                 xytext=(0, 7),
@@ -230,7 +264,7 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
         ax.set_xlim(right=max(ax.get_xlim()[1], mdates.date2num(pd.Timestamp(judge)) + 20))
         ax.axvline(pd.Timestamp(judge), color="grey", linestyle=":", linewidth=1)
         ax.annotate(
-            f"judge on {pd.Timestamp(judge):%Y-%m-%d}",
+            _("judge on {date:%Y-%m-%d}", date=pd.Timestamp(judge)),
             (pd.Timestamp(judge), 0.02),
             xycoords=("data", "axes fraction"),
             ha="right",
@@ -238,11 +272,34 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
             color="grey",
         )
     ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_xlabel("Look (end of month); labels: share of customers with a complete window")
-    ax.set_ylabel("z (difference ÷ its standard error)")
+    ax.set_xlabel(_("Look (end of month); labels: share of customers with a complete window"))
+    ax.set_ylabel(_("z (difference ÷ its standard error)"))
     if not looks.empty:
         ax.legend(fontsize=8, loc="best")
-    label = str(metric).replace("_", " ")
-    ax.set_title(f"Monthly looks at {label} over {days} days")
+        _month_ticks(ax)
+    label = _metric_label(METRICS[metric].label if metric in METRICS else metric)
+    label = label[:1].lower() + label[1:]
+    if isinstance(days, int | np.integer):
+        ax.set_title(
+            n_(
+                "Monthly looks at {metric} over {n} day",
+                "Monthly looks at {metric} over {n} days",
+                int(days),
+                metric=label,
+            )
+        )
+    else:
+        ax.set_title(_("Monthly looks at {metric}", metric=label))
     _srm_strip(fig, looks)
     return fig
+
+
+def _month_ticks(ax) -> None:
+    """Dates on the x axis as ``Oct 2026`` (``окт. 2026`` in Russian), at most about six months
+    labelled."""
+    low, high = (mdates.num2date(x) for x in ax.get_xlim())
+    months = (high.year - low.year) * 12 + high.month - low.month + 1
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, -(-months // 6))))
+    ax.xaxis.set_major_formatter(
+        lambda value, _pos: format_date(mdates.num2date(value).date(), "%b %Y")
+    )

@@ -44,6 +44,7 @@ import pandas as pd
 
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
+from custkit.i18n import _, format_message, format_value, n_
 from custkit.splittest.design import ExperimentDesign, experiment_designs
 from custkit.splittest.metrics import (
     METRICS,
@@ -419,6 +420,8 @@ def _metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
             + (" × challenger" if len(design.challengers) > 1 else "")
             + ")"
         ),
+        family_tests=tests,
+        family_challengers=len(design.challengers) > 1,
         srm_alert=bool(srm_p_value(review, experiment_id) < review.srm_alpha),
         alpha=review.alpha,
         experiment_id=experiment_id,
@@ -863,6 +866,24 @@ class Verdict:
     srm_p_value: float
     crossing_date: pd.Timestamp | None = None
 
+    @property
+    def label(self) -> str:
+        """:attr:`text` in the report language, as the page shows it ("внедрять B"); ``text``
+        itself stays English for ``splittest.kpis.json``."""
+        if self.code == "srm":
+            return _("sample-ratio mismatch — fix the split before judging")
+        if self.code == "ship":
+            return _("ship {variant}", variant=self.variant)
+        if self.code == "keep_control":
+            return _("keep {control}", control=self.control)
+        if self.code == "no_difference":
+            return _("no difference detected")
+        if self.variant is None:
+            return _("too early — the experiment has a single variant so far")
+        if self.judge_date is None:
+            return _("too early to judge")
+        return _("too early — judge on {date:%Y-%m-%d}", date=self.judge_date)
+
 
 def _metric_rows(review: SplitTestReview, experiment_id: str) -> dict[tuple, dict]:
     """(window, metric, variant) → that row of :func:`metric_table`."""
@@ -958,7 +979,7 @@ def _pct(value: float, sign: bool = True) -> str:
     if not math.isfinite(value):
         return "—"
     value = 0.0 if abs(value) < 0.0005 else value  # no "−0.0%"
-    return (f"{value:+.1%}" if sign else f"{value:.1%}").replace("-", MINUS)
+    return format_value(value, "+.1%" if sign else ".1%").replace("-", MINUS)
 
 
 def _p_is(value: float) -> str:
@@ -970,60 +991,121 @@ def _p_is(value: float) -> str:
 def _p(value: float) -> str:
     if not math.isfinite(value):
         return "—"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "<" + format_value(0.001, ".3f") if value < 0.001 else format_value(value, ".3f")
+
+
+def label_shown(text: object) -> str:
+    """One of custkit's own English labels (a metric's, a reason's, a note) in the report
+    language."""
+    return _(str(text))
+
+
+def metric_name(metric: str) -> str:
+    """A metric's label in the report language, for the middle of a sentence
+    ("revenue per customer", "выручка на клиента"; "AOV" keeps its capitals)."""
+    label = label_shown(METRICS[metric].label)
+    return label[:1].lower() + label[1:]
+
+
+def _change_words(review: SplitTestReview, result: Verdict) -> str:
+    """The primary metric's change at the horizon, as a clause of the verdict's sentences."""
+    if not math.isfinite(result.estimate):
+        return _("no customer's {days}-day window is complete yet", days=review.horizon_days)
+    return n_(
+        "{metric} over {n} day: {variant} {change} vs {control} "
+        "({confidence:.0%} CI {low} … {high})",
+        "{metric} over {n} days: {variant} {change} vs {control} "
+        "({confidence:.0%} CI {low} … {high})",
+        review.horizon_days,
+        metric=metric_name(result.metric),
+        variant=result.variant,
+        change=_pct(result.estimate),
+        control=result.control,
+        confidence=1 - review.alpha,
+        low=_pct(result.ci_low),
+        high=_pct(result.ci_high),
+    )
 
 
 def verdict_finding(review: SplitTestReview, result: Verdict) -> Finding:
     """The verdict of one experiment as a finding: what to do and the numbers behind it."""
-    label = METRICS[result.metric].label.lower()
     h = review.horizon_days
-    change = (
-        f"{label} over {h} days: {result.variant} {_pct(result.estimate)} vs {result.control} "
-        f"({1 - review.alpha:.0%} CI {_pct(result.ci_low)} … {_pct(result.ci_high)})"
-        if math.isfinite(result.estimate)
-        else f"no customer's {h}-day window is complete yet"
-    )
+    change = _change_words(review, result)
     if result.code == "srm":
-        conclusion = (
-            "The variants' sizes do not match the planned split (sample-ratio test "
-            f"{_p_is(result.srm_p_value)}), so no result of this test can be trusted; {change}."
+        conclusion = _(
+            "The variants' sizes do not match the planned split (sample-ratio test {p}), so no "
+            "result of this test can be trusted; {change}.",
+            p=_p_is(result.srm_p_value),
+            change=change,
         )
-        action = (
+        action = _(
             "Find why customers went missing from one variant (assignment, tracking, filters "
             "applied after assignment), fix it and restart the test; do not act on these numbers."
         )
     elif result.code in ("ship", "keep_control"):
-        better = "better" if result.code == "ship" else "worse"
-        conclusion = (
-            f"{result.variant} is {better} than {result.control} on {change}; the monthly-look "
-            f"boundary was crossed on {result.crossing_date:%Y-%m-%d}."
+        fields = dict(
+            variant=result.variant,
+            control=result.control,
+            change=change,
+            date=result.crossing_date,
         )
-        action = (
-            f"Roll out {result.variant} to everyone."
-            if result.code == "ship"
-            else f"Stop {result.variant} and keep {result.control}."
-        )
+        if result.code == "ship":
+            conclusion = _(
+                "{variant} is better than {control} on {change}; the monthly-look boundary was "
+                "crossed on {date:%Y-%m-%d}.",
+                **fields,
+            )
+            action = _("Roll out {variant} to everyone.", variant=result.variant)
+        else:
+            conclusion = _(
+                "{variant} is worse than {control} on {change}; the monthly-look boundary was "
+                "crossed on {date:%Y-%m-%d}.",
+                **fields,
+            )
+            action = _(
+                "Stop {variant} and keep {control}.",
+                variant=result.variant,
+                control=result.control,
+            )
     elif result.code == "no_difference":
-        conclusion = (
-            f"Every customer's {h}-day window is complete and no difference was detected on "
-            f"{change}."
+        conclusion = _(
+            "Every customer's {days}-day window is complete and no difference was detected on "
+            "{change}.",
+            days=h,
+            change=change,
         )
-        action = (
+        action = _(
             "Keep the cheaper or simpler variant; a smaller effect than the interval's edges "
             "would need a larger test (see planning)."
         )
-    else:
-        when = f"{result.judge_date:%Y-%m-%d}" if result.judge_date is not None else "later"
-        conclusion = (
-            f"Provisional: {change}. Customers are judged over {h} days from exposure, and the "
-            f"last assigned customers complete theirs on {when}."
+    elif result.judge_date is not None:
+        conclusion = n_(
+            "Provisional: {change}. Customers are judged over {n} day from exposure, and the "
+            "last assigned customers complete theirs on {date:%Y-%m-%d}.",
+            "Provisional: {change}. Customers are judged over {n} days from exposure, and the "
+            "last assigned customers complete theirs on {date:%Y-%m-%d}.",
+            h,
+            change=change,
+            date=result.judge_date,
         )
-        action = (
-            f"Do not stop the test on these numbers; look again next month and judge on {when} "
-            "(earlier only if the monthly-look boundary is crossed)."
+        action = _(
+            "Do not stop the test on these numbers; look again next month and judge on "
+            "{date:%Y-%m-%d} (earlier only if the monthly-look boundary is crossed).",
+            date=result.judge_date,
+        )
+    else:
+        conclusion = n_(
+            "Provisional: {change}. Customers are judged over {n} day from exposure.",
+            "Provisional: {change}. Customers are judged over {n} days from exposure.",
+            h,
+            change=change,
+        )
+        action = _(
+            "Do not stop the test on these numbers; look again next month (earlier only if the "
+            "monthly-look boundary is crossed)."
         )
     return Finding(
-        f"{result.experiment_id}: {result.text}", conclusion, action, _VERDICT_LEVELS[result.code]
+        f"{result.experiment_id}: {result.label}", conclusion, action, _VERDICT_LEVELS[result.code]
     )
 
 
@@ -1035,33 +1117,61 @@ def design_finding(review: SplitTestReview, experiment_id: str) -> Finding:
         f"{v} {_pct(s, sign=False)}"
         for v, s in zip(table["variant"], table["actual_share"], strict=True)
     )
-    planned = " / ".join(f"{s:.0%}" for s in design.planned_shares)
-    basis = "as planned in the params" if design.planned else "equal shares assumed"
+    planned = " / ".join(format_value(s, ".0%") for s in design.planned_shares)
+    basis = _("as planned in the params") if design.planned else _("equal shares assumed")
     p = table.attrs["srm_p_value"]
     first, last = table["first_exposure"].min(), table["last_exposure"].max()
     accounting = review.assignments.accounting.set_index("experiment_id")["rejected"]
     rejected = int(accounting.get(experiment_id, 0))
-    set_aside = (
-        f" {rejected:,} assignment rows were set aside (see the table of bad assignments)."
-        if rejected
-        else ""
-    )
-    dates = f"{first:%Y-%m-%d} … {last:%Y-%m-%d}" if pd.notna(first) else "no exposures"
-    conclusion = (
-        f"{int(table['customers'].sum()):,} customers exposed {dates}; split {shares} against "
-        f"{planned} ({basis}); sample-ratio test {_p_is(p)}.{set_aside}"
-    )
+    customers = int(table["customers"].sum())
+    fields = dict(shares=shares, planned=planned, basis=basis, p=_p_is(p))
+    if pd.notna(first) and first.normalize() == last.normalize():
+        conclusion = n_(
+            "{n:,} customer exposed on {first:%Y-%m-%d}; split {shares} against {planned} "
+            "({basis}); sample-ratio test {p}.",
+            "{n:,} customers exposed on {first:%Y-%m-%d}; split {shares} against {planned} "
+            "({basis}); sample-ratio test {p}.",
+            customers,
+            first=first,
+            **fields,
+        )
+    elif pd.notna(first):
+        conclusion = n_(
+            "{n:,} customer exposed {first:%Y-%m-%d} … {last:%Y-%m-%d}; split {shares} against "
+            "{planned} ({basis}); sample-ratio test {p}.",
+            "{n:,} customers exposed {first:%Y-%m-%d} … {last:%Y-%m-%d}; split {shares} against "
+            "{planned} ({basis}); sample-ratio test {p}.",
+            customers,
+            first=first,
+            last=last,
+            **fields,
+        )
+    else:
+        conclusion = n_(
+            "{n:,} customer exposed (no exposures); split {shares} against {planned} ({basis}); "
+            "sample-ratio test {p}.",
+            "{n:,} customers exposed (no exposures); split {shares} against {planned} "
+            "({basis}); sample-ratio test {p}.",
+            customers,
+            **fields,
+        )
+    if rejected:
+        conclusion += " " + n_(
+            "{n:,} assignment row was set aside (see the table of bad assignments).",
+            "{n:,} assignment rows were set aside (see the table of bad assignments).",
+            rejected,
+        )
     if table.attrs["srm_alert"]:
         return Finding(
-            "Design check: sample-ratio mismatch",
+            _("Design check: sample-ratio mismatch"),
             conclusion,
-            "Treat every number of this test as broken until the cause is found.",
+            _("Treat every number of this test as broken until the cause is found."),
             "bad",
         )
     return Finding(
-        "Design check",
+        _("Design check"),
         conclusion,
-        "Nothing to fix in the split." if not rejected else "Check why rows were set aside.",
+        _("Nothing to fix in the split.") if not rejected else _("Check why rows were set aside."),
         "warning" if rejected else "good",
     )
 
@@ -1071,9 +1181,11 @@ def srm_banner(review: SplitTestReview, experiment_id: str) -> str:
     p = srm_p_value(review, experiment_id)
     if not p < review.srm_alpha:
         return ""
-    return (
-        f"Sample-ratio mismatch in {experiment_id} ({_p_is(p)}): the split is broken, so this "
-        "result cannot be trusted."
+    return _(
+        "Sample-ratio mismatch in {experiment} ({p}): the split is broken, so this result "
+        "cannot be trusted.",
+        experiment=experiment_id,
+        p=_p_is(p),
     )
 
 
@@ -1126,34 +1238,46 @@ def overview_finding(review: SplitTestReview) -> Finding:
     """How many experiments can be acted on, and which are broken or too young."""
     if not review.designs:
         return Finding(
-            "Split tests",
-            "The store has no split-test assignments to review.",
-            "Add an 'experiments' source (experiment_id, customer_id, variant, assigned_at) to "
-            "the params file.",
+            _("Split tests"),
+            _("The store has no split-test assignments to review."),
+            _(
+                "Add an 'experiments' source (experiment_id, customer_id, variant, assigned_at) "
+                "to the params file."
+            ),
             "info",
         )
     codes = [verdict(review, e).code for e in review.designs]
     count = {c: codes.count(c) for c in _VERDICT_LEVELS}
     words = {
-        "srm": "with a broken split",
-        "ship": "ready to ship",
-        "keep_control": "to stop (the challenger is worse)",
-        "too_early": "too early to judge",
-        "no_difference": "without a detectable difference",
+        "srm": lambda n: _("{n} with a broken split", n=n),
+        "ship": lambda n: _("{n} ready to ship", n=n),
+        "keep_control": lambda n: _("{n} to stop (the challenger is worse)", n=n),
+        "too_early": lambda n: _("{n} too early to judge", n=n),
+        "no_difference": lambda n: _("{n} without a detectable difference", n=n),
     }
-    parts = [f"{count[code]} {text}" for code, text in words.items() if count[code]]
+    parts = "; ".join(word(count[code]) for code, word in words.items() if count[code])
     conclusion = (
-        f"{len(codes)} experiments reviewed as of {review.as_of:%Y-%m-%d}: "
-        + "; ".join(parts)
-        + f". Each is judged on {METRICS[review.primary_metric].label.lower()} over "
-        f"{review.horizon_days} days from every customer's own exposure."
+        n_(
+            "{n} experiment reviewed as of {date:%Y-%m-%d}: {parts}.",
+            "{n} experiments reviewed as of {date:%Y-%m-%d}: {parts}.",
+            len(codes),
+            date=review.as_of,
+            parts=parts,
+        )
+        + " "
+        + n_(
+            "Each is judged on {metric} over {n} day from every customer's own exposure.",
+            "Each is judged on {metric} over {n} days from every customer's own exposure.",
+            review.horizon_days,
+            metric=metric_name(review.primary_metric),
+        )
     )
     level = "bad" if count["srm"] else "good" if count["ship"] else "info"
-    action = (
+    action = _(
         "Fix the broken splits first; act only on the tests with a verdict, and leave the young "
         "ones running until their judge date."
     )
-    return Finding("Split tests", conclusion, action, level)
+    return Finding(_("Split tests"), conclusion, action, level)
 
 
 def results_table(review: SplitTestReview) -> pd.DataFrame:
@@ -1171,24 +1295,60 @@ def assignments_finding(review: SplitTestReview) -> Finding:
     accounting = review.assignments.accounting
     read, rejected = int(accounting["read"].sum()), int(accounting["rejected"].sum())
     if not read:
-        return Finding("Assignments", "There are no assignments to check.", "Nothing to do.")
+        return Finding(
+            _("Assignments"), _("There are no assignments to check."), _("Nothing to do.")
+        )
     if not rejected:
         return Finding(
-            "Assignments",
-            f"All {read:,} assignment rows of the reviewed experiments can be measured.",
-            "Nothing to fix.",
+            _("Assignments"),
+            _(
+                "All {read:,} assignment rows of the reviewed experiments can be measured.",
+                read=read,
+            ),
+            _("Nothing to fix."),
             "good",
         )
-    reasons = accounting.iloc[:, 4:].sum()
-    reasons = ", ".join(f"{int(n):,} {r.replace('_', ' ')}" for r, n in reasons.items() if n)
+    counts = accounting.iloc[:, 4:].sum()
+    reasons = ", ".join(
+        format_message(label_shown(_REASON_COUNTS.get(r, "{n:,} " + r)), n=int(n))
+        for r, n in counts.items()
+        if n
+    )
     return Finding(
-        "Assignments set aside",
-        f"{rejected:,} of {read:,} assignment rows cannot be measured and were set aside "
-        f"({reasons}).",
-        "Fix the assignment export or the test's targeting; customers in two variants point "
-        "to a broken assignment.",
+        _("Assignments set aside"),
+        _(
+            "{rejected:,} of {read:,} assignment rows cannot be measured and were set aside "
+            "({reasons}).",
+            rejected=rejected,
+            read=read,
+            reasons=reasons,
+        ),
+        _(
+            "Fix the assignment export or the test's targeting; customers in two variants point "
+            "to a broken assignment."
+        ),
         "warning",
     )
+
+
+#: A count of assignment rows set aside for a reason (a key of ``ASSIGNMENT_REASONS``), as the
+#: finding says it; translated when shown.
+_REASON_COUNTS = {
+    "missing_value": "{n:,} missing value",
+    "unknown_variant": "{n:,} unknown variant",
+    "assigned_after_as_of": "{n:,} assigned after as of",
+    "several_variants": "{n:,} several variants",
+    "duplicate_assignment": "{n:,} duplicate assignment",
+}
+
+#: The column label of each reason in the table of assignments set aside; translated when shown.
+REASON_LABELS = {
+    "missing_value": "Missing value",
+    "unknown_variant": "Unknown variant",
+    "assigned_after_as_of": "Assigned after as of",
+    "several_variants": "Several variants",
+    "duplicate_assignment": "Duplicate assignment",
+}
 
 
 def assignment_table(review: SplitTestReview) -> pd.DataFrame:

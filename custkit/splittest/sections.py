@@ -16,8 +16,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custkit.findings import Finding
+from custkit.i18n import _, n_
+from custkit.i18n import format_value as _number
 from custkit.splittest.metrics import METRICS
 from custkit.splittest.report import (
+    REASON_LABELS,
     SplitTestReview,
     Verdict,
     bayesian_table,
@@ -25,6 +28,8 @@ from custkit.splittest.report import (
     design_check,
     design_finding,
     judge_date,
+    label_shown,
+    metric_name,
     metric_table,
     month_table,
     sequential_table,
@@ -87,18 +92,22 @@ def experiment_section(
     metrics = metric_table(review, experiment_id)
     judge = judge_date(review, experiment_id)
     provisional = (
-        f" Windows marked * are not complete for every customer yet: provisional until "
-        f"{judge:%Y-%m-%d}."
+        " "
+        + _(
+            "Windows marked * are not complete for every customer yet: provisional until "
+            "{date:%Y-%m-%d}.",
+            date=judge,
+        )
         if metrics["partial"].any() and judge is not None
         else ""
     )
-    confidence = f"{1 - review.alpha:.0%}"
     cuped = cuped_table(review, experiment_id)
     pre = review.sums.pre_exposure_days
     looks = sequential_table(review, experiment_id)
+    challengers = _challengers(design.challengers)
     return ExperimentSection(
         experiment_id=experiment_id,
-        title=f"{experiment_id}: {' vs '.join(reversed(design.variants))}",
+        title=f"{experiment_id}: {_versus(design.variants)}",
         verdict=result,
         verdict_finding=verdict_finding(review, result),
         design_finding=design_finding(review, experiment_id),
@@ -106,25 +115,42 @@ def experiment_section(
         design=design_shown(design_check(review, experiment_id)),
         metrics=metrics,
         metrics_shown=metrics_shown(metrics, currency),
-        metrics_caption=(
-            f"Every metric over {', '.join(map(str, review.windows_days))} days from each "
-            f"customer's exposure: change of {_challengers(design.challengers)} against "
-            f"{design.control}, {confidence} interval, p-value and "
-            f"{metrics.attrs['family']}.{provisional}"
-        ),
+        metrics_caption=n_(
+            "Every metric over {windows} day from each customer's exposure: change of "
+            "{challengers} against {control}, {confidence:.0%} interval, p-value and {family}.",
+            "Every metric over {windows} days from each customer's exposure: change of "
+            "{challengers} against {control}, {confidence:.0%} interval, p-value and {family}.",
+            review.windows_days[-1],
+            windows=_listing(review.windows_days),
+            challengers=challengers,
+            control=design.control,
+            confidence=1 - review.alpha,
+            family=_holm_family(metrics),
+        )
+        + provisional,
         months=month_table(review, experiment_id),
         cuped_shown=cuped_shown(cuped),
         cuped_caption=(
-            f"Revenue adjusted for each customer's revenue in the {pre} days before exposure "
-            "(CUPED): the same effect, measured with less noise."
+            n_(
+                "Revenue adjusted for each customer's revenue in the {n} day before exposure "
+                "(CUPED): the same effect, measured with less noise.",
+                "Revenue adjusted for each customer's revenue in the {n} days before exposure "
+                "(CUPED): the same effect, measured with less noise.",
+                pre,
+            )
             if pre
-            else "CUPED is off: no pre-exposure period was set."
+            else _("CUPED is off: no pre-exposure period was set.")
         ),
         bayes_shown=bayes_shown(bayesian_table(review, experiment_id), currency),
-        bayes_caption=(
-            f"Over {review.horizon_days} days: the chance that {_challengers(design.challengers)} "
-            "is better, and what each choice costs per customer on average if it is the wrong "
-            "one. Priors: Beta(1, 1) on rates (exact), flat on means (normal approximation)."
+        bayes_caption=n_(
+            "Over {n} day: the chance that {challengers} is better, and what each choice costs "
+            "per customer on average if it is the wrong one. Priors: Beta(1, 1) on rates "
+            "(exact), flat on means (normal approximation).",
+            "Over {n} days: the chance that {challengers} is better, and what each choice costs "
+            "per customer on average if it is the wrong one. Priors: Beta(1, 1) on rates "
+            "(exact), flat on means (normal approximation).",
+            review.horizon_days,
+            challengers=challengers,
         ),
         sequential=looks,
         sequential_shown=sequential_shown(looks),
@@ -133,7 +159,46 @@ def experiment_section(
 
 
 def _challengers(variants: Sequence[str]) -> str:
-    return " and ".join(variants) if variants else "no challenger"
+    return _listing(variants) if variants else _("no challenger")
+
+
+def _listing(items: Sequence[object]) -> str:
+    """``A``, ``A and B``, ``A, B and C`` in the report language."""
+    items = [str(item) for item in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return _("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
+
+
+def _versus(variants: Sequence[str]) -> str:
+    """``B vs A`` (the challengers first, the control last)."""
+    text = ""
+    for variant in reversed(variants):
+        text = _("{a} vs {b}", a=text, b=variant) if text else str(variant)
+    return text
+
+
+def _holm_family(metrics: pd.DataFrame) -> str:
+    """Which p-values the Holm adjustment of a metric table is over, in words."""
+    tests = int(metrics.attrs.get("family_tests", metrics["p_value"].notna().sum()))
+    if metrics.attrs.get("family_challengers"):
+        return n_(
+            "Holm-adjusted over the {n} test of this experiment (every metric × window × "
+            "challenger)",
+            "Holm-adjusted over the {n} tests of this experiment (every metric × window × "
+            "challenger)",
+            tests,
+        )
+    return n_(
+        "Holm-adjusted over the {n} test of this experiment (every metric × window)",
+        "Holm-adjusted over the {n} tests of this experiment (every metric × window)",
+        tests,
+    )
+
+
+def _days(days: int) -> str:
+    """``90 days``, in the report language."""
+    return n_("{n} day", "{n} days", days)
 
 
 # ============================================================================ formatting
@@ -148,7 +213,7 @@ def _finite(value: object) -> bool:
 def _change(value: float) -> str:
     if not _finite(value):
         return "—"
-    return "0.0%" if abs(value) < 0.0005 else _signed(f"{value:+.1%}")
+    return _number(0.0, ".1%") if abs(value) < 0.0005 else _signed(_number(value, "+.1%"))
 
 
 def _interval(low: float, high: float) -> str:
@@ -160,19 +225,24 @@ def _interval(low: float, high: float) -> str:
 def _p(value: float) -> str:
     if not _finite(value):
         return "—"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "<" + _number(0.001, ".3f") if value < 0.001 else _number(value, ".3f")
+
+
+def _share(value: float) -> str:
+    return _number(value, ".1%") if _finite(value) else "—"
 
 
 def format_value(value: float, unit: str, currency: str = "") -> str:
-    """A metric's value with its unit: ``36.5%``, ``0.52``, ``1,737 RUB``."""
+    """A metric's value with its unit: ``36.5%``, ``0.52``, ``1,737 RUB`` (``1 737 RUB`` in
+    Russian)."""
     if not _finite(value):
         return "—"
     if unit == "share":
-        return f"{value:.1%}"
+        return _number(value, ".1%")
     if unit == "money":
-        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+        text = _number(value, ",.0f") if abs(value) >= 100 else _number(value, ",.2f")
         return _signed(text) + (f" {currency}" if currency else "")
-    return _signed(f"{value:,.2f}")
+    return _signed(_number(value, ",.2f"))
 
 
 def _chance(value: float) -> str:
@@ -180,8 +250,8 @@ def _chance(value: float) -> str:
     if not _finite(value):
         return "—"
     if value > 0.999:
-        return ">99.9%"
-    return "<0.1%" if value < 0.001 else f"{value:.1%}"
+        return ">" + _number(0.999, ".1%")
+    return "<" + _number(0.001, ".1%") if value < 0.001 else _number(value, ".1%")
 
 
 def _loss(value: float, unit: str, currency: str) -> str:
@@ -189,7 +259,7 @@ def _loss(value: float, unit: str, currency: str) -> str:
     if not _finite(value):
         return "—"
     if unit == "share":
-        return f"{value * 100:.2f} pp"
+        return _("{value:.2f} pp", value=value * 100)
     return format_value(value, unit, currency)
 
 
@@ -197,63 +267,71 @@ def design_shown(table: pd.DataFrame) -> pd.DataFrame:
     """The design check as text."""
     shown = pd.DataFrame(
         {
-            "Variant": table["variant"],
-            "Role": table["role"],
-            "Planned share": [f"{s:.1%}" if _finite(s) else "—" for s in table["planned_share"]],
-            "Actual share": [f"{s:.1%}" if _finite(s) else "—" for s in table["actual_share"]],
-            "Customers": table["customers"],
-            "First exposure": table["first_exposure"],
-            "Last exposure": table["last_exposure"],
+            _("Variant"): table["variant"],
+            _("Role"): [_(role) for role in table["role"]],
+            _("Planned share"): [_share(s) for s in table["planned_share"]],
+            _("Actual share"): [_share(s) for s in table["actual_share"]],
+            _("Customers"): table["customers"],
+            _("First exposure"): table["first_exposure"],
+            _("Last exposure"): table["last_exposure"],
         }
     )
     for column in table.columns:
         if column.startswith("complete_"):
-            days = column.removeprefix("complete_").removesuffix("d")
-            shown[f"{days}-day window complete"] = table[column]
+            days = int(column.removeprefix("complete_").removesuffix("d"))
+            shown[_("{days}-day window complete", days=days)] = table[column]
     return shown
 
 
 def reading(row: pd.Series | dict, alpha: float, srm: bool) -> str:
     """One metric result in words."""
     if srm:
-        return "not trustworthy (SRM)"
+        return _("not trustworthy (SRM)")
     if not _finite(row["p_value"]):
-        return "not enough data"
+        return _("not enough data")
     if row["p_holm"] < alpha:
-        return f"{row['variant']} {'higher' if row['estimate'] > 0 else 'lower'}"
+        if row["estimate"] > 0:
+            return _("{variant} higher", variant=row["variant"])
+        return _("{variant} lower", variant=row["variant"])
     if row["p_value"] < alpha:
-        return "unclear (not after Holm)"
-    return "no clear difference"
+        return _("unclear (not after Holm)")
+    return _("no clear difference")
 
 
 def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     """The metric table as text, one row per window × metric (× challenger)."""
     srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
     single = table["variant"].nunique() <= 1
-    control = str(table["control"].iloc[0]) if len(table) else "Control"
-    variant = str(table["variant"].iloc[0]) if len(table) else "Variant"
+    control = str(table["control"].iloc[0]) if len(table) else _("Control")
+    variant = str(table["variant"].iloc[0]) if len(table) else _("Variant")
     rows = []
     for row in table.to_dict("records"):
         shown = {
-            "Window": f"{row['window_days']} days" + (" *" if row["partial"] else ""),
-            "Metric": row["label"],
+            _("Window"): _days(row["window_days"]) + (" *" if row["partial"] else ""),
+            _("Metric"): label_shown(row["label"]),
         }
         if not single:
-            shown["Variant"] = row["variant"]
-        shown[control if single else "Control"] = format_value(
+            shown[_("Variant")] = row["variant"]
+        # the variants' own names with their role ("A (control)"): a bare name such as
+        # "holdout" would be humanized into "Holdout" by the table's header formatting
+        control_header = _("{variant} (control)", variant=control)
+        variant_header = _("{variant} (challenger)", variant=variant)
+        shown[control_header if single else _("Control")] = format_value(
             row["value_control"], row["unit"], currency
         )
-        shown[variant if single else "Challenger"] = format_value(
+        shown[variant_header if single else _("Challenger")] = format_value(
             row["value_variant"], row["unit"], currency
         )
         shown.update(
             {
-                "Change": _change(row["estimate"]),
-                "Interval": _interval(row["ci_low"], row["ci_high"]),
-                "p-value": _p(row["p_value"]),
-                "Holm p-value": _p(row["p_holm"]),
-                "Customers": f"{row['customers_control']:,} / {row['customers_variant']:,}",
-                "Reading": reading(row, alpha, srm),
+                _("Change"): _change(row["estimate"]),
+                _("Interval"): _interval(row["ci_low"], row["ci_high"]),
+                _("p-value"): _p(row["p_value"]),
+                _("Holm p-value"): _p(row["p_holm"]),
+                _("Customers"): _number(row["customers_control"], ",")
+                + " / "
+                + _number(row["customers_variant"], ","),
+                _("Reading"): reading(row, alpha, srm),
             }
         )
         rows.append(shown)
@@ -266,20 +344,20 @@ def cuped_shown(table: pd.DataFrame) -> pd.DataFrame:
     for row in table.to_dict("records"):
         rows.append(
             {
-                "Window": f"{row['window_days']} days",
-                "Metric": row["label"],
-                "Change": _change(row["estimate"]),
-                "Interval": _interval(row["ci_low"], row["ci_high"]),
-                "p-value": _p(row["p_value"]),
-                "Change, CUPED": _change(row["estimate_cuped"]) if row["applied"] else "—",
-                "Interval, CUPED": (
+                _("Window"): _days(row["window_days"]),
+                _("Metric"): label_shown(row["label"]),
+                _("Change"): _change(row["estimate"]),
+                _("Interval"): _interval(row["ci_low"], row["ci_high"]),
+                _("p-value"): _p(row["p_value"]),
+                _("Change, CUPED"): _change(row["estimate_cuped"]) if row["applied"] else "—",
+                _("Interval, CUPED"): (
                     _interval(row["ci_low_cuped"], row["ci_high_cuped"]) if row["applied"] else "—"
                 ),
-                "p-value, CUPED": _p(row["p_value_cuped"]) if row["applied"] else "—",
-                "Variance removed": (
-                    f"{max(row['variance_reduction'], 0.0):.1%}"
+                _("p-value, CUPED"): _p(row["p_value_cuped"]) if row["applied"] else "—",
+                _("Variance removed"): (
+                    _share(max(row["variance_reduction"], 0.0))
                     if row["applied"]
-                    else f"off: {row['note']}"
+                    else _("off: {note}", note=label_shown(row["note"]))
                 ),
             }
         )
@@ -292,12 +370,14 @@ def bayes_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     for row in table.to_dict("records"):
         rows.append(
             {
-                "Metric": row["label"],
-                f"Chance {row['variant']} is better": _chance(row["prob_better"]),
-                f"Expected loss if keeping {row['control']}": _loss(
+                _("Metric"): label_shown(row["label"]),
+                _("Chance {variant} is better", variant=row["variant"]): _chance(
+                    row["prob_better"]
+                ),
+                _("Expected loss if keeping {control}", control=row["control"]): _loss(
                     row["loss_choosing_control"], row["unit"], currency
                 ),
-                f"Expected loss if choosing {row['variant']}": _loss(
+                _("Expected loss if choosing {variant}", variant=row["variant"]): _loss(
                     row["loss_choosing_variant"], row["unit"], currency
                 ),
             }
@@ -311,13 +391,13 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
     for row in looks.to_dict("records"):
         rows.append(
             {
-                "Look": f"{pd.Timestamp(row['look_date']):%Y-%m-%d}",
-                "Customers with a complete window": f"{row['customers']:,}",
-                "Share of all": f"{row['information_fraction']:.0%}",
-                "Change": _change(row["estimate"]),
-                "z": f"{row['z']:.2f}".replace("-", MINUS),
-                "Boundary (±)": f"{row['boundary']:.2f}",
-                "Decision": "stop: significant" if row["crossed"] else "continue",
+                _("Look"): f"{pd.Timestamp(row['look_date']):%Y-%m-%d}",
+                _("Customers with a complete window"): _number(row["customers"], ","),
+                _("Share of all"): _number(row["information_fraction"], ".0%"),
+                _("Change"): _change(row["estimate"]),
+                "z": _signed(_number(row["z"], ".2f")),
+                _("Boundary (±)"): _number(row["boundary"], ".2f"),
+                _("Decision"): _("stop: significant") if row["crossed"] else _("continue"),
             }
         )
     return pd.DataFrame(rows)
@@ -326,43 +406,79 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
 def sequential_caption(looks: pd.DataFrame) -> str:
     """What the monthly looks mean for this test, in one sentence."""
     attrs = looks.attrs
-    label = METRICS[attrs["metric"]].label.lower()
-    head = f"Monthly looks at {label} over {attrs['window_days']} days"
+    days = int(attrs["window_days"])
+    metric = metric_name(attrs["metric"])
     if looks.empty:
-        return f"{head}: no customer's window is complete yet."
-    if attrs["crossed"]:
-        tail = f"the boundary was crossed on {pd.Timestamp(attrs['crossing_date']):%Y-%m-%d}."
-    elif attrs["provisional"]:
-        tail = (
-            f"no look has crossed the boundary; provisional until "
-            f"{pd.Timestamp(attrs['judge_date']):%Y-%m-%d}."
+        return n_(
+            "Monthly looks at {metric} over {n} day: no customer's window is complete yet.",
+            "Monthly looks at {metric} over {n} days: no customer's window is complete yet.",
+            days,
+            metric=metric,
         )
-    else:
-        tail = "no look crossed the boundary."
-    return f"{head}, each held to its O'Brien–Fleming boundary (|z| must reach it to stop): {tail}"
+    if attrs["crossed"]:
+        return n_(
+            "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
+            "(|z| must reach it to stop): the boundary was crossed on {date:%Y-%m-%d}.",
+            "Monthly looks at {metric} over {n} days, each held to its O'Brien–Fleming boundary "
+            "(|z| must reach it to stop): the boundary was crossed on {date:%Y-%m-%d}.",
+            days,
+            metric=metric,
+            date=pd.Timestamp(attrs["crossing_date"]),
+        )
+    if attrs["provisional"]:
+        return n_(
+            "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
+            "(|z| must reach it to stop): no look has crossed the boundary; provisional until "
+            "{date:%Y-%m-%d}.",
+            "Monthly looks at {metric} over {n} days, each held to its O'Brien–Fleming boundary "
+            "(|z| must reach it to stop): no look has crossed the boundary; provisional until "
+            "{date:%Y-%m-%d}.",
+            days,
+            metric=metric,
+            date=pd.Timestamp(attrs["judge_date"]),
+        )
+    return n_(
+        "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
+        "(|z| must reach it to stop): no look crossed the boundary.",
+        "Monthly looks at {metric} over {n} days, each held to its O'Brien–Fleming boundary "
+        "(|z| must reach it to stop): no look crossed the boundary.",
+        days,
+        metric=metric,
+    )
 
 
 def summary_shown(review: SplitTestReview, currency: str = "") -> pd.DataFrame:
     """The overview of every experiment as text."""
     table = summary_table(review)
     if table.empty:
-        return pd.DataFrame(columns=["Experiment", "Verdict"])
+        return pd.DataFrame(columns=[_("Experiment"), _("Verdict")])
     change = f"{review.primary_metric}_change"
-    label = METRICS[review.primary_metric].label
+    label = label_shown(METRICS[review.primary_metric].label)
     return pd.DataFrame(
         {
-            "Experiment": table["experiment"],
-            "Variants (control first)": table["variants"],
-            "Customers": table["customers"],
-            "Exposed": [
-                f"{a:%Y-%m-%d} … {b:%Y-%m-%d}" if pd.notna(a) else "—"
+            _("Experiment"): table["experiment"],
+            _("Variants (control first)"): table["variants"],
+            _("Customers"): table["customers"],
+            _("Exposed"): [
+                _exposure_dates(a, b)
                 for a, b in zip(table["exposed_from"], table["exposed_to"], strict=True)
             ],
-            "SRM p": table["srm_p"],
-            f"{label}, {review.horizon_days} days": [_change(v) for v in table[change]],
-            "Verdict": table["verdict"],
+            _("SRM p"): table["srm_p"],
+            _("{metric}, {days}", metric=label, days=_days(review.horizon_days)): [
+                _change(v) for v in table[change]
+            ],
+            _("Verdict"): [verdict(review, e).label for e in table["experiment"]],
         }
     )
+
+
+def _exposure_dates(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """``2026-03-15 … 2026-06-14``, or the one day of a campaign sent on a single day."""
+    if pd.isna(first):
+        return "—"
+    if first.normalize() == last.normalize():
+        return f"{first:%Y-%m-%d}"
+    return f"{first:%Y-%m-%d} … {last:%Y-%m-%d}"
 
 
 def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
@@ -371,17 +487,19 @@ def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     rows = []
     for row in table.to_dict("records"):
         shown = {
-            "Metric": row["label"],
-            "Today (control groups)": format_value(row["baseline"], row["unit"], currency),
+            _("Metric"): label_shown(row["label"]),
+            _("Today (control groups)"): format_value(row["baseline"], row["unit"], currency),
         }
         for lift in lifts:
             size = row[f"customers_for_{lift:g}"]
-            shown[f"Customers per variant to detect {_change(lift)}"] = (
-                f"{size:,.0f}" if _finite(size) else "—"
-            )
-        shown[f"Detectable with {row['typical_customers']:,} per variant"] = _change(
-            row["detectable_change"]
+            column = _("Customers per variant to detect {change}", change=_change(lift))
+            shown[column] = _number(size, ",.0f") if _finite(size) else "—"
+        column = n_(
+            "Detectable with {n:,} per variant",
+            "Detectable with {n:,} per variant",
+            int(row["typical_customers"]),
         )
+        shown[column] = _change(row["detectable_change"])
         rows.append(shown)
     return pd.DataFrame(rows)
 
@@ -389,12 +507,18 @@ def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
 def planning_caption(table: pd.DataFrame) -> str:
     """What the planning table assumes, in one sentence."""
     if table.empty:
-        return "No control group has a complete window yet to plan from."
-    return (
-        f"Customers needed in each of two variants to detect each change with "
-        f"{table.attrs['power']:.0%} power at a {table.attrs['alpha']:g} significance level, from "
-        f"the {int(table['customers'].iloc[0]):,} control-group customers of the reviewed tests "
-        f"over {table.attrs['window_days']} days."
+        return _("No control group has a complete window yet to plan from.")
+    return n_(
+        "Customers needed in each of two variants to detect each change with {power:.0%} power "
+        "at a {alpha:g} significance level, from the {customers:,} control-group customers of "
+        "the reviewed tests over {n} day.",
+        "Customers needed in each of two variants to detect each change with {power:.0%} power "
+        "at a {alpha:g} significance level, from the {customers:,} control-group customers of "
+        "the reviewed tests over {n} days.",
+        int(table.attrs["window_days"]),
+        power=table.attrs["power"],
+        alpha=table.attrs["alpha"],
+        customers=int(table["customers"].iloc[0]),
     )
 
 
@@ -406,10 +530,10 @@ def assignments_shown(review: SplitTestReview) -> pd.DataFrame:
     reasons = [c for c in table.columns[4:] if table[c].sum() > 0]
     shown = table[["experiment_id", "read", "accepted", "rejected", *reasons]].rename(
         columns={
-            "experiment_id": "Experiment",
-            "read": "Rows read",
-            "accepted": "Accepted",
-            "rejected": "Set aside",
+            "experiment_id": _("Experiment"),
+            "read": _("Rows read"),
+            "accepted": _("Accepted"),
+            "rejected": _("Set aside"),
         }
     )
-    return shown.rename(columns={r: r.replace("_", " ").capitalize() for r in reasons})
+    return shown.rename(columns={r: label_shown(REASON_LABELS.get(r, r)) for r in reasons})

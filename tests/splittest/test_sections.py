@@ -38,9 +38,9 @@ def test_a_reading_states_the_direction_only_when_significant_after_holm():
 def test_the_section_shows_values_with_units_and_names_the_variants(winner):
     section = experiment_section(winner, "winner", currency="RUB")
     shown = section.metrics_shown
-    assert list(shown.columns[:4]) == ["Window", "Metric", "A", "B"]
+    assert list(shown.columns[:4]) == ["Window", "Metric", "A (control)", "B (challenger)"]
     revenue = shown.loc[shown["Metric"] == "Revenue per customer"].iloc[-1]
-    assert revenue["A"].endswith(" RUB") and revenue["Change"].startswith("+")
+    assert revenue["A (control)"].endswith(" RUB") and revenue["Change"].startswith("+")
     assert revenue["Reading"] == "B higher"
     assert section.title == "winner: B vs A" and section.srm_banner == ""
     assert section.cuped_shown["Variance removed"].str.endswith("%").all()
