@@ -14,7 +14,7 @@
 from importlib import import_module
 
 _MODULES = {
-    "codes": ("REASON_CODES", "REASON_LABELS"),
+    "codes": ("REASON_CODES", "REASON_LABELS", "reason_label"),
     "definition": (
         "STATUSES",
         "ChurnAssessment",
@@ -56,6 +56,7 @@ _MODULES = {
         "CampaignEvaluation",
         "WinbackPlan",
         "WinbackPolicy",
+        "channel_label",
         "choose_channels",
         "contact_list",
         "evaluate_campaigns",

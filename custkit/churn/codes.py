@@ -4,7 +4,9 @@ Kept apart from :mod:`custkit.churn.text` so that tables and plots can name reas
 importing scikit-learn.
 """
 
-__all__ = ["REASON_CODES", "REASON_LABELS"]
+from custkit.i18n import _
+
+__all__ = ["REASON_CODES", "REASON_LABELS", "reason_label"]
 
 #: Why a customer left, in the order reports list them. ``unknown``: the text names no reason.
 REASON_CODES = (
@@ -18,7 +20,8 @@ REASON_CODES = (
     "unknown",
 )
 
-#: Plain-language label of each reason code, for report tables and charts.
+#: Plain-language label of each reason code, for report tables and charts, in English: shown
+#: through :func:`reason_label`, which translates it into the report language.
 REASON_LABELS = {
     "forgot": "Forgot about the store",
     "delivery_cost": "Delivery costs too much",
@@ -29,3 +32,8 @@ REASON_LABELS = {
     "support": "Poor customer support",
     "unknown": "No reason given",
 }
+
+
+def reason_label(code: str) -> str:
+    """The label of reason *code* in the report language (the code itself when unknown)."""
+    return _(REASON_LABELS.get(code, code))

@@ -30,6 +30,7 @@ import pandas as pd
 
 from custkit.data.reduce import _DAY_NS, OrderReductions
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import _
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.summary import TIME_UNIT_DAYS
 
@@ -115,21 +116,27 @@ class ChurnRule:
             )
 
     def describe(self, model_used: bool) -> str:
-        """The rule in one plain sentence, for the report."""
+        """The rule in one plain sentence, for the report (in the report language)."""
+        fields = {
+            "p_alive": self.p_alive_churned,
+            "multiplier": self.gap_multiplier,
+            "days": self.one_time_window_days,
+            "min_days": self.min_window_days,
+        }
         if model_used:
-            repeat = (
-                f"repeat buyers once the BG/NBD model puts the chance they still buy below "
-                f"{self.p_alive_churned:.0%}"
+            return _(
+                "A customer counts as churned when no purchase came for longer than their own "
+                "rhythm makes plausible: repeat buyers once the BG/NBD model puts the chance they "
+                "still buy below {p_alive:.0%}; one-time buyers after {days} days (never sooner "
+                "than {min_days} days).",
+                **fields,
             )
-        else:
-            repeat = (
-                f"repeat buyers once {self.gap_multiplier:g}× their usual gap between purchases "
-                "has passed"
-            )
-        return (
-            f"A customer counts as churned when no purchase came for longer than their own "
-            f"rhythm makes plausible: {repeat}; one-time buyers after "
-            f"{self.one_time_window_days} days (never sooner than {self.min_window_days} days)."
+        return _(
+            "A customer counts as churned when no purchase came for longer than their own rhythm "
+            "makes plausible: repeat buyers once {multiplier:g}× their usual gap between "
+            "purchases has passed; one-time buyers after {days} days (never sooner than "
+            "{min_days} days).",
+            **fields,
         )
 
 

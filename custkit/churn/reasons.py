@@ -32,7 +32,8 @@ with no earlier orders to compare with) when there is one, else ``unknown``. Fee
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ import pandas as pd
 
 from custkit.churn.codes import REASON_CODES
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import _, n_
 
 __all__ = ["ReasonAssignment", "assign_reasons"]
 
@@ -58,17 +60,47 @@ class ReasonAssignment:
     reasons : pandas.DataFrame
         Indexed by ``customer_id``: ``reason`` (categorical, :data:`REASON_CODES`),
         ``strength`` (of the reason's items combined, 0 for ``forgot`` / ``unknown``), ``evidence``
-        (plain text: the two strongest items behind the reason, no personal data),
+        (plain text in the report language: the two strongest items behind the reason, no
+        personal data),
         ``evidence_items`` (how many items pointed to that reason).
     sources_used : tuple of str
         Evidence sources the data had.
     sources_missing : tuple of str
-        Sources it lacked, in words a manager can act on.
+        Sources it lacked, in words a manager can act on (in the report language).
     """
 
     reasons: pd.DataFrame
     sources_used: tuple[str, ...]
     sources_missing: tuple[str, ...]
+
+
+def _each(say: Callable[..., str], *columns) -> np.ndarray:
+    """``say(*values)`` for every row of *columns*, called once per distinct combination.
+
+    Evidence sentences are written per customer; formatting (and translating) each distinct
+    combination of values once keeps a million customers fast. Round float columns to the
+    precision the sentence shows before passing them.
+    """
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return np.empty(0, dtype=object)
+    frame = pd.DataFrame({i: np.asarray(c) for i, c in enumerate(columns)})
+    codes, uniques = pd.MultiIndex.from_frame(frame).factorize()
+    texts = np.empty(len(uniques), dtype=object)
+    texts[:] = [say(*values) for values in uniques]
+    return texts[codes]
+
+
+def _fill(template: str, **columns: pd.Series) -> pd.Series:
+    """A translated *template* with each ``{field}`` filled from a column of text, row by row
+    (vectorized: the translation may put the fields in another order)."""
+    index = next(iter(columns.values())).index
+    out = pd.Series("", index=index, dtype=object)
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        out = out + literal
+        if field is not None:
+            out = out + columns[field].astype(str)
+    return out
 
 
 def _items(customer_ids, reason: str, strength, text) -> pd.DataFrame:
@@ -94,36 +126,56 @@ def _order_items(signals: pd.DataFrame, served: set[str] | None) -> tuple[list, 
         delay = s["max_delay_days_recent"].to_numpy()[late]
         count = s["late_recent"].to_numpy()[late]
         strength = 0.5 + 0.05 * np.minimum(delay, 5) + 0.1 * (count >= 2)
-        text = [
-            f"{c} of the last orders arrived late (up to {d} days)"
-            if c > 1
-            else f"a recent order arrived {d} day{'s' if d != 1 else ''} late"
-            for c, d in zip(count, delay, strict=True)
-        ]
+        text = _each(
+            lambda c, d: (
+                n_(
+                    "{c} of the last orders arrived late (up to {n} day)",
+                    "{c} of the last orders arrived late (up to {n} days)",
+                    int(d),
+                    c=c,
+                )
+                if c > 1
+                else n_(
+                    "a recent order arrived {n} day late",
+                    "a recent order arrived {n} days late",
+                    int(d),
+                )
+            ),
+            count,
+            delay,
+        )
         items.append(_items(ids[late], "delivery", strength, text))
     else:
-        missing.append("promised and actual delivery dates (late deliveries)")
+        missing.append(_("promised and actual delivery dates (late deliveries)"))
     if "shipping_share_recent" in s:
         used.append("shipping cost")
         recent = s["shipping_share_recent"].to_numpy()
         before = s["shipping_share_before"].to_numpy()
         with np.errstate(invalid="ignore"):
             rose = (recent - before >= 0.04) & (recent >= 0.08)
-        text = [
-            f"delivery cost rose to {r:.0%} of the order value (was {b:.0%})"
-            for r, b in zip(recent[rose], before[rose], strict=True)
-        ]
+        text = _each(
+            lambda r, b: _(
+                "delivery cost rose to {recent:.0%} of the order value (was {before:.0%})",
+                recent=r,
+                before=b,
+            ),
+            np.round(recent[rose], 2),
+            np.round(before[rose], 2),
+        )
         items.append(_items(ids[rose], "delivery_cost", 0.6, text))
         if "shipping_vs_usual_recent" in s:
             times = s["shipping_vs_usual_recent"].to_numpy()
             surcharged = times >= 1.4
-            text = [
-                f"paid {t:.1f}× the region's usual delivery price on a recent order"
-                for t in times[surcharged]
-            ]
+            text = _each(
+                lambda t: _(
+                    "paid {times:.1f}× the region's usual delivery price on a recent order",
+                    times=t,
+                ),
+                np.round(times[surcharged], 1),
+            )
             items.append(_items(ids[surcharged], "delivery_cost", 0.55, text))
     else:
-        missing.append("shipping cost per order")
+        missing.append(_("shipping cost per order"))
     if "coupon_share_recent" in s:
         used.append("coupons")
         recent = s["coupon_share_recent"].to_numpy()
@@ -131,27 +183,39 @@ def _order_items(signals: pd.DataFrame, served: set[str] | None) -> tuple[list, 
         with np.errstate(invalid="ignore"):
             rose = (recent >= 0.5) & (recent >= before + 0.3)
             only = np.isnan(before) & (recent >= 0.5)  # no earlier orders to compare with
-        text = [
-            f"used a coupon on {r:.0%} of the last orders (before: {b:.0%})"
-            for r, b in zip(recent[rose], before[rose], strict=True)
-        ]
+        text = _each(
+            lambda r, b: _(
+                "used a coupon on {recent:.0%} of the last orders (before: {before:.0%})",
+                recent=r,
+                before=b,
+            ),
+            np.round(recent[rose], 2),
+            np.round(before[rose], 2),
+        )
         items.append(_items(ids[rose], "competitor_price", 0.45, text))
-        text = [f"used a coupon on {r:.0%} of their orders" for r in recent[only]]
+        text = _each(
+            lambda r: _("used a coupon on {share:.0%} of their orders", share=r),
+            np.round(recent[only], 2),
+        )
         items.append(_items(ids[only], "competitor_price", _WEAK, text))
     if "returned_recent" in s:
         used.append("order statuses")
         hit = s["returned_recent"].to_numpy() >= 1
-        items.append(_items(ids[hit], "quality", 0.55, "returned an order shortly before leaving"))
+        text = _("returned an order shortly before leaving")
+        items.append(_items(ids[hit], "quality", 0.55, text))
     else:
-        missing.append("order status (returns)")
+        missing.append(_("order status (returns)"))
     if "last_region" in s and served is not None:
         used.append("delivery regions")
         last = s["last_region"].astype(object)
         hit = (last.notna() & ~last.isin(served)).to_numpy()
-        text = [f"last order went to {r}, where the store does not deliver" for r in last[hit]]
+        text = _each(
+            lambda r: _("last order went to {region}, where the store does not deliver", region=r),
+            last[hit].to_numpy(),
+        )
         items.append(_items(ids[hit], "moved_out_of_delivery_area", 0.9, text))
     elif served is None:
-        missing.append("the list of served regions (params: served_regions)")
+        missing.append(_("the list of served regions (params: served_regions)"))
     return items, used, missing
 
 
@@ -169,13 +233,18 @@ def _feedback_items(texts: pd.DataFrame, feedback: pd.DataFrame, window: pd.Data
     items = []
     if named.any():
         said = rows.loc[named]
-        text = (
-            kind[named].replace("", "feedback")
-            + " "
-            + said["created_at"].dt.strftime("%Y-%m-%d")
-            + ': "'
-            + said["evidence"].astype(str)
-            + '"'
+        # the kinds of the contract in words; a store's own kinds stay as written
+        kinds = {
+            "": _("feedback"),
+            "survey": _("survey"),
+            "ticket": _("ticket"),
+            "review": _("review"),
+        }
+        text = _fill(
+            _('{kind} {date}: "{text}"'),
+            kind=kind[named].replace(kinds),
+            date=said["created_at"].dt.strftime("%Y-%m-%d"),
+            text=said["evidence"],
         )
         strength = said["confidence"].to_numpy(dtype=np.float64) * weight[named]
         frame = _items(said["customer_id"], "", strength, text.to_numpy())
@@ -184,10 +253,11 @@ def _feedback_items(texts: pd.DataFrame, feedback: pd.DataFrame, window: pd.Data
     low = ~named & (rows["rating"] <= 2).to_numpy()
     if low.any():
         rated = rows.loc[low]
-        text = [
-            f"rated {r:g}/5 on {d:%Y-%m-%d}"
-            for r, d in zip(rated["rating"], rated["created_at"], strict=True)
-        ]
+        text = _each(
+            lambda r, d: _("rated {rating:g}/5 on {date}", rating=r, date=d),
+            rated["rating"].to_numpy(dtype=np.float64),
+            rated["created_at"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
+        )
         frame = _items(rated["customer_id"], "", 0.35, text)
         frame["reason"] = np.where(kind[low] == "ticket", "support", "quality")
         items.append(frame)
@@ -276,7 +346,10 @@ def assign_reasons(
         home = customers.drop_duplicates("customer_id").set_index("customer_id")["region"]
         home = home.reindex(wanted).astype(object)
         hit = (home.notna() & ~home.isin(served)).to_numpy()
-        text = [f"home region is now {r}, where the store does not deliver" for r in home[hit]]
+        text = _each(
+            lambda r: _("home region is now {region}, where the store does not deliver", region=r),
+            home[hit].to_numpy(),
+        )
         items.append(_items(wanted[hit], "moved_out_of_delivery_area", 0.9, text))
 
     window = pd.DataFrame(
@@ -287,7 +360,7 @@ def assign_reasons(
         texts = feedback_reasons.loc[feedback_reasons["created_at"] < as_of_ts]
         items.extend(_feedback_items(texts, feedback.loc[texts.index], window))
     else:
-        missing.append("reviews, support tickets or survey answers (feedback)")
+        missing.append(_("reviews, support tickets or survey answers (feedback)"))
 
     evidence = pd.concat(items, ignore_index=True) if items else _items([], "", 0.0, "")
     # independent items for one reason add up (noisy-or): a return, a complaint and a low rating
@@ -333,26 +406,34 @@ def assign_reasons(
         )
         forgot = ~strong & (received == 0)
     else:
-        missing.append("marketing messages (to tell 'forgot' from 'unknown')")
+        missing.append(_("marketing messages (to tell 'forgot' from 'unknown')"))
         received = np.zeros(len(wanted), dtype=np.int64)
         forgot = ~strong & ~weak
     reason[forgot] = "forgot"
     text[forgot] = (
-        "no complaint, no sign of trouble and no message from the store within "
-        f"{quiet_days} days of the last order"
+        n_(
+            "no complaint, no sign of trouble and no message from the store within {n} day of "
+            "the last order",
+            "no complaint, no sign of trouble and no message from the store within {n} days of "
+            "the last order",
+            quiet_days,
+        )
         if messages is not None
-        else "no complaint and no sign of trouble in the orders"
+        else _("no complaint and no sign of trouble in the orders")
     )
     leaning = weak & ~forgot  # kept hearing from the store: a weak sign is the best guess
     reason[leaning] = best["reason"].reindex(wanted)[leaning]
-    text[leaning] = "weak sign: " + joined.reindex(wanted)[leaning]
+    text[leaning] = _fill(_("weak sign: {evidence}"), evidence=joined.reindex(wanted)[leaning])
     unknown = ~strong & ~forgot & ~leaning
     reason[unknown] = "unknown"
-    text[unknown] = [
-        f"no complaint or sign of trouble; received {n} message{'s' if n != 1 else ''} "
-        "lately and did not come back"
-        for n in received[unknown]
-    ]
+    text[unknown] = _each(
+        lambda n: n_(
+            "no complaint or sign of trouble; received {n} message lately and did not come back",
+            "no complaint or sign of trouble; received {n} messages lately and did not come back",
+            int(n),
+        ),
+        received[unknown],
+    )
     strength = np.where(strong | leaning, strength, 0.0)
     frame = pd.DataFrame(
         {

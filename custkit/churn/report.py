@@ -12,11 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from custkit.churn.codes import REASON_CODES, REASON_LABELS
+from custkit.churn.codes import REASON_CODES, REASON_LABELS, reason_label
 from custkit.churn.definition import ChurnAssessment
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
+from custkit.i18n import _, format_value, n_
 
 __all__ = [
     "READS",
@@ -147,38 +148,73 @@ def winback_targets(
     )
 
 
+def _money(amount: float, currency: str = "") -> str:
+    """An amount of money for a sentence: ``12,345 RUB`` (``12 345 RUB`` in Russian)."""
+    return format_value(amount, ",.0f") + (f" {currency}" if currency else "")
+
+
 def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:
     """This month's churn against last month's and the year's average, and the rule used."""
     table = monthly.set_index("month")
     month = pd.Period(period.period, "M")
     this = table.loc[month] if month in table.index else None
     if this is None or not np.isfinite(this["churn_rate"]):
-        return Finding("Churn this month", "No active customers to judge churn by.", rule_text)
+        return Finding(
+            _("Churn this month"), _("No active customers to judge churn by."), rule_text
+        )
     before = table.loc[table.index < month, "churn_rate"].dropna()
     previous = before.iloc[-1] if len(before) else np.nan
     typical = before.mean() if len(before) else np.nan
-    change = ""
-    if np.isfinite(previous):
-        direction = "up" if this["churn_rate"] > previous else "down"
-        change = f", {direction} from {previous:.1%} the month before"
+    fields = {
+        "month": month.to_timestamp(),
+        "churned": int(this["churned"]),
+        "active": int(this["active_at_start"]),
+        "rate": this["churn_rate"],
+        "previous": previous,
+    }
+    if not np.isfinite(previous):
+        sentences = [
+            _(
+                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
+                "({rate:.1%}).",
+                **fields,
+            )
+        ]
+    elif this["churn_rate"] > previous:
+        sentences = [
+            _(
+                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
+                "({rate:.1%}, up from {previous:.1%} the month before).",
+                **fields,
+            )
+        ]
+    else:
+        sentences = [
+            _(
+                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
+                "({rate:.1%}, down from {previous:.1%} the month before).",
+                **fields,
+            )
+        ]
     back = table.loc[table.index < month - 5, "returned_share"].dropna()
-    came_back = (
-        f" Of the customers who left six or more months ago, {back.mean():.0%} came back."
-        if len(back)
-        else ""
-    )
+    if len(back):
+        sentences.append(
+            _(
+                "Of the customers who left six or more months ago, {share:.0%} came back.",
+                share=back.mean(),
+            )
+        )
+    sentences.append(rule_text)
     worse = np.isfinite(typical) and this["churn_rate"] > 1.2 * typical
     return Finding(
-        "Churn this month",
-        f"In {month.strftime('%B %Y')}, {int(this['churned']):,} of "
-        f"{int(this['active_at_start']):,} active customers stopped buying "
-        f"({this['churn_rate']:.1%}{change}).{came_back} {rule_text}",
-        "Work through the win-back plan below while the reasons are fresh"
-        + (
-            "; churn is clearly above its usual level, so look at what changed this month."
-            if worse
-            else "."
-        ),
+        _("Churn this month"),
+        " ".join(sentences),
+        _(
+            "Work through the win-back plan below while the reasons are fresh; churn is clearly "
+            "above its usual level, so look at what changed this month."
+        )
+        if worse
+        else _("Work through the win-back plan below while the reasons are fresh."),
         "warning" if worse else "info",
     )
 
@@ -262,10 +298,12 @@ def top_group_reasons(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     """The *top* highest churn rates of :func:`reasons_by_group`, in words, with intervals."""
     name = by_group.columns[0]
     rows = by_group.nlargest(top, "rate")
+    # custkit's own group labels (RF segments) in the report language; a store's stay as written
+    groups = [_(g) for g in rows[name].astype(str).str.replace("_", " ")]
     return pd.DataFrame(
         {
-            name: rows[name].astype(str).str.replace("_", " ").to_numpy(),
-            "reason": [REASON_LABELS.get(r, r) for r in rows["reason"]],
+            name: groups,
+            "reason": [reason_label(r) for r in rows["reason"]],
             "customers": rows["customers"].to_numpy(),
             "churned": rows["churned"].to_numpy(),
             "rate": rows["rate"].to_numpy(),
@@ -325,33 +363,43 @@ def reason_finding(
 ) -> Finding:
     """The main reasons people leave, what they cost, and what is getting worse."""
     if summary.empty:
-        return Finding("Why customers leave", "No customer churned in this period.", "—")
+        return Finding(_("Why customers leave"), _("No customer churned in this period."), "—")
     known = summary.loc[summary["reason"] != "unknown"]
     top = known.iloc[0] if len(known) else summary.iloc[0]
     costly = (
         known.sort_values("revenue_lost_per_year", ascending=False).iloc[0] if len(known) else top
     )
-    money = f"{costly['revenue_lost_per_year']:,.0f}{' ' + currency if currency else ''} a year"
+    fields = {
+        "top": _(str(top["label"])),
+        "share": top["share"],
+        "costly": _(str(costly["label"])),
+        "money": _money(costly["revenue_lost_per_year"], currency),
+    }
     if costly["reason"] == top["reason"]:
-        text = (
-            f"The most common reason is '{top['label']}' ({top['share']:.0%} of those who "
-            f"left), and it also costs the most revenue ({money})."
+        text = _(
+            "The most common reason is '{top}' ({share:.0%} of those who left), and it also "
+            "costs the most revenue ({money} a year).",
+            **fields,
         )
     else:
-        text = (
-            f"The most common reason is '{top['label']}' ({top['share']:.0%} of those who "
-            f"left); '{costly['label']}' costs the most revenue ({money})."
+        text = _(
+            "The most common reason is '{top}' ({share:.0%} of those who left); '{costly}' costs "
+            "the most revenue ({money} a year).",
+            **fields,
         )
     growing = []
     if trend is not None and len(trend):
-        growing = [REASON_LABELS[c] for c in trend.loc[trend["growing"], "reason"]]
+        growing = [reason_label(c) for c in trend.loc[trend["growing"], "reason"]]
     if growing:
-        text += f" Growing: {', '.join(growing)}."
+        text += " " + _("Growing: {reasons}.", reasons=", ".join(growing))
     return Finding(
-        "Why customers leave",
+        _("Why customers leave"),
         text,
-        f"Start with '{costly['label']}': fix the cause and contact those customers with the "
-        "matching offer from the win-back plan.",
+        _(
+            "Start with '{costly}': fix the cause and contact those customers with the matching "
+            "offer from the win-back plan.",
+            **fields,
+        ),
         "warning" if growing else "info",
     )
 
@@ -383,7 +431,7 @@ def classifier_table(evaluation) -> pd.DataFrame:
     table = evaluation.per_reason
     return pd.DataFrame(
         {
-            "reason": [REASON_LABELS.get(r, r) for r in table.index],
+            "reason": [reason_label(r) for r in table.index],
             "precision": table["precision"].to_numpy(),
             "recall": table["recall"].to_numpy(),
             "texts": table["support"].to_numpy(),
@@ -400,15 +448,26 @@ def risk_finding(risk) -> Finding:
     gain = risk.evaluation.auc_gain
     good = gain > 0.01
     return Finding(
-        "How well the risk model predicts",
-        f"On customers active on {risk.test_as_of:%Y-%m-%d}, the model ranked those who then "
-        f"bought nothing for {risk.horizon_days} days above those who bought with ROC-AUC "
-        f"{model['roc_auc']:.2f}, against {base['roc_auc']:.2f} for days since the last order "
-        f"alone ({gain:+.2f}).",
-        "Use the risk scores to choose whom to contact first."
+        _("How well the risk model predicts"),
+        n_(
+            "On customers active on {day:%Y-%m-%d}, the model ranked those who then bought "
+            "nothing for {n} day above those who bought with ROC-AUC {auc:.2f}, against "
+            "{base:.2f} for days since the last order alone ({gain:+.2f}).",
+            "On customers active on {day:%Y-%m-%d}, the model ranked those who then bought "
+            "nothing for {n} days above those who bought with ROC-AUC {auc:.2f}, against "
+            "{base:.2f} for days since the last order alone ({gain:+.2f}).",
+            int(risk.horizon_days),
+            day=risk.test_as_of,
+            auc=model["roc_auc"],
+            base=base["roc_auc"],
+            gain=gain,
+        ),
+        _("Use the risk scores to choose whom to contact first.")
         if good
-        else "The model adds little to 'days since the last order': contact customers in the "
-        "order of how long they have been away.",
+        else _(
+            "The model adds little to 'days since the last order': contact customers in the "
+            "order of how long they have been away."
+        ),
         "good" if good else "warning",
     )
 
@@ -435,15 +494,24 @@ def at_risk_summary(status: pd.DataFrame, value: pd.Series, risk_scores: pd.Data
 def at_risk_finding(summary: pd.DataFrame, currency: str = "") -> Finding:
     """What the customers slipping away are worth."""
     row = summary.iloc[0]
-    money = f" {currency}" if currency else ""
     return Finding(
-        "What is at stake",
-        f"{int(row['customers']):,} customers are overdue by their own rhythm; together they "
-        f"bring {row['value']:,.0f}{money} a year, of which {row['expected_loss']:,.0f}{money} "
-        f"is likely lost without action ({int(row['high_risk_customers']):,} customers are "
-        "more likely to leave than to stay).",
-        "Contact the high-risk valuable customers first; low-risk ones need a reminder, not a "
-        "discount.",
+        _("What is at stake"),
+        n_(
+            "{n:,} customer is overdue by their own rhythm; together they bring {value} a year, "
+            "of which {loss} is likely lost without action ({high:,} customers are more likely "
+            "to leave than to stay).",
+            "{n:,} customers are overdue by their own rhythm; together they bring {value} a "
+            "year, of which {loss} is likely lost without action ({high:,} customers are more "
+            "likely to leave than to stay).",
+            int(row["customers"]),
+            value=_money(row["value"], currency),
+            loss=_money(row["expected_loss"], currency),
+            high=int(row["high_risk_customers"]),
+        ),
+        _(
+            "Contact the high-risk valuable customers first; low-risk ones need a reminder, not "
+            "a discount."
+        ),
         "warning" if row["expected_loss"] > 0.3 * max(row["value"], 1e-9) else "info",
     )
 
@@ -451,21 +519,31 @@ def at_risk_finding(summary: pd.DataFrame, currency: str = "") -> Finding:
 def data_gaps_finding(sources_missing, risk=None, classifier=None) -> Finding:
     """Which evidence the data lacked, and what adding it would give."""
     missing = list(sources_missing)
-    if risk is not None:
-        missing += [line for line in risk.assumptions if line.startswith("Not used")]
+    if risk is not None and getattr(risk, "missing_data", ()):
+        missing.append(
+            _(
+                "for the risk model: {names} (their features are left out)",
+                names=", ".join(risk.missing_data),
+            )
+        )
     if classifier is None:
         missing.append(
-            "feedback labelled with a reason (the texts were read with keyword lists; labels "
-            "would train a model)"
+            _(
+                "feedback labelled with a reason (the texts were read with keyword lists; labels "
+                "would train a model)"
+            )
         )
     if not missing:
         return Finding(
-            "Data gaps", "Every evidence source was present.", "Keep the exports complete.", "good"
+            _("Data gaps"),
+            _("Every evidence source was present."),
+            _("Keep the exports complete."),
+            "good",
         )
     return Finding(
-        "Data gaps",
-        "Missing: " + "; ".join(missing) + ".",
-        "Add these columns or tables to the export: each makes more reasons recognisable.",
+        _("Data gaps"),
+        _("Missing: {items}.", items="; ".join(missing)),
+        _("Add these columns or tables to the export: each makes more reasons recognisable."),
         "warning",
     )
 

@@ -86,6 +86,7 @@ from custkit.data.reduce import (
 )
 from custkit.data.signals import reduce_order_signals
 from custkit.errors import DataError, ParamsError
+from custkit.i18n import _
 from custkit.ltv.base import NotFittedError
 
 __all__ = [
@@ -125,7 +126,8 @@ IMPORTANCE_ROWS = 3_000
 GRADIENT_BOOSTING = "gradient_boosting"
 LOGISTIC = "logistic"
 DAYS_SINCE_LAST_ORDER = "days_since_last_order"
-#: The three models of :class:`ChurnRiskModel`, in plain words.
+#: The three models of :class:`ChurnRiskModel`, in plain words (English; a report table shows
+#: them in the report language).
 MODEL_LABELS = {
     GRADIENT_BOOSTING: "gradient boosting on all features",
     LOGISTIC: "logistic regression on all features",
@@ -805,28 +807,65 @@ class RiskEvaluation:
 
     @property
     def conclusion(self) -> str:
-        """The holdout result in one paragraph, generated from the numbers."""
+        """The holdout result in one paragraph, generated from the numbers (in the report
+        language)."""
         gb = self.metrics.loc[GRADIENT_BOOSTING]
         base = self.metrics.loc[DAYS_SINCE_LAST_ORDER]
-        when = f" active on {self.as_of.date()}" if self.as_of is not None else ""
-        if self.auc_gain > 0:
-            verdict = f"the model beats it by {self.auc_gain:+.3f} ROC-AUC"
+        fields = {
+            "customers": self.customers,
+            "day": self.as_of,
+            "share": self.churn_rate,
+            "days": self.horizon_days,
+            "auc": gb["roc_auc"],
+            "pr_auc": gb["pr_auc"],
+            "base": base["roc_auc"],
+            "base_pr_auc": base["pr_auc"],
+            "gain": self.auc_gain,
+        }
+        if self.as_of is not None:
+            sentences = [
+                _(
+                    "Of the {customers:,} holdout customers active on {day:%Y-%m-%d}, "
+                    "{share:.0%} bought nothing in the next {days} days.",
+                    **fields,
+                )
+            ]
         else:
-            verdict = (
-                f"the model does not beat it ({self.auc_gain:+.3f} ROC-AUC): rank customers by "
-                "days since the last purchase instead"
+            sentences = [
+                _(
+                    "Of the {customers:,} holdout customers, {share:.0%} bought nothing in the "
+                    "next {days} days.",
+                    **fields,
+                )
+            ]
+        if self.auc_gain > 0:
+            sentences.append(
+                _(
+                    "The risk model ranked them with ROC-AUC {auc:.3f} (PR-AUC {pr_auc:.3f}); days "
+                    "since the last purchase alone reached {base:.3f} (PR-AUC {base_pr_auc:.3f}), "
+                    "so the model beats it by {gain:+.3f} ROC-AUC.",
+                    **fields,
+                )
             )
-        text = (
-            f"Of the {self.customers:,} holdout customers{when}, {self.churn_rate:.0%} bought "
-            f"nothing in the next {self.horizon_days} days. The risk model ranked them with "
-            f"ROC-AUC {gb['roc_auc']:.3f} (PR-AUC {gb['pr_auc']:.3f}); days since the last "
-            f"purchase alone reached {base['roc_auc']:.3f} (PR-AUC {base['pr_auc']:.3f}), so "
-            f"{verdict}."
-        )
+        else:
+            sentences.append(
+                _(
+                    "The risk model ranked them with ROC-AUC {auc:.3f} (PR-AUC {pr_auc:.3f}); days "
+                    "since the last purchase alone reached {base:.3f} (PR-AUC {base_pr_auc:.3f}), "
+                    "so the model does not beat it ({gain:+.3f} ROC-AUC): rank customers by days "
+                    "since the last purchase instead.",
+                    **fields,
+                )
+            )
         top = self.drivers.head(3)
         if len(top):
-            text += " Strongest drivers: " + ", ".join(top["label"]) + "."
-        return text
+            sentences.append(
+                _(
+                    "Strongest drivers: {drivers}.",
+                    drivers=", ".join(_(str(label)) for label in top["label"]),
+                )
+            )
+        return " ".join(sentences)
 
 
 def _calibration_table(churned: np.ndarray, probability: np.ndarray, n_bins: int) -> pd.DataFrame:
@@ -1000,7 +1039,11 @@ class ChurnRisk:
     sampled : bool
         Whether the training customers were a random sample.
     assumptions : tuple of str
-        The label, validation, sample and calibration, in sentences for the report.
+        The label, validation, sample and calibration, in sentences for the report (in the
+        report language).
+    missing_data : tuple of str
+        Tables (``feedback``) and optional columns (``customers.region``) the features lacked:
+        their features are left out.
     """
 
     scores: pd.DataFrame
@@ -1015,6 +1058,7 @@ class ChurnRisk:
     training_customers: int
     sampled: bool
     assumptions: tuple[str, ...]
+    missing_data: tuple[str, ...] = ()
 
 
 def _assumptions(
@@ -1024,42 +1068,70 @@ def _assumptions(
     scored: int,
     missing: list[str],
 ) -> tuple[str, ...]:
-    h, a = data.horizon_days, data.active_days
+    fields = {
+        "days": data.horizon_days,
+        "active_days": data.active_days,
+        "as_of": data.as_of,
+        "train_day": data.train_as_of,
+        "test_day": data.test_as_of,
+        "trained": model.n_train_,
+        "active": data.active_customers["test"],
+        "scored": scored,
+        "map": model.calibration,
+        "share": model.calibration_share,
+        "rows": evaluation.importance_rows,
+        "names": ", ".join(missing),
+    }
     lines = [
-        f"Churn risk is the probability that a customer active on {data.as_of.date()} (a "
-        f"purchase in the {a} days up to it) makes no purchase in the next {h} days. This is "
-        "the risk model's forward-looking label, not the report's definition of a lost "
-        "customer.",
-        f"Validated out of time: trained on the customers active on {data.train_as_of.date()} "
-        f"and whether they bought in the following {h} days, tested on those active on "
-        f"{data.test_as_of.date()} and whether they bought by {data.as_of.date()}. The scores "
-        f"come from the same model refitted on the {data.test_as_of.date()} data.",
+        _(
+            "Churn risk is the probability that a customer active on {as_of:%Y-%m-%d} (a "
+            "purchase in the {active_days} days up to it) makes no purchase in the next {days} "
+            "days. This is the risk model's forward-looking label, not the report's definition of "
+            "a lost customer.",
+            **fields,
+        ),
+        _(
+            "Validated out of time: trained on the customers active on {train_day:%Y-%m-%d} and "
+            "whether they bought in the following {days} days, tested on those active on "
+            "{test_day:%Y-%m-%d} and whether they bought by {as_of:%Y-%m-%d}. The scores come from "
+            "the same model refitted on the {test_day:%Y-%m-%d} data.",
+            **fields,
+        ),
     ]
-    active = data.active_customers["test"]
     if data.sampled:
         lines.append(
-            f"The model was trained on a random sample of {model.n_train_:,} of the {active:,} "
-            f"customers active on {data.test_as_of.date()}; all {scored:,} customers active on "
-            f"{data.as_of.date()} are scored."
+            _(
+                "The model was trained on a random sample of {trained:,} of the {active:,} "
+                "customers active on {test_day:%Y-%m-%d}; all {scored:,} customers active on "
+                "{as_of:%Y-%m-%d} are scored.",
+                **fields,
+            )
         )
     else:
         lines.append(
-            f"The model was trained on all {model.n_train_:,} customers active on "
-            f"{data.test_as_of.date()}; all {scored:,} customers active on {data.as_of.date()} "
-            "are scored."
+            _(
+                "The model was trained on all {trained:,} customers active on "
+                "{test_day:%Y-%m-%d}; all {scored:,} customers active on {as_of:%Y-%m-%d} are "
+                "scored.",
+                **fields,
+            )
         )
-    share = model.calibration_share
     lines.append(
-        f"The gradient-boosting probabilities are calibrated ({model.calibration} map) on "
-        f"{share:.0%} of the training customers, held out from the fit."
+        _(
+            "The gradient-boosting probabilities are calibrated ({map} map) on {share:.0%} of the "
+            "training customers, held out from the fit.",
+            **fields,
+        )
     )
     lines.append(
-        f"Drivers are ranked by permutation importance (the drop in holdout ROC-AUC when a "
-        f"feature is shuffled) on {evaluation.importance_rows:,} holdout customers drawn at "
-        "random."
+        _(
+            "Drivers are ranked by permutation importance (the drop in holdout ROC-AUC when a "
+            "feature is shuffled) on {rows:,} holdout customers drawn at random.",
+            **fields,
+        )
     )
     if missing:
-        lines.append("Not used (no data): " + ", ".join(missing) + "; their features are left out.")
+        lines.append(_("Not used (no data): {names}; their features are left out.", **fields))
     return tuple(lines)
 
 
@@ -1159,4 +1231,5 @@ def churn_risk(
         training_customers=model.n_train_,
         sampled=data.sampled,
         assumptions=_assumptions(data, model, evaluation, len(scores), missing),
+        missing_data=tuple(missing),
     )

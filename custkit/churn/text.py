@@ -62,6 +62,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from custkit.churn.codes import REASON_CODES, REASON_LABELS
 from custkit.errors import DataError, ParamsError, did_you_mean
+from custkit.i18n import tr
 from custkit.ltv.base import NotFittedError
 
 __all__ = [
@@ -1281,7 +1282,7 @@ def classify_feedback(
     reason[labelled] = labels[labelled]
     confidence[labelled] = 1.0
     method[labelled] = "label"
-    notes[labelled] = "label"
+    notes[labelled] = tr("label")  # shown in the evidence: the reason is the store's own label
     notes[~labelled & ~has_text] = "no text"
 
     if todo.any():

@@ -76,10 +76,12 @@ import pandas as pd
 from custkit.churn.codes import REASON_CODES
 from custkit.errors import DataError, ParamsError, did_you_mean
 from custkit.findings import Finding
+from custkit.i18n import _
 
 __all__ = [
     "ACTIONS",
     "CHANNELS",
+    "CHANNEL_LABELS",
     "CHURN_REASONS_EXPORT",
     "CONTACTS_EXPORT",
     "CONTACT_FIELDS",
@@ -90,6 +92,7 @@ __all__ = [
     "WinbackPlan",
     "WinbackPolicy",
     "WinbackWarning",
+    "channel_label",
     "choose_channels",
     "contact_list",
     "evaluate_campaigns",
@@ -100,6 +103,17 @@ __all__ = [
 
 #: Messaging channels of the canonical ``messages`` table.
 CHANNELS = ("email", "sms", "messenger", "push", "post", "phone")
+#: Each channel in words, for charts (English; :func:`channel_label` gives the report language).
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "email": "E-mail",
+        "sms": "SMS",
+        "messenger": "Messenger",
+        "push": "Push notification",
+        "post": "Postal mail",
+        "phone": "Phone call",
+    }
+)
 #: Customers-table column holding each channel's address (``None``: the channel needs none).
 CONTACT_FIELDS: Mapping[str, str | None] = MappingProxyType(
     {
@@ -112,6 +126,7 @@ CONTACT_FIELDS: Mapping[str, str | None] = MappingProxyType(
     }
 )
 #: Why a target is not contacted, in the order they are checked (the first that applies is shown).
+#: Codes of the plan's ``skip_reason`` column, written in English; reports translate them.
 SKIP_REASONS = (
     "cannot deliver to region",
     "not worth contacting",
@@ -131,6 +146,11 @@ class WinbackWarning(UserWarning):
     """Something in the win-back data was left out or is weaker than it looks."""
 
 
+def channel_label(channel: Any) -> str:
+    """A channel in words in the report language (a store's own channel names stay as written)."""
+    return _(CHANNEL_LABELS.get(str(channel), str(channel)))
+
+
 @dataclass(frozen=True)
 class WinbackAction:
     """What to do about one churn reason.
@@ -140,7 +160,8 @@ class WinbackAction:
     code : str
         Short code shown in tables and exports.
     text : str
-        What to send, in plain language, when an incentive is attached.
+        What to send, in plain language, when an incentive is attached (in English: the plan
+        and the charts show it in the report language).
     text_without_incentive : str
         The same when the incentive is zero (low churn risk).
     """
@@ -840,24 +861,41 @@ class CampaignEvaluation:
         if self.overall.empty:
             return None
         row = self.overall.iloc[0]
-        level = f"{1 - self.alpha:.0%}"
+        fields = {
+            "level": 1 - self.alpha,
+            "uplift": row["uplift"],
+            "low": row["uplift_low"],
+            "high": row["uplift_high"],
+            "contacted": int(row["contacted"]),
+            "tested": int(row["tested_contacted"]),
+            "held_out": int(row["holdout"]),
+            "rate": row["return_rate"],
+            "days": self.window_days,
+        }
         if row["tested_contacted"] >= min_customers and row["holdout"] >= min_customers:
             rate = float(np.clip(row["uplift"], 0.0, 1.0))
-            text = (
-                f"this store's measured uplift of past win-back campaigns over their holdout "
-                f"groups, {row['uplift']:.1%} ({level} CI {row['uplift_low']:.1%} to "
-                f"{row['uplift_high']:.1%}; {int(row['tested_contacted']):,} contacted vs "
-                f"{int(row['holdout']):,} held out, a purchase within {self.window_days} days)"
-            )
             if row["uplift"] < 0:
-                text += "; a negative uplift counts as none"
+                text = _(
+                    "this store's measured uplift of past win-back campaigns over their holdout "
+                    "groups, {uplift:.1%} ({level:.0%} CI {low:.1%} to {high:.1%}; {tested:,} "
+                    "contacted vs {held_out:,} held out, a purchase within {days} days); a "
+                    "negative uplift counts as none",
+                    **fields,
+                )
+            else:
+                text = _(
+                    "this store's measured uplift of past win-back campaigns over their holdout "
+                    "groups, {uplift:.1%} ({level:.0%} CI {low:.1%} to {high:.1%}; {tested:,} "
+                    "contacted vs {held_out:,} held out, a purchase within {days} days)",
+                    **fields,
+                )
             return rate, "measured_uplift", text
         if row["contacted"] >= min_customers:
-            text = (
-                f"the return rate of customers contacted in past win-back campaigns, "
-                f"{row['return_rate']:.1%} ({int(row['contacted']):,} customers, a purchase within "
-                f"{self.window_days} days); with no holdout group it also counts customers who "
-                "would have come back anyway, so it overstates"
+            text = _(
+                "the return rate of customers contacted in past win-back campaigns, {rate:.1%} "
+                "({contacted:,} customers, a purchase within {days} days); with no holdout group "
+                "it also counts customers who would have come back anyway, so it overstates",
+                **fields,
             )
             return float(row["return_rate"]), "measured_return_rate", text
         return None
@@ -1216,19 +1254,37 @@ class WinbackPlan:
         }
 
     def finding(self) -> Finding:
-        """The plan in two sentences, with the assumption behind the expectation."""
+        """The plan in two sentences, with the assumption behind the expectation (in the report
+        language)."""
         counts = zip(self.skipped["skip_reason"], self.skipped["customers"], strict=True)
-        skipped = ", ".join(f"{reason} {int(n):,}" for reason, n in counts if n)
-        conclusion = (
-            f"{self.contacted:,} of {self.targets:,} churned or at-risk customers can be contacted "
-            f"on {self.send_date:%Y-%m-%d}; expected back: {self.expected_customers_won:,.0f} "
-            f"customers and {self.expected_revenue_won:,.0f} of value, for "
-            f"{self.total_incentive:,.0f} of incentives offered. {self.assumption}"
+        skipped = ", ".join(
+            _("{reason} {customers:,}", reason=_(str(reason)), customers=int(n))
+            for reason, n in counts
+            if n
         )
-        action = f"Send the messages of exports/{CONTACTS_EXPORT}.csv" + (
-            f"; not contacted: {skipped}." if skipped else "."
+        conclusion = _(
+            "{contacted:,} of {targets:,} churned or at-risk customers can be contacted on "
+            "{date:%Y-%m-%d}; expected back: {won:,.0f} customers and {revenue:,.0f} of value, for "
+            "{incentive:,.0f} of incentives offered.",
+            contacted=self.contacted,
+            targets=self.targets,
+            date=self.send_date,
+            won=self.expected_customers_won,
+            revenue=self.expected_revenue_won,
+            incentive=self.total_incentive,
         )
-        return Finding("Win-back plan", conclusion, action, "info" if self.contacted else "warning")
+        file = f"exports/{CONTACTS_EXPORT}.csv"
+        action = (
+            _("Send the messages of {file}; not contacted: {skipped}.", file=file, skipped=skipped)
+            if skipped
+            else _("Send the messages of {file}.", file=file)
+        )
+        return Finding(
+            _("Win-back plan"),
+            f"{conclusion} {self.assumption}",
+            action,
+            "info" if self.contacted else "warning",
+        )
 
 
 def _check_targets(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1291,29 +1347,42 @@ def _target_regions(
 def _return_rate(
     policy: WinbackPolicy, evaluation: CampaignEvaluation | None
 ) -> tuple[float, str, str]:
-    how = (
-        " Expected customers won back = sum of churn_probability × that rate over the contacted; "
+    """The return rate ``r``, its source and the sentences saying where it comes from (in the
+    report language)."""
+    how = _(
+        "Expected customers won back = sum of churn_probability × that rate over the contacted; "
         "revenue = sum of value × churn_probability × rate."
     )
+    sentences = []
     if evaluation is not None:
         measured = evaluation.measured_return_rate(policy.min_measured_customers)
         if measured is not None:
             rate, source, text = measured
-            return rate, source, f"Return rate {rate:.1%}: {text}.{how}"
-        note = (
-            f" Past win-back campaigns had fewer than {policy.min_measured_customers} contacted "
-            "customers, too few to measure."
-        )
-    else:
-        note = ""
+            return (
+                rate,
+                source,
+                _("Return rate {rate:.1%}: {text}.", rate=rate, text=text) + " " + how,
+            )
     rate = policy.assumed_return_rate
-    text = (
-        f"Assumption: {rate:.0%} of contacted customers who would otherwise be lost come back once "
-        "their reason is addressed — a figure from the source articles, not measured in this "
-        "store (set WinbackPolicy(assumed_return_rate=...), or run win-back campaigns with a "
-        f"holdout group and pass their evaluation).{note}{how}"
+    sentences.append(
+        _(
+            "Assumption: {rate:.0%} of contacted customers who would otherwise be lost come back "
+            "once their reason is addressed — a figure from the source articles, not measured in "
+            "this store (set WinbackPolicy(assumed_return_rate=...), or run win-back campaigns "
+            "with a holdout group and pass their evaluation).",
+            rate=rate,
+        )
     )
-    return rate, "assumed", text
+    if evaluation is not None:
+        sentences.append(
+            _(
+                "Past win-back campaigns had fewer than {n} contacted customers, too few to "
+                "measure.",
+                n=policy.min_measured_customers,
+            )
+        )
+    sentences.append(how)
+    return rate, "assumed", " ".join(sentences)
 
 
 def winback_plan(
@@ -1400,7 +1469,8 @@ def winback_plan(
     expected_p = np.where(contact, prob * rate, 0.0)
     expected_rev = expected_p * value
     with_incentive = incentive > 0
-    texts = [a.text for a in action_of] + [a.text_without_incentive for a in action_of]
+    # what to send, in the report language: the contact list is for the store's operators
+    texts = [_(a.text) for a in action_of] + [_(a.text_without_incentive) for a in action_of]
     codes = [a.code for a in action_of]
     action_cats = list(dict.fromkeys(codes))
 

@@ -165,3 +165,27 @@ def test_parameters_are_validated():
         assign_reasons(status([1]), signals([{"customer_id": 1}]), AS_OF, lookback_days=0)
     with pytest.raises(ParamsError, match=r"'min_strength' parameter must be a float"):
         assign_reasons(status([1]), signals([{"customer_id": 1}]), AS_OF, min_strength=2)
+
+
+def test_evidence_is_written_in_the_report_language_with_russian_plurals():
+    from custkit.i18n import use_language
+
+    s = signals(
+        [
+            {"customer_id": 1, "late_recent": 2, "max_delay_days_recent": 6},
+            {"customer_id": 2, "late_recent": 1, "max_delay_days_recent": 1},
+            {"customer_id": 3, "late_recent": 1, "max_delay_days_recent": 3},
+            {"customer_id": 4},
+        ]
+    )
+    texts, raw = feedback_rows(
+        [(4, LAST + pd.Timedelta(days=40), "survey", np.nan, "competitor_price", 0.9, "дорого")]
+    )
+    with use_language("ru"):
+        result = assign_reasons(status([1, 2, 3, 4]), s, AS_OF, texts, raw)
+    out = result.reasons
+    assert out.loc[1, "evidence"] == "2 из последних заказов пришли с опозданием (до 6 дней)"
+    assert out.loc[2, "evidence"] == "недавний заказ опоздал на 1 день"
+    assert out.loc[3, "evidence"] == "недавний заказ опоздал на 3 дня"
+    assert out.loc[4, "evidence"] == "опрос 2024-07-11: «дорого»"
+    assert any("список регионов доставки" in m for m in result.sources_missing)

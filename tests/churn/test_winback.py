@@ -674,3 +674,20 @@ def test_policy_defaults_state_the_source_articles_return_rate():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         WinbackPolicy(channels=["email", "sms", "push"], assume_consent=["push"])
+
+
+def test_plan_in_russian_writes_actions_and_the_finding_in_russian_and_keeps_the_codes():
+    from custkit.i18n import use_language
+
+    customers, targets, messages = plan_inputs()
+    policy = WinbackPolicy(min_value=100)
+    with use_language("ru"):
+        result = winback_plan(targets, customers, messages, policy, SEND)
+        finding = result.finding()
+    contacted = result.plan.loc[result.plan["contact"]]
+    assert set(contacted["action"].astype(str)) <= {a.code for a in ACTIONS.values()}
+    assert contacted["action_text"].astype(str).str.contains("[а-яА-Я]").all()
+    assert set(result.plan["skip_reason"].dropna().astype(str)) <= set(SKIP_REASONS)
+    assert finding.title == "План возврата клиентов"
+    assert "Допущение: 60%" in finding.conclusion
+    assert finding.action.startswith("Отправьте сообщения по списку exports/winback_contacts.csv")
