@@ -170,7 +170,7 @@ def _first(key: Any) -> str:
 # --- numbers and dates ---------------------------------------------------------------------------
 
 _NBSP = "\u00a0"
-_STRFTIME_TO_CLDR = {"%Y": "yyyy", "%m": "MM", "%d": "d", "%H": "HH", "%M": "mm", "%b": "LLL"}
+_STRFTIME_TO_CLDR = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%b": "LLL"}
 
 
 class _Formatter(string.Formatter):
@@ -181,9 +181,10 @@ class _Formatter(string.Formatter):
 _FORMATTER = _Formatter()
 
 
-def format_message(template: str, /, **fields: Any) -> str:
-    """``template.format(**fields)`` with numbers and dates written for the current language."""
-    return _FORMATTER.vformat(template, (), fields)
+def format_message(template: str, /, *args: Any, **fields: Any) -> str:
+    """``template.format(*args, **fields)`` with numbers and dates written for the current
+    language."""
+    return _FORMATTER.vformat(template, args, fields)
 
 
 def format_value(value: Any, spec: str = "") -> str:
@@ -222,8 +223,8 @@ def format_date_ru(value: dt.date, spec: str) -> str:
     for token in re.split(r"(%-?[A-Za-z])", spec):
         if token == "%B":
             pattern.append(month)
-        elif token == "%-d":
-            pattern.append("d")
+        elif token == "%-d" or (token == "%d" and "%B" in spec):
+            pattern.append("d")  # "2 августа", but "2026-08-02"
         elif token in _STRFTIME_TO_CLDR:
             pattern.append(_STRFTIME_TO_CLDR[token])
         elif token.startswith("%"):

@@ -12,7 +12,6 @@ import datetime as dt
 import html
 import math
 import re
-import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from custkit.errors import ReportError
 from custkit.findings import Finding
-from custkit.i18n import _, format_date, format_value, n_
+from custkit.i18n import _, format_date, format_message, format_value, n_
 
 if TYPE_CHECKING:
     from custkit.reports.context import ReportContext
@@ -182,14 +181,6 @@ def humanize(name: object) -> str:
     return _(text)
 
 
-class _LocalFormatter(string.Formatter):
-    """``str.format`` writing numbers and dates in the report language's style."""
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        return format_value(value, format_spec)
-
-
-_CELL_FORMATTER = _LocalFormatter()
 _SHARE_RE = re.compile(r"(^|_)(share|rate|ratio|pct_of)($|_)")
 
 
@@ -197,7 +188,7 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
     if callable(spec):
         return lambda v: "—" if _missing(v) else str(spec(v))
     if isinstance(spec, str) and "{" in spec:
-        return lambda v: "—" if _missing(v) else signed(_CELL_FORMATTER.format(spec, v))
+        return lambda v: "—" if _missing(v) else signed(format_message(spec, v))
     kind = spec
     if kind is None:
         if pd.api.types.is_bool_dtype(values):
