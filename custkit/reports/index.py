@@ -476,10 +476,11 @@ def _trends_html(
         "latest": _("Latest"),
         "change": _("vs month before"),
         "heading": _("Trends over the last {months} months", months=TREND_MONTHS),
+        "span": f"{_month(months[0], short=True)} – {_month(months[-1], True, first=False)}",
     }
     head = (
         f"<tr><th>{esc(words['report'])}</th><th>{esc(words['figure'])}</th>"
-        f"<th>{esc(_month(months[0], short=True))} – {esc(_month(months[-1], short=True))}</th>"
+        f"<th>{esc(words['span'])}</th>"
         f'<th class="num">{esc(words["latest"])}</th>'
         f'<th class="num">{esc(words["change"])}</th></tr>'
     )
@@ -529,12 +530,14 @@ def _format(value: float | None, unit: str) -> str:
     return format_count(value) if unit == "count" else format_money(value)
 
 
-def _month(period: str, short: bool = False) -> str:
-    """``October 2026`` (``Oct 2026`` when *short*), in the report language."""
+def _month(period: str, short: bool = False, first: bool = True) -> str:
+    """``October 2026`` (``Oct 2026`` when *short*), in the report language; capitalized when
+    *first* in its line (Russian month names are written in lower case inside a phrase)."""
     if not _PERIOD_RE.match(period):
         return _("Month unknown")
     month = pd.Period(period, freq="M").to_timestamp()
-    return capitalized(format_date(month, "%b %Y" if short else "%B %Y"))
+    text = format_date(month, "%b %Y" if short else "%B %Y")
+    return capitalized(text) if first else text
 
 
 def report_title(report: str) -> str:
