@@ -67,7 +67,8 @@ class ReportContext:
     def save_kpis(self, kpis: Mapping[str, Any]) -> Path:
         """Write ``<output_dir>/<report>.kpis.json`` atomically and return its path.
 
-        The file holds ``report, period, as_of, store, custkit_version, generated_at, kpis`` and
+        The file holds ``report, period, as_of, store, currency, custkit_version, generated_at,
+        kpis`` and
         ``accounting`` (per table: read, accepted, rejected, reasons, quarantine file, notes).
         NaN and infinities become ``null``; numpy and pandas scalars become plain JSON values.
         """
@@ -84,6 +85,7 @@ class ReportContext:
             "period": self.period.period,
             "as_of": f"{self.period.as_of:%Y-%m-%d}",
             "store": self.store_name,
+            "currency": str(getattr(self.params, "currency", "") or ""),
             "custkit_version": custkit.__version__,
             "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
             "kpis": to_json_value(dict(kpis)),

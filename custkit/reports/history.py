@@ -34,7 +34,7 @@ HEADLINE_KPIS = 4
 #: Columns of :attr:`KpiHistory.values`.
 VALUE_COLUMNS = ("client", "report", "period", "kpi", "value")
 #: Columns of :attr:`KpiHistory.files`.
-FILE_COLUMNS = ("client", "report", "period", "generated_at", "file")
+FILE_COLUMNS = ("client", "report", "period", "generated_at", "file", "currency")
 #: Columns of :func:`kpi_history_comparison`, the same as :func:`custkit.audit.kpi_comparison`.
 COMPARISON_COLUMNS = (
     "kpi",
@@ -82,7 +82,8 @@ class KpiHistory:
         text, flags, lists and missing values are left out. Sorted by client, report and
         period; within a file the KPIs keep the file's order.
     files : pandas.DataFrame
-        One row per readable file: ``client, report, period, generated_at, file``.
+        One row per readable file: ``client, report, period, generated_at, file, currency``
+        (``""`` for files written before kpis.json recorded the store's currency).
     unreadable : tuple of UnreadableFile
         Files that could not be used.
     """
@@ -112,6 +113,13 @@ class KpiHistory:
         names = [k for k in latest if "." not in k] + [k for k in latest if "." in k]
         return names[:n]
 
+    def currency(self, client: str) -> str:
+        """The currency of the client's newest KPI file that names one (``""`` if none does)."""
+        rows = self.files[(self.files["client"] == client) & (self.files["currency"] != "")]
+        return (
+            str(rows.sort_values("period", kind="stable")["currency"].iloc[-1]) if len(rows) else ""
+        )
+
 
 class UnreadableKpis(ValueError):
     """A ``kpis.json`` file that is not a usable KPI file; the message says why."""
@@ -136,7 +144,7 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
     out = Path(out_dir)
     paths = sorted(out.glob(f"*/*{KPIS_SUFFIX}")) if out.is_dir() else []
     values: list[tuple[str, str, str, str, float]] = []
-    files: list[tuple[str, str, str, str, str]] = []
+    files: list[tuple[str, str, str, str, str, str]] = []
     unreadable = []
     for path in paths:
         if path.parent.name.startswith("."):
@@ -155,7 +163,9 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
                 continue
         report = str(document.get("report") or path.name.removesuffix(KPIS_SUFFIX))
         client = str(document.get("store") or "")
-        files.append((client, report, period, str(document.get("generated_at") or ""), relative))
+        generated = str(document.get("generated_at") or "")
+        currency = str(document.get("currency") or "")
+        files.append((client, report, period, generated, relative, currency))
         for kpi, value in flatten_kpis(document["kpis"]).items():
             values.append((client, report, period, kpi, value))
     value_frame = pd.DataFrame(values, columns=list(VALUE_COLUMNS)).astype({"value": "float64"})

@@ -435,6 +435,7 @@ def _trends_html(
     esc = html.escape
     months = [_period(_ordinal(newest) - i) for i in range(TREND_MONTHS - 1, -1, -1)]
     pages = {run.report: run.html for run in runs if run.period == newest and run.html}
+    currency = history.currency(client)
     body = []
     for report in reports:
         names = history.headline_kpis(client, report)
@@ -449,7 +450,7 @@ def _trends_html(
             window = [series.get(month) for month in months]
             label = kpi_label(name)
             tooltip = [
-                f"{_month(m, short=True)}: {_format(v, unit)}"
+                f"{_month(m, short=True)}: {_format(v, unit, currency)}"
                 for m, v in zip(months, window, strict=True)
                 if v is not None
             ]
@@ -465,7 +466,7 @@ def _trends_html(
             body.append(
                 f'<tr class="{"first" if i == 0 else ""}">{first}<td>{esc(label)}</td>'
                 f"<td>{sparkline_svg(window, described, tooltip)}</td>"
-                f'<td class="num"><b>{esc(_format(latest, unit))}</b>{when}</td>'
+                f'<td class="num"><b>{esc(_format(latest, unit, currency))}</b>{when}</td>'
                 f'<td class="num">{_change_html(change, unit, higher_is_better(name))}</td></tr>'
             )
     if not body:
@@ -524,10 +525,10 @@ def _unreadable_html(history: KpiHistory) -> str:
     return f'<div class="problems"><b>{esc(left_out)}</b> {esc(rerun)}<ul>{items}</ul></div>'
 
 
-def _format(value: float | None, unit: str) -> str:
+def _format(value: float | None, unit: str, currency: str = "") -> str:
     if unit == "share":
         return format_share(value)
-    return format_count(value) if unit == "count" else format_money(value)
+    return format_count(value) if unit == "count" else format_money(value, currency)
 
 
 def _month(period: str, short: bool = False, first: bool = True) -> str:

@@ -33,15 +33,15 @@ def test_save_kpis_writes_the_documented_shape_with_nan_as_null(store, fake_para
     assert path == tmp_path / "audit.kpis.json"
     document = json.loads(path.read_text(encoding="utf-8"))
     assert set(document) == {
-        "report", "period", "as_of", "store", "custkit_version", "generated_at", "kpis",
-        "accounting",
+        "report", "period", "as_of", "store", "currency", "custkit_version", "generated_at",
+        "kpis", "accounting",
     }  # fmt: skip
     assert (document["report"], document["period"], document["as_of"]) == (
         "audit",
         "2026-10",
         "2026-10-31",
     )
-    assert document["store"] == "Test store"
+    assert (document["store"], document["currency"]) == ("Test store", "USD")
     assert document["kpis"] == {
         "customers": 120,
         "revenue": 1234.5,

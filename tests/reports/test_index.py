@@ -3,13 +3,17 @@ import json
 from custkit.reports.index import build_index, report_runs, sparkline_svg
 
 
-def put_report(out, period, report, kpis=None, failed=False, html=True, store="Shop"):
+def put_report(
+    out, period, report, kpis=None, failed=False, html=True, store="Shop", currency=None
+):
     folder = out / period
     folder.mkdir(parents=True, exist_ok=True)
     if html:
         (folder / f"{report}.html").write_text("<html></html>")
     if kpis is not None:
         document = {"report": report, "period": period, "store": store, "kpis": kpis}
+        if currency is not None:
+            document["currency"] = currency
         (folder / f"{report}.kpis.json").write_text(json.dumps(document))
     if failed:
         (folder / f"{report}.failed.html").write_text("<html>failed</html>")
@@ -81,6 +85,17 @@ def test_index_draws_a_trend_with_latest_value_and_change_for_each_headline_kpi(
     assert "<b>120</b>" in trends and "+20.0%" in trends
     assert "Oct 2026: 120" in trends and "Nov 2025: 80" in trends and "Jan 2024" not in trends
     assert "http" not in page and "<script" not in page and "<img" not in page
+
+
+def test_index_shows_money_in_the_currency_of_the_newest_kpi_file(tmp_path):
+    put_report(tmp_path, "2026-08", "audit", {"revenue": 900.0})  # written before currency
+    put_report(tmp_path, "2026-09", "audit", {"revenue": 1000.0}, currency="EUR")
+    put_report(tmp_path, "2026-10", "audit", {"revenue": 1500.0}, currency="RUB")
+    page = build_index(tmp_path).read_text(encoding="utf-8")
+    assert "<b>1,500 RUB</b>" in page and "Sep 2026: 1,000 RUB" in page
+    older = tmp_path / "older"
+    put_report(older, "2026-10", "audit", {"revenue": 7.0})  # no file names a currency
+    assert "<b>7.00</b>" in build_index(older).read_text(encoding="utf-8")
 
 
 def test_index_lists_unreadable_kpi_files_and_still_shows_the_rest(tmp_path):
