@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from custkit.churn.campaigns import evaluate_campaigns
 from custkit.churn.text import REASON_CODES
 from custkit.churn.winback import (
     ACTIONS,
@@ -19,7 +20,6 @@ from custkit.churn.winback import (
     WinbackWarning,
     choose_channels,
     contact_list,
-    evaluate_campaigns,
     frequency_cap_ok,
     incentives,
     winback_plan,
