@@ -32,7 +32,7 @@ from measure import Steps, print_report_run
 
 import custkit as ck
 from custkit import audit, ltv
-from custkit.churn import definition, reasons, report, risk, text, winback
+from custkit.churn import campaigns, definition, reasons, report, risk, text, winback
 from custkit.data.demo import SERVED_REGIONS
 
 
@@ -118,7 +118,7 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
         )
     with steps.step("win-back plan + campaign evaluation"):
         value = report.value_if_kept(red)
-        campaigns = winback.evaluate_campaigns(
+        evaluation = campaigns.evaluate_campaigns(
             store.messages, store.experiments, red.customer_days, as_of=as_of
         )
         targets = report.winback_targets(
@@ -131,7 +131,7 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
             winback.WinbackPolicy(served_regions=tuple(SERVED_REGIONS)),
             as_of + pd.Timedelta(days=1),
             segments=segments,
-            evaluation=campaigns,
+            evaluation=evaluation,
         )
         winback.contact_list(plan, store.customers)
     print(
