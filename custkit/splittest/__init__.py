@@ -13,8 +13,9 @@ One module per concern:
 * :mod:`~custkit.splittest.design` — which experiments, variants, planned split and control;
 * :mod:`~custkit.splittest.metrics` — assignments checked, per-customer metrics over windows
   from exposure, reduced to per-variant sufficient statistics;
-* :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` calls,
-  the verdict rules included; :mod:`~custkit.splittest.sections` — the same as a manager reads it.
+* :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` computes;
+  :mod:`~custkit.splittest.verdicts` — the verdict rules; :mod:`~custkit.splittest.findings` and
+  :mod:`~custkit.splittest.sections` — the same as a manager reads it.
 
 Example::
 
@@ -66,28 +67,32 @@ _MODULES = {
     ),
     "report": (
         "SplitTestReview",
-        "Verdict",
-        "assignment_table",
-        "assignments_finding",
         "bayesian_table",
         "cuped_table",
         "design_check",
-        "design_finding",
         "judge_date",
         "metric_table",
-        "metric_verdict",
         "month_table",
+        "review_experiments",
+        "sequential_table",
+        "srm_p_value",
+    ),
+    "verdicts": (
+        "Verdict",
+        "metric_verdict",
+        "verdict",
+    ),
+    "findings": (
+        "assignment_table",
+        "assignments_finding",
+        "design_finding",
         "overview_finding",
         "planning_table",
         "report_order",
         "results_table",
-        "review_experiments",
-        "sequential_table",
         "splittest_kpis",
         "srm_banner",
-        "srm_p_value",
         "summary_table",
-        "verdict",
         "verdict_finding",
     ),
     "sections": (

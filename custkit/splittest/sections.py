@@ -18,25 +18,29 @@ import pandas as pd
 from custkit.findings import Finding
 from custkit.i18n import _, n_
 from custkit.i18n import format_value as _number
+from custkit.splittest.findings import (
+    REASON_LABELS,
+    design_finding,
+    label_shown,
+    metric_name,
+    srm_banner,
+    summary_table,
+    verdict_finding,
+)
 from custkit.splittest.metrics import METRICS
 from custkit.splittest.report import (
-    REASON_LABELS,
     SplitTestReview,
-    Verdict,
     bayesian_table,
     cuped_table,
     design_check,
-    design_finding,
     judge_date,
-    label_shown,
-    metric_name,
     metric_table,
     month_table,
     sequential_table,
-    srm_banner,
-    summary_table,
+)
+from custkit.splittest.verdicts import (
+    Verdict,
     verdict,
-    verdict_finding,
 )
 
 MINUS = "\u2212"
