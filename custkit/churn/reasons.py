@@ -264,6 +264,42 @@ def _feedback_items(texts: pd.DataFrame, feedback: pd.DataFrame, window: pd.Data
     return items
 
 
+def _strongest_reason(items: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Each customer's strongest reason (``best``: ``reason``, ``strength`` by customer), the
+    evidence quoted for it (its two strongest items, joined) and how many items pointed to it.
+
+    Empties *items* as it goes: on a million-customer store the items and their sorted copy hold
+    hundreds of MB of text, which should not outlive this step (it sets the report's memory peak).
+    """
+    evidence = pd.concat(items, ignore_index=True) if items else _items([], "", 0.0, "")
+    items.clear()
+    # independent items for one reason add up (noisy-or): a return, a complaint and a low rating
+    # together outweigh one survey answer, which customers give carelessly at times
+    evidence["doubt"] = np.log1p(-np.minimum(evidence["strength"].to_numpy(), 0.99))
+    total = evidence.groupby(["customer_id", "reason"], sort=False)["doubt"].sum()
+    per_reason = (-np.expm1(total)).rename("strength").reset_index()
+    best = (
+        per_reason.sort_values(["customer_id", "strength"], ascending=[True, False])
+        .drop_duplicates("customer_id")
+        .set_index("customer_id")
+    )
+    # the evidence quoted: the two strongest items for the chosen reason
+    ranked = evidence.sort_values(["customer_id", "strength"], ascending=[True, False])
+    del evidence
+    best_reason = best["reason"].reindex(ranked["customer_id"]).to_numpy()
+    chosen = ranked.loc[ranked["reason"].to_numpy() == best_reason]
+    del ranked
+    rank = chosen.groupby("customer_id", sort=False).cumcount().to_numpy()
+    first = chosen.loc[rank == 0].set_index("customer_id")["text"]
+    second = chosen.loc[rank == 1].set_index("customer_id")["text"].reindex(first.index)
+    joined = pd.Series(
+        np.where(second.notna(), first + "; " + second.fillna(""), first),
+        index=first.index,
+        dtype=object,
+    )
+    return best, joined, chosen.groupby("customer_id", sort=False).size()
+
+
 def assign_reasons(
     status: pd.DataFrame,
     signals: pd.DataFrame,
@@ -362,31 +398,7 @@ def assign_reasons(
     else:
         missing.append(_("reviews, support tickets or survey answers (feedback)"))
 
-    evidence = pd.concat(items, ignore_index=True) if items else _items([], "", 0.0, "")
-    # independent items for one reason add up (noisy-or): a return, a complaint and a low rating
-    # together outweigh one survey answer, which customers give carelessly at times
-    evidence["doubt"] = np.log1p(-np.minimum(evidence["strength"].to_numpy(), 0.99))
-    total = evidence.groupby(["customer_id", "reason"], sort=False)["doubt"].sum()
-    per_reason = (-np.expm1(total)).rename("strength").reset_index()
-    best = (
-        per_reason.sort_values(["customer_id", "strength"], ascending=[True, False])
-        .drop_duplicates("customer_id")
-        .set_index("customer_id")
-    )
-    # the evidence quoted: the two strongest items for the chosen reason
-    ranked = evidence.sort_values(["customer_id", "strength"], ascending=[True, False])
-    best_reason = best["reason"].reindex(ranked["customer_id"]).to_numpy()
-    chosen = ranked.loc[ranked["reason"].to_numpy() == best_reason]
-    rank = chosen.groupby("customer_id", sort=False).cumcount().to_numpy()
-    first = chosen.loc[rank == 0].set_index("customer_id")["text"]
-    second = chosen.loc[rank == 1].set_index("customer_id")["text"].reindex(first.index)
-    joined = pd.Series(
-        np.where(second.notna(), first + "; " + second.fillna(""), first),
-        index=first.index,
-        dtype=object,
-    )
-    n_items = chosen.groupby("customer_id", sort=False).size()
-
+    best, joined, n_items = _strongest_reason(items)
     strength = best["strength"].reindex(wanted).fillna(0.0).to_numpy()
     strong = strength >= min_strength
     weak = ~strong & (strength > 0)

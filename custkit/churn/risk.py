@@ -1136,7 +1136,7 @@ def _assumptions(
 
 
 def churn_risk(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | None,
     as_of: pd.Timestamp | str,
     reductions: OrderReductions,
     signals: pd.DataFrame,
@@ -1147,13 +1147,15 @@ def churn_risk(
     sample: int | None = 100_000,
     random_state: int | None = 0,
     active_days: int = ACTIVE_DAYS,
+    training: RiskTrainingData | None = None,
 ) -> ChurnRisk:
     """Train, validate in time and apply the churn-risk model (see the module docstring).
 
     Parameters
     ----------
-    orders : pandas.DataFrame
-        Canonical orders.
+    orders : pandas.DataFrame or None
+        Canonical orders; None when *training* is given and *reductions* were built with
+        ``customer_days=True``.
     as_of : Timestamp or str
         Scoring day: every customer active on it gets a churn probability.
     reductions : OrderReductions
@@ -1171,6 +1173,10 @@ def churn_risk(
         Seed of the sample, the calibration split and the permutation importance.
     active_days : int, default 365
         Activity window in days, in [horizon_days, 3650].
+    training : RiskTrainingData, optional
+        :func:`risk_training_data` for the same *as_of*, *horizon_days* and *active_days*, built
+        earlier (a report builds it while it still holds the orders, then releases them); default:
+        built here from *orders* (*sample* and *random_state* apply to it).
 
     Returns
     -------
@@ -1195,9 +1201,19 @@ def churn_risk(
             + (f" built as of {built.date()}" if isinstance(built, pd.Timestamp) else "")
             + "."
         )
-    data = risk_training_data(
-        orders, day, horizon, customers, feedback, messages, sample, random_state, active
-    )
+    if training is None:
+        if orders is None:
+            raise ParamsError("churn_risk needs the orders, or training=risk_training_data(...).")
+        training = risk_training_data(
+            orders, day, horizon, customers, feedback, messages, sample, random_state, active
+        )
+    elif (training.as_of, training.horizon_days, training.active_days) != (day, horizon, active):
+        raise ParamsError(
+            f"training was built for as_of {training.as_of.date()}, horizon_days "
+            f"{training.horizon_days}, active_days {training.active_days}; churn_risk was asked "
+            f"for {day.date()}, {horizon}, {active}. Build it with the same values."
+        )
+    data = training
     holdout_model = ChurnRiskModel(random_state=random_state).fit(data.X_train, data.y_train)
     evaluation = evaluate_risk_model(
         holdout_model, data.X_test, data.y_test, horizon_days=horizon, random_state=random_state
@@ -1206,6 +1222,11 @@ def churn_risk(
     model.fit(data.X_test, data.y_test)
 
     if reductions.customer_days is None:
+        if orders is None:
+            raise ParamsError(
+                "churn_risk needs the orders when reductions have no customer_days: build them "
+                "with reduce_orders(orders, as_of, customer_days=True)."
+            )
         reductions = replace(reductions, customer_days=reduce_customer_days(orders, day))
     last = _day_numbers(reductions.customers["last_order_date"])
     is_active = _day_number(day) - last < active

@@ -228,3 +228,21 @@ def test_an_as_of_past_the_orders_warns():
     with pytest.warns(UserWarning, match="the last purchase is dated 2026-05-18"):
         with pytest.raises(DataError):
             risk_training_data(orders, AS_OF)
+
+
+def test_training_built_earlier_gives_the_same_scores_without_the_orders(store, risk):
+    """The report builds the training data, releases the orders, then scores: same model."""
+    orders = store["orders"]
+    tables = {k: store[k] for k in ("customers", "feedback", "messages")}
+    training = risk_training_data(orders, AS_OF, **tables)
+    reductions = reduce_orders(orders, AS_OF, customer_days=True)
+    signals = reduce_order_signals(orders, AS_OF)
+    again = churn_risk(None, AS_OF, reductions, signals, **tables, training=training)
+    pd.testing.assert_frame_equal(again.scores, risk.scores)
+    pd.testing.assert_frame_equal(again.evaluation.metrics, risk.evaluation.metrics)
+    with pytest.raises(ParamsError, match="training was built for as_of 2026-10-31, horizon_days"):
+        churn_risk(None, AS_OF, reductions, signals, horizon_days=60, training=training)
+    with pytest.raises(ParamsError, match=r"needs the orders, or training=risk_training_data"):
+        churn_risk(None, AS_OF, reductions, signals)
+    with pytest.raises(ParamsError, match="needs the orders when reductions have no customer_days"):
+        churn_risk(None, AS_OF, reduce_orders(orders, AS_OF), signals, training=training)

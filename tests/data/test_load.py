@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from custkit.cli import main
 from custkit.data import load_store, write_quarantine
-from custkit.errors import DataError
+from custkit.errors import DataError, ParamsError
 from custkit.params import parse_params
 
 TODAY = "2026-11-23"
@@ -296,3 +296,12 @@ def test_repeated_keys_match_pandas_duplicated(keys):
 
     expected = keys.duplicated(keep=False).to_numpy() & keys.notna().to_numpy()
     assert _repeated(keys).tolist() == expected.tolist()
+
+
+def test_release_lets_go_of_a_table_and_keeps_its_accounting(russian):
+    store = load_store(russian)
+    store.release("orders", "customers")
+    assert store.orders is None and store.customers is None
+    assert store.accounting["orders"].accepted > 0
+    with pytest.raises(ParamsError, match=r"Got 'order' instead.*Did you mean 'orders'"):
+        store.release("order")
