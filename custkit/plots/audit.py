@@ -59,8 +59,9 @@ def _heatmap(ax: plt.Axes, values: pd.DataFrame, fmt: str, cmap: str = "YlGnBu")
     ax.figure.colorbar(image, ax=ax)
 
 
-def plot_kpi_trend(trend: pd.DataFrame) -> Figure:
-    """Customers (bars) and revenue (line) per month, from :func:`~custkit.audit.kpi_trend`."""
+def plot_kpi_trend(trend: pd.DataFrame, currency: str | None = None) -> Figure:
+    """Customers (bars) and revenue (line, in *currency*) per month, from
+    :func:`~custkit.audit.kpi_trend`."""
     fig, ax = _figure()
     x = np.arange(len(trend))
     ax.bar(x, trend["customers"], color=_MAIN, label=_("Customers who bought"))
@@ -70,7 +71,7 @@ def plot_kpi_trend(trend: pd.DataFrame) -> Figure:
     ax.set_xlabel(_("Month"))
     ax2 = ax.twinx()
     ax2.plot(x, trend["revenue"], color=_SECOND, marker="o", label=_("Revenue"))
-    ax2.set_ylabel(_("Revenue (currency)"))
+    ax2.set_ylabel(_("Revenue ({currency})", currency=currency or _("currency")))
     ax2.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title(_("Customers and revenue per month"))
     return fig
@@ -170,8 +171,11 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_cohort_retention(retention: CohortRetention, value: str = "share") -> Figure:
-    """Heatmap of cohort retention (``value="share"``) or revenue per customer."""
+def plot_cohort_retention(
+    retention: CohortRetention, value: str = "share", currency: str | None = None
+) -> Figure:
+    """Heatmap of cohort retention (``value="share"``) or revenue per customer (in
+    *currency*)."""
     frame = retention.share if value == "share" else retention.revenue_per_customer
     fig, ax = _figure(10, 5)
     shown = frame.copy()
@@ -182,7 +186,10 @@ def plot_cohort_retention(retention: CohortRetention, value: str = "share") -> F
     ax.set_title(
         _("Share of new customers buying again, % (by month of first purchase)")
         if value == "share"
-        else _("Revenue per new customer, currency (by month of first purchase)")
+        else _(
+            "Revenue per new customer, {currency} (by month of first purchase)",
+            currency=currency or _("currency"),
+        )
     )
     return fig
 
