@@ -181,7 +181,8 @@ def humanize(name: object) -> str:
     return _(text)
 
 
-_SHARE_RE = re.compile(r"(^|_)(share|rate|ratio|pct_of)($|_)")
+_SHARE_RE = re.compile(r"(^|_)(share|rate|ratio|pct_of|p_alive)($|_)")
+_PERCENT_RE = re.compile(r"(^|_)pct$")  # already in per cent: total_error_pct = 15.5
 
 
 def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any], str]:
@@ -194,13 +195,19 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
         if pd.api.types.is_bool_dtype(values):
             kind = "text"
         elif pd.api.types.is_numeric_dtype(values):
-            kind = "share" if _SHARE_RE.search(name.lower()) else "number"
+            lowered = name.lower()
+            if _PERCENT_RE.search(lowered):
+                kind = "percent"
+            else:
+                kind = "share" if _SHARE_RE.search(lowered) else "number"
         elif pd.api.types.is_datetime64_any_dtype(values):
             kind = "date"
         else:
             kind = "text"
     if kind == "share":
         return format_share
+    if kind == "percent":
+        return lambda v: "—" if _missing(v) else signed(format_value(v, ".1f") + "%")
     if kind in ("count", "money"):
         return format_count if kind == "count" else format_money
     if kind == "number":
@@ -233,8 +240,10 @@ def table_html(
 ) -> str:
     """HTML of *frame*: humanized headers, thousands separators, shares as percentages.
 
-    ``formats`` maps a column to ``"count"``, ``"money"``, ``"share"``, ``"number"``,
-    ``"date"``, ``"text"``, a format string (``"{:.1f}"``) or a function.
+    ``formats`` maps a column to ``"count"``, ``"money"``, ``"share"`` (0.25 → 25.0%),
+    ``"percent"`` (25 → 25.0%), ``"number"``, ``"date"``, ``"text"``, a format string
+    (``"{:.1f}"``) or a function. Without one, a column is told by its name (``…_share``,
+    ``…_rate``, ``p_alive…`` are shares; ``…_pct`` per cent) and its values.
     """
     pii_guard(frame)
     shown = frame

@@ -61,6 +61,12 @@ def test_table_html_formats_thousands_shares_and_escapes_text():
     assert "<th" in page and ">0<" not in page  # no RangeIndex column
 
 
+def test_table_html_tells_shares_and_per_cents_by_their_names():
+    frame = pd.DataFrame({"total_error_pct": [15.51], "p_alive_mean": [0.939], "mae": [0.96]})
+    page = table_html(frame)
+    assert ">15.5%<" in page and ">93.9%<" in page and ">0.96<" in page
+
+
 def test_table_html_says_how_many_rows_it_left_out():
     page = table_html(pd.DataFrame({"customers": range(30)}), max_rows=5)
     assert "Showing the first 5 of 30 rows." in page
