@@ -14,6 +14,7 @@ from custkit.data.contract import TABLES, Table
 from custkit.data.readers import RawTable, read_source
 from custkit.data.store import Store, TableAccounting
 from custkit.data.validate import REASONS, validate_table
+from custkit.i18n import _
 
 if TYPE_CHECKING:
     from custkit.params import Params
@@ -116,9 +117,10 @@ def _validate(
     notes = list(result.notes)
     if raw.missing_optional:
         notes.append(
-            "optional columns not in the data (sections using them are skipped): "
-            + ", ".join(raw.missing_optional)
-            + "."
+            _(
+                "optional columns not in the data (sections using them are skipped): {columns}.",
+                columns=", ".join(raw.missing_optional),
+            )
         )
     accounting = TableAccounting(
         table=name,
@@ -150,8 +152,12 @@ def _note_unknown_customers(frames: dict, accounting: dict[str, TableAccounting]
                 **acc.__dict__,
                 "notes": (
                     *acc.notes,
-                    f"{n_orders:,} orders of {n_customers:,} customers not in the customers table "
-                    "(kept; reports treat them as customers with unknown details).",
+                    _(
+                        "{orders:,} orders of {customers:,} customers not in the customers table "
+                        "(kept; reports treat them as customers with unknown details).",
+                        orders=n_orders,
+                        customers=n_customers,
+                    ),
                 ),
             }
         )

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from custkit.data.contract import Column, Table
+from custkit.i18n import _
 
 if TYPE_CHECKING:
     from custkit.params import SourceSpec
@@ -131,8 +132,12 @@ def validate_table(
             reject(values.isna().to_numpy(), "missing_id")
         elif bad.any():
             notes.append(
-                f"{int(bad.sum()):,} values of optional column '{name}' could not be read and "
-                "were left empty."
+                _(
+                    "{n:,} values of optional column '{column}' could not be read and were left "
+                    "empty.",
+                    n=int(bad.sum()),
+                    column=name,
+                )
             )
 
     if "revenue" in frame and table.name == "orders":

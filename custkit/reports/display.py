@@ -526,7 +526,7 @@ def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
         reason_text = ", ".join(
             f"{rejection_reason_label(r)} ({format_value(n, ',')})" for r, n in reasons
         )
-        notes = [data_note(note) for note in acc.notes]
+        notes = list(acc.notes)  # written in the report language by the data checks
         if table == "orders":
             after = _orders_after(store.orders, period.end)
             if after:
@@ -615,55 +615,6 @@ def rejection_reason_label(code: str) -> str:
     """A rejection reason code of :data:`custkit.data.validate.REASONS` in words, in the report
     language (``unparseable_date`` → ``unparseable date``)."""
     return _(code.replace("_", " "))
-
-
-def data_note(note: str) -> str:
-    """A note of the data checks (:attr:`TableAccounting.notes`, written in English by
-    :mod:`custkit.data`) in the report language; a note of another wording is shown as written."""
-    for pattern, translate in _DATA_NOTES:
-        match = pattern.fullmatch(note)
-        if match:
-            return translate(match)
-    return _(note)
-
-
-def _whole(text: str) -> int:
-    return int(text.replace(",", ""))
-
-
-#: The notes :mod:`custkit.data.validate` and :mod:`custkit.data.load` write, as patterns, with
-#: the same sentence as a message (keep the two in step: tests/reports/test_display.py checks).
-_DATA_NOTES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (
-        re.compile(
-            r"([\d,]+) values of optional column '(.*)' could not be read and were left empty\."
-        ),
-        lambda m: _(
-            "{n:,} values of optional column '{column}' could not be read and were left empty.",
-            n=_whole(m[1]),
-            column=m[2],
-        ),
-    ),
-    (
-        re.compile(r"optional columns not in the data \(sections using them are skipped\): (.*)\."),
-        lambda m: _(
-            "optional columns not in the data (sections using them are skipped): {columns}.",
-            columns=m[1],
-        ),
-    ),
-    (
-        re.compile(
-            r"([\d,]+) orders of ([\d,]+) customers not in the customers table \(kept; reports "
-            r"treat them as customers with unknown details\)\."
-        ),
-        lambda m: _(
-            "{orders:,} orders of {customers:,} customers not in the customers table (kept; "
-            "reports treat them as customers with unknown details).",
-            orders=_whole(m[1]),
-            customers=_whole(m[2]),
-        ),
-    ),
-)
 
 
 def capitalized(text: str) -> str:
