@@ -15,6 +15,7 @@ import pandas as pd
 
 from custkit.findings import Finding
 from custkit.i18n import _, format_message, format_value, n_
+from custkit.reports.display import signed
 from custkit.splittest.metrics import (
     METRICS,
 )
@@ -30,7 +31,6 @@ from custkit.splittest.report import (
 )
 from custkit.splittest.verdicts import Verdict, metric_verdict, verdict
 
-MINUS = "\u2212"
 _VERDICT_LEVELS = {
     "ship": "good",
     "keep_control": "warning",
@@ -45,7 +45,7 @@ def _pct(value: float, sign: bool = True) -> str:
     if not math.isfinite(value):
         return "—"
     value = 0.0 if abs(value) < 0.0005 else value  # no "−0.0%"
-    return format_value(value, "+.1%" if sign else ".1%").replace("-", MINUS)
+    return signed(format_value(value, "+.1%" if sign else ".1%"))
 
 
 def _p_is(value: float) -> str:
@@ -54,8 +54,13 @@ def _p_is(value: float) -> str:
     return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
 def _p(value: float) -> str:
-    if not math.isfinite(value):
+    """``0.123`` or ``<0.001``; ``—`` for a missing p-value."""
+    if not _finite(value):
         return "—"
     return "<" + format_value(0.001, ".3f") if value < 0.001 else format_value(value, ".3f")
 

@@ -9,7 +9,6 @@ figures and for anyone who wants to compute further.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,8 +17,11 @@ import pandas as pd
 from custkit.findings import Finding
 from custkit.i18n import _, n_
 from custkit.i18n import format_value as _number
+from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
     REASON_LABELS,
+    _finite,
+    _p,
     design_finding,
     label_shown,
     metric_name,
@@ -42,8 +44,6 @@ from custkit.splittest.verdicts import (
     Verdict,
     verdict,
 )
-
-MINUS = "\u2212"
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,30 +206,16 @@ def _days(days: int) -> str:
 
 
 # ============================================================================ formatting
-def _signed(text: str) -> str:
-    return text.replace("-", MINUS)
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
-
-
 def _change(value: float) -> str:
     if not _finite(value):
         return "—"
-    return _number(0.0, ".1%") if abs(value) < 0.0005 else _signed(_number(value, "+.1%"))
+    return _number(0.0, ".1%") if abs(value) < 0.0005 else signed(_number(value, "+.1%"))
 
 
 def _interval(low: float, high: float) -> str:
     if not (_finite(low) and _finite(high)):
         return "—"
     return f"{_change(low)} … {_change(high)}"
-
-
-def _p(value: float) -> str:
-    if not _finite(value):
-        return "—"
-    return "<" + _number(0.001, ".3f") if value < 0.001 else _number(value, ".3f")
 
 
 def _share(value: float) -> str:
@@ -244,9 +230,8 @@ def format_value(value: float, unit: str, currency: str = "") -> str:
     if unit == "share":
         return _number(value, ".1%")
     if unit == "money":
-        text = _number(value, ",.0f") if abs(value) >= 100 else _number(value, ",.2f")
-        return _signed(text) + (f" {currency}" if currency else "")
-    return _signed(_number(value, ",.2f"))
+        return format_money(value, currency)
+    return signed(_number(value, ",.2f"))
 
 
 def _chance(value: float) -> str:
@@ -399,7 +384,7 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
                 _("Customers with a complete window"): _number(row["customers"], ","),
                 _("Share of all"): _number(row["information_fraction"], ".0%"),
                 _("Change"): _change(row["estimate"]),
-                "z": _signed(_number(row["z"], ".2f")),
+                "z": signed(_number(row["z"], ".2f")),
                 _("Boundary (±)"): _number(row["boundary"], ".2f"),
                 _("Decision"): _("stop: significant") if row["crossed"] else _("continue"),
             }
