@@ -12,7 +12,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFor
 
 from custkit.i18n import _, format_date, format_value, n_
 from custkit.ltv.clv import tier_label
-from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
+from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _THOUSANDS, _figure
 
 _MODEL_COLOURS = (_LOST, _GAINED, _SECOND, "#8d99ae", "#6a4c93", "#f4a261")
 
@@ -26,8 +26,6 @@ def _money(value: float, _unused: object = None) -> str:
 
 
 _MONEY = FuncFormatter(_money)
-# tick labels are written when the figure is drawn, in the report language (1 234, not 1,234)
-_THOUSANDS = FuncFormatter(lambda v, _unused: format_value(v, ",.0f"))
 
 
 def _currency(currency: str | None) -> str:
