@@ -22,6 +22,7 @@ _GAINED, _LOST, _MAIN, _SECOND = "#2a9d8f", "#e76f51", "#264653", "#e9c46a"
 
 
 def _month_labels(months: pd.Series | pd.Index) -> list[str]:
+    """``Nov 2026`` (``нояб. 2026``): month tick labels in the report language."""
     return [format_date(p.to_timestamp(), "%b %Y") for p in pd.PeriodIndex(months, freq="M")]
 
 

@@ -13,8 +13,17 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter
 
 from custkit.churn.codes import reason_label
-from custkit.i18n import _, format_date, format_number
-from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _THOUSANDS, _figure, _heatmap
+from custkit.i18n import _, format_number
+from custkit.plots.audit import (
+    _GAINED,
+    _LOST,
+    _MAIN,
+    _SECOND,
+    _THOUSANDS,
+    _figure,
+    _heatmap,
+    _month_labels,
+)
 from custkit.plots.ltv import _MONEY
 
 __all__ = [
@@ -40,11 +49,6 @@ class _Scalar(ScalarFormatter):
 
     def __call__(self, x, pos=None):
         return format_number(super().__call__(x, pos))
-
-
-def _month_labels(months: pd.Series | pd.Index) -> list[str]:
-    """``Nov 2026`` (``нояб. 2026``): month tick labels in the report language."""
-    return [format_date(p.to_timestamp(), "%b %Y") for p in pd.PeriodIndex(months, freq="M")]
 
 
 def plot_churn_trend(monthly: pd.DataFrame) -> Figure:

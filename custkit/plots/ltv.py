@@ -10,9 +10,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFormatter
 
-from custkit.i18n import _, format_date, format_value, n_
+from custkit.i18n import _, format_value, n_
 from custkit.ltv.clv import tier_label
-from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _THOUSANDS, _figure
+from custkit.plots.audit import (
+    _GAINED,
+    _LOST,
+    _MAIN,
+    _SECOND,
+    _THOUSANDS,
+    _figure,
+    _month_labels,
+)
 
 _MODEL_COLOURS = (_LOST, _GAINED, _SECOND, "#8d99ae", "#6a4c93", "#f4a261")
 
@@ -259,8 +267,7 @@ def plot_cohort_profit(cohorts: pd.DataFrame, currency: str | None = None) -> Fi
     each cohort brought is on the right axis."""
     fig, ax = _figure(10, 4.5)
     x = np.arange(len(cohorts))
-    months = pd.PeriodIndex(cohorts["cohort"], freq="M").to_timestamp()
-    labels = [format_date(month, "%b %Y") for month in months]
+    labels = _month_labels(cohorts["cohort"])
     has_margin = "margin_mean" in cohorts.columns
     width = 0.4 if has_margin else 0.7
     offset = width / 2 if has_margin else 0.0
