@@ -22,7 +22,7 @@ import pandas as pd
 
 from custkit.data.periods import ReportPeriod, resolve_period
 from custkit.errors import ReportError
-from custkit.i18n import _, n_, set_language
+from custkit.i18n import n_, set_language
 from custkit.reports.files import write_atomic, write_text_atomic
 
 if TYPE_CHECKING:
@@ -238,6 +238,7 @@ def start_report(
         The report language (params ``language``) is set for everything displayed after this.
     """
     from custkit.reports.display import show_header
+    from custkit.reports.index import report_title
 
     params = _load_params(params_file)
     set_language(params.language)
@@ -265,7 +266,7 @@ def start_report(
         params=params,
         period=resolved,
         output_dir=folder,
-        title=_title(report),
+        title=report_title(report),
         quarantine=dict(quarantine),
     )
     show_header(ctx)
@@ -338,18 +339,6 @@ def _last_order_date(store: Store) -> pd.Timestamp:
     if orders is None or orders.empty:
         raise ReportError("The store has no accepted orders, so there is no period to report on.")
     return orders["order_date"].max()
-
-
-def _title(report: str) -> str:
-    from custkit.reports.inspection import notebook_title
-    from custkit.reports.registry import notebooks_dir
-
-    fallback = report.replace("_", " ").capitalize()
-    notebook = notebooks_dir() / f"{report}.ipynb"
-    if not notebook.is_file():  # a notebook run from elsewhere still gets a plain title
-        return fallback
-    # plain JSON: importing nbformat in the kernel would cost seconds
-    return _(notebook_title(json.loads(notebook.read_text(encoding="utf-8")), fallback))
 
 
 # Loaders are imported late so the report layer does not depend on the data layer at import time.
