@@ -4,6 +4,7 @@
   the gap rule, a window for one-time buyers), dated churn events and monthly churn;
 - :mod:`~custkit.churn.text`: a reason code for every review, ticket and survey answer, from a
   model trained on the store's labelled feedback or from seed keyword lists (Russian, English);
+- :mod:`~custkit.churn.labels`: the store's own feedback reasons as reason codes (``reason_map``);
 - :mod:`~custkit.churn.reasons`: each leaver's primary reason, with the evidence shown;
 - :mod:`~custkit.churn.features` and :mod:`~custkit.churn.risk`: the churn-risk model;
 - :mod:`~custkit.churn.winback`: actions, channels, incentives, the frequency cap, and what past
@@ -37,6 +38,7 @@ _MODULES = {
         "normalize_texts",
         "strip_pii",
     ),
+    "labels": ("check_reason_map", "feedback_labels"),
     "reasons": ("ReasonAssignment", "assign_reasons"),
     "features": ("FEATURE_LABELS", "churn_features", "feature_label"),
     "risk": (

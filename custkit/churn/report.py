@@ -405,25 +405,34 @@ def reason_finding(
 
 
 def feedback_classifier_check(
-    feedback: pd.DataFrame | None, labelled_min: int = 50, max_texts: int = 10_000
+    feedback: pd.DataFrame | None,
+    labelled_min: int = 50,
+    max_texts: int = 10_000,
+    reason_map: Mapping[str, str] | None = None,
 ):
     """Cross-validated quality of the feedback-text classifier on the store's labelled feedback,
     or ``None`` when fewer than *labelled_min* labelled texts exist (the keyword lists are used
     then; see :func:`custkit.churn.classify_feedback`). At most *max_texts* labelled texts are
-    cross-validated: an equal share per reason, rarer reasons whole, drawn with a fixed seed."""
+    cross-validated: an equal share per reason, rarer reasons whole, drawn with a fixed seed.
+    The store's labels are read through *reason_map* (:func:`custkit.churn.labels.feedback_labels`).
+    """
+    from custkit.churn.labels import feedback_labels
     from custkit.churn.text import _capped_per_reason, evaluate_classifier
 
     if feedback is None or not {"text", "reason"} <= set(feedback.columns):
         return None
-    labelled = feedback.loc[feedback["reason"].notna() & feedback["text"].notna()]
-    labelled = labelled.loc[labelled["text"].astype(str).str.strip() != ""]
-    counts = labelled["reason"].astype(str).value_counts()
-    labelled = labelled.loc[labelled["reason"].astype(str).isin(counts.index[counts >= 2])]
-    if len(labelled) < labelled_min or labelled["reason"].nunique() < 2:
+    labels = feedback_labels(feedback, reason_map)
+    text = feedback["text"]
+    has_text = text.notna() & (text.astype(str).str.strip() != "")
+    keep = (labels != "") & has_text.to_numpy()
+    codes, texts = labels[keep], text.to_numpy()[keep]
+    counts = pd.Series(codes).value_counts()
+    frequent = np.isin(codes, counts.index[counts >= 2])
+    codes, texts = codes[frequent], texts[frequent]
+    if len(codes) < labelled_min or len(set(codes)) < 2:
         return None
-    codes = labelled["reason"].astype(str).to_numpy()
-    chosen = _capped_per_reason(np.ones(len(labelled), dtype=bool), codes, max_texts)
-    return evaluate_classifier(labelled["text"].to_numpy()[chosen], codes[chosen])
+    chosen = _capped_per_reason(np.ones(len(codes), dtype=bool), codes, max_texts)
+    return evaluate_classifier(texts[chosen], codes[chosen])
 
 
 def classifier_table(evaluation) -> pd.DataFrame:

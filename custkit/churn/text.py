@@ -61,6 +61,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from custkit.churn.codes import REASON_CODES, REASON_LABELS
+from custkit.churn.labels import feedback_labels
 from custkit.errors import DataError, ParamsError, did_you_mean
 from custkit.i18n import tr
 from custkit.ltv.base import NotFittedError
@@ -1137,19 +1138,6 @@ def evaluate_classifier(
 # ==================================================================================================
 
 
-def _feedback_labels(feedback: pd.DataFrame) -> np.ndarray:
-    """The ``reason`` column as codes, "" where unlabelled; DataError for unknown values."""
-    labels = np.full(len(feedback), "", dtype=object)
-    if "reason" not in feedback.columns:
-        return labels
-    raw = feedback["reason"].to_numpy(dtype=object)
-    present = ~pd.isna(raw)
-    present[present] = np.array([str(v).strip() != "" for v in raw[present]], dtype=bool)
-    if present.any():
-        labels[present] = _check_labels(raw[present], int(present.sum()), "feedback")
-    return labels
-
-
 def _capped_per_reason(train: np.ndarray, labels: np.ndarray, cap: int) -> np.ndarray:
     """*train* thinned to at most *cap* rows: an equal share per reason, rarer reasons whole."""
     rows = np.flatnonzero(train)
@@ -1178,16 +1166,17 @@ def classify_feedback(
     min_confidence: float = 0.5,
     classifier: ReasonClassifier | None = None,
     max_training_texts: int | None = 20_000,
+    reason_map: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Give every row of the canonical feedback table a churn reason, with its evidence.
 
-    Rows that carry a ``reason`` label keep it (method ``label``). The others are classified by
-    a :class:`ReasonClassifier` trained on the labelled rows with text, when there are at least
-    *labelled_min* of them covering at least two reasons (method ``model``), else by the keyword
-    lists (method ``keywords``). A row with neither label nor text gets ``unknown`` (method
-    ``none``). Either way, a text whose praise outweighs its complaint words ("Отлично, всё
-    понравилось!") is ``unknown``: the model learned only from texts that had a reason, and would
-    otherwise give one to every compliment.
+    Rows that carry a ``reason`` label keep it (method ``label``), read through *reason_map*.
+    The others are classified by a :class:`ReasonClassifier` trained on the labelled rows with
+    text, when there are at least *labelled_min* of them covering at least two reasons (method
+    ``model``), else by the keyword lists (method ``keywords``). A row with neither label nor
+    text gets ``unknown`` (method ``none``). Either way, a text whose praise outweighs its
+    complaint words ("Отлично, всё понравилось!") is ``unknown``: the model learned only from
+    texts that had a reason, and would otherwise give one to every compliment.
 
     Parameters
     ----------
@@ -1208,6 +1197,10 @@ def classify_feedback(
         rarer reasons), drawn at random with a fixed seed. Fitting costs about 0.1 s per
         thousand texts, and a few thousand per reason already recover the reasons; ``None``
         trains on all.
+    reason_map : mapping of str to str, optional
+        The store's own reason labels → reason codes (params ``churn.reason_map``; see
+        :mod:`custkit.churn.labels`). A label that is neither a code nor mapped raises a
+        :class:`~custkit.errors.DataError` listing the entries to add.
 
     Returns
     -------
@@ -1246,7 +1239,7 @@ def classify_feedback(
         texts, _, _ = _as_texts(feedback["text"])
     else:
         texts = np.full(n_rows, "", dtype=object)
-    labels = _feedback_labels(feedback)
+    labels = feedback_labels(feedback, reason_map)
     normalized = _normalize_arrow(_arrow(texts))
     has_text = pc.not_equal(normalized, "").to_numpy(zero_copy_only=False)
     labelled = labels != ""
