@@ -115,32 +115,57 @@ def _parser() -> argparse.ArgumentParser:
 
 def _validate(args: argparse.Namespace) -> int:
     from custkit.data.load import load_store, write_quarantine
+    from custkit.params import load_params
+    from custkit.reports.checks import check_reports
 
-    store = load_store(args.params)
+    params = load_params(args.params)
+    store = load_store(params)
     written = write_quarantine(store, args.quarantine) if args.quarantine else {}
     tables = {}
     for name, acc in store.accounting.items():
         entry = acc.to_dict()
         entry["quarantine"] = str(written[name]) if name in written else None
+        entry.update(_date_range(store, name))
         tables[name] = entry
     errors = []
     if store.accounting["orders"].accepted == 0:
         errors.append("no order was accepted: see the reasons above and fix the orders source.")
+    reports = {}
+    for check in check_reports(params, store):
+        reports[check.report] = {"ok": check.ok, "error": check.error}
+        if check.error:
+            errors.append(f"the {check.report} report would stop: {check.error}")
     if args.json:
-        print(json.dumps({"tables": tables, "errors": errors}, ensure_ascii=False, indent=2))
+        document = {"tables": tables, "reports": reports, "errors": errors}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         print(_accounting_table(tables))
+        checked = ", ".join(name for name, r in reports.items() if r["ok"]) or "-"
+        print(f"{'reports':<12}parameters and inputs fit: {checked}")
         for error in errors:
             print(f"custkit: error: {error}", file=sys.stderr)
     return 2 if errors else 0
 
 
+def _date_range(store, table: str) -> dict:
+    """First and last date of *table*'s date column among the accepted rows (ISO dates)."""
+    from custkit.data.contract import TABLES
+
+    frame, column = getattr(store, table, None), TABLES[table].date_column
+    if frame is None or column not in frame.columns or frame[column].isna().all():
+        return {"first_date": None, "last_date": None}
+    dates = frame[column]
+    return {"first_date": f"{dates.min():%Y-%m-%d}", "last_date": f"{dates.max():%Y-%m-%d}"}
+
+
 def _accounting_table(tables: dict) -> str:
-    lines = [f"{'table':<12}{'read':>12}{'accepted':>12}{'rejected':>12}  reasons"]
+    lines = [f"{'table':<12}{'read':>12}{'accepted':>12}{'rejected':>12}  {'dates':<24}  reasons"]
     for name, t in tables.items():
         reasons = ", ".join(f"{k}: {v:,}" for k, v in t["reasons"].items()) or "-"
+        dates = f"{t['first_date']} to {t['last_date']}" if t["first_date"] else "-"
         lines.append(
-            f"{name:<12}{t['read']:>12,}{t['accepted']:>12,}{t['rejected']:>12,}  {reasons}"
+            f"{name:<12}{t['read']:>12,}{t['accepted']:>12,}{t['rejected']:>12,}  "
+            f"{dates:<24}  {reasons}"
         )
         lines.extend(f"{'':<12}note: {note}" for note in t["notes"])
         if t["quarantine"]:

@@ -68,3 +68,51 @@ def test_reasons_export_explains_every_target_and_contacts_respect_consent(churn
     assert by_email["consent_email"].astype(str).str.lower().isin(["true", "1"]).all()
     assert by_sms["consent_sms"].astype(str).str.lower().isin(["true", "1"]).all()
     assert by_sms["email"].isna().all()  # only the chosen channel's contact field
+
+
+#: How a store might label feedback in its own words: each custkit code under a Russian label.
+STORE_LABELS = {
+    "delivery_cost": "Дорогая доставка",
+    "competitor_price": "Нашли дешевле",
+    "moved_out_of_delivery_area": "Переезд",
+    "quality": "Плохое качество",
+    "delivery": "Курьер опоздал",
+    "support": "Не помогла поддержка",
+    "forgot": "Забыли о нас",
+    "unknown": "Другое",
+}
+
+
+def test_store_reason_labels_mapped_in_params_give_the_report_of_custkits_codes(
+    churn_run, tmp_path_factory, capsys
+):
+    """The same store with its reasons in its own words, mapped back under churn.reason_map: the
+    churn report runs and says exactly what it says on custkit's codes; without the map,
+    ``custkit validate`` stops with the entries to add."""
+    import yaml
+
+    from custkit.cli import main
+
+    folder = tmp_path_factory.mktemp("churn-store-labels")
+    data = write_demo_store(folder / "data", 3000, seed=5)
+    feedback = pd.read_csv(data / "feedback.csv", dtype=str, keep_default_na=False)
+    assert set(feedback["reason"]) - {""} <= set(STORE_LABELS)
+    feedback["reason"] = feedback["reason"].map(lambda code: STORE_LABELS.get(code, code))
+    feedback.to_csv(data / "feedback.csv", index=False)
+
+    assert main(["validate", "--params", str(data / "params.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "the churn report would stop" in err and "reason_map:" in err
+    assert "'Дорогая доставка'" in err
+
+    params = yaml.safe_load((data / "params.yaml").read_text(encoding="utf-8"))
+    params["churn"]["reason_map"] = {label: code for code, label in STORE_LABELS.items()}
+    (data / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), "utf-8")
+    assert main(["validate", "--params", str(data / "params.yaml")]) == 0
+
+    mapped = run_report("churn", data / "params.yaml", out_dir=folder / "reports")
+    assert mapped.ok, mapped.error
+    expected = json.loads(churn_run.kpis.read_text(encoding="utf-8"))["kpis"]
+    kpis = json.loads(mapped.kpis.read_text(encoding="utf-8"))["kpis"]
+    assert kpis["reason_shares"] == pytest.approx(expected["reason_shares"])
+    assert kpis["churned_customers"] == expected["churned_customers"]

@@ -70,6 +70,7 @@ _MODULES = {
         "annual_revenue",
         "at_risk_finding",
         "at_risk_summary",
+        "check_inputs",
         "churn_finding",
         "churn_kpis",
         "classifier_table",

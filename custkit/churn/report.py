@@ -7,7 +7,9 @@ from the numbers.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -402,6 +404,56 @@ def reason_finding(
         ),
         "warning" if growing else "info",
     )
+
+
+def check_inputs(store, parameters: Mapping[str, Any]) -> None:
+    """What the churn report checks of its parameters and inputs before it computes.
+
+    ``custkit validate`` runs this for every params file, so a value the report would refuse
+    stops there, with the same message: it calls the functions the notebook calls (the churn
+    rule, the win-back policy, the risk model's periods, the feedback labels through
+    ``reason_map``), without the models.
+
+    Parameters
+    ----------
+    store : Store
+        The loaded store.
+    parameters : mapping
+        The churn report's parameter values
+        (:func:`custkit.reports.parameters.resolve_parameters`).
+
+    Raises
+    ------
+    ParamsError, DataError
+        As the report would.
+    """
+    from custkit.churn.definition import ChurnRule
+    from custkit.churn.labels import feedback_labels
+    from custkit.churn.risk import _check_periods, risk_training_data
+    from custkit.churn.winback import WinbackPolicy
+    from custkit.data.signals import check_recent_orders
+
+    ChurnRule(
+        p_alive_churned=parameters["p_alive_churned"],
+        p_alive_at_risk=parameters["p_alive_at_risk"],
+        one_time_window_days=parameters["one_time_window_days"],
+    )
+    check_recent_orders(parameters["recent_orders"])
+    defaults = inspect.signature(risk_training_data).parameters
+    _check_periods(
+        parameters["risk_horizon_days"],
+        defaults["active_days"].default,
+        parameters["risk_sample"],
+        defaults["random_state"].default,
+        "risk_training_data",
+    )
+    WinbackPolicy(
+        max_messages=parameters["max_messages"],
+        cap_days=parameters["cap_days"],
+        served_regions=parameters["served_regions"] or None,
+        assumed_return_rate=parameters["assumed_return_rate"],
+    )
+    feedback_labels(store.feedback, parameters.get("reason_map"))
 
 
 def feedback_classifier_check(

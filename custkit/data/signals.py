@@ -80,6 +80,20 @@ def _usual_shipping(
     return table[codes]
 
 
+def check_recent_orders(recent_orders: object) -> int:
+    """Return *recent_orders* if it is an int in [1, 100], else a :class:`ParamsError`."""
+    if (
+        isinstance(recent_orders, bool)
+        or not isinstance(recent_orders, int | np.integer)
+        or not 1 <= recent_orders <= 100
+    ):
+        raise ParamsError(
+            f"The 'recent_orders' parameter must be an int in the range [1, 100]. "
+            f"Got {recent_orders!r} instead."
+        )
+    return int(recent_orders)
+
+
 def reduce_order_signals(
     orders: pd.DataFrame, as_of: pd.Timestamp | str, recent_orders: int = 3
 ) -> pd.DataFrame:
@@ -136,16 +150,7 @@ def reduce_order_signals(
     Customers who only ever placed cancelled orders are included (``purchases`` = 0): a
     customer whose every order failed is exactly the one a churn analysis must see.
     """
-    if isinstance(recent_orders, bool) or not isinstance(recent_orders, int | np.integer):
-        raise ParamsError(
-            f"The 'recent_orders' parameter must be an int in the range [1, 100]. "
-            f"Got {recent_orders!r} instead."
-        )
-    if not 1 <= recent_orders <= 100:
-        raise ParamsError(
-            f"The 'recent_orders' parameter must be an int in the range [1, 100]. "
-            f"Got {recent_orders!r} instead."
-        )
+    check_recent_orders(recent_orders)
     _check_orders(orders)
     end = _as_end(as_of)
     times = orders["order_date"].to_numpy(dtype="datetime64[ns]")

@@ -68,6 +68,8 @@ _MODULES = {
     "report": (
         "SplitTestReview",
         "bayesian_table",
+        "check_inputs",
+        "check_review_inputs",
         "cuped_table",
         "design_check",
         "judge_date",

@@ -137,12 +137,18 @@ def review_experiments(
     -------
     SplitTestReview
     """
-    alpha = _check_level("alpha", alpha)
-    srm_alpha = _check_level("srm_alpha", srm_alpha)
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
-        raise ParamsError(f"horizon_days must be a whole number >= 1. Got {horizon_days!r}.")
-    windows = tuple(sorted({*_check_windows(windows_days), horizon_days}))
-    designs = experiment_designs(experiments, planned_splits, include)
+    checked = check_review_inputs(  # the metrics are checked below, against the sums
+        experiments,
+        planned_splits=planned_splits,
+        include=include,
+        windows_days=windows_days,
+        horizon_days=horizon_days,
+        metrics=metrics,
+        primary_metric=primary_metric,
+        alpha=alpha,
+        srm_alpha=srm_alpha,
+    )
+    designs, windows, alpha, srm_alpha = checked
     as_of = reductions.as_of
     if experiments is None:
         experiments = pd.DataFrame(
@@ -161,15 +167,7 @@ def review_experiments(
         pre_exposure_days=pre_exposure_days,
         include_exposure_day=include_exposure_day,
     )
-    available = [m for m in METRICS if m != "margin" or sums.has_margin]
-    chosen = tuple(available if metrics is None else metrics)
-    for metric in (*chosen, primary_metric):
-        if metric not in available:
-            why = " (orders have no cost column)" if metric == "margin" else ""
-            raise ParamsError(
-                f"metric must be one of {available}{why}. Got {metric!r} instead."
-                + did_you_mean(str(metric), available)
-            )
+    chosen = _check_metrics(metrics, primary_metric, sums.has_margin)
     if primary_metric not in chosen:
         chosen = (primary_metric, *chosen)
     return SplitTestReview(
@@ -185,6 +183,94 @@ def review_experiments(
         include=tuple(str(e) for e in include),
         _totals=_totals_by_experiment(sums),
     )
+
+
+def check_review_inputs(
+    experiments: pd.DataFrame | None,
+    *,
+    has_margin: bool | None = None,
+    planned_splits: Mapping[str, Mapping[str, float]] | None = None,
+    include: Sequence[str] = (),
+    windows_days: Sequence[int] = (30, 60, 90),
+    horizon_days: int = 90,
+    metrics: Sequence[str] | None = None,
+    primary_metric: str = "revenue",
+    alpha: float = 0.05,
+    srm_alpha: float = 0.001,
+) -> tuple[dict[str, ExperimentDesign], tuple[int, ...], float, float]:
+    """What :func:`review_experiments` checks before it reduces anything; ``custkit validate``
+    runs it on the report's parameters and the store's experiments table.
+
+    Parameters
+    ----------
+    experiments : pandas.DataFrame or None
+    has_margin : bool or None
+        Whether the orders have a cost column (margin is a metric then); None skips the metric
+        check (it needs the reduced orders).
+    planned_splits, include, windows_days, horizon_days, metrics, primary_metric, alpha, srm_alpha
+        As for :func:`review_experiments`.
+
+    Returns
+    -------
+    designs, windows, alpha, srm_alpha
+        The designs to review, the windows reported (the horizon among them) and the levels.
+
+    Raises
+    ------
+    ParamsError
+        A level outside (0, 1), a bad window or horizon, an unknown metric, an experiment the
+        data does not hold or a malformed planned split.
+    DataError
+        The experiments table lacks a column the review needs.
+    """
+    alpha = _check_level("alpha", alpha)
+    srm_alpha = _check_level("srm_alpha", srm_alpha)
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise ParamsError(f"horizon_days must be a whole number >= 1. Got {horizon_days!r}.")
+    windows = tuple(sorted({*_check_windows(windows_days), horizon_days}))
+    if has_margin is not None:
+        _check_metrics(metrics, primary_metric, has_margin)
+    designs = experiment_designs(experiments, planned_splits, include)
+    return designs, windows, alpha, srm_alpha
+
+
+def check_inputs(store, parameters: Mapping[str, Any]) -> None:
+    """What the split-test report checks of its parameters and the experiments table before it
+    reviews anything: ``custkit validate`` runs this with the report's parameter values
+    (:func:`custkit.reports.parameters.resolve_parameters`) on the loaded *store*.
+
+    Raises
+    ------
+    ParamsError, DataError
+        As :func:`review_experiments` would, with the same message.
+    """
+    orders = store.orders
+    check_review_inputs(
+        store.experiments,
+        has_margin=orders is not None and "cost" in orders.columns,
+        planned_splits=parameters["planned_splits"],
+        include=parameters["experiments"],
+        windows_days=parameters["windows_days"],
+        horizon_days=parameters["horizon_days"],
+        primary_metric=parameters["primary_metric"],
+        alpha=parameters["alpha"],
+        srm_alpha=parameters["srm_alpha"],
+    )
+
+
+def _check_metrics(
+    metrics: Sequence[str] | None, primary_metric: str, has_margin: bool
+) -> tuple[str, ...]:
+    available = [m for m in METRICS if m != "margin" or has_margin]
+    chosen = tuple(available if metrics is None else metrics)
+    for metric in (*chosen, primary_metric):
+        if metric not in available:
+            why = " (orders have no cost column)" if metric == "margin" else ""
+            raise ParamsError(
+                f"metric must be one of {available}{why}. Got {metric!r} instead."
+                + did_you_mean(str(metric), available)
+            )
+    return chosen
 
 
 def _cached(

@@ -1,5 +1,7 @@
 """Churn report summaries on hand-made reasons and statuses."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -95,3 +97,71 @@ def test_findings_read_in_russian_with_russian_numbers():
         "причина «Качество товара»: 12\u00a0345 RUB выручки в год. Растёт доля: Качество товара."
     )
     assert finding.action.startswith("Начните с причины «Качество товара»")
+
+
+def _empty_orders():
+    return pd.DataFrame(
+        {
+            "order_id": pd.Series(dtype=np.int64),
+            "customer_id": pd.Series(dtype=np.int64),
+            "order_date": pd.Series(dtype="datetime64[ns]"),
+            "revenue": pd.Series(dtype=np.float64),
+        }
+    )
+
+
+def _notebook_call(name, value, parameters):
+    """What the churn notebook calls with the parameter *name* (it checks it first)."""
+    from custkit import churn
+    from custkit.data.signals import reduce_order_signals
+
+    p = {**parameters, name: value}
+    if name in ("p_alive_churned", "p_alive_at_risk", "one_time_window_days"):
+        churn.ChurnRule(
+            p_alive_churned=p["p_alive_churned"],
+            p_alive_at_risk=p["p_alive_at_risk"],
+            one_time_window_days=p["one_time_window_days"],
+        )
+    elif name == "recent_orders":
+        reduce_order_signals(_empty_orders(), "2025-01-31", recent_orders=value)
+    elif name in ("risk_horizon_days", "risk_sample"):
+        churn.risk_training_data(
+            _empty_orders(), "2025-01-31", p["risk_horizon_days"], sample=p["risk_sample"]
+        )
+    else:
+        churn.WinbackPolicy(
+            max_messages=p["max_messages"],
+            cap_days=p["cap_days"],
+            served_regions=p["served_regions"] or None,
+            assumed_return_rate=p["assumed_return_rate"],
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("p_alive_churned", 0.8),  # above p_alive_at_risk
+        ("p_alive_at_risk", 1.5),
+        ("one_time_window_days", 0),
+        ("recent_orders", 0),
+        ("risk_horizon_days", 3),
+        ("risk_sample", 10),
+        ("max_messages", 0),
+        ("cap_days", -1),
+        ("assumed_return_rate", 1.5),
+    ],
+)
+def test_check_inputs_refuses_what_the_notebook_refuses_with_the_same_message(name, value):
+    """``custkit validate`` runs check_inputs on the report's parameter values."""
+    from custkit.churn import check_inputs
+    from custkit.errors import ParamsError
+    from custkit.reports import get_report, resolve_parameters
+
+    parameters = resolve_parameters(get_report("churn"), None)
+    store = SimpleNamespace(feedback=None)
+    check_inputs(store, parameters)  # the defaults pass
+    with pytest.raises(ParamsError) as from_check:
+        check_inputs(store, {**parameters, name: value})
+    with pytest.raises(ParamsError) as from_notebook:
+        _notebook_call(name, value, parameters)
+    assert str(from_check.value) == str(from_notebook.value)

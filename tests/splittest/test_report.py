@@ -2,6 +2,7 @@
 sample-ratio alarm on every metric, the Holm family, the monthly looks, the KPIs and planning."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import custkit as ck
 from custkit.errors import ParamsError
 from custkit.reports.display import banner_html
 from custkit.splittest import (
+    check_inputs,
     experiment_section,
     holm,
     metric_table,
@@ -197,3 +199,49 @@ def test_a_store_without_experiments_gives_an_empty_review(make_store):
     kpis = splittest_kpis(review)
     assert kpis["experiments_reviewed"] == 0 and kpis["experiments"] == {}
     assert summary_table(review).empty and planning_table(review).empty
+
+
+_REPORT_DEFAULTS = {
+    "experiments": [],
+    "planned_splits": {},
+    "windows_days": [30, 60, 90],
+    "horizon_days": 90,
+    "primary_metric": "revenue",
+    "alpha": 0.05,
+    "srm_alpha": 0.001,
+}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"alpha": 1.5},
+        {"srm_alpha": 0},
+        {"horizon_days": 0},
+        {"windows_days": [30, -5]},
+        {"primary_metric": "revenu"},
+        {"primary_metric": "margin", "with_cost": False},
+        {"experiments": ["nope"]},
+        {"planned_splits": {"exp": {"A": 0.7, "B": 0.7}}},
+        {"planned_splits": {"exp": "50/50"}},
+    ],
+)
+def test_check_inputs_refuses_what_the_review_refuses_with_the_same_message(make_store, change):
+    """``custkit validate`` runs check_inputs: it must stop on every value the review stops on."""
+    change = dict(change)
+    orders, experiments = make_store("exp", customers=300, with_cost=change.pop("with_cost", True))
+    parameters = {**_REPORT_DEFAULTS, **change}
+    store = SimpleNamespace(orders=orders, experiments=experiments)
+    with pytest.raises(ParamsError) as from_check:
+        check_inputs(store, parameters)
+    reductions = ck.reduce_orders(orders, AS_OF, customer_days=True)
+    review_args = {k: v for k, v in parameters.items() if k != "experiments"}
+    include = parameters["experiments"]
+    with pytest.raises(ParamsError) as from_review:
+        review_experiments(experiments, reductions, include=include, **review_args)
+    assert str(from_check.value) == str(from_review.value)
+
+
+def test_check_inputs_accepts_the_report_defaults(make_store):
+    orders, experiments = make_store("exp", customers=300)
+    check_inputs(SimpleNamespace(orders=orders, experiments=experiments), _REPORT_DEFAULTS)
