@@ -36,6 +36,10 @@ RUN_INFO_FILE = ".run-info.json"
 #: xlsxwriter's streaming mode (openpyxl is 2-3x slower and holds every cell in memory), and a
 #: list that long is filtered or mailed from the CSV rather than read in a spreadsheet.
 XLSX_MAX_ROWS = 10_000
+#: Environment variable: the folder notebook runs without an ``output_dir`` write under.
+OUTPUT_DIR_ENV = "CUSTKIT_OUTPUT_DIR"
+#: Their folder beside the params file otherwise.
+NOTEBOOK_OUTPUT = "notebook-output"
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,20 @@ class ExportedFiles(list):
         return f'<p style="color: #666666;">{html.escape(repr(self))}</p>'
 
 
+def notebook_output_root(params: Params) -> Path:
+    """Where a notebook run without an output folder writes its periods' folders.
+
+    ``$CUSTKIT_OUTPUT_DIR`` when set (the test suite points it at a temporary folder), else
+    ``notebook-output/`` beside the params file (git ignores it). Published reports are written
+    by ``custkit run --out``, so an analyst re-running a notebook in JupyterLab leaves them alone.
+    """
+    override = os.environ.get(OUTPUT_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser().resolve()
+    base = Path(params.path).parent if getattr(params, "path", None) else Path.cwd()
+    return base.resolve() / NOTEBOOK_OUTPUT
+
+
 def start_report(
     report: str,
     params_file: str,
@@ -226,7 +244,9 @@ def start_report(
     period : str
         ``"YYYY-MM"``; ``""`` means the last complete month in the data.
     output_dir : str
-        Folder for kpis.json, exports/ and quarantine/; ``""`` means ``<repo>/reports/<period>``.
+        Folder for kpis.json, exports/ and quarantine/; ``""`` means
+        ``<notebook_output_root(params)>/<period>``: a run from JupyterLab never writes over a
+        published report.
     tables : sequence of str, or mapping of table to optional columns, optional
         The tables the report reads (orders are always read) and, in a mapping, the optional
         columns it uses (see :func:`custkit.data.load.load_store`); default: everything in
@@ -246,10 +266,8 @@ def start_report(
     resolved = resolve_period(period or None, _last_order_date(store))
     if output_dir:
         folder = Path(output_dir).expanduser().resolve()
-    else:
-        from custkit.reports.registry import repo_root
-
-        folder = repo_root() / "reports" / resolved.period
+    else:  # an analyst's run: never into a published month
+        folder = notebook_output_root(params) / resolved.period
     folder.mkdir(parents=True, exist_ok=True)
     if output_dir:  # a runner-managed folder: tell the runner what this run resolved
         info = {
