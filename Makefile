@@ -13,7 +13,8 @@ $(SETUP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -m ipykernel install --user --name custkit --display-name "Python (custkit)" >/dev/null
+	# into .venv, not per user: with two checkouts a user-wide kernel runs the other one's code
+	$(BIN)/python -m ipykernel install --sys-prefix --name custkit --display-name "Python (custkit)" >/dev/null
 	touch $@
 
 demo: $(DEMO)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,10 +43,68 @@ def kernel_name() -> str:
     """``$CUSTKIT_KERNEL`` if set, else ``python3``: ipykernel's built-in kernel, which
     jupyter_client starts with this very interpreter.
 
-    Not the ``custkit`` kernel the Makefile registers for JupyterLab: that registration is per
-    user, so with two checkouts it may point at the other one's environment and code.
+    Either way :func:`check_kernel` refuses a kernel that would run another environment's
+    Python (a ``python3`` or ``custkit`` kernel registered per user by another checkout).
     """
     return os.environ.get("CUSTKIT_KERNEL") or "python3"
+
+
+def check_kernel(name: str | None = None, manager=None):
+    """The spec of kernel *name* (default :func:`kernel_name`), checked to run this interpreter.
+
+    A kernel whose command is ``python`` (ipykernel's own spec) runs ``sys.executable``:
+    jupyter_client substitutes it. Any other command must be a Python of this environment (in
+    the folder of ``sys.executable``): a kernel registered with ``--user`` by another checkout
+    would otherwise run that checkout's code and packages.
+
+    Parameters
+    ----------
+    name : str, optional
+    manager : jupyter_client.kernelspec.KernelSpecManager, optional
+        Where kernels are looked up; default: Jupyter's search path, as papermill uses it.
+
+    Returns
+    -------
+    jupyter_client.kernelspec.KernelSpec
+
+    Raises
+    ------
+    ReportError
+        The kernel is not installed, or it runs another environment's Python; the message says
+        how to register it for this environment.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    name = name or kernel_name()
+    register = f"{sys.executable} -m ipykernel install --sys-prefix --name {name}"
+    try:
+        spec = (manager or KernelSpecManager()).get_kernel_spec(name)
+    except NoSuchKernel:
+        raise ReportError(
+            f"The Jupyter kernel '{name}' that runs the reports is not installed. Register it "
+            f"in this environment ({sys.prefix}): {register}; or set CUSTKIT_KERNEL to an "
+            "installed kernel, or unset it to use python3."
+        ) from None
+    command = spec.argv[0] if spec.argv else ""
+    if not _runs_this_interpreter(command):
+        raise ReportError(
+            f"The Jupyter kernel '{name}' ({spec.resource_dir}) runs {command or 'nothing'}, "
+            f"not this environment's Python ({sys.executable}): the report would run another "
+            f"installation's code. Register it in this environment: {register}; or remove the "
+            f"other one: jupyter kernelspec remove {name}."
+        )
+    return spec
+
+
+def _runs_this_interpreter(command: str) -> bool:
+    major, minor = sys.version_info[:2]
+    if command in {"python", f"python{major}", f"python{major}.{minor}"}:
+        return True  # jupyter_client starts sys.executable for these
+    if not command or not os.path.isabs(command):
+        return False
+    # the environment's folder, not the resolved file: every venv's python links to one binary
+    here = Path(os.path.abspath(sys.executable)).parent
+    return Path(os.path.abspath(command)).parent == here
 
 
 def execute_notebook(
@@ -82,7 +141,8 @@ def execute_notebook(
     NotebookStepError
         A cell raised; the executed notebook (with the error) is still written to *output*.
     ReportError
-        The kernel died (killed, out of memory) or could not start.
+        The kernel is missing or runs another environment's Python (:func:`check_kernel`),
+        died (killed, out of memory) or could not start.
     """
     import nbformat
     import papermill
@@ -90,6 +150,8 @@ def execute_notebook(
     from papermill.exceptions import PapermillExecutionError
 
     notebook, output = Path(notebook), Path(output)
+    kernel = kernel or kernel_name()
+    check_kernel(kernel)
     output.parent.mkdir(parents=True, exist_ok=True)
     source: Path | nbformat.NotebookNode = notebook
     if language != LANGUAGES[0]:
@@ -106,7 +168,7 @@ def execute_notebook(
             source if isinstance(source, nbformat.NotebookNode) else str(source),
             str(output),
             parameters=dict(parameters),
-            kernel_name=kernel or kernel_name(),
+            kernel_name=kernel,
             cwd=str(cwd or notebook.parent),
             progress_bar=False,
             log_output=False,
