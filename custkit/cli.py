@@ -25,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except CustkitError as exc:
         if getattr(args, "json", False):
-            print(json.dumps({"tables": {}, "errors": [str(exc)]}, ensure_ascii=False, indent=2))
+            document = {"tables": {}, "reports": {}, "errors": [str(exc)]}
+            print(json.dumps(document, ensure_ascii=False, indent=2))
         else:
             print(f"custkit: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -159,3 +159,12 @@ def test_a_table_without_dated_rows_has_no_date_range(tmp_path, capsys):
     feedback = json.loads(capsys.readouterr().out)["tables"]["feedback"]
     assert feedback["accepted"] == 0 and feedback["rejected"] == 1
     assert feedback["first_date"] is None and feedback["last_date"] is None
+
+
+def test_validate_json_has_the_same_keys_when_the_data_cannot_be_read(tmp_path, capsys):
+    params_file = _store(tmp_path)
+    (tmp_path / "orders.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["validate", "--params", params_file, "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert set(document) == {"tables", "reports", "errors"}
+    assert "required column 'order_id'" in document["errors"][0]
