@@ -2,7 +2,8 @@
 
 User errors (:class:`~custkit.errors.CustkitError`) are caught here, once, and printed without a
 traceback; the exit status is 2. A report that fails exits 1 after the other reports have run.
-``custkit schedule run`` exits 75 when another run holds an output folder (try again later).
+``custkit run`` and ``custkit schedule run`` exit 75 when another run holds the output folder
+(try again later, or add ``--wait``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("report", help="report name (see `custkit list`) or 'all'")
     p.add_argument("--params", required=True, help="params YAML file")
     p.add_argument("--period", help="report month YYYY-MM (default: last complete month)")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="report a month that is not over yet; every page says 'data through <date>'",
+    )
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     p.add_argument(
         "--set",
@@ -75,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="override one report parameter for this run (repeatable)",
+    )
+    p.add_argument(
+        "--wait", action="store_true", help="wait for a run already working in the output folder"
     )
     p.set_defaults(handler=_run)
 
@@ -96,7 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help="with --job: rerun this month YYYY-MM now, even if done")
     p.add_argument("--wait", action="store_true", help="wait for a run already in progress")
     p.add_argument(
-        "--now", help="for testing: pretend it is this time (ISO 8601, e.g. 2026-12-02T06:00+03:00)"
+        "--now",
+        help="for testing: pretend it is this time (ISO 8601, e.g. 2026-12-02T06:00+03:00); "
+        "a time later than now only with --dry-run",
     )
     p.set_defaults(handler=_schedule_run)
     p = schedule.add_parser("install", help="print (or --write) the line a scheduler needs")
@@ -206,7 +217,13 @@ def _run(args: argparse.Namespace) -> int:
         overrides[key.strip()] = value
     reports = "all" if args.report == "all" else [args.report]
     results = run_reports(
-        reports, args.params, period=args.period, out_dir=args.out, overrides=overrides
+        reports,
+        args.params,
+        period=args.period,
+        out_dir=args.out,
+        overrides=overrides,
+        partial=args.partial,
+        wait=args.wait,
     )
     failed = 0
     for r in results:
@@ -219,11 +236,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _schedule_run(args: argparse.Namespace) -> int:
-    from custkit.schedule.runner import parse_now, run_schedule
+    from custkit.schedule.runner import check_now, parse_now, run_schedule
 
+    now = parse_now(args.now)
+    check_now(now, dry_run=args.dry_run, on_demand=args.period is not None)
     report = run_schedule(
         args.file,
-        parse_now(args.now),
+        now,
         job=args.job,
         period=args.period,
         dry_run=args.dry_run,

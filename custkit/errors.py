@@ -64,6 +64,18 @@ class ReportError(CustkitError, RuntimeError):
     """A report could not be produced; the message names the failing step."""
 
 
+class PeriodError(ParamsError):
+    """The report month cannot be reported from the data: before it, after it, or not over yet.
+
+    Raised in the report's kernel (``start_report``); the runner recognises it by name and
+    stops the run with this message, like a wrong option.
+    """
+
+
+class OutputFolderError(CustkitError):
+    """The output folder cannot take the report's files (read-only, no permission, disk full)."""
+
+
 def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest matches of *name*, or ``""``.
 

@@ -80,7 +80,7 @@ def test_contact_lists_go_to_exports_and_rejected_rows_to_quarantine(audit_run):
 def test_index_lists_the_report(audit_run):
     folder, _, _ = audit_run
     index = (folder / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "2026-10/audit.html" in index
+    assert "2026-10/audit/audit.html" in index
 
 
 def test_unknown_report_parameter_is_a_clear_error_before_anything_runs(audit_run, capsys):

@@ -59,7 +59,7 @@ def test_reasons_export_explains_every_target_and_contacts_respect_consent(churn
 
     contacts = pd.read_csv(exports / "winback_contacts.csv", encoding="utf-8-sig")
     customers = pd.read_csv(
-        churn_run.html.parents[2] / "data" / "customers.csv", encoding="utf-8"
+        churn_run.html.parents[3] / "data" / "customers.csv", encoding="utf-8"
     ).drop_duplicates("customer_id")
     merged = contacts.merge(customers, on="customer_id", suffixes=("", "_customer"))
     by_email = merged.loc[merged["channel"] == "email"]

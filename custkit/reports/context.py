@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from custkit.data.periods import ReportPeriod, resolve_period
+from custkit.data.periods import ReportPeriod, check_period, default_period
 from custkit.errors import ReportError
 from custkit.i18n import n_, set_language
 from custkit.reports.files import write_atomic, write_text_atomic
@@ -232,8 +232,9 @@ def start_report(
     period: str = "",
     output_dir: str = "",
     tables: Sequence[str] | Mapping[str, Sequence[str] | None] | None = None,
+    partial: bool = False,
 ) -> ReportContext:
-    """Load the store, resolve the period, prepare the output folder and show the header.
+    """Load the store, resolve and check the period, prepare the output folder, show the header.
 
     Parameters
     ----------
@@ -251,11 +252,19 @@ def start_report(
         The tables the report reads (orders are always read) and, in a mapping, the optional
         columns it uses (see :func:`custkit.data.load.load_store`); default: everything in
         params. Reading only what a report needs saves seconds and memory on large stores.
+    partial : bool
+        Report a month that is not over; its pages say "data through <last day of data>".
 
     Returns
     -------
     ReportContext
         The report language (params ``language``) is set for everything displayed after this.
+
+    Raises
+    ------
+    PeriodError
+        The period is before or after the data, or not over and *partial* is False (see
+        :func:`custkit.data.periods.check_period`).
     """
     from custkit.reports.display import show_header
     from custkit.reports.index import report_title
@@ -263,7 +272,9 @@ def start_report(
     params = _load_params(params_file)
     set_language(params.language)
     store = _load_store(params, tables)
-    resolved = resolve_period(period or None, _last_order_date(store))
+    first, last = _order_date_range(store)
+    requested = ReportPeriod.from_string(period) if period else default_period(last)
+    resolved = check_period(requested, first, last, partial=partial)
     if output_dir:
         folder = Path(output_dir).expanduser().resolve()
     else:  # an analyst's run: never into a published month
@@ -352,11 +363,12 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{str(c): frame[c].dt.tz_localize(None) for c in aware})
 
 
-def _last_order_date(store: Store) -> pd.Timestamp:
+def _order_date_range(store: Store) -> tuple[pd.Timestamp, pd.Timestamp]:
     orders = store.orders
     if orders is None or orders.empty:
         raise ReportError("The store has no accepted orders, so there is no period to report on.")
-    return orders["order_date"].max()
+    dates = orders["order_date"]
+    return dates.min(), dates.max()
 
 
 # Loaders are imported late so the report layer does not depend on the data layer at import time.

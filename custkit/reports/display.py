@@ -514,7 +514,11 @@ def _change_line(delta: Any, unit: str, higher_is_better: bool, words: str) -> s
 
 
 def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
-    """Report header: store, title, period and as-of date, data accounting, version, run date."""
+    """Report header: store, title, period and as-of date, data accounting, version, run date.
+
+    A month reported before it is over (``--partial``) says so: "month not over: data through
+    <the last day of data>".
+    """
     import custkit
 
     period, store = ctx.period, ctx.store
@@ -575,6 +579,8 @@ def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
     title = getattr(ctx, "title", "") or humanize(ctx.report)
     month = capitalized(format_date(as_of, "%B %Y"))
     data_as_of = _("data as of {as_of:%-d %B %Y}", as_of=as_of)
+    if not getattr(period, "complete", True):
+        data_as_of = _("month not over: data through {as_of:%-d %B %Y}", as_of=as_of)
     data_used = _("Data used: {tables}", tables=_accepted_summary(store.accounting))
     quarantine = _(
         "Rejected rows are listed with their reasons in the quarantine folder next to this report."

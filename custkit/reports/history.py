@@ -1,4 +1,5 @@
-"""Report history: the ``<out>/<period>/<report>.kpis.json`` files of earlier runs, read back.
+"""Report history: the ``<out>/<period>/<report>/<report>.kpis.json`` files of earlier runs,
+read back (and ``<out>/<period>/<report>.kpis.json``, the layout before report folders).
 
 Two readers use it: the index page (a trend of each report's headline KPIs per client) and each
 report, which compares this month's KPIs with last month's and the same month last year's as they
@@ -61,7 +62,7 @@ class UnreadableFile:
     Attributes
     ----------
     file : str
-        Path relative to the output folder, e.g. ``"2026-08/audit.kpis.json"``.
+        Path relative to the output folder, e.g. ``"2026-08/audit/audit.kpis.json"``.
     reason : str
         One line a manager or an analyst can act on.
     """
@@ -126,13 +127,14 @@ class UnreadableKpis(ValueError):
 
 
 def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
-    """Read every ``<out_dir>/<period>/<report>.kpis.json``.
+    """Read every ``<out_dir>/<period>/<report>/<report>.kpis.json`` (and, from output folders
+    written before reports had a folder each, ``<out_dir>/<period>/<report>.kpis.json``).
 
     Parameters
     ----------
     out_dir : path-like
         An output folder of ``custkit run`` or ``custkit schedule run``. Hidden folders
-        (``.staging``) are not read.
+        (``.staging``, a report set aside while publishing) are not read.
 
     Returns
     -------
@@ -142,20 +144,17 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
         ``unreadable``, never raised.
     """
     out = Path(out_dir)
-    paths = sorted(out.glob(f"*/*{KPIS_SUFFIX}")) if out.is_dir() else []
     values: list[tuple[str, str, str, str, float]] = []
     files: list[tuple[str, str, str, str, str, str]] = []
     unreadable = []
-    for path in paths:
-        if path.parent.name.startswith("."):
-            continue
+    for path in kpi_files(out):
         relative = path.relative_to(out).as_posix()
         try:
             document = load_kpis_file(path)
         except UnreadableKpis as exc:
             unreadable.append(UnreadableFile(relative, str(exc)))
             continue
-        period = path.parent.name
+        period = path.relative_to(out).parts[0]
         if not _PERIOD_RE.match(period):
             period = str(document.get("period") or "")
             if not _PERIOD_RE.match(period):
@@ -177,6 +176,31 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
         .reset_index(drop=True),
         unreadable=tuple(unreadable),
     )
+
+
+def kpi_files(out: Path) -> list[Path]:
+    """The ``kpis.json`` of each report and period in *out*, one per pair: the report folder's
+    (``<period>/<report>/<report>.kpis.json``) before one of the older layout beside it."""
+    if not out.is_dir():
+        return []
+    found: dict[tuple[str, str], Path] = {}
+    for path in sorted(out.glob(f"*/*/*{KPIS_SUFFIX}")) + sorted(out.glob(f"*/*{KPIS_SUFFIX}")):
+        parts = path.relative_to(out).parts
+        if any(part.startswith(".") for part in parts):
+            continue
+        report = path.name.removesuffix(KPIS_SUFFIX)
+        if len(parts) == 3 and parts[1] != report:  # not a report folder (exports/ ...)
+            continue
+        found.setdefault((parts[0], report), path)
+    return sorted(found.values())
+
+
+def report_kpis_path(out: Path, period: str, report: str) -> Path:
+    """Where the ``kpis.json`` of *report* for *period* is: in its report folder, or (written
+    before report folders) beside it."""
+    path = out / period / report / f"{report}{KPIS_SUFFIX}"
+    legacy = out / period / f"{report}{KPIS_SUFFIX}"
+    return path if path.exists() or not legacy.exists() else legacy
 
 
 def load_kpis_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -264,12 +288,15 @@ def history_root(output_dir: str | os.PathLike[str], period: str) -> Path:
     """The output folder whose ``<period>/`` subfolders hold a report's history.
 
     A run by the runner works in ``<out>/.staging/<report>-<id>/``; a notebook run by hand in
-    ``<out>/<period>/``. Any other folder is taken as the output folder itself.
+    ``<out>/<period>/<report>/`` or ``<out>/<period>/``. Any other folder is taken as the
+    output folder itself.
     """
     from custkit.reports.run import STAGING  # late: the runner imports this module's users
 
     folder = Path(output_dir)
     if folder.parent.name == STAGING:
+        return folder.parent.parent
+    if folder.parent.name == period:
         return folder.parent.parent
     if folder.name == period:
         return folder.parent
@@ -289,7 +316,7 @@ def kpi_history_comparison(
     Parameters
     ----------
     out_dir : path-like
-        The output folder holding ``<period>/<report>.kpis.json`` of earlier runs.
+        The output folder holding ``<period>/<report>/<report>.kpis.json`` of earlier runs.
     report : str
     period : str
         This run's month, ``"YYYY-MM"``.
@@ -343,7 +370,7 @@ def kpi_history_comparison(
 
 def _earlier_kpis(root: Path, period: str, report: str, client: str | None) -> dict[str, float]:
     try:
-        document = load_kpis_file(root / period / f"{report}{KPIS_SUFFIX}")
+        document = load_kpis_file(report_kpis_path(root, period, report))
     except UnreadableKpis:  # no earlier report (or a broken one): nothing to compare with
         return {}
     if client is not None and str(document.get("store") or "") != client:

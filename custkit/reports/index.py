@@ -240,7 +240,13 @@ def sparkline_svg(values: Sequence[float | None], label: str, tooltip: Sequence[
 
 
 def _pages(out: Path) -> dict[tuple[str, str], tuple[str | None, str | None, str]]:
-    """(report, period) → (report page, failure page, when written) for every page on disk."""
+    """(report, period) → (report page, failure page, when written) for every page on disk.
+
+    A report page is ``<period>/<report>/<report>.html`` (or ``<period>/<report>.html``, the
+    layout before report folders); a failure page ``<period>/<report>.failed.html``. A failure
+    page older than the report page is left over from before that report was published (a run
+    killed between the two steps) and is not shown.
+    """
     if not out.is_dir():
         return {}
     found = {}
@@ -251,12 +257,18 @@ def _pages(out: Path) -> dict[tuple[str, str], tuple[str | None, str | None, str
             continue
         names = {p.name.removesuffix(_FAILED) for p in folder.glob(f"*{_FAILED}")}
         names |= {p.stem for p in folder.glob("*.html") if not p.name.endswith(_FAILED)}
-        for report in names:
-            page, failed = folder / f"{report}.html", folder / f"{report}{_FAILED}"
-            newest = max((p.stat().st_mtime for p in (page, failed) if p.exists()), default=0)
+        names |= {p.parent.name for p in folder.glob("*/*.html") if p.stem == p.parent.name}
+        for report in sorted(n for n in names if not n.startswith(".")):
+            page, failed = folder / report / f"{report}.html", folder / f"{report}{_FAILED}"
+            if not page.exists():
+                page = folder / f"{report}.html"
+            times = {p: p.stat().st_mtime for p in (page, failed) if p.exists()}
+            if page in times and failed in times and times[failed] < times[page]:
+                del times[failed]
+            newest = max(times.values(), default=0)
             found[(report, folder.name)] = (
-                f"{folder.name}/{page.name}" if page.exists() else None,
-                f"{folder.name}/{failed.name}" if failed.exists() else None,
+                page.relative_to(out).as_posix() if page in times else None,
+                failed.relative_to(out).as_posix() if failed in times else None,
                 f"{dt.datetime.fromtimestamp(newest):%Y-%m-%d %H:%M}" if newest else "",
             )
     return found

@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # imported late: notebooks import custkit.reports, and nbform
 #: Parameters the runner sets on every report notebook; users set them with --params, --period
 #: and --out, never in a report's params section.
 RESERVED = ("params_file", "period", "output_dir")
+#: Set by the runner (``--partial``) on the notebooks that declare it; optional, so a notebook
+#: without it still runs, and only refuses a month that is not over.
+OPTIONAL_RESERVED = ("partial",)
 
 
 class _NoLiteral:

@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from custkit.errors import ParamsError, did_you_mean
-from custkit.reports.inspection import NO_LITERAL, RESERVED, Parameter
+from custkit.reports.inspection import NO_LITERAL, OPTIONAL_RESERVED, RESERVED, Parameter
 from custkit.reports.registry import ReportInfo, get_report
 
 if TYPE_CHECKING:
     from custkit.params import Params
 
-_RESERVED_OPTION = {"params_file": "--params", "period": "--period", "output_dir": "--out"}
+_RESERVED_OPTION = {
+    "params_file": "--params",
+    "period": "--period",
+    "output_dir": "--out",
+    "partial": "--partial",
+}
 _TYPE_WORDS = {
     "int": "an int",
     "float": "a number",
@@ -132,7 +137,7 @@ def check_value(report: str, parameter: Parameter, value: Any, source: str = "")
 
 
 def _declared(info: ReportInfo, name: str, source: str) -> Parameter:
-    if name in RESERVED:
+    if name in RESERVED or name in OPTIONAL_RESERVED:
         raise ParamsError(
             f"'{name}' cannot be set in {source}: the runner sets it for every report. "
             f"Use the {_RESERVED_OPTION[name]} option of 'custkit run' instead."

@@ -13,6 +13,7 @@ from pathlib import Path
 import custkit
 from custkit.errors import ParamsError, ReportError, did_you_mean
 from custkit.reports.inspection import (
+    OPTIONAL_RESERVED,
     RESERVED,
     Parameter,
     notebook_parameters,
@@ -25,13 +26,15 @@ from custkit.reports.inspection import (
 class ReportInfo:
     """A report: its name, notebook, title and the parameters a user may set.
 
-    ``parameters`` leaves out the reserved ones the runner sets (:data:`RESERVED`).
+    ``parameters`` leaves out the reserved ones the runner sets (:data:`RESERVED`, and
+    ``partial``); ``partial`` says whether the notebook declares ``partial`` (``--partial``).
     """
 
     name: str
     notebook: Path
     title: str
     parameters: dict[str, Parameter]
+    partial: bool = False
 
 
 def repo_root() -> Path:
@@ -76,8 +79,9 @@ def get_report(name: str) -> ReportInfo:
             f"Notebook '{notebook}' must declare {', '.join(missing)} in its 'parameters' cell: "
             "the runner sets them (params file, report month, output folder)."
         )
-    parameters = {key: parameter for key, parameter in declared.items() if key not in RESERVED}
-    return ReportInfo(name, notebook, title, parameters)
+    runner_set = (*RESERVED, *OPTIONAL_RESERVED)
+    parameters = {k: parameter for k, parameter in declared.items() if k not in runner_set}
+    return ReportInfo(name, notebook, title, parameters, partial="partial" in declared)
 
 
 def list_reports() -> list[ReportInfo]:

@@ -1,11 +1,17 @@
-"""``custkit run``: execute report notebooks into ``<out>/<period>/``, atomically.
+"""``custkit run``: execute report notebooks into ``<out>/<period>/<report>/``, atomically.
 
-Flow of one report: resolve parameters → execute into a private staging folder
-``<out>/.staging/<report>-<id>/`` (the notebook writes kpis.json, exports/ and quarantine/ there)
-→ write ``<report>.ipynb`` and ``<report>.html`` → move each file into ``<out>/<period>/`` with
-:func:`os.replace`, the HTML page last → remove the staging folder → rebuild ``index.html``.
-A failed or killed run leaves the previous good report of that period in place; a failure
-writes ``<report>.failed.html`` naming the failing step.
+Flow of a run: check the reports, parameters and period → take the output folder's lock (the
+one ``custkit schedule run`` takes: a second run exits 75, or waits with ``wait=True``) →
+clear what killed runs left (``.staging/``, a report set aside) → per report: execute into a
+private staging folder ``<out>/.staging/<report>-<id>/`` (the notebook writes kpis.json,
+exports/ and quarantine/ there) → write ``<report>.ipynb`` and ``<report>.html`` there → swap
+the staging folder in as ``<out>/<period>/<report>/`` in one step
+(:func:`~custkit.reports.files.publish_folder`) → rebuild ``index.html``.
+
+A failed or killed run leaves the previous report of that period in place, whole; a failure
+writes ``<period>/<report>.failed.html`` naming the failing step and removes its staging. A
+period the data cannot report (before the data, after it, or a month not over without
+``partial``) stops the run with :class:`~custkit.errors.PeriodError`, like a wrong option.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -22,11 +29,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from custkit.data.periods import ReportPeriod
-from custkit.errors import CustkitError, ParamsError, ReportError, did_you_mean
+from custkit.errors import (
+    CustkitError,
+    OutputFolderError,
+    ParamsError,
+    PeriodError,
+    ReportError,
+    did_you_mean,
+)
 from custkit.i18n import _, use_language
 from custkit.reports.context import RUN_INFO_FILE
 from custkit.reports.execute import NotebookStepError, execute_notebook, step_name
-from custkit.reports.files import publish, remove_stale, write_text_atomic
+from custkit.reports.files import (
+    clear_folder,
+    is_unwritable,
+    output_folder_errors,
+    publish_folder,
+    recover_published,
+    unwritable_folder_error,
+    write_text_atomic,
+)
 from custkit.reports.html import count_email_addresses, failure_page, notebook_to_html
 from custkit.reports.index import build_index
 from custkit.reports.inspection import RESERVED
@@ -54,9 +76,10 @@ class RunResult:
         The report month, once known.
     status : {"ok", "failed"}
     html : Path or None
-        The report page, or the failure page when the run failed.
+        The report page (``<out>/<period>/<report>/<report>.html``), or the failure page
+        (``<out>/<period>/<report>.failed.html``) when the run failed.
     kpis : Path or None
-        ``<report>.kpis.json`` of a successful run.
+        ``<report>.kpis.json`` of a successful run, beside its page.
     error : str or None
         What failed (step, exception name and message), without a traceback.
     seconds : float
@@ -82,9 +105,14 @@ def run_report(
     period: str | None = None,
     out_dir: str | os.PathLike[str] = "reports",
     overrides: Mapping[str, Any] | None = None,
+    *,
+    partial: bool = False,
+    wait: bool = False,
 ) -> RunResult:
     """Run one report; see :func:`run_reports`."""
-    return run_reports([report], params_file, period, out_dir, overrides)[0]
+    return run_reports(
+        [report], params_file, period, out_dir, overrides, partial=partial, wait=wait
+    )[0]
 
 
 def run_reports(
@@ -93,6 +121,9 @@ def run_reports(
     period: str | None = None,
     out_dir: str | os.PathLike[str] = "reports",
     overrides: Mapping[str, Any] | None = None,
+    *,
+    partial: bool = False,
+    wait: bool = False,
 ) -> list[RunResult]:
     """Run several reports (``"all"``: every notebook), each even if another fails.
 
@@ -104,10 +135,16 @@ def run_reports(
     period : str, optional
         ``"YYYY-MM"``; default: the last complete month in the data.
     out_dir : path-like
-        Output folder; reports go to ``<out_dir>/<period>/``.
+        Output folder; a report goes to ``<out_dir>/<period>/<report>/``.
     overrides : mapping, optional
         ``--set`` values, ``{"lapse_days": "200"}``. A plain name applies to every report that
         declares it; ``"audit.lapse_days"`` to one report.
+    partial : bool
+        Report a month that is not over (the data ends inside it, or the calendar month has
+        not ended); every page then says "data through <date>". Without it such a month is
+        refused.
+    wait : bool
+        Wait for another run working in *out_dir* instead of raising :class:`FolderBusy`.
 
     Returns
     -------
@@ -118,8 +155,18 @@ def run_reports(
     ------
     ParamsError
         Before anything runs: an unknown report, a malformed period, an unusable params file, an
-        unknown or mistyped parameter (in the params file or in *overrides*).
+        unknown or mistyped parameter (in the params file or in *overrides*), *partial* for a
+        notebook that does not declare ``partial``.
+    PeriodError
+        The data cannot report the period (checked by the first report's kernel): no report
+        of that run is published, no failure page is written.
+    FolderBusy
+        Another run holds *out_dir* (exit status 75) and *wait* is False.
+    OutputFolderError
+        *out_dir* cannot take the files (read-only, no permission, disk full).
     """
+    from custkit.schedule.state import folder_lock
+
     names = _report_names(reports)
     if period:
         ReportPeriod.from_string(period)
@@ -138,19 +185,40 @@ def run_reports(
         for name, info in infos.items()
         if not isinstance(info, Exception)
     }
+    if partial:
+        for name, info in infos.items():
+            if isinstance(info, ReportInfo) and not info.partial:
+                raise ParamsError(
+                    f"The {name} report cannot report a month that is not over: its notebook "
+                    f"{info.notebook} declares no 'partial' parameter. Add `partial = False` to "
+                    "its parameters cell and pass it to start_report(..., partial=partial), or "
+                    "run it without --partial."
+                )
+            if name in values:
+                values[name]["partial"] = True
     out = Path(out_dir).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale(out / STAGING)
     results = []
-    with use_language(params.language):  # failure pages and the index too
-        for name in names:
-            result = _run_one(name, infos[name], params, params_path, period, out, values.get(name))
-            log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
-            results.append(result)
+    with (
+        output_folder_errors(out),
+        folder_lock(out, wait=wait, command="custkit run " + " ".join(names)),
+        use_language(params.language),  # failure pages and the index too
+    ):
+        recover_published(out)
+        clear_folder(out / STAGING)  # killed runs' leftovers: under the lock, none is running
         try:
-            (out / STAGING).rmdir()  # only when no other run is staging
-        except OSError:
-            pass
+            for name in names:
+                result = _run_one(
+                    name, infos[name], params, params_path, period, out, values.get(name)
+                )
+                log.info(
+                    "%s %s: %s in %.1f s", name, result.period, result.status, result.seconds
+                )
+                results.append(result)
+        finally:
+            try:
+                (out / STAGING).rmdir()
+            except OSError:
+                pass
         build_index(out)
     return results
 
@@ -177,6 +245,9 @@ def _run_one(
             nb = execute_notebook(
                 info.notebook, staging / f"{name}.ipynb", values, language=params.language
             )
+        except NotebookStepError as exc:
+            _raise_run_error(exc, out)
+            raise
         finally:
             run_info = _run_info(staging, name)
             resolved = run_info.get("period") or period
@@ -192,10 +263,11 @@ def _run_one(
         if count_email_addresses(page):
             raise ReportError("The report page shows e-mail addresses; it was not published.")
         write_text_atomic(staging / f"{name}.html", page)
-        target = out / resolved
-        publish(staging, target, last=f"{name}.html")
-        for stale in (f"{name}.failed.html", f"{name}.failed.ipynb"):
-            (target / stale).unlink(missing_ok=True)
+        target = publish_folder(staging, out / resolved / name)
+        # after the swap: a kill before these leaves an older failure page, which the index
+        # ignores beside a newer report, and files of the layout before report folders
+        for stale in (".failed.html", ".failed.ipynb", ".html", ".ipynb", ".kpis.json"):
+            (target.parent / f"{name}{stale}").unlink(missing_ok=True)
         kpis = target / f"{name}.kpis.json"
         return RunResult(
             name,
@@ -206,13 +278,32 @@ def _run_one(
             None,
             time.perf_counter() - started,
         )
+    except (PeriodError, OutputFolderError):  # the run's, not the report's: stop the run
+        raise
     except Exception as exc:  # every failure becomes a failure page and a failed result
+        if is_unwritable(exc):
+            raise unwritable_folder_error(out, exc) from None
         page = _write_failure(name, resolved, out, staging, exc)
         return RunResult(
             name, resolved, "failed", page, None, _describe(exc), time.perf_counter() - started
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+_ERRNO_RE = re.compile(r"\[Errno (\d+)\] ([^:]+): '([^']*)'")
+
+
+def _raise_run_error(exc: NotebookStepError, out: Path) -> None:
+    """Raise the run's own error for a kernel failure that is not the report's: a period the
+    data cannot report, or an output folder that cannot take the files."""
+    if exc.error_name == PeriodError.__name__:
+        raise PeriodError(exc.error_message) from None
+    found = _ERRNO_RE.search(exc.error_message)
+    if found and exc.error_name in ("OSError", "PermissionError") and found[3].startswith(str(out)):
+        error = OSError(int(found[1]), found[2], found[3])
+        if is_unwritable(error):
+            raise unwritable_folder_error(out, error) from None
 
 
 def _report_names(reports: Sequence[str] | str) -> list[str]:

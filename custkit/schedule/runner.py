@@ -16,8 +16,14 @@ Rules, in one place:
   cannot succeed does not start a kernel at every tick of the scheduler.
 - A report that fails gets its failure page (``<period>/<report>.failed.html``) and the run exits
   1, after the other reports and jobs have run. So does a job whose params file cannot be used.
-- A killed run leaves the previous report in place (reports are staged, then moved), and the
-  period it was working on is not recorded, so the next run does it again.
+- A killed run leaves the previous report in place (each report is staged, then swapped in
+  whole), and the period it was working on is not recorded, so the next run does it again.
+- A period whose data is not complete (the export ends before the month does) fails like a
+  report, and is retried by the next runs: a scheduled month is never published half-filled.
+- An output folder that cannot take files (read-only, no permission, disk full) stops that
+  folder's jobs with a clear message and exit status 2; the other folders still run.
+- ``--now`` (a testing aid) may not be later than the real clock, except with ``--dry-run`` or
+  for an on-demand rerun: a run in the future would record months not yet over as handled.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from custkit.errors import CustkitError, ParamsError
+from custkit.errors import CustkitError, OutputFolderError, ParamsError
 from custkit.i18n import LANGUAGES, _, use_language
+from custkit.reports.files import output_folder_errors
 from custkit.reports.run import RunResult, run_reports
 from custkit.schedule.calendar import due_fires, latest_fire, next_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule
@@ -103,6 +110,8 @@ class ScheduleReport:
         Failed periods no longer retried.
     busy : list of str
         One message per output folder another run held.
+    unwritable : list of str
+        One message per output folder that could not take files.
     next_fires : dict
         Job name → its next fire time after *now* and the period that fire reports.
     dry_run : bool
@@ -112,12 +121,16 @@ class ScheduleReport:
     outcomes: list[PeriodOutcome] = field(default_factory=list)
     given_up: list[tuple[str, str, int]] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
+    unwritable: list[str] = field(default_factory=list)
     next_fires: dict[str, tuple[dt.datetime, str]] = field(default_factory=dict)
     dry_run: bool = False
 
     @property
     def exit_code(self) -> int:
-        """1 when a report failed, 75 when a folder was busy, else 0."""
+        """2 when a folder could not take files, 1 when a report failed, 75 when a folder was
+        busy, else 0."""
+        if self.unwritable:
+            return 2
         if any(not outcome.ok for outcome in self.outcomes):
             return 1
         return BUSY_EXIT_CODE if self.busy else 0
@@ -152,7 +165,7 @@ class ScheduleReport:
                 problems.append(
                     f"{_label(outcome.run)}: FAILED: {outcome.error} (log: {outcome.log})"
                 )
-        return problems + self.busy
+        return problems + self.busy + self.unwritable
 
     def _plan_lines(self) -> list[str]:
         lines = []
@@ -232,7 +245,7 @@ def run_schedule(
             _plan_folder(folder_jobs, ScheduleState.load(out), now, period, report)
             continue
         try:
-            with folder_lock(out, wait=wait):
+            with output_folder_errors(out), folder_lock(out, wait=wait):
                 state = ScheduleState.load(out)
                 for planned_job, runs in _plan_folder(folder_jobs, state, now, period, report):
                     _run_job(
@@ -241,7 +254,30 @@ def run_schedule(
         except FolderBusy as busy:
             log.warning("%s", busy)
             report.busy.append(f"custkit: {busy}")
+        except OutputFolderError as exc:
+            log.error("%s", exc)
+            report.unwritable.append(f"custkit: error: {exc}")
     return report
+
+
+def check_now(now: dt.datetime | None, dry_run: bool = False, on_demand: bool = False) -> None:
+    """Refuse a ``--now`` later than the real clock, except for a dry run or an on-demand
+    rerun (``--job NAME --period YYYY-MM``), which leaves the calendar alone.
+
+    Raises
+    ------
+    ParamsError
+        A run pretending to be in the future would mark fires that have not happened as
+        handled in the state file, so the real runs of those months would never come.
+    """
+    real = dt.datetime.now(dt.UTC)
+    if now is not None and not (dry_run or on_demand) and now > real:
+        raise ParamsError(
+            f"--now must not be later than the current time ({real:%Y-%m-%d %H:%M} UTC), "
+            f"except with --dry-run. Got {now.isoformat()} instead: a run in the future would "
+            "record its months as handled in the state file, and the real runs of those months "
+            "would never come."
+        )
 
 
 def plan(
@@ -360,6 +396,8 @@ def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> Period
             )
         )
         error = "; ".join(f"{r.report}: {r.error}" for r in results if not r.ok) or None
+    except OutputFolderError:  # the folder's, not the period's: stop this folder
+        raise
     except CustkitError as exc:  # the client's params: no report could start
         error = str(exc)
         _write_failure_pages(run, error, log_file)

@@ -145,3 +145,27 @@ def test_header_counts_cancelled_and_returned_orders_left_out(store, fake_params
 )
 def test_names_read_as_words_with_acronyms_and_units(name, shown):
     assert humanize(name) == shown
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "November 2026 · month not over: data through 15 November 2026"),
+        ("ru", "Ноябрь 2026 · месяц не завершён: данные по 15 ноября 2026"),
+    ],
+)
+def test_header_of_a_month_not_over_says_data_through_its_last_day(
+    store, fake_params, language, text
+):
+    from custkit.data.periods import check_period
+    from custkit.i18n import use_language
+
+    dates = store.orders["order_date"]
+    month = ReportPeriod.from_string("2026-11")
+    period = check_period(month, dates.min(), dates.max(), partial=True)
+    ctx = ReportContext("audit", store, fake_params(), period, None, "Audit")
+    with use_language(language):
+        page = header_html(ctx)
+        full = header_html(ReportContext("audit", store, fake_params(), month, None, "Audit"))
+    assert text in page
+    assert "15 November 2026" not in full and "15 ноября 2026" not in full

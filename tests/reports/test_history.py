@@ -21,8 +21,10 @@ from custkit.reports.history import (
 )
 
 
-def put_kpis(out, period, report, kpis, store="Acme"):
-    folder = out / period
+def put_kpis(out, period, report, kpis, store="Acme", legacy=False):
+    """``<out>/<period>/<report>/<report>.kpis.json``, or with *legacy* the layout before
+    report folders, ``<out>/<period>/<report>.kpis.json``."""
+    folder = out / period if legacy else out / period / report
     folder.mkdir(parents=True, exist_ok=True)
     document = {"report": report, "period": period, "store": store, "kpis": kpis}
     path = folder / f"{report}.kpis.json"
@@ -32,9 +34,12 @@ def put_kpis(out, period, report, kpis, store="Acme"):
 
 @pytest.fixture
 def two_clients(tmp_path):
-    """Acme's audit for 2026-08 and 2026-10 (09 missing), Bolt's churn for 2026-10, one broken
-    file, one non-KPI JSON file and a staging folder that must be ignored."""
-    put_kpis(tmp_path, "2026-08", "audit", {"customers": 100, "revenue": 1000.5, "model": "x"})
+    """Acme's audit for 2026-08 (the layout before report folders) and 2026-10 (09 missing),
+    Bolt's churn for 2026-10, one broken file, one non-KPI JSON file and a staging folder and a
+    report set aside while publishing that must be ignored."""
+    put_kpis(
+        tmp_path, "2026-08", "audit", {"customers": 100, "revenue": 1000.5, "model": "x"}, legacy=True
+    )
     put_kpis(tmp_path, "2026-10", "audit", {"customers": 120, "revenue": None, "flag": True})
     put_kpis(
         tmp_path,
@@ -47,6 +52,9 @@ def two_clients(tmp_path):
     (tmp_path / "2026-09" / "audit.kpis.json").write_text('{"report": "audit", "kpis": {"cu')
     (tmp_path / "2026-09" / "ltv.kpis.json").write_text('["not", "a", "kpi", "file"]')
     put_kpis(tmp_path / ".staging", "audit-1", "audit", {"customers": 1})
+    aside = tmp_path / "2026-10" / ".audit.old-1"  # what a killed publish may leave
+    aside.mkdir(parents=True)
+    (aside / "audit.kpis.json").write_text('{"report": "audit", "kpis": {"customers": 1}}')
     return tmp_path
 
 
@@ -70,9 +78,20 @@ def test_history_frame_is_tidy_per_client_with_nested_kpis_flattened(two_clients
     assert history.headline_kpis("Acme", "audit", n=1) == ["customers"]
     assert set(history.files["file"]) == {
         "2026-08/audit.kpis.json",
-        "2026-10/audit.kpis.json",
-        "2026-10/churn.kpis.json",
+        "2026-10/audit/audit.kpis.json",
+        "2026-10/churn/churn.kpis.json",
     }
+
+
+def test_a_report_folder_wins_over_a_file_of_the_older_layout_beside_it(tmp_path):
+    put_kpis(tmp_path, "2026-10", "audit", {"customers": 2})
+    put_kpis(tmp_path, "2026-10", "audit", {"customers": 1}, legacy=True)
+    put_kpis(tmp_path / "2026-10", "exports", "audit", {"customers": 3})  # not a report folder
+    history = read_kpi_history(tmp_path)
+    assert history.files["file"].tolist() == ["2026-10/audit/audit.kpis.json"]
+    assert history.series("Acme", "audit", "customers").to_dict() == {"2026-10": 2}
+    frame = kpi_history_comparison(tmp_path, "audit", "2026-11", {"customers": 4}, "Acme")
+    assert frame.loc[0, "previous_month"] == 2
 
 
 def test_history_skips_and_lists_unreadable_files_instead_of_failing(two_clients):
@@ -128,7 +147,7 @@ def test_kpi_labels_are_in_plain_words():
 
 def test_comparison_reads_last_month_and_the_same_month_last_year(tmp_path):
     put_kpis(tmp_path, "2026-09", "audit", {"customers": 100, "repeat_customer_rate": 0.30})
-    put_kpis(tmp_path, "2025-10", "audit", {"customers": 80})
+    put_kpis(tmp_path, "2025-10", "audit", {"customers": 80}, legacy=True)
     put_kpis(tmp_path, "2026-08", "audit", {"customers": 1})  # neither comparison month
     frame = kpi_history_comparison(
         tmp_path, "audit", "2026-10", {"customers": 120, "repeat_customer_rate": 0.33}, "Acme"
@@ -170,6 +189,7 @@ def test_comparison_of_chosen_kpis_including_a_nested_one(tmp_path):
 def test_history_root_is_found_from_a_staging_a_period_or_a_plain_folder(tmp_path):
     assert history_root(tmp_path / ".staging" / "audit-1a2b", "2026-10") == tmp_path
     assert history_root(tmp_path / "2026-10", "2026-10") == tmp_path
+    assert history_root(tmp_path / "2026-10" / "audit", "2026-10") == tmp_path
     assert history_root(tmp_path / "mine", "2026-10") == tmp_path / "mine"
 
 
@@ -250,23 +270,25 @@ def test_second_months_report_shows_the_change_against_the_first(two_months):
     out, results = two_months
     assert all(result.ok for result in results), [r.error for r in results]
     before, now = (
-        json.loads((out / p / "audit.kpis.json").read_text(encoding="utf-8"))["kpis"]
+        json.loads((out / p / "audit" / "audit.kpis.json").read_text(encoding="utf-8"))["kpis"]
         for p in ("2026-09", "2026-10")
     )
-    page = (out / "2026-10" / "audit.html").read_text(encoding="utf-8")
+    page = (out / "2026-10" / "audit" / "audit.html").read_text(encoding="utf-8")
     table = page[page.index("Against earlier reports") :]
     assert "September 2026" in table and "October 2025" in table
     change = now["customers"] / before["customers"] - 1
     expected = f"{change:+.1%}".replace("-", "\u2212")
     assert re.search(rf"Customers</td>.*?{re.escape(expected)}</td>", table, re.S)
-    first = (out / "2026-09" / "audit.html").read_text(encoding="utf-8")
+    first = (out / "2026-09" / "audit" / "audit.html").read_text(encoding="utf-8")
     assert "No earlier report of this store" in first
 
 
 def test_index_lists_both_months_with_a_trend(two_months):
     out, _ = two_months
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.index('href="2026-10/audit.html"') < page.index('href="2026-09/audit.html"')
+    assert page.index('href="2026-10/audit/audit.html"') < page.index(
+        'href="2026-09/audit/audit.html"'
+    )
     assert "October 2026" in page and "September 2026" in page
     assert "Trends over the last 12 months" in page and "<polyline" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)

@@ -1,4 +1,6 @@
 import json
+import os
+import time
 
 from custkit.reports.index import build_index, report_runs, sparkline_svg
 
@@ -6,7 +8,9 @@ from custkit.reports.index import build_index, report_runs, sparkline_svg
 def put_report(
     out, period, report, kpis=None, failed=False, html=True, store="Shop", currency=None
 ):
-    folder = out / period
+    """A report folder ``<period>/<report>/`` (page, kpis.json) and, with *failed*, a failure
+    page of a later run beside it."""
+    folder = out / period / report
     folder.mkdir(parents=True, exist_ok=True)
     if html:
         (folder / f"{report}.html").write_text("<html></html>")
@@ -16,7 +20,7 @@ def put_report(
             document["currency"] = currency
         (folder / f"{report}.kpis.json").write_text(json.dumps(document))
     if failed:
-        (folder / f"{report}.failed.html").write_text("<html>failed</html>")
+        (out / period / f"{report}.failed.html").write_text("<html>failed</html>")
 
 
 def test_index_lists_periods_newest_first_with_links_kpis_and_status(tmp_path):
@@ -27,10 +31,10 @@ def test_index_lists_periods_newest_first_with_links_kpis_and_status(tmp_path):
     (tmp_path / ".staging").mkdir()
     page = build_index(tmp_path).read_text(encoding="utf-8")
     assert page.index("2026-10") < page.index("2026-09") < page.index("2025-12")
-    assert 'href="2026-10/audit.html"' in page
+    assert 'href="2026-10/audit/audit.html"' in page
     assert "1,200" in page and "31.4%" in page and "Repeat customer rate" in page
     assert 'href="2026-09/audit.failed.html"' in page
-    assert 'href="2026-10/ltv.failed.html"' in page and "2026-10/ltv.html" not in page
+    assert 'href="2026-10/ltv.failed.html"' in page and "2026-10/ltv/ltv.html" not in page
     assert page.count('class="failed"') == 2 and page.count('class="ok"') == 2
     assert ".staging" not in page
     assert "http" not in page and "<script" not in page
@@ -51,16 +55,39 @@ def test_index_groups_runs_by_client_with_failed_and_missing_months(tmp_path):
     runs = {(r.client, r.report, r.period): r for r in report_runs(tmp_path)}
     assert runs[("Acme", "audit", "2026-10")].status == "failed"  # the audit is Acme's
     assert runs[("Acme", "audit", "2026-08")].status == "missing"
-    assert runs[("Bolt", "ltv", "2026-09")].html == "2026-09/ltv.html"
+    assert runs[("Bolt", "ltv", "2026-09")].html == "2026-09/ltv/ltv.html"
     assert not any(r.client == "Acme" and r.report == "ltv" for r in runs.values())
     page = build_index(tmp_path).read_text(encoding="utf-8")
     acme, bolt = page.index("<h2>Acme</h2>"), page.index("<h2>Bolt</h2>")
     months = [page.index(f"{m} 2026", acme) for m in ("October", "September", "August", "July")]
     assert months == sorted(months) and months[-1] < bolt  # newest first
-    assert 'href="2026-10/audit.failed.html"' in page and "2026-10/audit.html" not in page
+    assert 'href="2026-10/audit.failed.html"' in page and "2026-10/audit/audit.html" not in page
     assert 'href="2026-09/ltv.failed.html"' in page and "last good report" in page
     assert page.count("&mdash; missing") == 1
     assert "October 2026: 1 failed" in page and "October 2026: 1 ok" in page
+
+
+def test_index_lists_reports_of_the_layout_before_report_folders(tmp_path):
+    legacy = tmp_path / "2026-09"
+    legacy.mkdir()
+    (legacy / "audit.html").write_text("<html></html>")
+    (legacy / "audit.kpis.json").write_text(json.dumps({"store": "Shop", "kpis": {"n": 1}}))
+    put_report(tmp_path, "2026-10", "audit", {"n": 2})
+    runs = {r.period: r for r in report_runs(tmp_path)}
+    assert runs["2026-09"].html == "2026-09/audit.html" and runs["2026-09"].status == "ok"
+    assert runs["2026-10"].html == "2026-10/audit/audit.html"
+
+
+def test_a_failure_page_older_than_the_report_it_preceded_is_not_shown(tmp_path):
+    """A run killed after publishing its report and before deleting the earlier failure page."""
+    put_report(tmp_path, "2026-10", "audit", {"n": 2}, failed=True)
+    failure = tmp_path / "2026-10" / "audit.failed.html"
+    (run,) = report_runs(tmp_path)
+    assert run.status == "failed" and run.failure == "2026-10/audit.failed.html"
+    hour_ago = time.time() - 3600
+    os.utime(failure, (hour_ago, hour_ago))
+    (run,) = report_runs(tmp_path)
+    assert (run.status, run.failure, run.html) == ("ok", None, "2026-10/audit/audit.html")
 
 
 def test_index_draws_a_trend_with_latest_value_and_change_for_each_headline_kpi(tmp_path):
@@ -105,7 +132,7 @@ def test_index_lists_unreadable_kpi_files_and_still_shows_the_rest(tmp_path):
     (tmp_path / "2026-09" / "audit.kpis.json").write_text("{broken")
     page = build_index(tmp_path).read_text(encoding="utf-8")
     assert "1 KPI file could not be read" in page and "2026-09/audit.kpis.json" in page
-    assert 'href="2026-09/audit.html"' in page and 'href="2026-10/audit.html"' in page
+    assert 'href="2026-09/audit.html"' in page and 'href="2026-10/audit/audit.html"' in page
 
 
 def test_sparkline_breaks_at_gaps_and_marks_the_last_point():

@@ -305,7 +305,8 @@ def test_a_second_concurrent_run_leaves_the_folder_alone_and_a_crashed_holder_fr
         args = ["schedule", "run", "--file", str(schedule), "--now", "2026-12-02T06:00+03:00"]
         assert main(args) == 75
         err = capsys.readouterr().err
-        assert f"another custkit schedule run (pid {holder.pid} since " in err
+        assert f"another custkit run (pid {holder.pid} since " in err
+        assert ": custkit schedule run) is working in " in err
         assert f"is working in {out}; this run left that folder alone" in err
         assert fake.calls == [] and not (out / STATE_FILE).exists()
     finally:
@@ -379,7 +380,7 @@ def test_a_killed_run_leaves_the_previous_report_in_place_and_the_next_run_redoe
     slow_report, tmp_path, monkeypatch
 ):
     out = tmp_path / "out"
-    previous = out / "2026-11" / "slow.html"
+    previous = out / "2026-11" / "slow" / "slow.html"
     previous.parent.mkdir(parents=True)
     previous.write_text("previous good report", encoding="utf-8")
     now = ["--now", "2026-12-02T06:00+03:00"]
@@ -400,13 +401,18 @@ def test_a_killed_run_leaves_the_previous_report_in_place_and_the_next_run_redoe
         run.wait()
 
     assert previous.read_text(encoding="utf-8") == "previous good report"
-    assert sorted(p.name for p in (out / "2026-11").iterdir()) == ["slow.html"]
+    assert sorted(p.name for p in (out / "2026-11").iterdir()) == ["slow"]
+    assert sorted(p.name for p in (out / "2026-11" / "slow").iterdir()) == ["slow.html"]
     assert ScheduleState.load(out).periods("shop") == {}  # the period is not marked done
     assert list((out / ".staging").iterdir())  # the killed run's staging folder, cleaned later
 
     monkeypatch.setenv("SLOW_SECONDS", "0")
     assert main(["schedule", "run", "--file", str(slow_report), *now]) == 0
     assert "new report" in previous.read_text(encoding="utf-8")
+    assert sorted(p.name for p in (out / "2026-11" / "slow").iterdir()) == [
+        "slow.html", "slow.ipynb", "slow.kpis.json",
+    ]  # fmt: skip
+    assert not (out / ".staging").exists()  # the next run, holding the lock, cleared it
     assert ScheduleState.load(out).periods("shop")["2026-11"].status == "ok"
 
 
@@ -419,10 +425,10 @@ def test_the_audit_report_runs_end_to_end_on_demand_from_the_schedule(tmp_path, 
     )
     args = ["schedule", "run", "--file", str(path), "--job", "demo", "--period", "2026-10"]
     assert main(args) == 0, capsys.readouterr().err
-    page = tmp_path / "out" / "2026-10" / "audit.html"
+    page = tmp_path / "out" / "2026-10" / "audit" / "audit.html"
     assert "demo 2026-10 (on demand): audit ok in " in capsys.readouterr().out
-    assert page.exists() and (tmp_path / "out" / "2026-10" / "audit.kpis.json").exists()
-    assert 'href="2026-10/audit.html"' in (tmp_path / "out" / "index.html").read_text()
+    assert page.exists() and (page.parent / "audit.kpis.json").exists()
+    assert 'href="2026-10/audit/audit.html"' in (tmp_path / "out" / "index.html").read_text()
     assert ScheduleState.load(tmp_path / "out").periods("demo")["2026-10"].status == "ok"
     (log,) = (tmp_path / "out" / "logs").glob("*-demo.log")
     assert "audit 2026-10: ok in" in log.read_text(encoding="utf-8")
