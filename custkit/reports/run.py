@@ -39,7 +39,7 @@ from custkit.errors import (
 )
 from custkit.i18n import _, use_language
 from custkit.reports.context import RUN_INFO_FILE
-from custkit.reports.execute import NotebookStepError, execute_notebook, step_name
+from custkit.reports.execute import NotebookStepError, check_kernel, execute_notebook, step_name
 from custkit.reports.files import (
     clear_folder,
     is_unwritable,
@@ -185,6 +185,7 @@ def run_reports(
         for name, info in infos.items()
         if not isinstance(info, Exception)
     }
+    check_kernel()  # a missing or foreign kernel stops the run before any report starts
     if partial:
         for name, info in infos.items():
             if isinstance(info, ReportInfo) and not info.partial:
