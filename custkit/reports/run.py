@@ -51,6 +51,7 @@ from custkit.reports.files import (
 )
 from custkit.reports.html import count_email_addresses, failure_page, notebook_to_html
 from custkit.reports.index import build_index
+from custkit.reports.lock import folder_lock
 from custkit.reports.inspection import RESERVED
 from custkit.reports.parameters import resolve_parameters
 from custkit.reports.registry import ReportInfo, get_report, notebooks_dir, report_names
@@ -165,8 +166,6 @@ def run_reports(
     OutputFolderError
         *out_dir* cannot take the files (read-only, no permission, disk full).
     """
-    from custkit.schedule.state import folder_lock
-
     names = _report_names(reports)
     if period:
         ReportPeriod.from_string(period)

@@ -7,10 +7,11 @@ a systemd timer, Airflow) only calls ``custkit schedule run`` regularly; custkit
 due, catches up periods missed while the machine was off and never runs a finished period twice.
 """
 
+from custkit.reports.lock import FolderBusy, folder_lock
 from custkit.schedule.calendar import due_fires, fires_between, latest_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule, parse_schedule
 from custkit.schedule.runner import PlannedRun, ScheduleReport, plan, run_schedule
-from custkit.schedule.state import FolderBusy, PeriodRecord, ScheduleState, folder_lock
+from custkit.schedule.state import PeriodRecord, ScheduleState
 
 __all__ = [
     "FolderBusy",

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from custkit.errors import CustkitError, ParamsError
+from custkit.reports.lock import BUSY_EXIT_CODE
 from custkit.schedule.jobs import load_schedule
-from custkit.schedule.state import BUSY_EXIT_CODE
 
 FORMATS = ("cron", "systemd", "airflow")
 #: How often the scheduler calls ``custkit schedule run`` (cron syntax, the machine's clock).

@@ -40,16 +40,11 @@ from typing import Literal
 from custkit.errors import CustkitError, OutputFolderError, ParamsError
 from custkit.i18n import LANGUAGES, _, use_language
 from custkit.reports.files import output_folder_errors
+from custkit.reports.lock import BUSY_EXIT_CODE, FolderBusy, folder_lock
 from custkit.reports.run import RunResult, run_reports
 from custkit.schedule.calendar import due_fires, latest_fire, next_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule
-from custkit.schedule.state import (
-    BUSY_EXIT_CODE,
-    FolderBusy,
-    PeriodRecord,
-    ScheduleState,
-    folder_lock,
-)
+from custkit.schedule.state import PeriodRecord, ScheduleState
 
 log = logging.getLogger(__name__)
 

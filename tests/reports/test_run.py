@@ -277,7 +277,7 @@ def test_a_failed_run_removes_its_staging_and_a_success_removes_the_earlier_fail
 
 HOLD = """
 import sys, time
-from custkit.schedule.state import folder_lock
+from custkit.reports.lock import folder_lock
 with folder_lock(sys.argv[1], command="custkit schedule run"):
     print("locked", flush=True)
     time.sleep(60)
@@ -313,7 +313,7 @@ def test_custkit_run_takes_the_schedules_folder_lock_and_exits_75_when_it_is_hel
 def test_wait_waits_for_the_run_holding_the_folder(fake_kernel, two_reports, tmp_path):
     import threading
 
-    from custkit.schedule.state import folder_lock
+    from custkit.reports.lock import folder_lock
 
     out, locked, release = tmp_path / "out", threading.Event(), threading.Event()
 
@@ -335,7 +335,7 @@ def test_wait_waits_for_the_run_holding_the_folder(fake_kernel, two_reports, tmp
 def test_a_run_inside_the_schedules_lock_of_its_folder_does_not_lock_itself_out(
     fake_kernel, two_reports, tmp_path
 ):
-    from custkit.schedule.state import folder_lock
+    from custkit.reports.lock import folder_lock
 
     out = tmp_path / "out"
     with folder_lock(out):

@@ -22,9 +22,10 @@ import yaml
 
 from custkit.cli import main
 from custkit.errors import ParamsError
+from custkit.reports.lock import LOCK_FILE, folder_lock
 from custkit.reports.run import RunResult
 from custkit.schedule import runner
-from custkit.schedule.state import LOCK_FILE, STATE_FILE, ScheduleState, folder_lock
+from custkit.schedule.state import STATE_FILE, ScheduleState
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,7 +286,7 @@ def test_the_language_of_a_job_is_read_leniently(tmp_path):
 HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
-    from custkit.schedule.state import folder_lock
+    from custkit.reports.lock import folder_lock
     with folder_lock(sys.argv[1]):
         print("locked", flush=True)
         time.sleep(120)

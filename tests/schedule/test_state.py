@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from custkit.cli import main
+from custkit.reports.lock import folder_lock
 from custkit.reports.run import RunResult
 from custkit.schedule import runner
-from custkit.schedule.state import STATE_FILE, ScheduleState, folder_lock
+from custkit.schedule.state import STATE_FILE, ScheduleState
 
 GOOD_RECORD = {"status": "ok", "attempts": 1, "reports": {"audit": "ok"}, "fire": None}
 
@@ -166,7 +167,7 @@ def test_an_output_folder_that_cannot_take_the_state_is_a_clear_error_with_exit_
 def test_the_lock_is_reentrant_in_its_thread_only(tmp_path):
     import threading
 
-    from custkit.schedule.state import FolderBusy
+    from custkit.reports.lock import FolderBusy
 
     outcome = []
 
