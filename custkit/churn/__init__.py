@@ -65,6 +65,7 @@ _MODULES = {
     ),
     "report": (
         "READS",
+        "SECTIONS",
         "annual_revenue",
         "at_risk_finding",
         "at_risk_summary",
