@@ -85,13 +85,20 @@ def _(message: str, /, **fields: Any) -> str:
     Without *fields* the text is returned as translated (braces untouched), so labels that come
     from data pass through unchanged when the catalogue does not know them.
     """
-    text = catalogue(_language).gettext(message)
+    # gettext maps the empty message to the catalogue's header: an empty label stays empty
+    text = catalogue(_language).gettext(message) if message else message
     return format_message(text, **fields) if fields else text
 
 
 #: The same as :func:`_`, under a name IPython leaves alone: in a notebook, ``_`` is rebound to
 #: the last output after every cell that shows a value, so notebooks write ``tr("…")``.
 tr = _
+
+
+def N_(message: str, /) -> str:
+    """Mark *message* for translation where it is declared and translated later, where shown
+    (gettext's ``gettext_noop``): section titles declared at import, before the language is set."""
+    return message
 
 
 def n_(singular: str, plural: str, n: int, /, **fields: Any) -> str:

@@ -52,17 +52,44 @@ from custkit.audit.rfm import (
     segment_migration,
     segment_summary,
 )
+from custkit.data.sections import section
+from custkit.i18n import N_
 
 #: What the audit reads: the optional order columns it uses (see
 #: :func:`custkit.data.reduce.reduce_orders`) and the whole customers table.
 #: Pass to ``load_store(..., tables=READS)``; on 10M orders, skipping the rest saves seconds.
 READS = {"orders": ("status", "cost", "channel", "delivery_region"), "customers": None}
 
+_CHANNEL = ("customers.acquisition_channel", "orders.channel")
+_REGION = ("customers.region", "orders.delivery_region")
+#: The audit's sections that need more than the orders' required columns, and what they need
+#: (see :mod:`custkit.data.sections`): ``start_report(..., sections=SECTIONS)``.
+SECTIONS = {
+    "acquisition_channel": section(N_("New customers by acquisition channel"), any_of=_CHANNEL),
+    "acquisition_region": section(N_("New customers by region"), any_of=_REGION),
+    "referrals": section(N_("Bring-a-friend referrals"), "customers.referrer_id"),
+    "registration": section(
+        N_("Registration step of the conversion funnel"), "customers.registered_at"
+    ),
+    "categories_by_region": section(N_("Customer categories by region"), any_of=_REGION),
+    "categories_by_channel": section(N_("Customer categories by channel"), any_of=_CHANNEL),
+    "reactivation_list": section(
+        N_("Reactivation list"),
+        "customers",
+        any_of=("customers.consent_email", "customers.consent_sms"),
+    ),
+    "birthdays_next_month": section(N_("Birthday list for next month"), "customers.birth_date"),
+    "duplicates_to_merge": section(
+        N_("Duplicate customers to merge"), any_of=("customers.email", "customers.phone")
+    ),
+}
+
 __all__ = [
     "ANNUAL_CHURN_NORM",
     "KPI_DEFINITIONS",
     "READS",
     "RFM_SEGMENT_MAP",
+    "SECTIONS",
     "SEGMENTS",
     "SEGMENT_ACTIONS",
     "SEGMENT_GRID",

@@ -67,6 +67,7 @@ _MODULES = {
     ),
     "report": (
         "READS",
+        "SECTIONS",
         "annual_revenue",
         "at_risk_finding",
         "at_risk_summary",

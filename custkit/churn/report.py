@@ -18,11 +18,13 @@ from custkit.churn.codes import REASON_CODES, REASON_LABELS, reason_label
 from custkit.churn.definition import ChurnAssessment
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
+from custkit.data.sections import section
 from custkit.findings import Finding
-from custkit.i18n import _, format_value, n_
+from custkit.i18n import N_, _, format_value, n_
 
 __all__ = [
     "READS",
+    "SECTIONS",
     "annual_revenue",
     "at_risk_finding",
     "at_risk_summary",
@@ -58,6 +60,21 @@ READS = {
     "feedback": None,
     "messages": None,
     "experiments": None,
+}
+
+
+#: The churn report's sections that need more than the orders (see :mod:`custkit.data.sections`).
+SECTIONS = {
+    "feedback_texts": section(N_("Reasons read from feedback texts"), "feedback.text"),
+    "classifier_check": section(
+        N_("How well the feedback texts are read"), "feedback.text", "feedback.reason"
+    ),
+    "campaigns": section(
+        N_("Past win-back campaigns against their holdouts"), "messages", "experiments"
+    ),
+    "winback_contacts": section(
+        N_("Win-back contact list"), "customers", any_of=("customers.email", "customers.phone")
+    ),
 }
 
 

@@ -960,7 +960,7 @@ def _return_rate(
 
 def winback_plan(
     targets: pd.DataFrame,
-    customers: pd.DataFrame,
+    customers: pd.DataFrame | None,
     messages: pd.DataFrame | None,
     policy: WinbackPolicy,
     send_date: Any,
@@ -977,8 +977,9 @@ def winback_plan(
         ``unknown``), ``churn_probability`` (in [0, 1]), ``value`` (expected value if kept,
         e.g. CLV); optional ``evidence`` (text), ``segment`` and ``region`` (current region; else
         the customers table's).
-    customers : pandas.DataFrame
-        Canonical customers with consents and contacts.
+    customers : pandas.DataFrame or None
+        Canonical customers with consents and contacts; None when the store has no customers
+        table: every target still gets an action and a reason, but no one can be contacted.
     messages : pandas.DataFrame or None
         Canonical messages: the channel history and the frequency cap.
     policy : WinbackPolicy
@@ -1002,8 +1003,10 @@ def winback_plan(
         )
     status, reason, prob, value = _check_targets(targets)
     send_day = _day(send_date)
-    customers, cust_index = _customers_by_id(customers)
     ids = targets["customer_id"].reset_index(drop=True)
+    if customers is None:  # no customers table: no contacts, so no one is contacted
+        customers = pd.DataFrame({"customer_id": ids.iloc[:0]})
+    customers, cust_index = _customers_by_id(customers)
     _check_id_kinds(ids, customers["customer_id"], "targets", "customers")
     cust_pos = cust_index.get_indexer(ids)
     n = len(ids)

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from custkit.data.reduce import OrderReductions
+from custkit.data.sections import section
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
-from custkit.i18n import _, n_
+from custkit.i18n import N_, _, n_
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.clv import (
     customer_lifetime_value,
@@ -44,6 +45,14 @@ READS = {
         "consent_email",
         "consent_sms",
     ),
+}
+
+#: The LTV report's sections that need the customers table (see :mod:`custkit.data.sections`).
+SECTIONS = {
+    "value_by_channel": section(
+        N_("Value by acquisition channel"), "customers.acquisition_channel"
+    ),
+    "value_by_region": section(N_("Value by region"), "customers.region"),
 }
 
 #: The purchase models the report compares, by display name.
@@ -137,6 +146,8 @@ def customer_value(
 
     The margin is *margin_rate* when given, else each customer's own margin from the orders'
     ``cost`` column (shrunk towards the store's, :func:`custkit.ltv.margin_rates`), else revenue.
+    Repeat buyers whose purchases were all free are left out of the Gamma-Gamma fit (it needs
+    positive spend) and valued with it like everyone else.
     """
     if model_name not in PURCHASE_MODELS:
         raise ParamsError(
@@ -152,7 +163,10 @@ def customer_value(
     days = reductions if reductions.customer_days is not None else orders
     summary = summarize(days, as_of=as_of, time_unit=time_unit)
     model = PURCHASE_MODELS[model_name](penalizer=penalizer).fit(summary)
-    spend = GammaGamma(penalizer=penalizer).fit(summary)
+    # repeat buyers whose purchases were free (CDNOW has one) cannot inform a spend model
+    # (Gamma-Gamma needs positive values): it is fitted without them and still values them
+    free = (summary["frequency"].to_numpy() > 0) & (summary["monetary_value"].to_numpy() <= 0)
+    spend = GammaGamma(penalizer=penalizer).fit(summary.loc[~free] if free.any() else summary)
     margins = None
     if margin_rate is None and "margin" in reductions.customers:
         margins = margin_rates(reductions)
@@ -194,7 +208,7 @@ def customer_groups(
     if customers is not None:
         table = customers.drop_duplicates("customer_id").set_index("customer_id")
         for column in ("acquisition_channel", "region"):
-            if column in table:
+            if column in table and table[column].notna().any():  # an empty column: no groups
                 groups[column] = table[column].astype("category").rename(column)
     if segments is not None:
         groups["segment"] = segments.set_index("customer_id")["segment"].rename("segment")

@@ -93,6 +93,8 @@ def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
     labels = [_(str(label)) for label in summary["label"]]
     share = summary["share"].to_numpy()
     error = np.vstack([share - summary["share_low"], summary["share_high"] - share])
+    # a share of 100% has a Wilson upper bound of 1 - 1e-16: never a negative error bar
+    error = np.clip(error, 0.0, None)
     left.barh(y, share, xerr=error, color=_MAIN, capsize=3)
     left.set_yticks(y, labels)
     left.xaxis.set_major_formatter(_Percent(1.0, decimals=0))

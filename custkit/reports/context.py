@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from custkit.data.periods import ReportPeriod, check_period, default_period
-from custkit.errors import ReportError
+from custkit.errors import ReportError, did_you_mean
 from custkit.i18n import n_, set_language
 from custkit.reports.files import write_atomic, write_text_atomic
+from custkit.data.sections import Section, skipped_sections
 
 if TYPE_CHECKING:
     from custkit.data.store import Store
@@ -58,6 +59,10 @@ class ReportContext:
         The report title (first heading of its notebook).
     quarantine : Mapping[str, Path]
         Table → file of its rejected rows.
+    sections : Mapping[str, Section]
+        The report's sections that need more than orders (see :mod:`custkit.data.sections`).
+    skipped : Mapping[str, str]
+        Section key → the line saying why the store's data cannot fill it.
     """
 
     report: str
@@ -67,6 +72,41 @@ class ReportContext:
     output_dir: Path
     title: str = ""
     quarantine: Mapping[str, Path] = field(default_factory=dict)
+    sections: Mapping[str, Section] = field(default_factory=dict)
+    skipped: Mapping[str, str] = field(default_factory=dict)
+
+    def section(self, key: str) -> bool:
+        """True when the store's data can fill section *key*; otherwise show, in its place, the
+        line saying why it is skipped and return False.
+
+        ``if ctx.section("birthdays"): ...`` guards a section; the header lists every skipped one.
+
+        Raises
+        ------
+        ReportError
+            For a key the report did not declare in ``start_report(..., sections=...)``.
+        """
+        self.show_skipped(key)
+        return key not in self.skipped
+
+    def show_skipped(self, *keys: str) -> None:
+        """Show the line of each section of *keys* the store's data cannot fill, in its place:
+        for a part of a section that is left out while the rest runs (``ctx.section`` guards
+        a whole one)."""
+        unknown = [key for key in keys if key not in self.sections]
+        if unknown:
+            raise ReportError(
+                f"Section must be one of the sections declared in start_report "
+                f"{sorted(self.sections)}. Got {unknown[0]!r} instead."
+                f"{did_you_mean(unknown[0], self.sections)}"
+            )
+        lines = [self.skipped[key] for key in keys if key in self.skipped]
+        if lines:
+            from IPython.display import HTML, display
+
+            from custkit.reports.display import skipped_line_html
+
+            display(HTML("".join(skipped_line_html(line) for line in lines)))
 
     def save_kpis(self, kpis: Mapping[str, Any]) -> Path:
         """Write ``<output_dir>/<report>.kpis.json`` atomically and return its path.
@@ -233,6 +273,7 @@ def start_report(
     output_dir: str = "",
     tables: Sequence[str] | Mapping[str, Sequence[str] | None] | None = None,
     partial: bool = False,
+    sections: Mapping[str, Section] | None = None,
 ) -> ReportContext:
     """Load the store, resolve and check the period, prepare the output folder, show the header.
 
@@ -254,6 +295,9 @@ def start_report(
         params. Reading only what a report needs saves seconds and memory on large stores.
     partial : bool
         Report a month that is not over; its pages say "data through <last day of data>".
+    sections : mapping of str to Section, optional
+        What each section beyond the orders needs (the report's ``SECTIONS``); the header names
+        the ones the store's data cannot fill, and ``ctx.section(key)`` guards each.
 
     Returns
     -------
@@ -297,6 +341,8 @@ def start_report(
         output_dir=folder,
         title=report_title(report),
         quarantine=dict(quarantine),
+        sections=dict(sections or {}),
+        skipped=skipped_sections(store, sections or {}),
     )
     show_header(ctx)
     return ctx

@@ -514,7 +514,8 @@ def _change_line(delta: Any, unit: str, higher_is_better: bool, words: str) -> s
 
 
 def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
-    """Report header: store, title, period and as-of date, data accounting, version, run date.
+    """Report header: store, title, period and as-of date, data accounting, the sections skipped
+    for lack of data (one line each), version, run date.
 
     A month reported before it is over (``--partial``) says so: "month not over: data through
     <the last day of data>".
@@ -596,9 +597,27 @@ def header_html(ctx: ReportContext, run_date: dt.datetime | None = None) -> str:
         f'<table style="border-collapse: collapse; font-size: 0.9em;"><thead><tr>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
         f"<p style='font-size: 0.85em;'>{html.escape(quarantine)}</p></details>"
+        f"{skipped_html(list(getattr(ctx, 'skipped', {}).values()))}"
         f'<div style="color: {GREY}; font-size: 0.8em; margin-top: 6px;">custkit '
         f"{html.escape(custkit.__version__)} · {html.escape(generated)}</div></div>"
     )
+
+
+def skipped_html(lines: Sequence[str]) -> str:
+    """The header's list of skipped sections, one line each; ``""`` when nothing is skipped."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    heading = html.escape(_("Sections skipped for lack of data:"))
+    return (
+        '<div class="custkit-skipped" style="margin-top: 8px; color: #666666;">'
+        f'{heading}<ul style="margin: 2px 0;">{items}</ul></div>'
+    )
+
+
+def skipped_line_html(line: str) -> str:
+    """One skipped section, shown where the section would have been."""
+    return f'<p class="custkit-skipped-here" style="color: #666666;">{html.escape(line)}</p>'
 
 
 #: The tables of a store as the header names them (translated when shown).

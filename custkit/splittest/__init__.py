@@ -30,6 +30,9 @@ Example::
 
 from importlib import import_module
 
+from custkit.data.sections import section
+from custkit.i18n import N_
+
 # Imported on first use: ``import custkit.splittest`` stays quick (scipy.stats is not loaded).
 _MODULES = {
     "inputs": ("SplitTestWarning",),
@@ -109,12 +112,17 @@ _MODULES = {
 #: Pass to ``load_store(..., tables=READS)``: the split-test report reads orders (status for
 #: purchases, cost for margin) and the assignments.
 READS = {"orders": ("status", "cost"), "experiments": None}
+#: The sections that need the assignments (see :mod:`custkit.data.sections`).
+SECTIONS = {
+    "reviews": section(N_("Experiment reviews"), "experiments"),
+    "planning": section(N_("Planning the next test"), "experiments"),
+}
 
 _LAZY = {
     name: f"custkit.splittest.{module}" for module, names in _MODULES.items() for name in names
 }
 
-__all__ = sorted([*_LAZY, "READS"])
+__all__ = sorted([*_LAZY, "READS", "SECTIONS"])
 
 
 def __getattr__(name: str):

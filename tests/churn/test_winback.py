@@ -691,3 +691,15 @@ def test_plan_in_russian_writes_actions_and_the_finding_in_russian_and_keeps_the
     assert finding.title == "План возврата клиентов"
     assert "Допущение: 60%" in finding.conclusion
     assert finding.action.startswith("Отправьте сообщения по списку exports/winback_contacts.csv")
+
+
+@pytest.mark.parametrize("messages", [None, "some"])
+def test_a_store_without_a_customers_table_gets_a_plan_that_contacts_no_one(messages):
+    targets = targets_frame(
+        [(1, "at_risk", "delivery_cost", 0.2, 50_000), (2, "churned", "quality", 0.9, 5000)]
+    )
+    history = message_rows([(1, "email", 3, 1)]) if messages else None
+    plan = winback_plan(targets, None, history, WinbackPolicy(), SEND)
+    assert plan.plan["customer_id"].tolist() == [1, 2]
+    assert not plan.plan["contact"].any() and plan.contacted == 0
+    assert plan.plan["action"].notna().all()

@@ -77,3 +77,23 @@ def test_customer_value_export_writes_reasons_in_the_report_language_and_keeps_c
     assert list(russian["reason"]) == ["", "для клиента нет доли маржи"]
     assert list(russian["tier"]) == ["top_1%", "rest"] and russian["status"].iloc[1] == "not_scored"
     assert np.array_equal(russian["clv"], english["clv"])
+
+
+@pytest.mark.parametrize("free_customers", [1, 5])
+def test_customer_value_holds_when_repeat_buyers_paid_nothing(free_customers):
+    # CDNOW master has a repeat buyer whose purchases were all free: Gamma-Gamma refuses
+    # non-positive spend, which once failed the LTV report on that real data set
+    import custkit as ck
+    from custkit.datasets import load_cdnow
+    from custkit.ltv.report import customer_value
+
+    orders = load_cdnow("sample")
+    repeaters = orders["customer_id"].value_counts()
+    free = repeaters[repeaters > 2].index[:free_customers]
+    orders.loc[orders["customer_id"].isin(free), "revenue"] = 0.0
+    as_of = pd.Timestamp("1998-06-30")
+    red = ck.reduce_orders(orders, as_of, customer_days=True)
+    value = customer_value(orders, as_of, "BG/NBD", red, horizons_months=[12])
+    clv = value.clv["clv"]
+    assert np.isfinite(clv).all() and (clv.loc[free] >= 0).all()
+    assert len(clv) == orders["customer_id"].nunique()

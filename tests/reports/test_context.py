@@ -2,8 +2,12 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from custkit.data.periods import ReportPeriod
+from custkit.data.sections import section, skipped_sections
+from custkit.errors import ReportError
+from custkit.reports.display import header_html
 from custkit.reports import context as context_module
 from custkit.reports.context import RUN_INFO_FILE, ReportContext, start_report
 
@@ -127,3 +131,34 @@ def test_csv_exports_write_dates_plainly_and_categories_as_text(tmp_path):
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     assert lines[1] == '2026-11-01,2026-10-01 10:30:01,"top_1%",true'
     assert lines[2] == ',2026-10-02 00:00:00,"rest",false'
+
+
+def test_section_shows_why_it_is_skipped_and_refuses_undeclared_names(
+    store, fake_params, tmp_path, monkeypatch
+):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    sections = {
+        "birthdays": section("Birthday list for next month", "customers.birth_date"),
+        "trend": section("Headline figures", "orders"),
+    }
+    ctx = ReportContext(
+        "audit",
+        store,
+        fake_params(),
+        ReportPeriod.from_string("2026-10"),
+        tmp_path,
+        sections=sections,
+        skipped=skipped_sections(store, sections),
+    )
+    assert ctx.section("trend") is True
+    assert not shown
+    assert ctx.section("birthdays") is False
+    assert len(shown) == 1
+    assert "Birthday list for next month: skipped — the data has no customers table" in shown[0]
+    header = header_html(ctx)
+    assert "Sections skipped for lack of data:" in header and header.count("<li>") == 1
+    with pytest.raises(ReportError, match="Got 'birthday' instead.*Did you mean 'birthdays'"):
+        ctx.section("birthday")
