@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import os
 import re
 from collections import Counter
@@ -533,6 +534,10 @@ def scrub_notebook(
             for mime in list(data):
                 if mime.startswith("text/"):
                     data[mime] = scrub_text(_joined(data[mime]), digests)
+                elif not mime.startswith("image/"):  # JSON: dropped when it held personal data
+                    text = json.dumps(data[mime], ensure_ascii=False)
+                    if scrub_text(text, digests) != text:
+                        del data[mime]
             html_text = data.get("text/html")
             if html_text and digests is not None and digests.find(visible_text(html_text)):
                 data["text/html"] = f"<p>{WITHHELD}</p>"

@@ -208,6 +208,11 @@ def _failed_notebook() -> nbformat.NotebookNode:
                     "display_data", data={"text/html": table, "text/plain": "t"}
                 ),
                 nbformat.v4.new_output(
+                    "execute_result",
+                    data={"application/json": {"top": "zoe.leak@example.com"}, "text/plain": "{}"},
+                    execution_count=1,
+                ),
+                nbformat.v4.new_output(
                     "display_data",
                     data={"image/png": "iVBOR", "text/plain": "<Figure>"},
                     metadata={"custkit": {"texts": ["Zoe Leakington", "Revenue"]}},
