@@ -21,8 +21,7 @@ from custkit.plots.style import ReportFigure
 HOSTILE = [
     "Promo $\\frac$",
     "$5 off, $10 back",
-    "snake_case x^2 {curly} }{ {0} %s \\alpha C:\\new",
-    "<script>alert('x')</script>",
+    "snake_case x^2 {curly} }{ {0} %s \\alpha C:\\new <script>alert('x')</script>",
     "Очень длинное название канала привлечения «ВКонтакте» — скидка 5% " * 4,
 ]
 MONTHS = pd.period_range("2026-01", periods=4, freq="M")
