@@ -285,8 +285,9 @@ def _run_info(staging: Path, name: str) -> dict:
 def _refuse_personal_data(
     outputs: nbformat.NotebookNode | str, staging: Path | None = None
 ) -> None:
-    """Fail when the executed notebook's outputs, or the report page, show the store's contact
-    values (see :mod:`custkit.reports.privacy`), naming the step and the kind of value.
+    """Fail when the executed notebook's outputs (and the KPIs it saved in *staging*), or the
+    report page, show the store's contact values (see :mod:`custkit.reports.privacy`), naming
+    the step and the kind of value.
 
     Without the digests ``start_report`` records in *staging* (or when the customers could not
     be read), any e-mail-like text is refused.
@@ -309,6 +310,14 @@ def _refuse_personal_data(
         raise ReportError(
             f"Step '{step_name(outputs.cells, index)}' shows {_whose(found, digests)}; {advice}"
         )
+    saved = sorted(staging.glob("*.kpis.json")) if staging else []  # published beside the page
+    for kpis in saved:
+        found = digests.find(kpis.read_text(encoding="utf-8"))
+        if found:
+            raise ReportError(
+                f"The saved KPIs ({kpis.name}) show {_whose(found, digests)}; KPIs are "
+                "published with the report and must not hold personal data."
+            )
 
 
 def _whose(found, digests: ContactDigests) -> str:

@@ -152,3 +152,13 @@ def test_a_customers_contact_value_in_an_output_fails_the_run_naming_step_and_ki
     assert f"Step 'Top customers' shows {kind} of the store's customers" in result.error
     assert not (out / "2026-10" / "leak.html").exists()
     assert _files_holding(out, _values(customer)) == {}
+
+
+def test_a_customers_contact_value_in_the_saved_kpis_fails_the_run(demo, leak_report, tmp_path):
+    data, customer = demo
+    leak_report([("code", "# Save the figures\nctx.save_kpis({'top_customer': email})")])
+    out = tmp_path / "out"
+    (result,) = run_reports(["leak"], data / "params.yaml", "2026-10", out)
+    assert not result.ok
+    assert "The saved KPIs (leak.kpis.json) show e-mail addresses" in result.error
+    assert _files_holding(out, _values(customer)) == {}
