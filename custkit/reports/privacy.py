@@ -227,8 +227,9 @@ def record_contact_digests(store: Store, folder: str | os.PathLike[str] | None) 
     """Digest the store's contact values, keep them for this kernel's :func:`current_digests`
     and, for a runner-managed output *folder*, write them to its hidden digests file.
 
-    The customers table's accepted and rejected rows are used; when the report did not load
-    the contact columns, they are read from the customers source alone (not validated).
+    The customers table's accepted and rejected rows are used (a report that reads the
+    customers reads their contact columns too); when the report did not load the customers,
+    their contact columns are read from the source alone (not validated).
     """
     global _current
     _current = contact_digests(store)
@@ -246,20 +247,17 @@ def contact_digests(store: Store) -> ContactDigests:
     """Digests of *store*'s customer e-mails, phones and names (see :class:`ContactDigests`)."""
     from custkit.errors import CustkitError
 
-    contact = ("email", "phone", "name")
     frames = [store.customers, store.rejected.get("customers")]
-    loaded = store.customers.columns if store.customers is not None else ()
-    missing = [c for c in contact if c not in loaded]
     complete = True
     params = getattr(store, "params", None)
     sources = getattr(params, "sources", {}) or {}
-    if missing and "customers" in sources:
+    if store.customers is None and "customers" in sources:
         from custkit.data.contract import TABLES
         from custkit.data.readers import read_source
 
         try:
-            raw = read_source(sources["customers"], TABLES["customers"].select(missing))
-            frames.append(raw.frame)
+            contact = TABLES["customers"].select(("email", "phone", "name"))
+            frames.append(read_source(sources["customers"], contact).frame)
         except (CustkitError, OSError, ValueError):  # a report without customers still runs
             complete = False
     ids = _email_like_ids(store)
@@ -320,6 +318,8 @@ def _normalise_phones(values: pd.Series) -> Any:
     """
     import pyarrow.compute as pc
 
+    if pd.api.types.is_float_dtype(values.dtype):  # 79161234567.0 from a spreadsheet
+        values = values.round().astype("Int64")
     digits = _arrow_strings(values)
     for separator in (" ", "-", "(", ")", "+", "."):
         digits = pc.replace_substring(digits, separator, "")

@@ -69,6 +69,11 @@ def test_labels_amounts_and_dates_are_not_taken_for_contact_values(digests, text
     assert not digests.find(text)
 
 
+def test_phones_read_as_numbers_from_a_spreadsheet_are_found():
+    customers = pd.DataFrame({"phone": [79161234567.0, np.nan], "name": [None, None]})
+    assert ContactDigests.of_frames([customers]).find("+7 916 123-45-67") == {"phone": 1}
+
+
 def test_a_name_that_is_also_one_of_the_stores_labels_is_not_looked_for():
     customers = pd.DataFrame({"name": ["Nizhny Novgorod", "Ann Lee"]})
     digests = ContactDigests.of_frames([customers], labels=["Nizhny Novgorod"])
