@@ -16,6 +16,7 @@ from custkit.audit.cohorts import CohortRetention
 from custkit.audit.funnel import step_label
 from custkit.audit.rfm import segment_label
 from custkit.i18n import _, format_date, format_message, format_value
+from custkit.plots.style import ReportFigure, draws_text_as_written
 
 _THOUSANDS = FuncFormatter(lambda v, _pos: format_value(v, ",.0f"))
 _GAINED, _LOST, _MAIN, _SECOND = "#2a9d8f", "#e76f51", "#264653", "#e9c46a"
@@ -34,7 +35,7 @@ def _label(value: object) -> str:
 
 
 def _figure(width: float = 8, height: float = 4) -> tuple[Figure, plt.Axes]:
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = ReportFigure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
 
 
@@ -60,6 +61,7 @@ def _heatmap(ax: plt.Axes, values: pd.DataFrame, fmt: str, cmap: str = "YlGnBu")
     ax.figure.colorbar(image, ax=ax)
 
 
+@draws_text_as_written
 def plot_kpi_trend(trend: pd.DataFrame, currency: str | None = None) -> Figure:
     """Customers (bars) and revenue (line, in *currency*) per month, from
     :func:`~custkit.audit.kpi_trend`."""
@@ -78,6 +80,7 @@ def plot_kpi_trend(trend: pd.DataFrame, currency: str | None = None) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_base_turnover(turnover: pd.DataFrame) -> Figure:
     """Gained + returned (up) vs lost (down) customers per month."""
     fig, ax = _figure()
@@ -117,6 +120,7 @@ def _labelled_bars(
             )
 
 
+@draws_text_as_written
 def plot_lapsed_bands(bands: pd.DataFrame) -> Figure:
     """Customers by time since their last purchase."""
     fig, ax = _figure(7, 4)
@@ -128,6 +132,7 @@ def plot_lapsed_bands(bands: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_acquisition(by_group: pd.DataFrame) -> Figure:
     """New customers (bars) and their repeat rate (dots) per channel or region."""
     label = by_group.columns[0]
@@ -154,6 +159,7 @@ def plot_acquisition(by_group: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_funnel(funnel: pd.DataFrame) -> Figure:
     """Customers at each funnel step, with the share of the previous step."""
     fig, ax = _figure(7, 4)
@@ -172,6 +178,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_cohort_retention(
     retention: CohortRetention, value: str = "share", currency: str | None = None
 ) -> Figure:
@@ -195,6 +202,7 @@ def plot_cohort_retention(
     return fig
 
 
+@draws_text_as_written
 def plot_segments(summary: pd.DataFrame) -> Figure:
     """Share of customers and of revenue per RFM segment."""
     fig, ax = _figure(9, 4.5)
@@ -211,6 +219,7 @@ def plot_segments(summary: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_migration(migration: pd.DataFrame) -> Figure:
     """Heatmap of customers moving between segments since the previous period."""
     fig, ax = _figure(10, 6)
@@ -225,6 +234,7 @@ def plot_migration(migration: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_categories(crosstab: CrossTab, value: str = "revenue_share") -> Figure:
     """Heatmap of a categories cross-tab: revenue share (%) or customers."""
     frame = crosstab.revenue_share * 100 if value == "revenue_share" else crosstab.customers
@@ -250,6 +260,7 @@ def _dimension(name: object) -> str:
     return _(text) if text else text
 
 
+@draws_text_as_written
 def plot_cleanliness(quality: pd.DataFrame) -> Figure:
     """Share of customers with each data problem."""
     fig, ax = _figure(7, 4)

@@ -25,6 +25,7 @@ from custkit.plots.audit import (
     _month_labels,
 )
 from custkit.plots.ltv import _MONEY
+from custkit.plots.style import ReportFigure, draws_text_as_written
 
 __all__ = [
     "plot_calibration",
@@ -51,6 +52,7 @@ class _Scalar(ScalarFormatter):
         return format_number(super().__call__(x, pos))
 
 
+@draws_text_as_written
 def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
     """Monthly churn rate with its 95% interval, and the share of leavers who came back, from
     :func:`custkit.churn.monthly_churn`."""
@@ -84,10 +86,11 @@ def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
     """Why customers left: share of churned customers by reason (with 95% intervals) and the
     yearly revenue each reason costs, from :func:`custkit.churn.reason_summary`."""
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    fig = ReportFigure(figsize=(10, 4.2), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(summary))[::-1]
     labels = [_(str(label)) for label in summary["label"]]
@@ -112,6 +115,7 @@ def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_reason_trend(trend: pd.DataFrame) -> Figure:
     """Customers who churned each month, stacked by reason, from
     :func:`custkit.churn.reason_trend`."""
@@ -136,6 +140,7 @@ def plot_reason_trend(trend: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_reasons_by_group(by_group: pd.DataFrame) -> Figure:
     """Churn rate by group (rows) and reason (columns), from
     :func:`custkit.churn.reasons_by_group`; the 95% intervals are in that table."""
@@ -154,6 +159,7 @@ def plot_reasons_by_group(by_group: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_calibration(calibration: pd.DataFrame) -> Figure:
     """Predicted churn probability vs the share that really churned, per bin (a calibrated model
     lies on the diagonal). Takes ``mean_predicted`` and ``observed_rate`` columns."""
@@ -175,6 +181,7 @@ def plot_calibration(calibration: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_risk_drivers(drivers: pd.DataFrame, top: int = 12) -> Figure:
     """What drives the risk score: permutation importance (drop in ROC-AUC when a feature is
     shuffled). Takes ``label`` (or ``feature``) and ``importance`` columns."""
@@ -189,6 +196,7 @@ def plot_risk_drivers(drivers: pd.DataFrame, top: int = 12) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_winback_plan(by_action_channel: pd.DataFrame, currency: str = "") -> Figure:
     """Customers to contact per action, stacked by channel, and the revenue each action is
     expected to win back, from :attr:`custkit.churn.WinbackPlan.by_action_channel`."""
@@ -203,7 +211,7 @@ def plot_winback_plan(by_action_channel: pd.DataFrame, currency: str = "") -> Fi
     revenue = by_action_channel.groupby("action", observed=True)["expected_revenue_won"].sum()
     order = customers.sum(axis=1).sort_values().index
     customers, revenue = customers.loc[order], revenue.reindex(order)
-    fig = Figure(figsize=(11, 0.5 * len(order) + 1.8), layout="constrained")
+    fig = ReportFigure(figsize=(11, 0.5 * len(order) + 1.8), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
     y = np.arange(len(order))
     left_edge = np.zeros(len(order))

@@ -21,6 +21,7 @@ from custkit.plots.audit import (
     _figure,
     _month_labels,
 )
+from custkit.plots.style import ReportFigure, draws_text_as_written
 
 _MODEL_COLOURS = (_LOST, _GAINED, _SECOND, "#8d99ae", "#6a4c93", "#f4a261")
 
@@ -81,6 +82,7 @@ def _group_name(group: str, name: str) -> str:
     return _(name) if name else name
 
 
+@draws_text_as_written
 def plot_tracking(tracking: pd.DataFrame) -> Figure:
     """Cumulative repeat purchases per week: actual vs each purchase model (the BTYD tracking
     plot), from :attr:`custkit.ltv.validation.HoldoutComparison.tracking`."""
@@ -116,6 +118,7 @@ def plot_tracking(tracking: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_clv_distribution(clv: pd.DataFrame, currency: str | None = None) -> Figure:
     """Histogram of CLV on a log scale, from :func:`custkit.ltv.customer_lifetime_value`.
 
@@ -175,12 +178,13 @@ def plot_clv_distribution(clv: pd.DataFrame, currency: str | None = None) -> Fig
     return fig
 
 
+@draws_text_as_written
 def plot_clv_by_group(by_group: pd.DataFrame, currency: str | None = None, top: int = 15) -> Figure:
     """Mean CLV per customer (left) and total CLV (right) per group, from
     :func:`custkit.ltv.clv_by_group`; the *top* groups by total are shown."""
     label = str(by_group.columns[0])
     shown = by_group.head(top)
-    fig = Figure(figsize=(10, max(3.0, 0.4 * len(shown) + 1.5)), layout="constrained")
+    fig = ReportFigure(figsize=(10, max(3.0, 0.4 * len(shown) + 1.5)), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     names = [_group_name(label, name) for name in shown[label].astype(str)]
     y = np.arange(len(names))
@@ -202,6 +206,7 @@ def plot_clv_by_group(by_group: pd.DataFrame, currency: str | None = None, top: 
     return fig
 
 
+@draws_text_as_written
 def plot_value_ratio(ratios: pd.DataFrame, reference: float = 3.5) -> Figure:
     """Distribution of full value ÷ annual revenue per customer, with the *reference* multiple
     (the often quoted ~3.5×), from :func:`custkit.ltv.value_to_annual_revenue`."""
@@ -233,6 +238,7 @@ def plot_value_ratio(ratios: pd.DataFrame, reference: float = 3.5) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_value_at_risk(tiers: pd.DataFrame, currency: str | None = None) -> Figure:
     """Total CLV and value at risk per importance tier, with mean P(alive), from
     :func:`custkit.ltv.tier_summary`. Customers not scored are left out."""
@@ -261,6 +267,7 @@ def plot_value_at_risk(tiers: pd.DataFrame, currency: str | None = None) -> Figu
     return fig
 
 
+@draws_text_as_written
 def plot_cohort_profit(cohorts: pd.DataFrame, currency: str | None = None) -> Figure:
     """Historic revenue (and margin) per customer by first-order month, from
     :func:`custkit.ltv.cohort_profit`: bars are means, dots medians; the share of all revenue

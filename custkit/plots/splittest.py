@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 
 from custkit.i18n import _, format_date, format_value, n_
 from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
+from custkit.plots.style import draws_text_as_written
 from custkit.splittest.metrics import METRICS
 
 _WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
@@ -83,6 +84,7 @@ def _empty(ax, message: str) -> None:
     ax.set_yticks([])
 
 
+@draws_text_as_written
 def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     """Forest plot: every metric's relative change with its interval, one marker per window,
     from :func:`custkit.splittest.report.metric_table`.
@@ -164,6 +166,7 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     """Relative change per month since exposure (month 1 = days 1–30, …) with intervals, one
     line per metric, from :func:`custkit.splittest.report.month_table`.
@@ -211,6 +214,7 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     return fig
 
 
+@draws_text_as_written
 def plot_sequential(looks: pd.DataFrame) -> Figure:
     """The monthly looks of a test: z against the O'Brien–Fleming boundary, from
     :func:`custkit.splittest.report.sequential_table`.

@@ -312,6 +312,7 @@ def start_report(
     """
     from custkit.reports.display import show_header
     from custkit.reports.index import report_title
+    from custkit.reports.privacy import record_contact_digests
 
     params = _load_params(params_file)
     set_language(params.language)
@@ -332,6 +333,7 @@ def start_report(
             "language": params.language,
         }
         write_text_atomic(folder / RUN_INFO_FILE, json.dumps(info, ensure_ascii=False))
+    record_contact_digests(store, folder if output_dir else None)  # for the personal-data guard
     quarantine = _write_quarantine(store, folder / "quarantine")
     ctx = ReportContext(
         report=report,

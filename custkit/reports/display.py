@@ -20,6 +20,7 @@ import pandas as pd
 from custkit.errors import ReportError
 from custkit.findings import Finding
 from custkit.i18n import _, format_date, format_message, format_value, n_
+from custkit.reports.privacy import ContactDigests, current_digests, describe_kinds
 
 if TYPE_CHECKING:
     from custkit.reports.context import ReportContext
@@ -59,7 +60,6 @@ _PII_NAMES = frozenset(
 _PII_WORDS = frozenset(
     {"email", "phone", "mobile", "telephone", "birthday", "birthdate", "passport", "телефон"}
 )
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _pii_names() -> frozenset[str]:
@@ -78,8 +78,9 @@ def is_pii_column(name: object) -> bool:
 def pii_guard(frame: pd.DataFrame, what: str = "This table") -> pd.DataFrame:
     """Return *frame* unchanged, or raise if it holds personal data.
 
-    Checks column and index names (see :func:`is_pii_column`) and text values that look like
-    e-mail addresses.
+    Checks column and index names (see :func:`is_pii_column`) and text values: for the store's
+    e-mails, phones and names once ``start_report`` ran in this kernel
+    (:mod:`custkit.reports.privacy`), else for anything that looks like an e-mail address.
 
     Raises
     ------
@@ -94,16 +95,24 @@ def pii_guard(frame: pd.DataFrame, what: str = "This table") -> pd.DataFrame:
                 "show personal data. Drop the column before showing the table, and send customer "
                 "lists to ctx.export(frame, name) instead."
             )
+    # the store's own contact values once start_report recorded them (an experiment called
+    # checkout@v2.test is not a customer's e-mail); before that, anything e-mail-like
+    digests = current_digests()
+    if digests is None:
+        digests = ContactDigests.empty(complete=False)
     sample = frame.head(1000)
     for column in sample.columns:
         values = sample[column]
         if values.dtype == object or isinstance(
             values.dtype, (pd.StringDtype, pd.CategoricalDtype)
         ):
-            if values.astype("string").str.contains(EMAIL_RE, na=False).any():
+            found = digests.find_in(values.dropna().astype(str).unique())
+            if found:
+                whose = "" if not digests.complete else " of the store's customers"
                 raise ReportError(
-                    f"{what} has e-mail addresses in column '{column}'; report pages must not "
-                    "show personal data. Send customer lists to ctx.export(frame, name) instead."
+                    f"{what} has {describe_kinds(found)}{whose} in column '{column}'; report "
+                    "pages must not show personal data. Send customer lists to "
+                    "ctx.export(frame, name) instead."
                 )
     return frame
 

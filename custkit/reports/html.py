@@ -17,7 +17,6 @@ import uuid
 from typing import TYPE_CHECKING
 
 from custkit.i18n import LANGUAGES, _, format_date, get_language
-from custkit.reports.display import EMAIL_RE
 
 if TYPE_CHECKING:
     import nbformat
@@ -39,8 +38,6 @@ _EXTERNAL_SCRIPT_RE = re.compile(
 )
 _EXTERNAL_LINK_RE = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*>", re.I)
 _CSS_IMPORT_RE = re.compile(r"@import\s+(?:url\()?[\"']?(?:https?:)?//[^;]*;", re.I)
-_STYLE_RE = re.compile(r"<style\b.*?</style\s*>", re.I | re.S)
-_DATA_URI_RE = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
@@ -145,12 +142,6 @@ def external_resources(text: str) -> list[str]:
     found += [m.group(0) for m in _EXTERNAL_LINK_RE.finditer(text)]
     found += [m.group(0) for m in _CSS_IMPORT_RE.finditer(text)]
     return found
-
-
-def count_email_addresses(text: str) -> int:
-    """How many e-mail-like strings a page shows (styles and embedded images ignored)."""
-    visible = _DATA_URI_RE.sub("", _STYLE_RE.sub("", text))
-    return sum(1 for _ in EMAIL_RE.finditer(visible))
 
 
 def failure_page(report: str, period: str, step: str, message: str, details: str = "") -> str:

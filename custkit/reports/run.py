@@ -49,11 +49,19 @@ from custkit.reports.files import (
     unwritable_folder_error,
     write_text_atomic,
 )
-from custkit.reports.html import count_email_addresses, failure_page, notebook_to_html
+from custkit.reports.html import failure_page, notebook_to_html
 from custkit.reports.index import build_index
 from custkit.reports.lock import folder_lock
 from custkit.reports.inspection import RESERVED
 from custkit.reports.parameters import resolve_parameters
+from custkit.reports.privacy import (
+    ContactDigests,
+    contacts_in_notebook,
+    describe_kinds,
+    scrub_notebook,
+    scrub_text,
+    visible_text,
+)
 from custkit.reports.registry import ReportInfo, get_report, notebooks_dir, report_names
 
 if TYPE_CHECKING:
@@ -257,11 +265,10 @@ def _run_one(
                 f"The {name} notebook did not say which month it reports on: it must call "
                 "ck.reports.start_report(...) first."
             )
-        _refuse_personal_data(nb)
+        _refuse_personal_data(nb, staging)
         title = _(info.title)
         page = notebook_to_html(nb, f"{store_name} — {title} — {resolved}")
-        if count_email_addresses(page):
-            raise ReportError("The report page shows e-mail addresses; it was not published.")
+        _refuse_personal_data(page, staging)
         write_text_atomic(staging / f"{name}.html", page)
         target = publish_folder(staging, out / resolved / name)
         # after the swap: a kill before these leaves an older failure page, which the index
@@ -285,7 +292,13 @@ def _run_one(
             raise unwritable_folder_error(out, exc) from None
         page = _write_failure(name, resolved, out, staging, exc)
         return RunResult(
-            name, resolved, "failed", page, None, _describe(exc), time.perf_counter() - started
+            name,
+            resolved,
+            "failed",
+            page,
+            None,
+            _describe(exc, staging),
+            time.perf_counter() - started,
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -360,43 +373,81 @@ def _run_info(staging: Path, name: str) -> dict:
     return {}
 
 
-def _refuse_personal_data(nb: nbformat.NotebookNode) -> None:
-    """Fail when an output of the executed notebook shows an e-mail address."""
-    for index, cell in enumerate(nb.cells):
-        texts = []
-        for output in cell.get("outputs", []):
-            texts.append(str(output.get("text", "")))
-            data = output.get("data", {})
-            texts += [str(v) for k, v in data.items() if k.startswith("text/")]
-        if count_email_addresses("\n".join(texts)):
+def _refuse_personal_data(
+    outputs: nbformat.NotebookNode | str, staging: Path | None = None
+) -> None:
+    """Fail when the executed notebook's outputs (and the KPIs it saved in *staging*), or the
+    report page, show the store's contact values (see :mod:`custkit.reports.privacy`), naming
+    the step and the kind of value.
+
+    Without the digests ``start_report`` records in *staging* (or when the customers could not
+    be read), any e-mail-like text is refused.
+    """
+    digests = ContactDigests.load(staging)
+    if digests is None:
+        digests = ContactDigests.empty(complete=False)
+    advice = (
+        "report pages must not show personal data. Send customer lists to "
+        "ctx.export(frame, name) instead."
+    )
+    if isinstance(outputs, str):
+        found = digests.find(visible_text(outputs))
+        if found:
             raise ReportError(
-                f"Step '{step_name(nb.cells, index)}' shows e-mail addresses; report pages must "
-                "not show personal data. Send customer lists to ctx.export(frame, name) instead."
+                f"The report page shows {_whose(found, digests)}; it was not published: {advice}"
+            )
+        return
+    for index, found in contacts_in_notebook(outputs, digests):
+        raise ReportError(
+            f"Step '{step_name(outputs.cells, index)}' shows {_whose(found, digests)}; {advice}"
+        )
+    saved = sorted(staging.glob("*.kpis.json")) if staging else []  # published beside the page
+    for kpis in saved:
+        found = digests.find(kpis.read_text(encoding="utf-8"))
+        if found:
+            raise ReportError(
+                f"The saved KPIs ({kpis.name}) show {_whose(found, digests)}; KPIs are "
+                "published with the report and must not hold personal data."
             )
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, CustkitError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+def _whose(found, digests: ContactDigests) -> str:
+    """``e-mail addresses of the store's customers``, or only ``e-mail addresses`` when any
+    e-mail-like text was refused."""
+    kinds = describe_kinds(found)
+    return kinds if not digests.complete else f"{kinds} of the store's customers"
+
+
+def _describe(exc: BaseException, staging: Path | None = None) -> str:
+    """What failed, for the run's result, the terminal, logs and the schedule state: without
+    personal data (see :func:`custkit.reports.privacy.scrub_text`)."""
+    text = str(exc) if isinstance(exc, CustkitError) else f"{type(exc).__name__}: {exc}"
+    return scrub_text(text, ContactDigests.load(staging))
 
 
 def _write_failure(
     name: str, period: str | None, out: Path, staging: Path, exc: BaseException
 ) -> Path:
     target = out / (period or "unknown")
+    digests = ContactDigests.load(staging)
     # the page is the manager's: the step and the notes in the report language, the error as raised
+    # without personal data, whatever its message quotes (a parser quoting a customer's row)
     if isinstance(exc, NotebookStepError):
-        step, message = _(exc.step), f"{exc.error_name}: {exc.error_message}"
+        step = _(exc.step)
+        message = scrub_text(f"{exc.error_name}: {exc.error_message}", digests)
     elif isinstance(exc, ParamsError):
-        step, message = _("checking the parameters"), str(exc)
+        step, message = _("checking the parameters"), scrub_text(str(exc), digests)
     else:
-        step, message = _("preparing the report"), _describe(exc)
+        step, message = _("preparing the report"), _describe(exc, staging)
     details = ""
     executed = staging / f"{name}.ipynb"
     if executed.exists():
+        import nbformat
+
         target.mkdir(parents=True, exist_ok=True)
-        os.replace(executed, target / f"{name}.failed.ipynb")
+        nb = scrub_notebook(nbformat.read(str(executed), as_version=4), digests)
+        write_text_atomic(target / f"{name}.failed.ipynb", nbformat.writes(nb))
+        executed.unlink()
         details = _(
             "The executed notebook with the full error is {file} in this folder.",
             file=f"{name}.failed.ipynb",

@@ -41,6 +41,7 @@ from custkit.errors import CustkitError, OutputFolderError, ParamsError
 from custkit.i18n import LANGUAGES, _, use_language
 from custkit.reports.files import output_folder_errors
 from custkit.reports.lock import BUSY_EXIT_CODE, FolderBusy, folder_lock
+from custkit.reports.privacy import scrub_text
 from custkit.reports.run import RunResult, run_reports
 from custkit.schedule.calendar import due_fires, latest_fire, next_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule
@@ -394,11 +395,11 @@ def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> Period
     except OutputFolderError:  # the folder's, not the period's: stop this folder
         raise
     except CustkitError as exc:  # the client's params: no report could start
-        error = str(exc)
+        error = scrub_text(str(exc))
         _write_failure_pages(run, error, log_file)
     except Exception as exc:  # a bug must not stop the other jobs; the log keeps the traceback
         log.exception("%s: unexpected error", _label(run))
-        error = f"{type(exc).__name__}: {exc}"
+        error = scrub_text(f"{type(exc).__name__}: {exc}")
         _write_failure_pages(run, error, log_file)
 
     previous = state.periods(job.name).get(run.period)
@@ -472,7 +473,7 @@ def _run_log(job: Job, now: dt.datetime) -> Iterator[Path]:
     stamp = now.astimezone(job.timezone).strftime("%Y%m%d-%H%M%S")
     path = folder / f"{stamp}-{job.name}.log"
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     package = logging.getLogger("custkit")
     level = package.level
@@ -485,6 +486,14 @@ def _run_log(job: Job, now: dt.datetime) -> Iterator[Path]:
         package.removeHandler(handler)
         package.setLevel(level)
         handler.close()
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """Log lines without personal data, tracebacks included: a log outlives the run and is read
+    by whoever looks after the scheduler (see :func:`custkit.reports.privacy.scrub_text`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub_text(super().format(record))
 
 
 def _label(run: PlannedRun) -> str:

@@ -56,6 +56,15 @@ class FakeParams:
         return str(self.path)
 
 
+@pytest.fixture(autouse=True)
+def _no_digests_from_other_tests(monkeypatch):
+    """start_report keeps the store's contact digests for pii_guard in this process: each test
+    starts without them, as a fresh kernel does."""
+    from custkit.reports import privacy
+
+    monkeypatch.setattr(privacy, "_current", None)
+
+
 @pytest.fixture
 def write_notebook():
     """``write_notebook(path, parameters_source, [("md" | "code", source), ...]) -> path``."""

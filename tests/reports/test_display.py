@@ -33,6 +33,26 @@ def test_pii_guard_rejects_email_addresses_hidden_in_other_columns():
         pii_guard(pd.DataFrame({"contact": ["call me", "ann@example.org"]}))
 
 
+def test_pii_guard_looks_for_the_stores_own_contacts_once_the_report_started(monkeypatch):
+    from custkit.reports import privacy
+
+    customers = pd.DataFrame({"email": ["ann@shop.ru"], "phone": ["+79161234567"],
+                              "name": ["Ann Lee"]})  # fmt: skip
+    monkeypatch.setattr(privacy, "_current", privacy.ContactDigests.of_frames([customers]))
+    experiments = pd.DataFrame({"experiment": ["checkout@v2.test"], "customers": [120]})
+    assert pii_guard(experiments) is experiments
+    for column, value, kind in (
+        ("top", "ANN LEE", "names"),
+        ("contact", "8 (916) 123-45-67", "phone numbers"),
+        ("who", "Ann@Shop.ru", "e-mail addresses"),
+    ):
+        with pytest.raises(ReportError) as err:
+            pii_guard(pd.DataFrame({column: ["x", value]}))
+        message = str(err.value)
+        assert f"has {kind} of the store's customers in column '{column}'" in message
+        assert value not in message
+
+
 def test_pii_guard_passes_aggregate_tables_unchanged():
     frame = pd.DataFrame({"segment_name": ["champions"], "customers": [10]})
     assert pii_guard(frame) is frame

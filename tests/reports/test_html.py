@@ -1,6 +1,7 @@
 import re
 
 import nbformat
+import pandas as pd
 
 from custkit.reports.execute import failing_step
 from custkit.reports.html import external_resources, failure_page, notebook_to_html
@@ -78,3 +79,27 @@ def test_title_heading_above_parameters_is_left_to_the_report_header():
     page = notebook_to_html(nb, "Shop — Customer audit — 2026-10")
     assert ">Customer audit<" not in page and "For managers." in page
     assert ">Base health<" in page
+
+
+def test_a_stores_html_in_a_channel_name_stays_text_on_the_page():
+    from custkit.reports.display import finding_html, table_html
+    from custkit.findings import Finding
+
+    channel = "<script>alert('x')</script><b>Promo</b> $5 & \"more\""
+    table = table_html(pd.DataFrame({"acquisition_channel": [channel], "customers": [12]}))
+    finding = finding_html(Finding(channel, f"Most new customers came from {channel}", channel))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "show(table)",
+            outputs=[
+                nbformat.v4.new_output("display_data", data={"text/html": html})
+                for html in (table, finding)
+            ],
+        )
+    ]
+    page = notebook_to_html(nb, f"Shop — {channel} — 2026-10")
+    assert "<script>alert" not in page and "<b>Promo</b>" not in page
+    # nbconvert writes the page anew: quotes as they are, markup as text
+    shown = "&lt;script&gt;alert('x')&lt;/script&gt;&lt;b&gt;Promo&lt;/b&gt; $5 &amp;"
+    assert page.count(shown) == 5  # title, table cell, finding title, conclusion, action
