@@ -292,10 +292,10 @@ def prepare_export(frame: pd.DataFrame, phone_region: str | None = None) -> Prep
     phones_kept = 0
     for column in frame.columns:
         values = frame[column]
-        if _is_float(values):
-            values = round_for_people(values, str(column))
-        elif str(column) == "phone":
+        if str(column) == "phone":  # before numbers: a phone read as a number is still a phone
             values, phones_kept = format_phones(values, phone_region)
+        elif _is_float(values):
+            values = round_for_people(values, str(column))
         columns[column] = values
     out = pd.DataFrame(columns, index=frame.index)
     out.columns = frame.columns

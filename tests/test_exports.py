@@ -416,6 +416,8 @@ def test_phones_are_written_in_e164_or_kept_as_written_and_counted(written, regi
 def test_numeric_phones_are_read_as_their_digits():
     phones, kept = format_phones(pd.Series([79161234567.0, np.nan]), "RU")
     assert phones.iloc[0] == "+79161234567" and pd.isna(phones.iloc[1]) and kept == 0
+    prepared = prepare_export(pd.DataFrame({"phone": [89161234567.0, np.nan]}), "RU")
+    assert prepared.frame["phone"].iloc[0] == "+79161234567" and prepared.phones_kept == 0
 
 
 separators = st.sampled_from(["", " ", "-", "(", ")", "."])

@@ -305,3 +305,19 @@ def test_release_lets_go_of_a_table_and_keeps_its_accounting(russian):
     assert store.accounting["orders"].accepted > 0
     with pytest.raises(ParamsError, match=r"Got 'order' instead.*Did you mean 'orders'"):
         store.release("order")
+
+
+@pytest.mark.parametrize(
+    "payload", ['=HYPERLINK("http://evil.example","x")', "+cmd|'/C calc'!A0", "-1+1", "@SUM(1)"]
+)
+def test_quarantine_files_neutralise_formula_like_values(payload, tmp_path):
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_date,revenue\n1,1,2025-01-01,5\n2,1,2025-01-02,"
+        + payload.replace('"', '""').join('""')
+        + "\n",
+        encoding="utf-8",
+    )
+    store = load_store(_params(tmp_path, {"orders": "o.csv"}), today=TODAY)
+    path = write_quarantine(store, tmp_path / "q")["orders"]
+    bad = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    assert bad.loc[0, "revenue"] == "'" + payload

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from custkit.data.periods import ReportPeriod
 from custkit.reports import context as context_module
@@ -68,6 +69,35 @@ def test_export_writes_utf8_bom_csv_and_xlsx(store, fake_params, tmp_path):
     assert xlsx.suffix == ".xlsx"
     back = pd.read_excel(xlsx, dtype={"customer_id": str})
     assert back.to_dict("records") == [{"customer_id": "7", "name": "Анна", "value": 1234.5}]
+
+
+def test_export_xlsx_holds_every_row_and_column_of_a_long_list(store, fake_params, tmp_path):
+    ctx = make_context(store, fake_params, tmp_path)
+    frame = pd.DataFrame(
+        {
+            "customer_id": range(100_001, 103_417),
+            "name": [f"Анна {i}" for i in range(3416)],
+            "email": [f"a{i}@example.ru" for i in range(3416)],
+            "revenue": [i * 1.25 for i in range(3416)],
+        }
+    )
+    _, xlsx = ctx.export(frame, "reactivation_list")
+    back = pd.read_excel(xlsx)
+    assert back.shape == frame.shape
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "payload", ['=HYPERLINK("http://evil.example","x")', "+cmd|'/C calc'!A0", "-1+1", "@SUM(1)"]
+)
+def test_export_never_writes_a_formula_to_csv_or_xlsx(payload, store, fake_params, tmp_path):
+    import openpyxl
+
+    ctx = make_context(store, fake_params, tmp_path)
+    csv, xlsx = ctx.export(pd.DataFrame({"customer_id": [7], "name": [payload]}), "list")
+    assert pd.read_csv(csv, encoding="utf-8-sig", dtype=str).loc[0, "name"] == "'" + payload
+    cell = openpyxl.load_workbook(xlsx).worksheets[0].cell(row=2, column=2)
+    assert cell.data_type == "s" and cell.value == payload
 
 
 def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
