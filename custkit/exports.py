@@ -58,8 +58,10 @@ What is our own code, and why
 - The XLSX is written with xlsxwriter's public typed methods (``write_string``,
   ``write_number``…), row by row in its ``constant_memory`` mode: the worksheet is streamed to
   disk, so memory stays flat (pandas' ``to_excel`` writes column by column, which that mode
-  cannot take: it kept only the first column and the last row). xlsxwriter is pure Python, a
-  few µs per cell, so time, not memory, sets the cap.
+  cannot take: it kept only the first column and the last row). Its default mode is no faster
+  (13.4 s against 13.3 s for 100k rows in the same minute) and holds every cell in memory
+  (+130 MiB per 100k rows). xlsxwriter is pure Python, a few µs per cell, so time, not memory,
+  sets the cap.
 - Phones: ``phonenumbers`` parses ~30,000 numbers a second. Numbers in E.164 shape, and
   national numbers of the store's region with a plain national prefix (``8 916 …``), are
   checked against its metadata (country code, prefixes, possible lengths) with vectorised
@@ -288,17 +290,18 @@ def prepare_export(frame: pd.DataFrame, phone_region: str | None = None) -> Prep
     module docstring says; the ``phone`` column goes through :func:`format_phones`. Nothing
     else changes.
     """
-    columns: dict[Any, pd.Series] = {}
+    out = frame.copy(deep=False)
     phones_kept = 0
-    for column in frame.columns:
-        values = frame[column]
+    for i, column in enumerate(frame.columns):  # by position: names may repeat
+        values = frame.iloc[:, i]
         if str(column) == "phone":  # before numbers: a phone read as a number is still a phone
-            values, phones_kept = format_phones(values, phone_region)
+            values, kept = format_phones(values, phone_region)
+            phones_kept += kept
         elif _is_float(values):
             values = round_for_people(values, str(column))
-        columns[column] = values
-    out = pd.DataFrame(columns, index=frame.index)
-    out.columns = frame.columns
+        else:
+            continue
+        out.isetitem(i, values)
     return PreparedExport(out, phones_kept)
 
 
@@ -769,8 +772,8 @@ def _decimals_needed(x: np.ndarray) -> np.ndarray:
 
 def _longest_text(frame: pd.DataFrame) -> int:
     longest = 0
-    for column in frame.columns:
-        values = frame[column]
+    for i in range(frame.shape[1]):
+        values = frame.iloc[:, i]
         if _kind(values) == "text" and values.notna().any():
             longest = max(longest, int(values.dropna().astype("str").str.len().max()))
     return longest

@@ -656,3 +656,14 @@ def test_a_russian_audit_on_a_small_store_exports_lists_whose_csv_and_xlsx_agree
             assert not text.str.match(r"^[=@]").any(), (path.name, name)
             neutralised_cells += int(text.str.startswith("'=HYPERLINK(").sum())
     assert neutralised_cells > 0  # the store's formula-like names did reach the lists
+
+
+def test_repeated_column_names_and_an_index_are_all_written(tmp_path):
+    frame = pd.DataFrame([[1, 0.123456, "=x"], [2, 2.5, "y"]], columns=["id", "share", "id"])
+    frame.index = pd.Index(["a", "b"], name="segment")
+    write_export(frame, tmp_path, "x", ExportSettings())
+    text = (tmp_path / "x.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert text == ["segment,id,share,id", "a,1,0.1235,'=x", "b,2,2.5,y"]
+    header, rows = read_xlsx_back(tmp_path / "x.xlsx")
+    assert header == ["segment", "id", "share", "id"]
+    assert rows == [("a", 1, 0.1235, "=x"), ("b", 2, 2.5, "y")]
