@@ -7,6 +7,7 @@ A params file has three kinds of top-level sections, and the report language::
       name: "My store"
       currency: RUB
       opened: 2019-03-01        # orders dated earlier are rejected as impossible
+      country: RU               # region of phones written without +country code (exports)
     sources:                    # where each canonical table comes from
       orders:
         path: exports/orders_*.csv      # CSV, Parquet or XLSX; globs allowed; relative to this file
@@ -21,6 +22,10 @@ A params file has three kinds of top-level sections, and the report language::
         query: select * from clients   # or `table: clients` (`schema.table` also works)
     audit:                      # parameters of notebooks/audit.ipynb, checked against it
       lapse_days: 365
+    exports:                    # optional: CSV dialect and XLSX cap of export files
+      sep: ";"                  # default: ';' with decimal ',' for language ru, else ',' and '.'
+      decimal: ","
+      xlsx_max_rows: 100000     # longer lists get the CSV only (Excel holds 1,048,575 rows)
 
 Every name is checked here, once: an unknown section, source option or canonical column is a
 :class:`~custkit.errors.ParamsError` that names the file, the key, the close matches and the valid
@@ -48,6 +53,7 @@ import yaml
 
 from custkit.data.contract import TABLES
 from custkit.errors import ParamsError, did_you_mean
+from custkit.exports import DECIMAL_MARKS, EXCEL_MAX_ROWS, SEPARATORS, ExportSettings
 from custkit.i18n import LANGUAGES, check_language
 
 if TYPE_CHECKING:
@@ -55,7 +61,8 @@ if TYPE_CHECKING:
 
 #: Top-level sections that configure a report (the notebook of the same name).
 REPORT_SECTIONS = ("audit", "ltv", "churn", "splittest")
-_STORE_KEYS = ("name", "currency", "opened")
+_STORE_KEYS = ("name", "currency", "opened", "country")
+_EXPORT_KEYS = ("sep", "decimal", "xlsx_max_rows")
 _SOURCE_OPTIONS = (
     "path",
     "url",
@@ -181,6 +188,8 @@ class Params:
     opened: pd.Timestamp | None = None
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
     reports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    country: str | None = None
+    exports: Mapping[str, Any] = field(default_factory=dict)
 
     def report_params(self, report: str) -> dict[str, Any]:
         """Parameter values the params file sets for *report* (may be empty)."""
@@ -243,7 +252,7 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
     """
     where = str(path) if path else "params"
     _require_mapping(raw, where, "the file")
-    valid_top = ("language", "store", "sources", *REPORT_SECTIONS)
+    valid_top = ("language", "store", "sources", "exports", *REPORT_SECTIONS)
     for key in raw:
         _check_name(key, valid_top, where, "section")
 
@@ -276,6 +285,7 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
     if "orders" not in sources:
         raise ParamsError(f"{where}: sources has no 'orders' entry; every report needs orders.")
 
+    language = check_language(raw.get("language", LANGUAGES[0]), f"{where}: language")
     reports = {}
     for name in REPORT_SECTIONS:
         section = raw.get(name) or {}
@@ -286,10 +296,12 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
         path=path,
         store_name=str(store.get("name") or "Store"),
         currency=str(store.get("currency") or ""),
-        language=check_language(raw.get("language", LANGUAGES[0]), f"{where}: language"),
+        language=language,
         opened=opened,
         sources=sources,
         reports=reports,
+        country=_check_country(store.get("country"), where),
+        exports=_check_exports(raw.get("exports"), language, where),
     )
 
 
@@ -360,6 +372,56 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
         dayfirst=dayfirst,
         sheet=spec.get("sheet", 0),
     )
+
+
+def _check_country(country: Any, where: str) -> str | None:
+    """``store.country``: an ISO 3166 region ``phonenumbers`` knows (``RU``), or None."""
+    if country is None:
+        return None
+    import phonenumbers
+
+    code = country.strip().upper() if isinstance(country, str) else None
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ParamsError(
+            f"{where}: store.country must be a two-letter country code such as RU, KZ or DE "
+            f"(the region of phone numbers written without +country code). Got {country!r} "
+            "instead."
+        )
+    return code
+
+
+def _check_exports(section: Any, language: str, where: str) -> dict[str, Any]:
+    """The ``exports`` section: ``sep``, ``decimal`` and ``xlsx_max_rows``, each optional."""
+    section = section or {}
+    _require_mapping(section, where, "exports")
+    for key in section:
+        _check_name(key, _EXPORT_KEYS, where, "exports option", prefix="exports.")
+    shown = {",": "','", ";": "';'", "\t": "a tab", ".": "'.'"}
+    for key, allowed in (("sep", SEPARATORS), ("decimal", DECIMAL_MARKS)):
+        value = section.get(key)
+        if value is not None and value not in allowed:
+            raise ParamsError(
+                f"{where}: exports.{key} must be one of "
+                f"{', '.join(shown.get(a, a) for a in allowed)}. Got {value!r} instead."
+            )
+    rows = section.get("xlsx_max_rows")
+    if rows is not None and (
+        isinstance(rows, bool) or not isinstance(rows, int) or not 0 <= rows <= EXCEL_MAX_ROWS
+    ):
+        raise ParamsError(
+            f"{where}: exports.xlsx_max_rows must be a whole number from 0 (no XLSX) to "
+            f"{EXCEL_MAX_ROWS:,} (Excel's limit). Got {rows!r} instead."
+        )
+    options = dict(section)
+    try:
+        ExportSettings.from_params(Params(path=None, language=language, exports=options))
+    except ValueError:
+        raise ParamsError(
+            f"{where}: exports.sep is ',' and the decimal mark is ',' too (given, or the "
+            "default for language: ru): such a CSV cannot be read back. Use sep ';' with "
+            "decimal ','."
+        ) from None
+    return options
 
 
 def mask_url(url: str | URL) -> str:

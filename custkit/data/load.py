@@ -14,6 +14,7 @@ from custkit.data.contract import TABLES, Table
 from custkit.data.readers import RawTable, read_source
 from custkit.data.store import Store, TableAccounting
 from custkit.data.validate import REASONS, validate_table
+from custkit.exports import CsvDialect, ExportSettings, write_csv
 from custkit.i18n import _
 
 if TYPE_CHECKING:
@@ -163,34 +164,42 @@ def _note_unknown_customers(frames: dict, accounting: dict[str, TableAccounting]
         )
 
 
-def write_quarantine(store: Store, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_quarantine(
+    store: Store, out_dir: str | os.PathLike[str], dialect: CsvDialect | None = None
+) -> dict[str, Path]:
     """Write each table's rejected rows to ``<out_dir>/<table>.csv`` (UTF-8 with BOM).
 
     Columns: ``source_row`` (1-based data row in the source file; ``source_file`` too when the
     source had several files), ``rejection_reason`` (a code from
     :data:`custkit.data.validate.REASONS`), ``rejection_explanation``, then the row as read.
-    Tables with no rejected rows get no file.
+    Tables with no rejected rows get no file. Written like the reports' exports
+    (:mod:`custkit.exports`): formula-like text neutralised, the CSV dialect of the store's
+    params (``;`` and decimal comma for ``language: ru``); the values are not rounded or
+    reformatted, as they are evidence of what the source held.
+
+    Parameters
+    ----------
+    store : Store
+    out_dir : path-like
+    dialect : CsvDialect, optional
+        Default: the one the store's params ask for.
 
     Returns
     -------
     dict
         Table name → path of the written file.
     """
+    dialect = dialect or ExportSettings.from_params(store.params).dialect
     out = Path(out_dir)
     written: dict[str, Path] = {}
     for name, bad in store.rejected.items():
         if bad.empty:
             continue
-        out.mkdir(parents=True, exist_ok=True)
         frame = bad.copy()
         frame.insert(
             frame.columns.get_loc("rejection_reason") + 1,
             "rejection_explanation",
             frame["rejection_reason"].map(REASONS),
         )
-        path = out / f"{name}.csv"
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-        written[name] = path
+        written[name] = write_csv(frame, out / f"{name}.csv", dialect)
     return written

@@ -21,10 +21,17 @@ import numpy as np
 import pandas as pd
 
 from custkit.data.periods import ReportPeriod, check_period, default_period
-from custkit.errors import ReportError, did_you_mean
-from custkit.i18n import n_, set_language
-from custkit.reports.files import write_atomic, write_text_atomic
 from custkit.data.sections import Section, skipped_sections
+from custkit.errors import ReportError, did_you_mean
+from custkit.exports import (
+    EXCEL_MAX_CELL_CHARS,
+    XLSX_MAX_ROWS,
+    ExportSettings,
+    WrittenExport,
+    write_export,
+)
+from custkit.i18n import n_, set_language
+from custkit.reports.files import write_text_atomic
 
 if TYPE_CHECKING:
     from custkit.data.store import Store
@@ -33,10 +40,6 @@ if TYPE_CHECKING:
 #: Hidden file in the output folder telling the runner which period and store a run resolved,
 #: even when the notebook fails before it saves its KPIs.
 RUN_INFO_FILE = ".run-info.json"
-#: Longer exports get the CSV only: writing an XLSX costs seconds per 10,000 rows even with
-#: xlsxwriter's streaming mode (openpyxl is 2-3x slower and holds every cell in memory), and a
-#: list that long is filtered or mailed from the CSV rather than read in a spreadsheet.
-XLSX_MAX_ROWS = 10_000
 #: Environment variable: the folder notebook runs without an ``output_dir`` write under.
 OUTPUT_DIR_ENV = "CUSTKIT_OUTPUT_DIR"
 #: Their folder beside the params file otherwise.
@@ -184,36 +187,18 @@ class ReportContext:
         """Write *frame* to ``exports/<name>.csv`` (UTF-8 with BOM, for Excel) and ``.xlsx``.
 
         Exports are where customer lists (with contacts) go; they never appear in the HTML.
-        Frames longer than :data:`XLSX_MAX_ROWS` get the CSV only. Returns the paths, as a list
-        that shows as a one-line note (not as absolute paths) when it ends a notebook cell.
+        The rules (CSV dialect by report language, rounding, phones in E.164, formula-like text
+        neutralised, the XLSX cap of params ``exports.xlsx_max_rows``) are
+        :mod:`custkit.exports`'. Returns the paths, as a list that shows as a one-line note (not
+        as absolute paths) when it ends a notebook cell.
         """
         if not re.fullmatch(r"[\w][\w.-]*", name):
             raise ReportError(
                 f"Export name must be a plain file name such as 'reactivation_list'. "
                 f"Got {name!r} instead."
             )
-        table = frame if isinstance(frame.index, pd.RangeIndex) else frame.reset_index()
-        folder = self.output_dir / "exports"
-        paths = [
-            write_atomic(
-                folder / f"{name}.csv",
-                lambda tmp: _write_csv(table, tmp),
-            )
-        ]
-        if len(table) <= XLSX_MAX_ROWS:
-            sheet = _excel_ready(table)
-            paths.append(
-                write_atomic(
-                    folder / f"{name}.xlsx",
-                    lambda tmp: sheet.to_excel(
-                        tmp,
-                        index=False,
-                        engine="xlsxwriter",
-                        engine_kwargs={"options": {"constant_memory": True}},
-                    ),
-                )
-            )
-        return ExportedFiles(paths, rows=len(table))
+        settings = ExportSettings.from_params(self.params)
+        return ExportedFiles.of(write_export(frame, self.output_dir / "exports", name, settings))
 
     @property
     def store_name(self) -> str:
@@ -221,30 +206,78 @@ class ReportContext:
 
 
 class ExportedFiles(list):
-    """The files one ``ctx.export`` call wrote; a list of paths with a short, readable display."""
+    """The files one ``ctx.export`` call wrote; a list of paths with a short, readable display.
 
-    def __init__(self, paths: list[Path], rows: int) -> None:
+    Attributes
+    ----------
+    rows : int
+    phones_kept : int
+        Phones kept as written (not a number ``phonenumbers`` could read).
+    no_xlsx : str or None
+        Why there is no XLSX (``"rows"``, ``"long_text"``), None when there is one.
+    xlsx_max_rows : int
+    """
+
+    def __init__(
+        self,
+        paths: list[Path],
+        rows: int,
+        phones_kept: int = 0,
+        no_xlsx: str | None = None,
+        xlsx_max_rows: int = XLSX_MAX_ROWS,
+    ) -> None:
         super().__init__(paths)
         self.rows = rows
+        self.phones_kept = phones_kept
+        self.no_xlsx = no_xlsx
+        self.xlsx_max_rows = xlsx_max_rows
+
+    @classmethod
+    def of(cls, written: WrittenExport) -> ExportedFiles:
+        return cls(
+            written.paths,
+            rows=written.rows,
+            phones_kept=written.phones_kept,
+            no_xlsx=written.no_xlsx,
+            xlsx_max_rows=written.xlsx_max_rows,
+        )
 
     def __repr__(self) -> str:
         """``7,674 rows exported to exports/list.csv, exports/list.xlsx``, in the report
-        language."""
+        language, with why there is no XLSX and how many phones were kept as written."""
         names = ", ".join(f"exports/{p.name}" for p in self)
-        if self.rows > XLSX_MAX_ROWS:
-            return n_(
+        if self.no_xlsx == "rows":
+            text = n_(
                 "{n:,} row exported to {names} (no XLSX: more than {limit:,} rows; open the CSV)",
                 "{n:,} rows exported to {names} (no XLSX: more than {limit:,} rows; open the CSV)",
                 self.rows,
                 names=names,
-                limit=XLSX_MAX_ROWS,
+                limit=self.xlsx_max_rows,
             )
-        return n_(
-            "{n:,} row exported to {names}",
-            "{n:,} rows exported to {names}",
-            self.rows,
-            names=names,
-        )
+        elif self.no_xlsx == "long_text":
+            text = n_(
+                "{n:,} row exported to {names} (no XLSX: a cell is longer than the {limit:,} "
+                "characters Excel holds; open the CSV)",
+                "{n:,} rows exported to {names} (no XLSX: a cell is longer than the {limit:,} "
+                "characters Excel holds; open the CSV)",
+                self.rows,
+                names=names,
+                limit=EXCEL_MAX_CELL_CHARS,
+            )
+        else:
+            text = n_(
+                "{n:,} row exported to {names}",
+                "{n:,} rows exported to {names}",
+                self.rows,
+                names=names,
+            )
+        if self.phones_kept:
+            text += "; " + n_(
+                "{n:,} phone kept as written (not a number in a known format)",
+                "{n:,} phones kept as written (not numbers in a known format)",
+                self.phones_kept,
+            )
+        return text
 
     def _repr_html_(self) -> str:
         import html
@@ -374,41 +407,6 @@ def _relative(path: Path, folder: Path) -> str:
         return Path(path).resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV with a byte-order mark (so Excel detects the encoding), via pyarrow's writer:
-    several times faster than ``DataFrame.to_csv`` on the 100,000-row lists of a large store."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    fields = []
-    for column_field, column in zip(table.schema, table.columns, strict=True):
-        field_ = column_field
-        if pa.types.is_dictionary(field_.type):  # the CSV writer takes no categoricals
-            field_ = field_.with_type(field_.type.value_type)
-        elif pa.types.is_timestamp(field_.type):
-            # dates as 2026-11-01 (times only where there are any), not with nanoseconds
-            seconds = column.cast(pa.timestamp("s"), safe=False)
-            whole_days = pc.all(pc.equal(pc.floor_temporal(seconds, unit="day"), seconds))
-            field_ = field_.with_type(
-                pa.date32() if whole_days.as_py() is not False else pa.timestamp("s")
-            )
-        fields.append(field_)
-    table = table.cast(pa.schema(fields, metadata=table.schema.metadata), safe=False)
-    with open(path, "wb") as fh:
-        fh.write("\ufeff".encode())
-        pacsv.write_csv(table, fh)
-
-
-def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Excel cannot store time-zone-aware datetimes: write them as local wall-clock times."""
-    aware = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
-    if not aware:
-        return frame
-    return frame.assign(**{str(c): frame[c].dt.tz_localize(None) for c in aware})
 
 
 def _order_date_range(store: Store) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -305,3 +305,43 @@ def test_release_lets_go_of_a_table_and_keeps_its_accounting(russian):
     assert store.accounting["orders"].accepted > 0
     with pytest.raises(ParamsError, match=r"Got 'order' instead.*Did you mean 'orders'"):
         store.release("order")
+
+
+@pytest.mark.parametrize(
+    "payload", ['=HYPERLINK("http://evil.example","x")', "+cmd|'/C calc'!A0", "-1+1", "@SUM(1)"]
+)
+def test_quarantine_files_neutralise_formula_like_values(payload, tmp_path):
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_date,revenue\n1,1,2025-01-01,5\n2,1,2025-01-02,"
+        + payload.replace('"', '""').join('""')
+        + "\n",
+        encoding="utf-8",
+    )
+    store = load_store(_params(tmp_path, {"orders": "o.csv"}), today=TODAY)
+    path = write_quarantine(store, tmp_path / "q")["orders"]
+    bad = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    assert bad.loc[0, "revenue"] == "'" + payload
+
+
+@pytest.mark.parametrize(
+    ("language", "exports", "sep"),
+    [("en", "", ","), ("ru", "", ";"), ("ru", "exports: {sep: ',', decimal: '.'}\n", ",")],
+)
+def test_cli_validate_quarantine_follows_the_params_csv_dialect(
+    russian, tmp_path, capsys, language, exports, sep
+):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(
+        f"language: {language}\n{exports}store: {{opened: 2020-01-01}}\nsources:\n  orders:\n"
+        + "".join(
+            f"    {k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in RUSSIAN_SOURCE.items()
+        ),
+        encoding="utf-8",
+    )
+    argv = ["validate", "--params", str(params_file), "--quarantine", str(tmp_path / "q")]
+    assert main(argv) == 0
+    capsys.readouterr()
+    header = (tmp_path / "q" / "orders.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith(f"source_row{sep}rejection_reason{sep}rejection_explanation{sep}")
+    bad = pd.read_csv(tmp_path / "q" / "orders.csv", sep=sep, encoding="utf-8-sig", dtype=str)
+    assert len(bad) == 8 and "31.02.2025" in set(bad["order_date"])

@@ -47,6 +47,8 @@ class FakeParams:
     currency: str = "USD"
     language: str = "en"
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    country: str | None = None
+    exports: dict[str, Any] = field(default_factory=dict)
 
     def report_params(self, report: str) -> dict[str, Any]:
         return dict(self.reports.get(report, {}))

@@ -74,6 +74,35 @@ def test_export_writes_utf8_bom_csv_and_xlsx(store, fake_params, tmp_path):
     assert back.to_dict("records") == [{"customer_id": "7", "name": "Анна", "value": 1234.5}]
 
 
+def test_export_xlsx_holds_every_row_and_column_of_a_long_list(store, fake_params, tmp_path):
+    ctx = make_context(store, fake_params, tmp_path)
+    frame = pd.DataFrame(
+        {
+            "customer_id": range(100_001, 103_417),
+            "name": [f"Анна {i}" for i in range(3416)],
+            "email": [f"a{i}@example.ru" for i in range(3416)],
+            "revenue": [i * 1.25 for i in range(3416)],
+        }
+    )
+    _, xlsx = ctx.export(frame, "reactivation_list")
+    back = pd.read_excel(xlsx)
+    assert back.shape == frame.shape
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "payload", ['=HYPERLINK("http://evil.example","x")', "+cmd|'/C calc'!A0", "-1+1", "@SUM(1)"]
+)
+def test_export_never_writes_a_formula_to_csv_or_xlsx(payload, store, fake_params, tmp_path):
+    import openpyxl
+
+    ctx = make_context(store, fake_params, tmp_path)
+    csv, xlsx = ctx.export(pd.DataFrame({"customer_id": [7], "name": [payload]}), "list")
+    assert pd.read_csv(csv, encoding="utf-8-sig", dtype=str).loc[0, "name"] == "'" + payload
+    cell = openpyxl.load_workbook(xlsx).worksheets[0].cell(row=2, column=2)
+    assert cell.data_type == "s" and cell.value == payload
+
+
 def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
     store, fake_params, tmp_path, monkeypatch
 ):
@@ -98,24 +127,38 @@ def test_start_report_resolves_last_complete_month_and_prepares_the_folder(
     assert run_info == {"report": "audit", "period": "2026-10", "store": "Shop", "language": "en"}
 
 
-def test_exports_longer_than_a_spreadsheet_is_useful_are_csv_only(tmp_path, monkeypatch):
-    from custkit.reports import context as context_module
-
-    monkeypatch.setattr(context_module, "XLSX_MAX_ROWS", 2)
+def test_exports_longer_than_the_xlsx_cap_of_params_are_csv_only(fake_params, tmp_path):
     ctx = context_module.ReportContext(
-        report="audit", store=None, params=None, period=None, output_dir=tmp_path
+        report="audit",
+        store=None,
+        params=fake_params(exports={"xlsx_max_rows": 2}),
+        period=None,
+        output_dir=tmp_path,
     )
     files = ctx.export(pd.DataFrame({"customer_id": [1, 2, 3]}), "big")
     assert [p.name for p in files] == ["big.csv"]
-    assert "no XLSX" in repr(files)
+    assert repr(files) == "3 rows exported to exports/big.csv (no XLSX: more than 2 rows; open the CSV)"
     assert [p.name for p in ctx.export(pd.DataFrame({"customer_id": [1]}), "small")] == [
         "small.csv",
         "small.xlsx",
     ]
 
 
+def test_export_note_counts_phones_kept_as_written_in_the_report_language(fake_params, tmp_path):
+    from custkit.i18n import use_language
+
+    ctx = make_context(None, lambda: fake_params(language="ru", country="RU"), tmp_path)
+    frame = pd.DataFrame({"customer_id": [1, 2], "phone": ["8 916 123-45-67", "не указан"]})
+    files = ctx.export(frame, "contacts")
+    csv = pd.read_csv(files[0], sep=";", encoding="utf-8-sig", dtype=str)
+    assert csv["phone"].tolist() == ["+79161234567", "не указан"]
+    with use_language("ru"):
+        assert "1 телефон оставлен как записан" in repr(files)
+    assert "1 phone kept as written" in repr(files)
+
+
 def test_csv_exports_write_dates_plainly_and_categories_as_text(tmp_path):
-    from custkit.reports.context import _write_csv
+    from custkit.exports import write_csv
 
     frame = pd.DataFrame(
         {
@@ -125,12 +168,12 @@ def test_csv_exports_write_dates_plainly_and_categories_as_text(tmp_path):
             "consent": [True, False],
         }
     )
-    path = tmp_path / "x.csv"
-    _write_csv(frame, path)
+    path = write_csv(frame, tmp_path / "x.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[1] == '2026-11-01,2026-10-01 10:30:01,"top_1%",true'
-    assert lines[2] == ',2026-10-02 00:00:00,"rest",false'
+    assert lines[1] == "2026-11-01,2026-10-01 10:30:01,top_1%,true"
+    assert lines[2] == ",2026-10-02 00:00:00,rest,false"
+
 
 
 def test_section_shows_why_it_is_skipped_and_refuses_undeclared_names(
