@@ -117,7 +117,7 @@ class SourceSpec:
     thousands: str | None = None
     date_format: str | None = None
     dayfirst: bool = False
-    sheet: str | int = 0
+    sheet: str | int | None = None
 
     @property
     def description(self) -> str:
@@ -358,7 +358,7 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
         thousands=spec.get("thousands"),
         date_format=spec.get("date_format"),
         dayfirst=dayfirst,
-        sheet=spec.get("sheet", 0),
+        sheet=spec.get("sheet"),
     )
 
 
