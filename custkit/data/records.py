@@ -5,8 +5,15 @@ value that swallows every following line up to the next quote or the end of the 
 reader returns fewer rows without a word (11 rows of 1,000 in the case that prompted this module);
 with ``newlines_in_values=False`` it even loses a different number of rows depending on how the
 file falls into blocks. Neither pyarrow nor pandas reports how many records a file holds, nor
-which lines a quote swallowed, so custkit counts them itself, before reading, with a vectorised
-scan of the file's bytes (no Python loop over rows; about 0.1 s per 10 MB, see the README).
+which lines a quote swallowed, so custkit counts them itself from the file's bytes, with
+vectorised numpy (no Python loop over rows).
+
+Most files need only :func:`data_lines`: when the reader returns one row per non-empty line, no
+line can have been swallowed (a record ends only at a line break), and the check costs one pass
+over the bytes (a 1M-row, 150 MB CSV loads as fast as before, within the machine's noise). The
+full scan, :func:`scan_records`, runs only for files with multi-line values or damage; on that
+file it took 15-35 s on the shared 2-core machine, against 4-6 s for the read itself (the
+result is cached like every CSV).
 
 The scan follows the reader's own rules (RFC 4180 as pyarrow applies them):
 
