@@ -4,12 +4,15 @@ User errors (:class:`~custkit.errors.CustkitError`) are caught here, once, and p
 traceback; the exit status is 2. A report that fails exits 1 after the other reports have run.
 ``custkit run`` and ``custkit schedule run`` exit 75 when another run holds the output folder
 (try again later, or add ``--wait``).
+When the reader of the output goes away (``custkit validate ... | head -1``), the command stops
+quietly with status 141, as a shell reports for a command stopped by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +26,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
+        return status
+    except BrokenPipeError:
+        # the reader stopped reading (`custkit validate ... | head -1`): stop quietly, as the
+        # Python docs' SIGPIPE note says; remaining output goes nowhere instead of failing again
+        # at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command stopped the same way
     except CustkitError as exc:
         if getattr(args, "json", False):
             document = {"tables": {}, "reports": {}, "errors": [str(exc)]}
@@ -86,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="wait for a run already working in the output folder"
     )
     p.set_defaults(handler=_run)
+
+    p = sub.add_parser("cache", help="the Parquet cache of CSV sources")
+    cache = p.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    p = cache.add_parser("clear", help="delete every cached file and print what was freed")
+    p.set_defaults(handler=_cache_clear)
 
     p = sub.add_parser(
         "schedule", help="scheduled runs of params/schedule.yaml (cron, systemd, Airflow)"
@@ -183,6 +200,15 @@ def _accounting_table(tables: dict) -> str:
         if t["quarantine"]:
             lines.append(f"{'':<12}rejected rows: {t['quarantine']}")
     return "\n".join(lines)
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from custkit.data import cache
+
+    folder = cache.default_cache_dir()
+    files, freed = cache.clear(folder)
+    print(f"custkit cache {folder}: {files:,} files deleted, {freed / 2**20:,.1f} MiB freed")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

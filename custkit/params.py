@@ -41,6 +41,8 @@ every URL shown to a user is masked (:func:`mask_url`).
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import os
 import re
 from collections.abc import Mapping
@@ -124,7 +126,7 @@ class SourceSpec:
     thousands: str | None = None
     date_format: str | None = None
     dayfirst: bool = False
-    sheet: str | int = 0
+    sheet: str | int | None = None
 
     @property
     def description(self) -> str:
@@ -238,10 +240,80 @@ def read_yaml(path: str | os.PathLike[str], what: str, example: str) -> tuple[Pa
             f"{what} '{path}' does not exist. Give the path of a YAML file, e.g. {example}."
         )
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_StrictLoader)  # a SafeLoader
+    except _Refused as exc:
+        raise ParamsError(f"{what} '{file}': {exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ParamsError(f"{what} '{file}' is not valid YAML: {exc}") from exc
     return file, raw or {}
+
+
+#: Nodes that aliases (``*name``) may expand to in one file, all aliases together: a params file
+#: needs a few (``<<: *defaults``); a "billion laughs" file needs billions.
+MAX_ALIAS_NODES = 10_000
+
+
+class _Refused(yaml.YAMLError):
+    """YAML that parses but that custkit refuses (duplicate keys, alias bombs)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing duplicate keys and bounding what aliases expand to.
+
+    PyYAML keeps the last of two equal keys without a word, and expands aliases without limit
+    (a 403-byte file of nested aliases costs 313 MB once custkit walks it). Both are refused
+    here, with the key or alias and its line.
+    """
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._alias_nodes = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                self._alias_nodes += self._size(node)
+                if self._alias_nodes > MAX_ALIAS_NODES:
+                    raise _Refused(
+                        f"aliases expand to more than {MAX_ALIAS_NODES:,} values (alias "
+                        f"'*{event.anchor}' on line {event.start_mark.line + 1}). Write the "
+                        "values out, or use fewer nested aliases."
+                    )
+        return super().compose_node(parent, index)
+
+    def _size(self, node) -> int:
+        """Values under *node*, counting shared nodes as often as they are referred to."""
+        key = id(node)
+        if key not in self._sizes:
+            if isinstance(node, yaml.MappingNode):
+                children = [child for pair in node.value for child in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = node.value
+            else:
+                children = []
+            self._sizes[key] = 1 + sum(self._size(child) for child in children)
+        return self._sizes[key]
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    continue
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise _Refused(
+                        f"the key '{key}' appears twice in one mapping (lines {seen[key]} and "
+                        f"{line}); YAML would keep only the last. Keep one of them."
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
@@ -260,15 +332,14 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
     _require_mapping(store, where, "store")
     for key in store:
         _check_name(key, _STORE_KEYS, where, "store option", prefix="store.")
-    opened = None
-    if store.get("opened") is not None:
-        try:
-            opened = pd.Timestamp(store["opened"])
-        except (ValueError, TypeError) as exc:
+    opened = _check_opened(store.get("opened"), where)
+    for key in ("name", "currency"):
+        value = store.get(key)
+        if value is not None and not isinstance(value, str):
             raise ParamsError(
-                f"{where}: store.opened must be a date like 2019-03-01. "
-                f"Got {store['opened']!r} instead."
-            ) from exc
+                f'{where}: store.{key} must be text (put it in quotes: {key}: "{value}"). '
+                f"Got {value!r} instead."
+            )
 
     sources_raw = raw.get("sources")
     if not sources_raw:
@@ -324,6 +395,12 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
         raise ParamsError(
             f"{where}: {prefix} reads a file; password_env is for database sources (url)."
         )
+    for key in ("query", "table"):
+        if has_path and spec.get(key) is not None:
+            raise ParamsError(
+                f"{where}: {prefix} reads a file (path); '{key}' is for database sources (url). "
+                f"Remove {key}, or read the database with url and {key}."
+            )
     url = _check_database_options(spec, prefix, where) if not has_path else None
 
     columns = spec.get("columns") or {}
@@ -347,14 +424,7 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
         path = str(spec["path"])
         if not Path(path).expanduser().is_absolute():
             path = os.path.normpath(base / path)
-    decimal = str(spec.get("decimal", "."))
-    if decimal not in (".", ","):
-        raise ParamsError(f"{where}: {prefix}.decimal must be '.' or ','. Got {decimal!r} instead.")
-    dayfirst = spec.get("dayfirst", False)
-    if not isinstance(dayfirst, bool):
-        raise ParamsError(
-            f"{where}: {prefix}.dayfirst must be true or false. Got {dayfirst!r} instead."
-        )
+    options = _check_reading_options(spec, prefix, where)
     return SourceSpec(
         table=table,
         path=path,
@@ -364,13 +434,7 @@ def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:
         url_env=spec.get("url_env"),
         password_env=spec.get("password_env"),
         columns={str(k): str(v) for k, v in columns.items()},
-        encoding=str(spec.get("encoding", "utf-8")),
-        sep=spec.get("sep"),
-        decimal=decimal,
-        thousands=spec.get("thousands"),
-        date_format=spec.get("date_format"),
-        dayfirst=dayfirst,
-        sheet=spec.get("sheet", 0),
+        **options,
     )
 
 
@@ -422,6 +486,112 @@ def _check_exports(section: Any, language: str, where: str) -> dict[str, Any]:
             "decimal ','."
         ) from None
     return options
+
+
+#: strptime directives (Python's), and those that say something about the date.
+_DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")
+_DATE_DIRECTIVES = set("dbBmyYjcxGUWV")
+_COMMON_ENCODINGS = ("utf-8", "utf-8-sig", "cp1251", "koi8-r", "utf-16", "latin-1", "cp866")
+
+
+def _check_reading_options(spec: Mapping[str, Any], prefix: str, where: str) -> dict[str, Any]:
+    """The reading options of a source, each checked by type and value."""
+
+    def refuse(key: str, rule: str, value: Any, suggestion: str = "") -> ParamsError:
+        return ParamsError(
+            f"{where}: {prefix}.{key} must be {rule}. Got {value!r} instead.{suggestion}"
+        )
+
+    encoding = spec.get("encoding", "utf-8")
+    try:
+        if not isinstance(encoding, str):
+            raise LookupError
+        codecs.lookup(encoding)
+    except LookupError:
+        raise refuse(
+            "encoding",
+            "an encoding Python knows, like 'utf-8' or 'cp1251'",
+            encoding,
+            did_you_mean(str(encoding), _COMMON_ENCODINGS),
+        ) from None
+    sep = spec.get("sep")
+    if sep is not None and not (
+        isinstance(sep, str) and len(sep) == 1 and sep.isascii() and sep not in '"\r\n'
+    ):
+        raise refuse(
+            "sep", "one character other than a quote or a line break, like ';' or '\\t'", sep
+        )
+    decimal = spec.get("decimal", ".")
+    if decimal not in (".", ","):
+        raise refuse("decimal", "'.' or ','", decimal)
+    thousands = spec.get("thousands")
+    if thousands is not None and not (
+        isinstance(thousands, str) and len(thousands) == 1 and not thousands.isalnum()
+    ):
+        raise refuse("thousands", "one character, like ' ' or '.'", thousands)
+    if thousands == decimal:
+        raise ParamsError(
+            f"{where}: {prefix}.thousands and {prefix}.decimal must differ. Both are {decimal!r}."
+        )
+    date_format = spec.get("date_format")
+    if date_format is not None:
+        if not isinstance(date_format, str):
+            raise refuse("date_format", "text like '%d.%m.%Y'", date_format)
+        directives = re.findall(r"%(.?)", date_format)
+        unknown = [d for d in directives if d not in _DIRECTIVES]
+        if unknown:
+            raise refuse(
+                "date_format",
+                f"made of strptime directives like %d, %m, %Y, %H (not %{unknown[0]})",
+                date_format,
+            )
+        if date_format != "ISO8601" and not _DATE_DIRECTIVES.intersection(directives):
+            raise refuse(
+                "date_format",
+                "a date format with a day, month or year like '%d.%m.%Y'",
+                date_format,
+            )
+    dayfirst = spec.get("dayfirst", False)
+    if not isinstance(dayfirst, bool):
+        raise refuse("dayfirst", "true or false", dayfirst)
+    sheet = spec.get("sheet")
+    if sheet is not None and not (
+        (isinstance(sheet, int) and not isinstance(sheet, bool) and sheet >= 0)
+        or (isinstance(sheet, str) and sheet.strip())
+    ):
+        raise refuse("sheet", "a sheet's name, its number from 0, or 'all'", sheet)
+    return {
+        "encoding": encoding,
+        "sep": sep,
+        "decimal": decimal,
+        "thousands": thousands,
+        "date_format": date_format,
+        "dayfirst": dayfirst,
+        "sheet": sheet,
+    }
+
+
+def _check_opened(value: Any, where: str) -> pd.Timestamp | None:
+    """store.opened as a day: a YAML date, or text or a number like 2019-03-01 or 20190301."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueError
+        if isinstance(value, int) or re.fullmatch(r"\d{8}", text):
+            # YYYYMMDD (pd.Timestamp would read an int as nanoseconds since 1970)
+            return pd.Timestamp(dt.datetime.strptime(text, "%Y%m%d"))
+        if isinstance(value, dt.date):
+            return pd.Timestamp(value)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T][\d:.]+)?", text):
+            raise ValueError
+        return pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        raise ParamsError(
+            f"{where}: store.opened must be a date like 2019-03-01 (or 20190301). "
+            f"Got {value!r} instead."
+        ) from None
 
 
 def mask_url(url: str | URL) -> str:

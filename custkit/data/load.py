@@ -108,14 +108,14 @@ def _validate(
         # ids are complete after validation: use plain int64 where the ids are whole numbers
         if column.kind == "id" and column.required and accepted[column.name].dtype == "Int64":
             accepted[column.name] = accepted[column.name].astype("int64")
-    files, rows = raw.locate(pd.Index(result.rejected_positions))
-    bad = raw.frame.iloc[result.rejected_positions].reset_index(drop=True)
-    # prefixed names: a table may have its own 'reason' or 'row' column (feedback has 'reason')
-    bad.insert(0, "rejection_reason", result.rejected_reasons)
-    bad.insert(0, "source_row", rows.to_numpy())
-    if len(raw.files) > 1:
-        bad.insert(0, "source_file", files.to_numpy())
-    notes = list(result.notes)
+    # rejected rows and records that could not be split into fields, in source order
+    bad = raw.rejected(result.rejected_positions, result.rejected_reasons)
+    reasons = dict(result.reason_counts)
+    if raw.malformed:
+        reasons = dict(
+            sorted({**reasons, "malformed_row": raw.malformed}.items(), key=lambda x: -x[1])
+        )
+    notes = [*raw.notes, *result.notes]
     if raw.missing_optional:
         notes.append(
             _(
@@ -126,10 +126,10 @@ def _validate(
     accounting = TableAccounting(
         table=name,
         source=raw.source,
-        read=len(raw.frame),
+        read=raw.read,  # the source's own record count, malformed records included
         accepted=len(accepted),
         rejected=len(bad),
-        reasons=MappingProxyType(result.reason_counts),
+        reasons=MappingProxyType(reasons),
         notes=tuple(notes),
     )
     return accepted, accounting, bad

@@ -36,6 +36,7 @@ REASONS: dict[str, str] = {
     "conflicting_duplicate_id": "the same order id appears with different contents; all copies "
     "are set aside until the source is corrected",
     "duplicate_customer_id": "a later record of a customer id already seen",
+    "malformed_row": "the record could not be split into the header's columns (see source_line)",
 }
 
 #: Orders before this date are impossible for an online store when params give no store.opened.

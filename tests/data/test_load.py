@@ -342,6 +342,8 @@ def test_cli_validate_quarantine_follows_the_params_csv_dialect(
     assert main(argv) == 0
     capsys.readouterr()
     header = (tmp_path / "q" / "orders.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header.startswith(f"source_row{sep}rejection_reason{sep}rejection_explanation{sep}")
+    assert header.startswith(
+        f"source_row{sep}source_line{sep}rejection_reason{sep}rejection_explanation{sep}"
+    )
     bad = pd.read_csv(tmp_path / "q" / "orders.csv", sep=sep, encoding="utf-8-sig", dtype=str)
     assert len(bad) == 8 and "31.02.2025" in set(bad["order_date"])
