@@ -7,6 +7,7 @@ A params file has three kinds of top-level sections, and the report language::
       name: "My store"
       currency: RUB
       opened: 2019-03-01        # orders dated earlier are rejected as impossible
+      timezone: Europe/Moscow   # times with an offset are converted to it (default UTC)
     sources:                    # where each canonical table comes from
       orders:
         path: exports/orders_*.csv      # CSV, Parquet or XLSX; globs allowed; relative to this file
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 
 #: Top-level sections that configure a report (the notebook of the same name).
 REPORT_SECTIONS = ("audit", "ltv", "churn", "splittest")
-_STORE_KEYS = ("name", "currency", "opened")
+_STORE_KEYS = ("name", "currency", "opened", "timezone")
 _SOURCE_OPTIONS = (
     "path",
     "url",
@@ -179,6 +180,7 @@ class Params:
     currency: str = ""
     language: str = "en"
     opened: pd.Timestamp | None = None
+    timezone: str | None = None
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
     reports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -261,6 +263,8 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
                 f"Got {store['opened']!r} instead."
             ) from exc
 
+    timezone = _check_timezone(store.get("timezone"), where)
+
     sources_raw = raw.get("sources")
     if not sources_raw:
         raise ParamsError(
@@ -288,9 +292,33 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
         currency=str(store.get("currency") or ""),
         language=check_language(raw.get("language", LANGUAGES[0]), f"{where}: language"),
         opened=opened,
+        timezone=timezone,
         sources=sources,
         reports=reports,
     )
+
+
+def _check_timezone(value: Any, where: str) -> str | None:
+    """``store.timezone``: an IANA time zone name (checked with :mod:`zoneinfo`), or None."""
+    if value is None:
+        return None
+    import zoneinfo
+
+    try:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(value)
+        zoneinfo.ZoneInfo(value.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        names = zoneinfo.available_timezones()
+        hint = did_you_mean(str(value), names) if isinstance(value, str) else ""
+        if not hint and isinstance(value, str):  # 'Moscow' → 'Europe/Moscow'
+            matches = sorted(n for n in names if n.lower().endswith("/" + value.strip().lower()))
+            hint = f" Did you mean {' or '.join(repr(m) for m in matches[:3])}?" if matches else ""
+        raise ParamsError(
+            f"{where}: store.timezone must be an IANA time zone name like Europe/Moscow or UTC. "
+            f"Got {value!r} instead.{hint}"
+        ) from None
+    return value.strip()
 
 
 def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:

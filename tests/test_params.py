@@ -77,3 +77,27 @@ def test_every_params_file_shipped_in_params_folder_parses():
         params = load_params(file)
         assert "orders" in params.sources
         assert ".." not in params.sources["orders"].path
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Moscow", "Did you mean 'Europe/Moscow'"),
+        ("Europe/Moskow", "Did you mean 'Europe/Moscow'"),
+        ("Mars/Olympus", "Got 'Mars/Olympus' instead"),
+        (3, "Got 3 instead"),
+        ("", "Got '' instead"),
+        ("../../etc/passwd", "Got '../../etc/passwd' instead"),
+    ],
+)
+def test_store_timezone_must_be_an_iana_name(value, message):
+    with pytest.raises(ParamsError, match=r"store\.timezone must be an IANA time zone name") as err:
+        parse_params({"store": {"timezone": value}, "sources": {"orders": "o.csv"}})
+    assert message in str(err.value)
+
+
+def test_store_timezone_is_read_from_params():
+    sources = {"orders": "o.csv"}
+    store = {"timezone": "Europe/Moscow"}
+    assert parse_params({"store": store, "sources": sources}).timezone == "Europe/Moscow"
+    assert parse_params({"sources": sources}).timezone is None
