@@ -360,6 +360,40 @@ def test_time_zone_aware_parquet_timestamps_load(tmp_path):
     assert store.orders["order_date"].dt.hour.tolist() == [10, 10]
 
 
+FORMATS = ["%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d"]
+
+
+@st.composite
+def written_dates(draw):
+    """A date written in one of FORMATS, with its fields sometimes unpadded or out of range."""
+    fmt = draw(st.sampled_from(FORMATS))
+    fields = {
+        "d": draw(st.integers(0, 32)),
+        "m": draw(st.integers(0, 13)),
+        "Y": draw(st.sampled_from([1, 25, 999, 1995, 2024, 2025, 9999])),
+        "H": draw(st.integers(0, 25)),
+        "M": draw(st.integers(0, 61)),
+        "S": draw(st.integers(0, 61)),
+    }
+    pad = draw(st.booleans())
+    text = fmt
+    for key, value in fields.items():
+        width = 4 if key == "Y" else 2
+        text = text.replace(f"%{key}", str(value).zfill(width if pad or key == "Y" else 1))
+    return fmt, text + draw(st.sampled_from(["", "", " ", "x", ":00"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(written_dates(), min_size=1, max_size=20))
+def test_dates_read_by_arrow_are_those_pandas_reads(cases):
+    from custkit.data.validate import _arrow_times
+
+    for fmt, text in cases:
+        values = pd.Series([text], dtype="str")
+        expected = pd.to_datetime(values, format=fmt, errors="coerce").astype("datetime64[us]")
+        assert _arrow_times(values, fmt).tolist() == expected.tolist(), (fmt, text)
+
+
 # ------------------------------------------------------------------------------------------------
 # Out-of-range dates
 # ------------------------------------------------------------------------------------------------
