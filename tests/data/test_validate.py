@@ -447,6 +447,25 @@ def test_out_of_range_typed_dates_reject_or_are_emptied(typed):
     assert optional.accepted["delivered_at"].isna().tolist() == [True, False]
 
 
+def test_out_of_range_parquet_timestamps_load_with_the_optional_ones_emptied(tmp_path):
+    days = [dt.datetime(2025, 3, 1), dt.datetime(2025, 3, 2), dt.datetime(2025, 3, 3)]
+    placeholders = [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31), dt.datetime(2025, 3, 4)]
+    table = pa.table(
+        {
+            "order_id": [1, 2, 3],
+            "customer_id": [7, 7, 7],
+            "order_date": pa.array([*days[:2], dt.datetime(1, 1, 1)], pa.timestamp("us")),
+            "revenue": [5.0, 6.0, 7.0],
+            "delivered_at": pa.array(placeholders, pa.timestamp("us")),
+        }
+    )
+    pq.write_table(table, tmp_path / "o.parquet")
+    store = load_store(_params(tmp_path, {"orders": "o.parquet"}), today=TODAY)
+    assert dict(store.accounting["orders"].reasons) == {"date_out_of_range": 1}
+    assert store.orders["delivered_at"].isna().tolist() == [True, True]
+    assert store.orders["order_date"].dtype == "datetime64[ns]"
+
+
 def test_1c_empty_dates_in_a_customers_export_load(tmp_path):
     (tmp_path / "c.csv").write_text(
         "customer_id;birth_date;registered_at\n1;01.01.0001 0:00:00;05.03.2024\n"
