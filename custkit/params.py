@@ -8,6 +8,7 @@ A params file has three kinds of top-level sections, and the report language::
       currency: RUB
       opened: 2019-03-01        # orders dated earlier are rejected as impossible
       country: RU               # region of phones written without +country code (exports)
+      timezone: Europe/Moscow   # times with an offset are converted to it (default UTC)
     sources:                    # where each canonical table comes from
       orders:
         path: exports/orders_*.csv      # CSV, Parquet or XLSX; globs allowed; relative to this file
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 
 #: Top-level sections that configure a report (the notebook of the same name).
 REPORT_SECTIONS = ("audit", "ltv", "churn", "splittest")
-_STORE_KEYS = ("name", "currency", "opened", "country")
+_STORE_KEYS = ("name", "currency", "opened", "country", "timezone")
 _EXPORT_KEYS = ("sep", "decimal", "xlsx_max_rows")
 _SOURCE_OPTIONS = (
     "path",
@@ -188,6 +189,7 @@ class Params:
     currency: str = ""
     language: str = "en"
     opened: pd.Timestamp | None = None
+    timezone: str | None = None
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
     reports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     country: str | None = None
@@ -341,6 +343,8 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
                 f"Got {value!r} instead."
             )
 
+    timezone = _check_timezone(store.get("timezone"), where)
+
     sources_raw = raw.get("sources")
     if not sources_raw:
         raise ParamsError(
@@ -369,11 +373,35 @@ def parse_params(raw: Mapping[str, Any], path: Path | None = None) -> Params:
         currency=str(store.get("currency") or ""),
         language=language,
         opened=opened,
+        timezone=timezone,
         sources=sources,
         reports=reports,
         country=_check_country(store.get("country"), where),
         exports=_check_exports(raw.get("exports"), language, where),
     )
+
+
+def _check_timezone(value: Any, where: str) -> str | None:
+    """``store.timezone``: an IANA time zone name (checked with :mod:`zoneinfo`), or None."""
+    if value is None:
+        return None
+    import zoneinfo
+
+    try:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(value)
+        zoneinfo.ZoneInfo(value.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        names = zoneinfo.available_timezones()
+        hint = did_you_mean(str(value), names) if isinstance(value, str) else ""
+        if not hint and isinstance(value, str):  # 'Moscow' → 'Europe/Moscow'
+            matches = sorted(n for n in names if n.lower().endswith("/" + value.strip().lower()))
+            hint = f" Did you mean {' or '.join(repr(m) for m in matches[:3])}?" if matches else ""
+        raise ParamsError(
+            f"{where}: store.timezone must be an IANA time zone name like Europe/Moscow or UTC. "
+            f"Got {value!r} instead.{hint}"
+        ) from None
+    return value.strip()
 
 
 def _parse_source(table: str, spec: Any, base: Path, where: str) -> SourceSpec:

@@ -202,3 +202,27 @@ def test_the_schedule_file_is_read_as_strictly(tmp_path):
     path = _write(tmp_path, BILLION_LAUGHS + "jobs: []\n")
     with pytest.raises(ParamsError, match=r"schedule file .* aliases expand"):
         load_schedule(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Moscow", "Did you mean 'Europe/Moscow'"),
+        ("Europe/Moskow", "Did you mean 'Europe/Moscow'"),
+        ("Mars/Olympus", "Got 'Mars/Olympus' instead"),
+        (3, "Got 3 instead"),
+        ("", "Got '' instead"),
+        ("../../etc/passwd", "Got '../../etc/passwd' instead"),
+    ],
+)
+def test_store_timezone_must_be_an_iana_name(value, message):
+    with pytest.raises(ParamsError, match=r"store\.timezone must be an IANA time zone name") as err:
+        parse_params({"store": {"timezone": value}, "sources": {"orders": "o.csv"}})
+    assert message in str(err.value)
+
+
+def test_store_timezone_is_read_from_params():
+    sources = {"orders": "o.csv"}
+    store = {"timezone": "Europe/Moscow"}
+    assert parse_params({"store": store, "sources": sources}).timezone == "Europe/Moscow"
+    assert parse_params({"sources": sources}).timezone is None

@@ -615,7 +615,12 @@ def write_demo_store(
             _atomic_write(out / f"{name}.parquet", lambda f, t=arrow: pq.write_table(t, f))
     opened, _ = _history_bounds(kwargs.get("end", "2026-11-15"), kwargs.get("years", 2.0))
     params = {
-        "store": {"name": "Demo store", "currency": "RUB", "opened": opened.strftime("%Y-%m-%d")},
+        "store": {
+            "name": "Demo store",
+            "currency": "RUB",
+            "opened": opened.strftime("%Y-%m-%d"),
+            "timezone": "Europe/Moscow",
+        },
         "sources": {name: {"path": f"{name}.{fmt}"} for name in tables if name in TABLES},
         "churn": {"served_regions": list(SERVED_REGIONS)},
     }

@@ -1,14 +1,23 @@
-"""Loading a store: read every source named in params, validate, and account for every row."""
+"""Loading a store: read every source named in params, validate, and account for every row.
+
+After each table is validated on its own, :func:`load_store` gives ``customer_id`` (and
+``referrer_id``, which names a customer) one type in every table, so every join works, and says
+loudly when orders and customers barely join.
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from custkit.data.contract import TABLES, Table
 from custkit.data.readers import RawTable, read_source
@@ -19,6 +28,21 @@ from custkit.i18n import _
 
 if TYPE_CHECKING:
     from custkit.params import Params
+
+#: Below this share of the orders' customers found in the customers table, loading warns.
+MIN_JOINED_SHARE = 0.5
+#: Columns holding a customer id, per table (referrer_id names the customer who referred).
+CUSTOMER_ID_COLUMNS = {
+    "orders": ("customer_id",),
+    "customers": ("customer_id", "referrer_id"),
+    "feedback": ("customer_id",),
+    "messages": ("customer_id",),
+    "experiments": ("customer_id",),
+}
+
+
+class JoinWarning(UserWarning):
+    """Orders and customers barely join: their customer ids likely name different things."""
 
 
 def load_store(
@@ -82,6 +106,7 @@ def load_store(
         frame, acc, bad = _validate(raw, contract, params, today)
         frames[name], accounting[name], rejected[name] = frame, acc, bad
 
+    _harmonise_customer_ids(frames)
     _note_unknown_customers(frames, accounting)
     return Store(
         name=params.store_name,
@@ -101,7 +126,12 @@ def _validate(
 ) -> tuple[pd.DataFrame, TableAccounting, pd.DataFrame]:
     name = table.name
     result = validate_table(
-        raw.frame, table, params.sources[name], opened=params.opened, today=today
+        raw.frame,
+        table,
+        params.sources[name],
+        opened=params.opened,
+        today=today,
+        timezone=params.timezone,
     )
     accepted = result.accepted
     for column in table.columns:
@@ -135,33 +165,128 @@ def _validate(
     return accepted, accounting, bad
 
 
+def _harmonise_customer_ids(frames: dict[str, pd.DataFrame | None]) -> None:
+    """Give every customer id column one type: int64 when all are whole numbers, else text.
+
+    Each table's ids are parsed on their own (:func:`custkit.data.validate.parse_column`), so one
+    table may hold whole numbers and another text (``C-17`` beside ``123``). Whole numbers are
+    then written as text the way the parser writes whole-number ids (``123``, never ``00123``),
+    so equal ids stay equal across tables.
+    """
+    columns = [
+        (name, column)
+        for name, names in CUSTOMER_ID_COLUMNS.items()
+        if frames.get(name) is not None
+        for column in names
+        if column in frames[name]
+    ]
+    if all(pd.api.types.is_integer_dtype(frames[n][c].dtype) for n, c in columns):
+        return
+    for name, column in columns:
+        ids = frames[name][column]
+        if pd.api.types.is_integer_dtype(ids.dtype):
+            frames[name][column] = _ids_as_text(ids)
+
+
+def _ids_as_text(ids: pd.Series) -> pd.Series:
+    """Whole-number ids (int64 or Int64) as text, missing ids kept missing."""
+    array = pa.array(ids, from_pandas=True)
+    text = pc.cast(array, pa.large_string())
+    return pd.Series(text.to_pandas(), index=ids.index).astype("str")
+
+
 def _note_unknown_customers(frames: dict, accounting: dict[str, TableAccounting]) -> None:
-    """Count orders whose customer is missing from the customers table (kept, but worth a look)."""
+    """Count orders whose customer is missing from the customers table (kept, but worth a look);
+    warn loudly, with the likely cause, when most of the orders' customers are missing."""
     orders, customers = frames.get("orders"), frames.get("customers")
     if orders is None or customers is None:
         return
     known = pd.Index(customers["customer_id"].unique())
     ids = orders["customer_id"]
-    if ids.dtype != known.dtype:
-        ids, known = ids.astype("str"), known.astype("str")
-    unknown = ~ids.isin(known)
-    if unknown.any():
-        n_orders, n_customers = int(unknown.sum()), int(ids[unknown].nunique())
-        acc = accounting["orders"]
-        accounting["orders"] = TableAccounting(
-            **{
-                **acc.__dict__,
-                "notes": (
-                    *acc.notes,
-                    _(
-                        "{orders:,} orders of {customers:,} customers not in the customers table "
-                        "(kept; reports treat them as customers with unknown details).",
-                        orders=n_orders,
-                        customers=n_customers,
-                    ),
-                ),
-            }
+    unknown = ~ids.isin(known).to_numpy()
+    if not unknown.any():
+        return
+    n_orders, n_customers = int(unknown.sum()), int(ids[unknown].nunique())
+    notes = [
+        _(
+            "{orders:,} orders of {customers:,} customers not in the customers table "
+            "(kept; reports treat them as customers with unknown details).",
+            orders=n_orders,
+            customers=n_customers,
         )
+    ]
+    distinct = int(ids.nunique())
+    found = 1 - n_customers / distinct if distinct else 1.0
+    if len(known) and found < MIN_JOINED_SHARE:
+        cause = _join_cause(ids.unique(), known)
+        notes.append(
+            _(
+                "Warning: only {share:.0%} of the orders' customers are in the customers table, "
+                "so most orders cannot be joined to their customer. Likely cause: {cause} Check "
+                "that sources.orders.columns.customer_id and sources.customers.columns."
+                "customer_id name the same identifier.",
+                share=found,
+                cause=cause,
+            )
+        )
+        warnings.warn(
+            f"only {found:.0%} of the orders' customers ({distinct - n_customers:,} of "
+            f"{distinct:,}) are in the customers table. Likely cause: {cause} Check that "
+            "sources.orders.columns.customer_id and sources.customers.columns.customer_id name "
+            "the same identifier.",
+            JoinWarning,
+            stacklevel=3,
+        )
+    acc = accounting["orders"]
+    accounting["orders"] = TableAccounting(**{**acc.__dict__, "notes": (*acc.notes, *notes)})
+
+
+def _join_cause(missing: np.ndarray, known: pd.Index) -> str:
+    """The likely reason why the orders' customer ids (*missing*, distinct) are mostly not among
+    the customers' (*known*), in words: shapes and ranges of the ids, never the ids themselves
+    (they may be e-mail addresses)."""
+    order_shape, customer_shape = _id_shape(pd.Series(missing)), _id_shape(known.to_series())
+    numeric_orders = pd.api.types.is_integer_dtype(missing.dtype) or order_shape == "9"
+    numeric_customers = pd.api.types.is_integer_dtype(known.dtype) or customer_shape == "9"
+    o_ids = pd.to_numeric(pd.Series(missing), errors="coerce") if numeric_orders else None
+    c_ids = pd.to_numeric(known.to_series(), errors="coerce") if numeric_customers else None
+    if (
+        o_ids is not None
+        and c_ids is not None
+        and (o_ids.max() < c_ids.min() or c_ids.max() < o_ids.min())
+    ):
+        return _(
+            "the ids are numbers in different ranges (orders {o_low:,}–{o_high:,}, customers "
+            "{c_low:,}–{c_high:,}): the two exports may number customers differently (e.g. a "
+            "card number in one, a client code in the other).",
+            o_low=int(o_ids.min()),
+            o_high=int(o_ids.max()),
+            c_low=int(c_ids.min()),
+            c_high=int(c_ids.max()),
+        )
+    if order_shape != customer_shape:
+        return _(
+            "the ids are written differently: orders' look like '{orders}', customers' like "
+            "'{customers}' (A stands for a letter, 9 for a digit).",
+            orders=order_shape,
+            customers=customer_shape,
+        )
+    return _(
+        "the ids look alike ('{shape}': A stands for a letter, 9 for a digit) but differ: the "
+        "customers export may be older or from another store.",
+        shape=order_shape,
+    )
+
+
+def _id_shape(ids: pd.Series, sample: int = 10_000) -> str:
+    """The most common shape of *ids*: letters as ``A``, digit runs as ``9`` (``C-00017`` →
+    ``A-9``), or ``9`` for whole numbers."""
+    ids = ids.dropna()
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        return "9"
+    text = ids.iloc[:sample].astype("str")
+    shapes = text.str.replace(r"[^\W\d_]+", "A", regex=True).str.replace(r"\d+", "9", regex=True)
+    return str(shapes.str.slice(0, 30).mode().iloc[0]) if len(shapes) else ""
 
 
 def write_quarantine(

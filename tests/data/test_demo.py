@@ -625,7 +625,12 @@ def test_clean_store_has_no_dirty_rows_and_typed_columns(clean_store):
 def test_write_demo_store_writes_every_table_and_a_params_file_pointing_at_them(tmp_path, fmt):
     out = write_demo_store(tmp_path / "demo", 300, seed=1, fmt=fmt)
     params = yaml.safe_load((out / "params.yaml").read_text(encoding="utf-8"))
-    assert params["store"] == {"name": "Demo store", "currency": "RUB", "opened": "2024-11-15"}
+    assert params["store"] == {
+        "name": "Demo store",
+        "currency": "RUB",
+        "opened": "2024-11-15",
+        "timezone": "Europe/Moscow",
+    }
     assert set(params["sources"]) == set(TABLES)
     for source in params["sources"].values():
         assert source["path"].endswith(f".{fmt}")
