@@ -165,16 +165,25 @@ def test_each_report_names_the_sections_its_data_cannot_fill(shape_run, storegen
 
 
 def test_exports_read_back_with_the_columns_they_promise(shape_run):
-    name, _language, _skips, results = shape_run
+    """Each CSV in the report language's dialect, with its XLSX holding the same rows and
+    columns (the XLSX once held only its first column)."""
+    name, language, _skips, results = shape_run
+    sep, decimal = (";", ",") if language == "ru" else (",", ".")
     for report, result in results.items():
         if not result.ok:
             continue
         exports = result.html.parent / "exports"
         for csv in exports.glob("*.csv") if exports.is_dir() else []:
-            frame = pd.read_csv(csv, encoding="utf-8-sig")
+            frame = pd.read_csv(csv, sep=sep, decimal=decimal, encoding="utf-8-sig")
             promised = EXPORT_COLUMNS[csv.stem]
             assert promised <= set(frame.columns), f"{name}/{report}: {csv.name} {list(frame)}"
             assert not frame.columns.duplicated().any()
+            xlsx = csv.with_suffix(".xlsx")
+            if xlsx.exists():
+                sheet = pd.read_excel(xlsx, engine="openpyxl")
+                assert list(sheet.columns) == list(frame.columns), f"{name}: {xlsx.name}"
+                assert len(sheet) == len(frame), f"{name}: {xlsx.name}"
+                assert sheet.notna().sum().tolist() == frame.notna().sum().tolist(), xlsx.name
 
 
 def test_kpis_json_parses_and_accounts_for_every_row(shape_run):
