@@ -771,19 +771,15 @@ def _arrow_chunk(rows: Sequence[Sequence], positions: list[int], names: list[str
 def _plain_types(arrow: pa.Table) -> pa.Table:
     """Database types as custkit reads them: decimals as floats, dates as timestamps.
 
-    Time-zone-aware timestamps become the wall-clock time of their zone (the database session's
-    time zone), the way the store's staff see them.
+    Time-zone-aware timestamps stay aware: validation converts them to ``store.timezone``, like
+    offsets in files, whatever time zone the database session has.
     """
-    import pyarrow.compute as pc
-
     for index, column_field in enumerate(arrow.schema):
         column = arrow.column(index)
         if pa.types.is_decimal(column_field.type):
             column = column.cast(pa.float64())
         elif pa.types.is_date(column_field.type):
             column = column.cast(pa.timestamp("s"))
-        elif pa.types.is_timestamp(column_field.type) and column_field.type.tz is not None:
-            column = pc.local_timestamp(column)
         else:
             continue
         arrow = arrow.set_column(index, column_field.name, column)

@@ -401,12 +401,18 @@ def test_database_types_arrive_as_custkit_reads_them(demo, server):
                1234.50::numeric(12, 2) as revenue,
                date '2025-03-02' as delivered_at
     """
-    url = server.url("shop", READER).update_query_dict({"options": "-c timezone=Europe/Moscow"})
+    # the session's time zone does not matter: aware times go to store.timezone (else UTC)
+    url = server.url("shop", READER).update_query_dict({"options": "-c timezone=Asia/Tokyo"})
     source = {"url": url.render_as_string(), "password_env": PASSWORD_ENV, "query": query}
-    orders = load_store(parse_params({"sources": {"orders": source}}), today=TODAY).orders
+    store = {"timezone": "Europe/Moscow"}
+    params = parse_params({"store": store, "sources": {"orders": source}})
+    orders = load_store(params, today=TODAY).orders
     row = orders.iloc[0]
     assert row["customer_id"] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"  # a UUID, as text
-    assert row["order_date"] == pd.Timestamp("2025-03-01 10:00")  # the session's wall clock
+    assert row["order_date"] == pd.Timestamp("2025-03-01 10:00")  # Moscow's wall clock
+    utc = load_store(parse_params({"sources": {"orders": source}}), today=TODAY)
+    assert utc.orders.iloc[0]["order_date"] == pd.Timestamp("2025-03-01 07:00")
+    assert any("UTC" in note for note in utc.accounting["orders"].notes)
     assert row["revenue"] == 1234.5 and orders["revenue"].dtype == "float64"
     assert row["delivered_at"] == pd.Timestamp("2025-03-02")
 
