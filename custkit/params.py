@@ -26,7 +26,7 @@ A params file has three kinds of top-level sections, and the report language::
     exports:                    # optional: CSV dialect and XLSX cap of export files
       sep: ";"                  # default: ';' with decimal ',' for language ru, else ',' and '.'
       decimal: ","
-      xlsx_max_rows: 100000     # longer lists get the CSV only (Excel holds 1,048,575 rows)
+      xlsx_max_rows: 20000      # longer lists get the CSV only (Excel holds 1,048,575 rows)
 
 Every name is checked here, once: an unknown section, source option or canonical column is a
 :class:`~custkit.errors.ParamsError` that names the file, the key, the close matches and the valid

@@ -203,7 +203,7 @@ def test_exports_note_in_russian_with_plural_forms(tmp_path, russian):
     assert repr(ExportedFiles(paths[:1], rows=21)).startswith("21 строка выгружена в")
     assert repr(ExportedFiles(paths[:1], rows=11)).startswith("11 строк выгружено в")
     long = repr(ExportedFiles(paths[:1], rows=125_000, no_xlsx="rows"))
-    assert long.endswith(f"(без XLSX: больше 100{NBSP}000 строк — откройте CSV)")
+    assert long.endswith(f"(без XLSX: больше 20{NBSP}000 строк — откройте CSV)")
     wide = repr(ExportedFiles(paths[:1], rows=3, no_xlsx="long_text", phones_kept=2))
     assert f"в ячейке больше 32{NBSP}767 символов" in wide
     assert wide.endswith("; 2 телефона оставлены как записаны (номера не распознаны)")
