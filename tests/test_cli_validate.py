@@ -6,15 +6,20 @@ raises it), and the accounting still prints.
 
 import json
 import warnings
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import yaml
 
+import custkit
 from custkit import churn, splittest
 from custkit.cli import main
+from custkit.data.demo import write_demo_store
 from custkit.data.load import load_store
 from custkit.errors import CustkitError
+from custkit.i18n import get_language, set_language
 from custkit.params import load_params
 from custkit.reports import get_report, resolve_parameters
 
@@ -168,3 +173,94 @@ def test_validate_json_has_the_same_keys_when_the_data_cannot_be_read(tmp_path, 
     document = json.loads(capsys.readouterr().out)
     assert set(document) == {"tables", "reports", "errors"}
     assert "required column 'order_id'" in document["errors"][0]
+
+
+# --- the audit's and the LTV report's parameter rules ------------------------------------------
+#: For every parameter of notebooks/audit.ipynb: values its rule refuses
+#: (a range, an option list, a rule between two parameters).
+REFUSED = {
+    "audit": {
+        "lapse_days": [20, 100],  # below health's 31; not above active_days (180)
+        "churn_norm": [-0.1, 1.5],
+        "repeat_within_days": [0, 1000],
+        "rfm_recency_days": [[30, 90, 180], [90, 30, 180, 365]],
+        "rfm_frequency_orders": [[1, 2, 2, 5], [0, 1, 2, 3]],
+        "active_days": [0, 400],  # 400: not below lapse_days (365)
+        "loyal_orders": [2],
+        "reactivation_min_days": [0],
+        "reactivation_max_days": [100],  # below reactivation_min_days (180)
+    },
+}
+REFUSED_CASES = [
+    pytest.param(report, name, value, id=f"{report}.{name}={value!r}")
+    for report, rules in REFUSED.items()
+    for name, values in rules.items()
+    for value in values
+]
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """A small demo store (all tables, every section filled): its params file, sources absolute."""
+    folder = write_demo_store(tmp_path_factory.mktemp("validate") / "data", 100, seed=3)
+    params = yaml.safe_load((folder / "params.yaml").read_text(encoding="utf-8"))
+    for source in params["sources"].values():
+        source["path"] = str(folder / source["path"])
+    return params
+
+
+def _params_file(folder, params: dict) -> str:
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def _notebook_error(report: str, params_file: str, output_dir) -> str:
+    """The message the report's notebook stops with: its code cells run in order, in this
+    process, with the parameter values ``custkit run`` would inject after the parameters cell."""
+    values = resolve_parameters(get_report(report), load_params(params_file))
+    notebook = json.loads(get_report(report).notebook.read_text(encoding="utf-8"))
+    namespace: dict = {}
+    language = get_language()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for cell in notebook["cells"]:
+                if cell["cell_type"] != "code":
+                    continue
+                exec(compile("".join(cell["source"]), f"{report}.ipynb", "exec"), namespace)
+                if "parameters" in cell["metadata"].get("tags", []):
+                    namespace.update(values, params_file=params_file, output_dir=str(output_dir))
+    except CustkitError as exc:
+        return str(exc)
+    finally:
+        set_language(language)
+        plt.close("all")
+    raise AssertionError(f"the {report} notebook accepts {values}")
+
+
+def test_every_audit_parameter_has_refused_values_to_test():
+    for report, rules in REFUSED.items():
+        declared = set(get_report(report).parameters)
+        assert set(rules) == declared, report
+
+
+@pytest.mark.parametrize(("report", "name", "value"), REFUSED_CASES)
+def test_a_value_the_audit_report_refuses_fails_validate_with_its_message(
+    tmp_path, capsys, demo_store, report, name, value
+):
+    params_file = _params_file(tmp_path, {**demo_store, report: {name: value}})
+    assert main(["validate", "--params", params_file, "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    error = document["reports"][report]["error"]
+    assert error == _notebook_error(report, params_file, tmp_path / "out")
+    assert document["errors"] == [f"the {report} report would stop: {error}"]
+
+
+def test_the_demo_params_and_a_demo_store_pass_the_audit_checks(tmp_path, capsys, demo_store):
+    demo_params = load_params(Path(__file__).parents[1] / "params" / "demo.yaml")
+    for report in ("audit",):
+        getattr(custkit, report).check_inputs(None, resolve_parameters(report, demo_params))
+    assert main(["validate", "--params", _params_file(tmp_path, demo_store), "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)["reports"]
+    assert reports["audit"] == {"ok": True, "error": None}

@@ -41,6 +41,7 @@ from custkit.audit.kpis import (
     kpi_finding,
     kpi_trend,
 )
+from custkit.audit.report import check_inputs
 from custkit.audit.rfm import (
     RFM_SEGMENT_MAP,
     SEGMENT_ACTIONS,
@@ -102,6 +103,7 @@ __all__ = [
     "categories_finding",
     "category_crosstab",
     "category_label",
+    "check_inputs",
     "cleanliness_finding",
     "cohort_retention",
     "contact_quality",

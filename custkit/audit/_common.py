@@ -106,6 +106,14 @@ def check_int(name: str, value: int, low: int, high: int) -> int:
     return int(value)
 
 
+def check_share(name: str, value: float) -> float:
+    """*value* as a float if it is a number in ``(0, 1)``, else :class:`ParamsError`."""
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if not ok or not 0 < value < 1:
+        raise ParamsError(f"{name} must be a float in the range (0, 1). Got {value!r} instead.")
+    return float(value)
+
+
 def require_columns(frame: pd.DataFrame | None, table: str, columns: Sequence[str]) -> None:
     """Raise :class:`DataError` naming the first missing column of *table*."""
     if frame is None:

@@ -36,6 +36,12 @@ def _check_same_as_of(red: OrderReductions, period: ReportPeriod) -> None:
         )
 
 
+def check_repeat_within_days(repeat_within_days: int) -> int:
+    """*repeat_within_days* as :func:`acquisition_by` and :func:`referral_performance` take it
+    (1 to 730), or :class:`ParamsError`."""
+    return check_int("acquisition repeat_within_days", repeat_within_days, 1, 730)
+
+
 def _repeat_flags(buyers: pd.DataFrame, as_of_end: pd.Timestamp, days: int) -> pd.DataFrame:
     first = buyers["first_order_date"]
     observed = first <= as_of_end - pd.Timedelta(days=days)
@@ -82,7 +88,7 @@ def acquisition_by(
     """
     _check_same_as_of(red, period)
     window_months = check_int("acquisition window_months", window_months, 1, 120)
-    repeat_within_days = check_int("acquisition repeat_within_days", repeat_within_days, 1, 730)
+    repeat_within_days = check_repeat_within_days(repeat_within_days)
     fallback = {"acquisition_channel": "first_order_channel", "region": "first_order_region"}
     if by not in fallback:
         raise ParamsError(
@@ -157,7 +163,7 @@ def referral_performance(
     ]
     if customers is None or "referrer_id" not in customers.columns:
         return pd.DataFrame(columns=columns)
-    repeat_within_days = check_int("acquisition repeat_within_days", repeat_within_days, 1, 730)
+    repeat_within_days = check_repeat_within_days(repeat_within_days)
     buyers = red.customers
     referrer = buyers["customer_id"].map(
         customers.drop_duplicates("customer_id").set_index("customer_id")["referrer_id"]

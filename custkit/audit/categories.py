@@ -47,6 +47,21 @@ class CrossTab:
     revenue_share: pd.DataFrame
 
 
+def check_category_rules(
+    active_days: int, lapsed_days: int, loyal_orders: int
+) -> tuple[int, int, int]:
+    """The arguments of :func:`customer_categories` as it takes them, or :class:`ParamsError`."""
+    active_days = check_int("categories active_days", active_days, 1, 3650)
+    lapsed_days = check_int("categories lapsed_days", lapsed_days, 1, 3650)
+    loyal_orders = check_int("categories loyal_orders", loyal_orders, 3, 1000)
+    if lapsed_days <= active_days:
+        raise ParamsError(
+            "categories lapsed_days must be larger than active_days, e.g. 365 and 180. "
+            f"Got lapsed_days={lapsed_days}, active_days={active_days} instead."
+        )
+    return active_days, lapsed_days, loyal_orders
+
+
 def customer_categories(
     red: OrderReductions,
     period: ReportPeriod,
@@ -57,14 +72,9 @@ def customer_categories(
 ) -> pd.DataFrame:
     """Per buyer: ``customer_id``, ``region``, ``channel``, ``activity``, ``loyalty``,
     ``revenue`` (categoricals; see module docstring)."""
-    active_days = check_int("categories active_days", active_days, 1, 3650)
-    lapsed_days = check_int("categories lapsed_days", lapsed_days, 1, 3650)
-    loyal_orders = check_int("categories loyal_orders", loyal_orders, 3, 1000)
-    if lapsed_days <= active_days:
-        raise ParamsError(
-            "categories lapsed_days must be larger than active_days, e.g. 365 and 180. "
-            f"Got lapsed_days={lapsed_days}, active_days={active_days} instead."
-        )
+    active_days, lapsed_days, loyal_orders = check_category_rules(
+        active_days, lapsed_days, loyal_orders
+    )
     state = customers_at(red, period)
     if state is not red.customers:  # earlier period: borrow first-order attributes
         extra = [c for c in ("first_order_channel", "first_order_region") if c in red.customers]

@@ -25,6 +25,12 @@ def _consent(frame: pd.DataFrame, kind: str, contact: str) -> pd.Series:
     return frame[kind].fillna(False).astype(bool) & frame[contact].notna()
 
 
+def check_reactivation_days(min_days: int, max_days: int) -> tuple[int, int]:
+    """*min_days* and *max_days* as :func:`reactivation_list` takes them, or ParamsError."""
+    min_days = check_int("exports min_days", min_days, 1, 3650)
+    return min_days, check_int("exports max_days", max_days, min_days, 36500)
+
+
 def reactivation_list(
     red: OrderReductions,
     period: ReportPeriod,
@@ -55,8 +61,7 @@ def reactivation_list(
     """
     check_period(red, period)
     require_columns(customers, "customers", ["customer_id"])
-    min_days = check_int("exports min_days", min_days, 1, 3650)
-    max_days = check_int("exports max_days", max_days, min_days, 36500)
+    min_days, max_days = check_reactivation_days(min_days, max_days)
     buyers = red.customers.loc[red.customers["first_order_date"] < period.end]
     last_day = buyers["last_order_date"].to_numpy().astype("datetime64[D]")
     days = (np.datetime64(period.as_of.date(), "D") - last_day).astype(np.int64)

@@ -20,6 +20,7 @@ from custkit.audit._common import (
     check_increasing,
     check_int,
     check_period,
+    check_share,
     customer_positions,
     customers_at,
     month_ordinal,
@@ -35,6 +36,16 @@ from custkit.i18n import _, n_
 ANNUAL_CHURN_NORM = 0.20
 
 _DAY = np.timedelta64(1, "D")
+
+
+def check_lapse_days(lapse_days: int) -> int:
+    """*lapse_days* as :func:`base_turnover` takes it (31 to 3650), or :class:`ParamsError`."""
+    return check_int("health lapse_days", lapse_days, 31, 3650)
+
+
+def check_norm(norm: float) -> float:
+    """*norm* as :func:`health_finding` takes it (a yearly share in (0, 1)), or ParamsError."""
+    return check_share("health norm", norm)
 
 
 def base_turnover(
@@ -61,7 +72,7 @@ def base_turnover(
     """
     check_period(red, period)
     months = check_int("health months", months, 1, 240)
-    lapse_days = check_int("health lapse_days", lapse_days, 31, 3650)
+    lapse_days = check_lapse_days(lapse_days)
     m0 = month_ordinal(period) - months + 1
     end = np.datetime64(period.end.as_unit("ns").to_datetime64())
     cm = red.customer_months
@@ -151,8 +162,9 @@ def health_finding(
     turnover : pandas.DataFrame
         From :func:`base_turnover`.
     norm : float, default 0.20
-        The yearly loss considered normal.
+        The yearly loss considered normal, in (0, 1).
     """
+    norm = check_norm(norm)
     title = _("Base health")
     last = turnover.iloc[-1] if len(turnover) else None
     month_text = ""
