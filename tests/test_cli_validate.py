@@ -21,7 +21,7 @@ from custkit.data.load import load_store
 from custkit.errors import CustkitError
 from custkit.i18n import get_language, set_language
 from custkit.params import load_params
-from custkit.reports import get_report, resolve_parameters
+from custkit.reports import get_report, resolve_parameters, run_report
 
 ORDERS = """order_id,customer_id,order_date,revenue,cost
 1,1,2025-01-03,100,60
@@ -176,7 +176,7 @@ def test_validate_json_has_the_same_keys_when_the_data_cannot_be_read(tmp_path, 
 
 
 # --- the audit's and the LTV report's parameter rules ------------------------------------------
-#: For every parameter of notebooks/audit.ipynb: values its rule refuses
+#: For every parameter of notebooks/audit.ipynb and notebooks/ltv.ipynb: values its rule refuses
 #: (a range, an option list, a rule between two parameters).
 REFUSED = {
     "audit": {
@@ -189,6 +189,15 @@ REFUSED = {
         "loyal_orders": [2],
         "reactivation_min_days": [0],
         "reactivation_max_days": [100],  # below reactivation_min_days (180)
+    },
+    "ltv": {
+        "time_unit": ["Q", "w"],
+        "holdout_months": [0, 25],
+        "horizon_months": [0, 2000],
+        "monthly_discount_rate": [-0.01, 1.0],
+        "margin_rate": [1.5, "30%"],
+        "penalizer": [-0.001, float("inf")],
+        "tiers": [[0.2, 0.05], [0.0, 0.5]],
     },
 }
 REFUSED_CASES = [
@@ -239,14 +248,14 @@ def _notebook_error(report: str, params_file: str, output_dir) -> str:
     raise AssertionError(f"the {report} notebook accepts {values}")
 
 
-def test_every_audit_parameter_has_refused_values_to_test():
+def test_every_audit_and_ltv_parameter_has_refused_values_to_test():
     for report, rules in REFUSED.items():
         declared = set(get_report(report).parameters)
         assert set(rules) == declared, report
 
 
 @pytest.mark.parametrize(("report", "name", "value"), REFUSED_CASES)
-def test_a_value_the_audit_report_refuses_fails_validate_with_its_message(
+def test_a_value_the_audit_or_ltv_report_refuses_fails_validate_with_its_message(
     tmp_path, capsys, demo_store, report, name, value
 ):
     params_file = _params_file(tmp_path, {**demo_store, report: {name: value}})
@@ -257,10 +266,24 @@ def test_a_value_the_audit_report_refuses_fails_validate_with_its_message(
     assert document["errors"] == [f"the {report} report would stop: {error}"]
 
 
-def test_the_demo_params_and_a_demo_store_pass_the_audit_checks(tmp_path, capsys, demo_store):
+def test_the_demo_params_and_a_demo_store_pass_the_audit_and_ltv_checks(
+    tmp_path, capsys, demo_store
+):
     demo_params = load_params(Path(__file__).parents[1] / "params" / "demo.yaml")
-    for report in ("audit",):
+    for report in ("audit", "ltv"):
         getattr(custkit, report).check_inputs(None, resolve_parameters(report, demo_params))
     assert main(["validate", "--params", _params_file(tmp_path, demo_store), "--json"]) == 0
     reports = json.loads(capsys.readouterr().out)["reports"]
-    assert reports["audit"] == {"ok": True, "error": None}
+    assert reports["audit"] == reports["ltv"] == {"ok": True, "error": None}
+
+
+def test_custkit_run_stops_on_a_refused_ltv_value_with_the_message_validate_gives(
+    tmp_path, capsys, demo_store
+):
+    """The same refusal through the real runner (a kernel), before any model is fitted."""
+    params_file = _params_file(tmp_path, {**demo_store, "ltv": {"penalizer": -0.001}})
+    assert main(["validate", "--params", params_file, "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["reports"]["ltv"]["error"]
+    result = run_report("ltv", params_file, out_dir=tmp_path / "reports")
+    assert not result.ok and result.error.endswith(f"ParamsError: {error}")
+    assert "penalizer" in error and "compare_purchase_models" in error

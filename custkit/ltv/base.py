@@ -150,6 +150,19 @@ def like_input(result: np.ndarray, *inputs: Any, name: str | None = None) -> Any
     return result
 
 
+def check_penalizer(penalizer: Any, owner: str) -> float:
+    """*penalizer* as a float if it is a finite number >= 0, else :class:`ParamsError` naming
+    *owner* (the model, or the function that passes it on to its models)."""
+    pen = penalizer
+    ok = isinstance(pen, int | float | np.floating | np.integer) and not isinstance(pen, bool)
+    if not ok or not np.isfinite(pen) or pen < 0:
+        raise ParamsError(
+            f"The 'penalizer' parameter of {owner} must be a float in the "
+            f"range [0.0, inf). Got {pen!r} instead."
+        )
+    return float(pen)
+
+
 def _quote_rows(frame: pd.DataFrame, mask: np.ndarray, limit: int = 5) -> str:
     ids = frame.index[mask][:limit].tolist()
     more = int(mask.sum()) - len(ids)
@@ -241,14 +254,7 @@ class BaseFitter:
 
     # ------------------------------------------------------------------ validation
     def _validate_params(self) -> float:
-        pen = self.penalizer
-        ok = isinstance(pen, int | float | np.floating | np.integer) and not isinstance(pen, bool)
-        if not ok or not np.isfinite(pen) or pen < 0:
-            raise ParamsError(
-                f"The 'penalizer' parameter of {type(self).__name__} must be a float in the "
-                f"range [0.0, inf). Got {pen!r} instead."
-            )
-        return float(pen)
+        return check_penalizer(self.penalizer, type(self).__name__)
 
     def _validate_summary(self, summary: pd.DataFrame) -> pd.DataFrame:
         name = type(self).__name__

@@ -110,6 +110,14 @@ def _check_rate(name: str, value: Any, low: float, high: float, high_open: bool)
     return float(value)
 
 
+def _check_discount_rate(monthly_discount_rate: Any) -> float:
+    return _check_rate("monthly_discount_rate", monthly_discount_rate, 0.0, 1.0, True)
+
+
+def _check_margin_rate(margin_rate: Any) -> float:
+    return _check_rate("margin_rate", margin_rate, 0.0, 1.0, high_open=False)
+
+
 def _check_horizon(horizon_months: Any) -> int:
     if (
         isinstance(horizon_months, bool)
@@ -288,7 +296,7 @@ def _margin_per_customer(
     if margins is None:
         if margin_rate is None:
             return np.ones(n), np.zeros(n, dtype=bool), "revenue"
-        rate = _check_rate("margin_rate", margin_rate, 0.0, 1.0, high_open=False)
+        rate = _check_margin_rate(margin_rate)
         return np.full(n, rate), np.zeros(n, dtype=bool), "margin"
     if not isinstance(margins, pd.Series):
         raise ParamsError(
@@ -411,7 +419,7 @@ def customer_lifetime_value(
         When the model produced clearly negative purchases / spend or P(alive) outside [0, 1].
     """
     horizon = _check_horizon(horizon_months)
-    discount = _check_rate("monthly_discount_rate", monthly_discount_rate, 0.0, 1.0, True)
+    discount = _check_discount_rate(monthly_discount_rate)
     _check_summary(summary, _SUMMARY_COLUMNS)
     unit = model_time_unit(model, summary)
     rate_per_customer, no_margin, basis = _margin_per_customer(summary, margin_rate, margins)

@@ -18,8 +18,13 @@ from custkit.data.sections import section
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
 from custkit.i18n import N_, _, n_
+from custkit.ltv.base import check_penalizer
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.clv import (
+    _check_discount_rate,
+    _check_horizon,
+    _check_margin_rate,
+    _check_tiers,
     customer_lifetime_value,
     importance_tiers,
     margin_rates,
@@ -29,7 +34,7 @@ from custkit.ltv.clv import (
 from custkit.ltv.gammagamma import GammaGamma
 from custkit.ltv.mbgnbd import MBGNBD
 from custkit.ltv.paretonbd import ParetoNBD
-from custkit.ltv.summary import summarize
+from custkit.ltv.summary import check_time_unit, summarize
 from custkit.ltv.validation import HoldoutComparison, calibration_holdout_comparison
 
 #: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
@@ -59,6 +64,21 @@ SECTIONS = {
 PURCHASE_MODELS = {"BG/NBD": BGNBD, "MBG/NBD": MBGNBD, "Pareto/NBD": ParetoNBD}
 
 
+def _check_comparison_rules(holdout_months: int, time_unit: str, penalizer: float) -> None:
+    """The arguments of :func:`compare_purchase_models` as it takes them, or ParamsError: checked
+    before any fit, since a model whose fit fails is only left out of the comparison."""
+    if (
+        isinstance(holdout_months, bool)
+        or not isinstance(holdout_months, int)
+        or not 1 <= holdout_months <= 24
+    ):
+        raise ParamsError(
+            f"holdout_months must be an int in the range [1, 24]. Got {holdout_months!r} instead."
+        )
+    check_time_unit(time_unit)
+    check_penalizer(penalizer, "compare_purchase_models")
+
+
 def compare_purchase_models(
     orders: pd.DataFrame,
     as_of: pd.Timestamp,
@@ -81,10 +101,7 @@ def compare_purchase_models(
     a minute on a million customers. The chosen model is then fitted on everyone by
     :func:`customer_value`.
     """
-    if not isinstance(holdout_months, int) or not 1 <= holdout_months <= 24:
-        raise ParamsError(
-            f"holdout_months must be an int in the range [1, 24]. Got {holdout_months!r} instead."
-        )
+    _check_comparison_rules(holdout_months, time_unit, penalizer)
     if max_customers is not None:
         ids = orders["customer_id"].unique()
         if len(ids) > max_customers:
@@ -130,6 +147,28 @@ class CustomerValue:
     value_basis: str
 
 
+def _check_value_rules(
+    horizons_months: Sequence[int],
+    monthly_discount_rate: float,
+    margin_rate: float | None,
+    tiers: Sequence[float],
+) -> list[int]:
+    """The arguments of :func:`customer_value` that the functions it calls check, checked with
+    their checks before the models are fitted; returns the horizons, sorted."""
+    horizons = sorted({int(h) for h in horizons_months})
+    if not horizons or horizons[0] < 1:
+        raise ParamsError(
+            f"horizons_months must be positive whole months, e.g. [3, 6, 12]. "
+            f"Got {list(horizons_months)!r} instead."
+        )
+    _check_horizon(horizons[-1])  # customer_lifetime_value
+    _check_discount_rate(monthly_discount_rate)
+    if margin_rate is not None:
+        _check_margin_rate(margin_rate)
+    _check_tiers(tiers)  # importance_tiers
+    return horizons
+
+
 def customer_value(
     orders: pd.DataFrame,
     as_of: pd.Timestamp,
@@ -154,12 +193,7 @@ def customer_value(
             f"model must be one of {list(PURCHASE_MODELS)}. Got {model_name!r} instead."
             + did_you_mean(str(model_name), PURCHASE_MODELS)
         )
-    horizons = sorted({int(h) for h in horizons_months})
-    if not horizons or horizons[0] < 1:
-        raise ParamsError(
-            f"horizons_months must be positive whole months, e.g. [3, 6, 12]. "
-            f"Got {list(horizons_months)!r} instead."
-        )
+    horizons = _check_value_rules(horizons_months, monthly_discount_rate, margin_rate, tiers)
     days = reductions if reductions.customer_days is not None else orders
     summary = summarize(days, as_of=as_of, time_unit=time_unit)
     model = PURCHASE_MODELS[model_name](penalizer=penalizer).fit(summary)
@@ -187,6 +221,37 @@ def customer_value(
     clv["next_expected_order_date"] = next_expected_order_date(model, summary, as_of)
     basis = clv.attrs.get("value_basis", "margin")
     return CustomerValue(model_name, model, spend, summary, clv, outlook, basis)
+
+
+def check_inputs(store, parameters: Mapping[str, Any]) -> None:
+    """What the LTV report checks of its parameters before it fits anything.
+
+    ``custkit validate`` runs this for every params file, so a value the report would refuse
+    stops there, with the same message: it runs the checks :func:`compare_purchase_models` and
+    :func:`customer_value` make first, with the arguments ``notebooks/ltv.ipynb`` passes them.
+
+    Parameters
+    ----------
+    store : Store
+        The loaded store (the LTV report's checks need none of its tables).
+    parameters : mapping
+        The LTV report's parameter values
+        (:func:`custkit.reports.parameters.resolve_parameters`).
+
+    Raises
+    ------
+    ParamsError
+        As the report would.
+    """
+    _check_comparison_rules(
+        parameters["holdout_months"], parameters["time_unit"], parameters["penalizer"]
+    )
+    _check_value_rules(
+        [3, 6, parameters["horizon_months"]],  # the horizons the notebook shows
+        parameters["monthly_discount_rate"],
+        parameters["margin_rate"],
+        parameters["tiers"],
+    )
 
 
 def customer_groups(

@@ -86,6 +86,16 @@ def _days_of_reductions(reductions: OrderReductions, as_of_day: int | None) -> _
     )
 
 
+def check_time_unit(time_unit: str) -> float:
+    """Days in *time_unit* as :func:`summarize` takes it, or :class:`ParamsError`."""
+    if not isinstance(time_unit, str) or time_unit not in TIME_UNIT_DAYS:
+        raise ParamsError(
+            f"The 'time_unit' parameter of summarize must be one of {list(TIME_UNIT_DAYS)}. "
+            f"Got {time_unit!r} instead."
+        )
+    return TIME_UNIT_DAYS[time_unit]
+
+
 def summarize(
     orders: pd.DataFrame | OrderReductions,
     as_of: pd.Timestamp | str | None = None,
@@ -142,12 +152,7 @@ def summarize(
     DataError
         When no purchase is left to summarize.
     """
-    if time_unit not in TIME_UNIT_DAYS:
-        raise ParamsError(
-            f"The 'time_unit' parameter of summarize must be one of {list(TIME_UNIT_DAYS)}. "
-            f"Got {time_unit!r} instead."
-        )
-    unit = TIME_UNIT_DAYS[time_unit]
+    unit = check_time_unit(time_unit)
     as_of_day = None if as_of is None else _day_number(as_of, "as_of")
     cal_day = None if calibration_end is None else _day_number(calibration_end, "calibration_end")
     if as_of_day is not None and cal_day is not None and cal_day >= as_of_day:

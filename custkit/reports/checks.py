@@ -3,10 +3,13 @@
 For every report notebook found, the params file's report section is checked against the
 notebook's parameters cell (:func:`~custkit.reports.parameters.resolve_parameters`, as
 ``custkit run`` does), then the report package's ``check_inputs(store, parameters)`` runs when it
-has one (``custkit.churn.check_inputs``: the feedback reasons through ``reason_map``, the churn
-rule, the win-back policy; ``custkit.splittest.check_inputs``: levels, windows, metrics, the
-experiments asked for and the planned splits). Those functions call what the notebooks call, so a
-value a report would refuse is refused here with the same message, before any report runs.
+has one (``custkit.audit.check_inputs``: the lapse, activity and loyalty limits, the norm, the
+RFM thresholds, the reactivation window; ``custkit.ltv.check_inputs``: holdout, time unit,
+penalizer, horizon, discount and margin rates, tiers; ``custkit.churn.check_inputs``: the
+feedback reasons through ``reason_map``, the churn rule, the win-back policy;
+``custkit.splittest.check_inputs``: levels, windows, metrics, the experiments asked for and the
+planned splits). Those functions call what the notebooks call, so a value a report would refuse
+is refused here with the same message, before any report runs.
 """
 
 from __future__ import annotations
