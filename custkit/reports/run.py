@@ -243,6 +243,7 @@ def _run_one(
     started = time.perf_counter()
     staging = out / STAGING / f"{name}-{uuid.uuid4().hex[:12]}"
     resolved, store_name = period, getattr(params, "store_name", "")
+    digests = None  # the store's contact digests, once the notebook recorded them
     try:
         if isinstance(info, Exception):
             raise info
@@ -257,6 +258,7 @@ def _run_one(
             _raise_run_error(exc, out)
             raise
         finally:
+            digests = ContactDigests.load(staging)
             run_info = _run_info(staging, name)
             resolved = run_info.get("period") or period
             store_name = run_info.get("store") or store_name
@@ -265,10 +267,10 @@ def _run_one(
                 f"The {name} notebook did not say which month it reports on: it must call "
                 "ck.reports.start_report(...) first."
             )
-        _refuse_personal_data(nb, staging)
+        _refuse_personal_data(nb, staging, digests)
         title = _(info.title)
         page = notebook_to_html(nb, f"{store_name} — {title} — {resolved}")
-        _refuse_personal_data(page, staging)
+        _refuse_personal_data_on_page(page, digests)
         write_text_atomic(staging / f"{name}.html", page)
         target = publish_folder(staging, out / resolved / name)
         # after the swap: a kill before these leaves an older failure page, which the index
@@ -290,14 +292,14 @@ def _run_one(
     except Exception as exc:  # every failure becomes a failure page and a failed result
         if is_unwritable(exc):
             raise unwritable_folder_error(out, exc) from None
-        page = _write_failure(name, resolved, out, staging, exc)
+        page = _write_failure(name, resolved, out, staging, exc, digests)
         return RunResult(
             name,
             resolved,
             "failed",
             page,
             None,
-            _describe(exc, staging),
+            _describe(exc, digests),
             time.perf_counter() - started,
         )
     finally:
@@ -373,33 +375,27 @@ def _run_info(staging: Path, name: str) -> dict:
     return {}
 
 
-def _refuse_personal_data(
-    outputs: nbformat.NotebookNode | str, staging: Path | None = None
-) -> None:
-    """Fail when the executed notebook's outputs (and the KPIs it saved in *staging*), or the
-    report page, show the store's contact values (see :mod:`custkit.reports.privacy`), naming
-    the step and the kind of value.
+_ADVICE = (
+    "report pages must not show personal data. Send customer lists to ctx.export(frame, name) "
+    "instead."
+)
 
-    Without the digests ``start_report`` records in *staging* (or when the customers could not
-    be read), any e-mail-like text is refused.
+
+def _refuse_personal_data(
+    nb: nbformat.NotebookNode, staging: Path | None = None, digests: ContactDigests | None = None
+) -> None:
+    """Fail when the executed notebook's outputs, or the KPIs it saved in *staging*, show the
+    store's contact values (see :mod:`custkit.reports.privacy`), naming the step and the kind
+    of value.
+
+    *digests* are those ``start_report`` recorded in *staging* (read from there when not
+    given); without any (or when the customers could not be read), any e-mail-like text is
+    refused.
     """
-    digests = ContactDigests.load(staging)
-    if digests is None:
-        digests = ContactDigests.empty(complete=False)
-    advice = (
-        "report pages must not show personal data. Send customer lists to "
-        "ctx.export(frame, name) instead."
-    )
-    if isinstance(outputs, str):
-        found = digests.find(visible_text(outputs))
-        if found:
-            raise ReportError(
-                f"The report page shows {_whose(found, digests)}; it was not published: {advice}"
-            )
-        return
-    for index, found in contacts_in_notebook(outputs, digests):
+    digests = _guard_digests(digests if digests is not None else ContactDigests.load(staging))
+    for index, found in contacts_in_notebook(nb, digests):
         raise ReportError(
-            f"Step '{step_name(outputs.cells, index)}' shows {_whose(found, digests)}; {advice}"
+            f"Step '{step_name(nb.cells, index)}' shows {_whose(found, digests)}; {_ADVICE}"
         )
     saved = sorted(staging.glob("*.kpis.json")) if staging else []  # published beside the page
     for kpis in saved:
@@ -411,6 +407,22 @@ def _refuse_personal_data(
             )
 
 
+def _refuse_personal_data_on_page(page: str, digests: ContactDigests | None) -> None:
+    """Fail when the report page shows the store's contact values (see
+    :func:`_refuse_personal_data`)."""
+    digests = _guard_digests(digests)
+    found = digests.find(visible_text(page))
+    if found:
+        raise ReportError(
+            f"The report page shows {_whose(found, digests)}; it was not published: {_ADVICE}"
+        )
+
+
+def _guard_digests(digests: ContactDigests | None) -> ContactDigests:
+    """*digests*, or none at all (every e-mail-like text refused) when the run recorded none."""
+    return digests if digests is not None else ContactDigests.empty(complete=False)
+
+
 def _whose(found, digests: ContactDigests) -> str:
     """``e-mail addresses of the store's customers``, or only ``e-mail addresses`` when any
     e-mail-like text was refused."""
@@ -418,18 +430,24 @@ def _whose(found, digests: ContactDigests) -> str:
     return kinds if not digests.complete else f"{kinds} of the store's customers"
 
 
-def _describe(exc: BaseException, staging: Path | None = None) -> str:
+def _describe(exc: BaseException, digests: ContactDigests | None = None) -> str:
     """What failed, for the run's result, the terminal, logs and the schedule state: without
     personal data (see :func:`custkit.reports.privacy.scrub_text`)."""
     text = str(exc) if isinstance(exc, CustkitError) else f"{type(exc).__name__}: {exc}"
-    return scrub_text(text, ContactDigests.load(staging))
+    return scrub_text(text, digests)
 
 
 def _write_failure(
-    name: str, period: str | None, out: Path, staging: Path, exc: BaseException
+    name: str,
+    period: str | None,
+    out: Path,
+    staging: Path,
+    exc: BaseException,
+    digests: ContactDigests | None = None,
 ) -> Path:
     target = out / (period or "unknown")
-    digests = ContactDigests.load(staging)
+    if digests is None:
+        digests = ContactDigests.load(staging)
     # the page is the manager's: the step and the notes in the report language, the error as raised
     # without personal data, whatever its message quotes (a parser quoting a customer's row)
     if isinstance(exc, NotebookStepError):
@@ -438,7 +456,7 @@ def _write_failure(
     elif isinstance(exc, ParamsError):
         step, message = _("checking the parameters"), scrub_text(str(exc), digests)
     else:
-        step, message = _("preparing the report"), _describe(exc, staging)
+        step, message = _("preparing the report"), _describe(exc, digests)
     details = ""
     executed = staging / f"{name}.ipynb"
     if executed.exists():
