@@ -346,21 +346,11 @@ def _read_file(
 def _read_parquet(file: Path, spec: SourceSpec, table: Table) -> tuple[pd.DataFrame, SourceFile]:
     header = pq.read_schema(file).names
     wanted = _wanted_columns(header, spec, table, str(file))
-    arrow = _decimals_as_floats(pq.read_table(file, columns=list(wanted.values())))
+    arrow = _plain_types(pq.read_table(file, columns=list(wanted.values())))
     # self_destruct frees Arrow buffers column by column: peak memory stays near 1x
     frame = arrow.to_pandas(split_blocks=True, self_destruct=True)
     frame = frame.set_axis(list(wanted), axis=1)
     return frame, SourceFile(str(file), len(frame), has_lines=False)
-
-
-def _decimals_as_floats(arrow: pa.Table) -> pa.Table:
-    """Decimal columns as float64: pandas would give Python ``Decimal`` objects, which the
-    amount parser would have to read back from text (and a decimal option could then change)."""
-    for index, column_type in enumerate(arrow.schema.types):
-        if pa.types.is_decimal(column_type):
-            name = arrow.schema.names[index]
-            arrow = arrow.set_column(index, name, arrow.column(index).cast(pa.float64()))
-    return arrow
 
 
 def _read_workbook(
@@ -653,7 +643,8 @@ def _ascii_compatible(file: Path, spec: SourceSpec, table: Table) -> tuple[bytes
 def _csv_header(
     data: bytes, encoding: str, file: Path, spec: SourceSpec, table: Table
 ) -> tuple[list[str], str]:
-    first = data[: data.find(b"\n", 0, 1 << 20) if b"\n" in data[: 1 << 20] else 1 << 20]
+    end = data.find(b"\n", 0, 1 << 20)
+    first = data[: end if end >= 0 else 1 << 20]
     if not first.strip():
         raise DataError(
             "the file is empty.", table=table.name, file=str(file), hint="export it again."
@@ -769,7 +760,9 @@ def _arrow_chunk(rows: Sequence[Sequence], positions: list[int], names: list[str
 
 
 def _plain_types(arrow: pa.Table) -> pa.Table:
-    """Database types as custkit reads them: decimals as floats, dates as timestamps.
+    """Database and Parquet types as custkit reads them: decimals as floats (pandas would give
+    Python ``Decimal`` objects, read back from text, where a decimal option could change them),
+    dates as timestamps.
 
     Time-zone-aware timestamps stay aware: validation converts them to ``store.timezone``, like
     offsets in files, whatever time zone the database session has.
