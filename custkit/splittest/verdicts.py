@@ -148,6 +148,8 @@ def metric_verdict(
         code, text = "no_difference", "no difference detected"
     elif variant is None:
         code, text = "too_early", "too early — the experiment has a single variant so far"
+    elif judge is None:  # assigned only after the as-of date: nobody is in the test yet
+        code, text = "too_early", "too early to judge"
     else:
         code, text = "too_early", f"too early — judge on {judge:%Y-%m-%d}"
     return Verdict(
