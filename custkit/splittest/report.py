@@ -792,7 +792,8 @@ def sequential_table(
         report). ``attrs``: ``metric``, ``variant``, ``control``, ``crossed``,
         ``crossing_date``, ``judge_date``, ``provisional``, ``alpha``, ``planned_customers``
         (of the whole experiment), ``planned_from`` (``"params"``, ``"history"``,
-        ``"first look"`` or None), ``history_period`` (the report the frozen looks come from).
+        ``"first look"`` or None), ``planned_origin`` (the same, of a sample kept from the
+        history), ``history_period`` (the report the frozen looks come from).
     """
     design = _design(review, experiment_id)
     metric = metric or review.primary_metric
@@ -908,6 +909,9 @@ def _sequential_table(
         "experiment_id": experiment_id,
         "planned_customers": planned,
         "planned_from": planned_from,
+        "planned_origin": history.get("planned_from")
+        if planned_from == "history"
+        else planned_from,
         "planned_lift": review.planned_lift,
         "history_period": history.get("period"),
     }

@@ -403,7 +403,7 @@ def looks_basis(looks: pd.DataFrame) -> str:
     """The planned sample the looks' information fractions are shares of, where it comes from,
     and which looks are kept from an earlier report."""
     attrs = looks.attrs
-    planned, source = attrs.get("planned_customers"), attrs.get("planned_from")
+    planned, source = attrs.get("planned_customers"), attrs.get("planned_origin")
     if planned is None:
         text = _(
             "No planned sample is known yet, so only the final look, when every customer's window "
@@ -422,6 +422,13 @@ def looks_basis(looks: pd.DataFrame) -> str:
             planned=_number(planned, ","),
             lift=_number(attrs.get("planned_lift"), "+.0%"),
         )
+    last = looks.iloc[-1] if not looks.empty else None
+    if last is not None and planned is not None and last["information_fraction"] >= 1.0:
+        if last["customers"] < planned:
+            text += " " + _(
+                "The last look, with every assigned customer's window over, is the final one: "
+                "it counts as the whole sample and spends what is left of alpha."
+            )
     frozen = looks.loc[looks["frozen"].fillna(False).astype(bool)] if "frozen" in looks else looks
     if not looks.empty and len(frozen) and attrs.get("history_period"):
         text += " " + _(
