@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from typing import Any
 from custkit.errors import ReportError
 
 REPORT = "splittest"
+_PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Fields of one saved look.
 LOOK_FIELDS = (
     "month",
@@ -129,7 +132,7 @@ def earlier_looks(
     candidates = []
     for path in kpi_files(Path(root)):
         month = path.relative_to(root).parts[0]
-        if path.name == f"{REPORT}.kpis.json" and month < period:
+        if path.name == f"{REPORT}.kpis.json" and _PERIOD_RE.match(month) and month < period:
             candidates.append((month, path))
     for month, path in sorted(candidates, reverse=True):
         try:
@@ -217,6 +220,12 @@ def _shape_problem(looks: Any) -> str | None:
                     return f"{where}: information fractions must increase within (0, 1]"
                 if not (isinstance(record["month"], str) and record["month"] > previous_month):
                     return f"{where}: look months must increase"
+                if not (
+                    isinstance(record["look_date"], str) and _DATE_RE.match(record["look_date"])
+                ):
+                    return f"{where}: 'look_date' must be a date written as 'YYYY-MM-DD'"
+                if not _is_number(record["customers"]) or record["customers"] < 1:
+                    return f"{where}: 'customers' must be a number of customers"
                 if not isinstance(record["crossed"], bool):
                     return f"{where}: 'crossed' must be true or false"
                 if record["boundary"] is not None and not _is_number(record["boundary"]):

@@ -2,10 +2,15 @@
 
 :func:`obrien_fleming_boundaries` gives the z boundary of each look from its information fraction
 (customers so far / planned customers) with O'Brien–Fleming-type alpha spending;
-:func:`sequential_check` compares the looks so far with them. Neither scipy nor statsmodels has
-group-sequential designs, so the recursion is our own (Armitage–McPherson–Rowe, on a Simpson
-grid); the tests pin it to published gsDesign / rpact boundaries, the multivariate normal
-probability and an A/A simulation of five looks.
+:func:`sequential_check` compares the looks so far with them. :func:`extend_boundaries` gives
+the boundaries of new looks after looks whose boundaries were reported before (and are kept);
+:func:`add_looks` is how the monthly report turns the customers counted at each month's end into
+looks: fractions of the planned sample (:func:`information_fractions`), then those boundaries.
+
+Neither scipy nor statsmodels has group-sequential designs, so the recursion is our own
+(Armitage–McPherson–Rowe, on a Simpson grid); the tests pin it to published gsDesign / rpact
+boundaries, the multivariate normal probability (scipy) and A/A simulations: five looks, and
+4,002 tests of monthly reports with staggered assignment (``test_aa_sequential.py``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import custkit as ck
@@ -296,6 +298,14 @@ def test_a_report_written_before_looks_were_kept_gives_no_history(tmp_path):
             lambda looks: looks["by_variant"]["B"]["revenue"][0].update(crossed="yes"),
             "'crossed' must be true or false",
         ),
+        (
+            lambda looks: looks["by_variant"]["B"]["revenue"][0].update(look_date="May"),
+            "'look_date' must be a date",
+        ),
+        (
+            lambda looks: looks["by_variant"]["B"]["revenue"][0].update(customers=None),
+            "'customers' must be a number",
+        ),
     ],
 )
 def test_damaged_saved_looks_stop_the_run_and_say_how_to_fix(staggered, tmp_path, damage, message):
@@ -348,3 +358,39 @@ def test_an_experiment_assigned_after_the_as_of_date_is_too_early_to_judge(make_
     result = verdict(review, "later")
     assert (result.code, result.text) == ("too_early", "too early to judge")
     assert result.judge_date is None
+
+
+# ------------------------------------------------------------------------ properties
+_fraction_lists = st.lists(
+    st.floats(0.02, 1.0, allow_nan=False), min_size=1, max_size=8, unique=True
+).map(sorted)
+
+
+@settings(max_examples=40, deadline=None)
+@given(fractions=_fraction_lists, data=st.data())
+def test_keeping_the_reported_boundaries_never_changes_any_boundary(fractions, data):
+    assume(np.diff(fractions).min(initial=1.0) > 1e-3)
+    frozen_looks = data.draw(st.integers(0, len(fractions)))
+    reference = obrien_fleming_boundaries(fractions)
+    extended = extend_boundaries(fractions, reference.z_boundaries[:frozen_looks])
+    np.testing.assert_allclose(extended.z_boundaries, reference.z_boundaries, rtol=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(st.integers(0, 500), min_size=1, max_size=12),
+    planned=st.integers(2, 5000),
+    after=st.floats(0.0, 0.99),
+    final=st.booleans(),
+)
+def test_information_fractions_increase_within_the_planned_sample(steps, planned, after, final):
+    customers = np.cumsum(steps)
+    fractions = information_fractions(customers, planned, after=after, final=final)
+    kept = fractions[np.isfinite(fractions)]
+    assert fractions.shape == customers.shape
+    assert (kept > after).all() and (kept <= 1.0).all() and (np.diff(kept) > 0).all()
+    # every kept look is its customers over the planned sample, but for the final one
+    ordinary = np.isfinite(fractions) & (fractions < 1.0)
+    np.testing.assert_allclose(fractions[ordinary], customers[ordinary] / planned)
+    if (kept == 1.0).any():  # nothing after the look that completes the sample
+        assert np.isnan(fractions[np.flatnonzero(fractions == 1.0)[0] + 1 :]).all()
