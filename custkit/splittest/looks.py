@@ -52,7 +52,7 @@ LOOK_FIELDS = (
 def looks_state(review) -> dict[str, dict[str, Any]]:
     """Experiment id → its looks as this report shows them, to save in ``splittest.kpis.json``
     (``experiments.<id>.looks``) for the next report to keep."""
-    from custkit.splittest.report import planned_sample, sequential_table
+    from custkit.splittest.report import _look_records, planned_sample
 
     state = {}
     for experiment_id, design in review.designs.items():
@@ -60,9 +60,9 @@ def looks_state(review) -> dict[str, dict[str, Any]]:
         by_variant: dict[str, dict[str, list]] = {}
         for variant in design.challengers:
             for metric in review.metrics:
-                table = sequential_table(review, experiment_id, metric, variant)
                 by_variant.setdefault(variant, {})[metric] = [
-                    _look_record(look) for look in table.to_dict("records")
+                    _look_record(look)
+                    for look in _look_records(review, experiment_id, metric, variant)
                 ]
         state[experiment_id] = {
             "planned_customers": planned,

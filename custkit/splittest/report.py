@@ -929,10 +929,26 @@ def _sequential_table(
         attrs.update(crossed=True, crossing_date=crossing["look_date"], crossing_z=crossing["z"])
     if looks and looks[-1]["information_fraction"] >= 1.0:  # the planned sample is in: final
         attrs["provisional"] = False
+    review._cache[("look_records", experiment_id, metric, variant)] = looks
     table = pd.DataFrame(looks, columns=columns)
-    table["look_date"] = pd.to_datetime(table["look_date"])
+    if table.empty:  # Timestamps make a datetime column by themselves
+        table["look_date"] = pd.to_datetime(table["look_date"])
     table.attrs.update(attrs)
     return table
+
+
+def _look_records(
+    review: SplitTestReview, experiment_id: str, metric: str, variant: str | None
+) -> list[dict]:
+    """The rows of :func:`sequential_table` as plain dicts (``DataFrame.to_dict`` would copy the
+    table's attrs for every column: most of the KPIs' time)."""
+    _cached(
+        review,
+        ("sequential", experiment_id, metric, variant),
+        lambda: _sequential_table(review, experiment_id, metric, variant),
+        False,
+    )
+    return review._cache[("look_records", experiment_id, metric, variant)]
 
 
 def _new_looks(
