@@ -16,6 +16,7 @@ boundaries, the multivariate normal probability (scipy) and A/A simulations: fiv
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -435,7 +436,8 @@ def information_fractions(
         ``NaN`` marks a dropped look, so the result lines up with *customers*.
     """
     counts = np.asarray(customers, dtype=float).reshape(-1)
-    if not (isinstance(planned_customers, int | float) and planned_customers > 0):
+    real = isinstance(planned_customers, numbers.Real) and not isinstance(planned_customers, bool)
+    if not (real and planned_customers > 0 and math.isfinite(planned_customers)):
         raise ParamsError(
             "The 'planned_customers' parameter must be a number of customers > 0. "
             f"Got {planned_customers!r} instead."

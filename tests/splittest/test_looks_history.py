@@ -83,6 +83,7 @@ def flat(make_store):
         ([100, 200], 400, 0.25, False, [math.nan, 0.5]),  # not after the frozen look
         ([100, 200], 1000, 0.0, True, [0.1, 1.0]),  # the final look spends what is left
         ([500, 900], 400, 0.0, False, [1.0, math.nan]),  # more than planned: capped
+        ([100, 300], np.int64(400), 0.0, False, [0.25, 0.75]),  # numpy counts are numbers
     ],
 )
 def test_information_fractions_are_shares_of_the_planned_sample(
@@ -92,7 +93,7 @@ def test_information_fractions_are_shares_of_the_planned_sample(
     np.testing.assert_array_equal(fractions, expected)
 
 
-@pytest.mark.parametrize("planned", [0, -5, math.nan, "1000", None])
+@pytest.mark.parametrize("planned", [0, -5, math.nan, math.inf, "1000", None, True])
 def test_information_fractions_refuse_a_planned_sample_that_is_not_positive(planned):
     with pytest.raises(ParamsError, match="'planned_customers' parameter must be a number"):
         information_fractions([10, 20], planned)
