@@ -58,3 +58,31 @@ def test_results_export_holds_every_comparison(splittest_run):
     assert set(results["experiment_id"]) == set(EXPERIMENTS)
     assert set(results["window_days"]) == {30, 60, 90}
     assert (results["customers_control"] > 0).all()
+
+
+@pytest.fixture(scope="module")
+def two_monthly_runs(tmp_path_factory):
+    """The September and October reports of a small demo store, into one output folder."""
+    folder = tmp_path_factory.mktemp("splittest_months")
+    data = write_demo_store(folder / "data", 4_000, seed=3)
+    overrides = {"experiments": json.dumps(["exp_aa", "exp_month2"])}
+    return [
+        run_report("splittest", data / "params.yaml", period, folder / "reports", overrides)
+        for period in ("2026-09", "2026-10")
+    ]
+
+
+def test_the_next_months_report_keeps_the_looks_of_the_month_before(two_monthly_runs):
+    september, october = two_monthly_runs
+    assert september.ok and october.ok, (september.error, october.error)
+    kept = json.loads(september.kpis.read_text(encoding="utf-8"))["kpis"]["experiments"]
+    now = json.loads(october.kpis.read_text(encoding="utf-8"))["kpis"]["experiments"]
+    for experiment in ("exp_aa", "exp_month2"):
+        before, after = kept[experiment]["looks"], now[experiment]["looks"]
+        assert after["planned_customers"] == before["planned_customers"]
+        looks_before = before["by_variant"]["B"]["revenue"]
+        looks_after = after["by_variant"]["B"]["revenue"]
+        assert looks_before and looks_after[: len(looks_before)] == looks_before
+        assert len(looks_after) >= len(looks_before)
+    page = october.html.read_text(encoding="utf-8")
+    assert "are kept as the report for 2026-09 showed them" in page

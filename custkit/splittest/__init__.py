@@ -14,8 +14,10 @@ One module per concern:
 * :mod:`~custkit.splittest.metrics` — assignments checked, per-customer metrics over windows
   from exposure, reduced to per-variant sufficient statistics;
 * :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` computes;
-  :mod:`~custkit.splittest.verdicts` — the verdict rules; :mod:`~custkit.splittest.findings` and
-  :mod:`~custkit.splittest.sections` — the same as a manager reads it.
+  :mod:`~custkit.splittest.verdicts` — the verdict rules;
+  :mod:`~custkit.splittest.looks` — the monthly looks kept from one report to the next;
+  :mod:`~custkit.splittest.findings` and :mod:`~custkit.splittest.sections` — the same as a
+  manager reads it.
 
 Example::
 
@@ -42,7 +44,12 @@ _MODULES = {
     "bayes": ("BayesianComparison", "prob_b_beats_a_means", "prob_b_beats_a_proportions"),
     "sequential": (
         "GroupSequentialBoundaries",
+        "MonthlyLooks",
         "SequentialCheck",
+        "add_looks",
+        "crossed_boundaries",
+        "extend_boundaries",
+        "information_fractions",
         "obrien_fleming_boundaries",
         "sequential_check",
     ),
@@ -78,10 +85,12 @@ _MODULES = {
         "judge_date",
         "metric_table",
         "month_table",
+        "planned_sample",
         "review_experiments",
         "sequential_table",
         "srm_p_value",
     ),
+    "looks": ("earlier_looks", "looks_state"),
     "verdicts": (
         "Verdict",
         "metric_verdict",

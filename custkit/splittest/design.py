@@ -7,6 +7,11 @@ experiment id, or a glob pattern such as ``"winback_*"``, to ``{variant: share}`
 control listed first. An experiment not listed is assumed planned as equal shares of the
 variants seen, with the control found by name (``A``, ``control``, ``holdout``, ``baseline``)
 or else the first variant in sorted order.
+
+``planned_customers`` maps an experiment id (or pattern) to its planned sample: the customers
+the test was sized for, all variants together. The monthly looks measure their information
+against it (:mod:`custkit.splittest.looks`); an experiment without one gets it estimated at its
+first look.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import fnmatch
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,12 +46,15 @@ class ExperimentDesign:
         Planned share of customers per variant (same order), summing to one.
     planned : bool
         True when the split comes from the params; False when equal shares were assumed.
+    planned_customers : int or None
+        The planned sample (all variants) from the params; None when the params give none.
     """
 
     experiment_id: str
     variants: tuple[str, ...]
     planned_shares: tuple[float, ...]
     planned: bool
+    planned_customers: int | None = None
 
     @property
     def control(self) -> str:
@@ -62,6 +71,7 @@ def experiment_designs(
     experiments: pd.DataFrame | None,
     planned_splits: Mapping[str, Mapping[str, float]] | None = None,
     include: Sequence[str] = (),
+    planned_customers: Mapping[str, int] | None = None,
 ) -> dict[str, ExperimentDesign]:
     """The design of every experiment to review, in order of first exposure.
 
@@ -75,6 +85,9 @@ def experiment_designs(
         summing to one. An exact id wins over a pattern; among patterns the first listed wins.
     include : sequence of str, optional
         Review only these experiments, in this order; empty: every experiment in the data.
+    planned_customers : mapping, optional
+        Experiment id or glob pattern → planned sample (customers in all variants), as for
+        *planned_splits*.
 
     Returns
     -------
@@ -84,9 +97,11 @@ def experiment_designs(
     ------
     custkit.errors.ParamsError
         An experiment in *include* is not in the data, or a planned split is not a mapping of
-        variant to positive shares summing to one.
+        variant to positive shares summing to one, or a planned sample is not a whole number
+        of customers >= 2.
     """
     plans = _check_plans(planned_splits)
+    samples = _check_planned_customers(planned_customers)
     if experiments is None or experiments.empty:
         if include:
             raise ParamsError(
@@ -130,7 +145,11 @@ def experiment_designs(
             variants = _control_first(sorted(seen[experiment_id]))
             shares = (1.0 / len(variants),) * len(variants)
         designs[experiment_id] = ExperimentDesign(
-            experiment_id, variants, shares, planned=plan is not None
+            experiment_id,
+            variants,
+            shares,
+            planned=plan is not None,
+            planned_customers=_plan_for(experiment_id, samples),
         )
     return designs
 
@@ -167,7 +186,27 @@ def _check_plans(
     return plans
 
 
-def _plan_for(experiment_id: str, plans: Mapping[str, dict[str, float]]) -> dict | None:
+def _check_planned_customers(planned_customers: Mapping[str, int] | None) -> dict[str, int]:
+    if planned_customers is None:
+        return {}
+    if not isinstance(planned_customers, Mapping):
+        raise ParamsError(
+            "planned_customers must map an experiment id (or a pattern such as 'winback_*') to "
+            "the customers the test was planned for, all variants together, e.g. "
+            f"{{'exp_1': 20000}}. Got {planned_customers!r} instead."
+        )
+    samples = {}
+    for key, sample in planned_customers.items():
+        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 2:
+            raise ParamsError(
+                f"planned_customers['{key}'] must be a whole number of customers >= 2 (all "
+                f"variants together). Got {sample!r} instead."
+            )
+        samples[str(key)] = int(sample)
+    return samples
+
+
+def _plan_for(experiment_id: str, plans: Mapping[str, Any]) -> Any:
     if experiment_id in plans:
         return plans[experiment_id]
     for pattern, plan in plans.items():

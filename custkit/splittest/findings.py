@@ -433,8 +433,12 @@ def splittest_kpis(review: SplitTestReview) -> dict[str, Any]:
     ``p_value``, ``srm_p_value`` and ``verdict``, for ``splittest.kpis.json``.
 
     Estimates are relative changes (challenger / control - 1) over the horizon window. With
-    several challengers, ``metrics`` holds the first and ``challengers`` all of them.
+    several challengers, ``metrics`` holds the first and ``challengers`` all of them. ``looks``
+    keeps each experiment's monthly looks for the next report (:mod:`custkit.splittest.looks`).
     """
+    from custkit.splittest.looks import looks_state
+
+    looks = looks_state(review)
     experiments = {}
     for experiment_id, design in review.designs.items():
         overall = verdict(review, experiment_id)
@@ -462,6 +466,7 @@ def splittest_kpis(review: SplitTestReview) -> dict[str, Any]:
         }
         if len(by_variant) > 1:
             entry["challengers"] = by_variant
+        entry["looks"] = looks[experiment_id]
         experiments[experiment_id] = entry
     codes = [e["verdict_code"] for e in experiments.values()]
     return {

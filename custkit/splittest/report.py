@@ -60,6 +60,12 @@ class SplitTestReview:
     alpha, srm_alpha : float
     include : tuple of str
         The experiments the params asked for, in their order (empty: all).
+    planned_lift : float
+        The relative change of the primary metric an experiment without a planned sample is
+        sized for, at its first look.
+    look_history : mapping
+        Experiment id → its looks as the previous report froze them
+        (:func:`custkit.splittest.looks.earlier_looks`).
     """
 
     designs: Mapping[str, ExperimentDesign]
@@ -72,6 +78,8 @@ class SplitTestReview:
     alpha: float
     srm_alpha: float
     include: tuple[str, ...] = ()
+    planned_lift: float = 0.05
+    look_history: Mapping[str, Any] = field(default_factory=dict)
     _totals: dict = field(repr=False, compare=False, default_factory=dict)
     _cache: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -106,6 +114,9 @@ def review_experiments(
     srm_alpha: float = 0.001,
     pre_exposure_days: int = 90,
     include_exposure_day: bool = False,
+    planned_customers: Mapping[str, int] | None = None,
+    planned_lift: float = 0.05,
+    look_history: Mapping[str, Any] | None = None,
 ) -> SplitTestReview:
     """Check the assignments and reduce every assigned customer's purchases, once.
 
@@ -132,6 +143,16 @@ def review_experiments(
         Sample-ratio mismatch alarm level.
     pre_exposure_days, include_exposure_day
         See :func:`custkit.splittest.metrics.exposure_sums`.
+    planned_customers : mapping, optional
+        Experiment id or pattern → planned sample (customers in all variants): the denominator
+        of each monthly look's information fraction. See
+        :func:`custkit.splittest.design.experiment_designs`.
+    planned_lift : float, default 0.05
+        For an experiment without a planned sample: the relative change of the primary metric
+        it is sized for (power 0.8) from the variance at its first look; the size is then kept.
+    look_history : mapping, optional
+        The looks of the previous report (:func:`custkit.splittest.looks.earlier_looks`):
+        kept as they were, never recomputed; this review only adds later looks.
 
     Returns
     -------
@@ -147,6 +168,8 @@ def review_experiments(
         primary_metric=primary_metric,
         alpha=alpha,
         srm_alpha=srm_alpha,
+        planned_customers=planned_customers,
+        planned_lift=planned_lift,
     )
     designs, windows, alpha, srm_alpha = checked
     as_of = reductions.as_of
@@ -181,6 +204,8 @@ def review_experiments(
         alpha=alpha,
         srm_alpha=srm_alpha,
         include=tuple(str(e) for e in include),
+        planned_lift=float(planned_lift),
+        look_history=dict(look_history or {}),
         _totals=_totals_by_experiment(sums),
     )
 
@@ -197,6 +222,8 @@ def check_review_inputs(
     primary_metric: str = "revenue",
     alpha: float = 0.05,
     srm_alpha: float = 0.001,
+    planned_customers: Mapping[str, int] | None = None,
+    planned_lift: float = 0.05,
 ) -> tuple[dict[str, ExperimentDesign], tuple[int, ...], float, float]:
     """What :func:`review_experiments` checks before it reduces anything; ``custkit validate``
     runs it on the report's parameters and the store's experiments table.
@@ -208,6 +235,7 @@ def check_review_inputs(
         Whether the orders have a cost column (margin is a metric then); None skips the metric
         check (it needs the reduced orders).
     planned_splits, include, windows_days, horizon_days, metrics, primary_metric, alpha, srm_alpha
+    planned_customers, planned_lift
         As for :func:`review_experiments`.
 
     Returns
@@ -230,7 +258,15 @@ def check_review_inputs(
     windows = tuple(sorted({*_check_windows(windows_days), horizon_days}))
     if has_margin is not None:
         _check_metrics(metrics, primary_metric, has_margin)
-    designs = experiment_designs(experiments, planned_splits, include)
+    planned_lift_ok = (
+        isinstance(planned_lift, int | float) and not isinstance(planned_lift, bool)
+    ) and 0 < planned_lift < 10
+    if not planned_lift_ok:
+        raise ParamsError(
+            "planned_lift must be a relative change in (0, 10), e.g. 0.05 for +5%. "
+            f"Got {planned_lift!r} instead."
+        )
+    designs = experiment_designs(experiments, planned_splits, include, planned_customers)
     return designs, windows, alpha, srm_alpha
 
 
@@ -255,6 +291,8 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
         primary_metric=parameters["primary_metric"],
         alpha=parameters["alpha"],
         srm_alpha=parameters["srm_alpha"],
+        planned_customers=parameters.get("planned_customers"),
+        planned_lift=parameters.get("planned_lift", 0.05),
     )
 
 
@@ -731,9 +769,12 @@ def sequential_table(
     """Monthly looks at a metric over the horizon window against O'Brien–Fleming boundaries.
 
     A look is taken at the end of every calendar month (and at the as-of date) over the
-    customers whose horizon window was complete by then; its information fraction is their share
-    of all customers assigned. Boundaries follow Lan–DeMets O'Brien–Fleming alpha spending, so
-    looking every month keeps the false-positive rate at alpha.
+    customers whose horizon window was complete by then. Its information fraction is their
+    share of the experiment's *planned* sample (:func:`planned_sample`), fixed once, and the
+    final look (every assigned customer's window complete) spends what is left of alpha. Looks
+    the previous report showed (``review.look_history``) are kept exactly as they were, boundary
+    and verdict included; this review only adds the later ones, with Lan–DeMets O'Brien–Fleming
+    boundaries given the frozen ones (:func:`custkit.splittest.sequential.extend_boundaries`).
 
     Parameters
     ----------
@@ -745,10 +786,14 @@ def sequential_table(
     Returns
     -------
     pandas.DataFrame
-        ``look``, ``look_date``, ``customers``, ``information_fraction``, ``z``, ``boundary``,
-        ``nominal_p``, ``crossed`` (this look crossed), ``estimate`` (relative change at that
-        look). ``attrs``: ``metric``, ``variant``, ``control``, ``crossed``, ``crossing_date``,
-        ``judge_date``, ``provisional``, ``alpha``.
+        ``look``, ``month`` (``YYYY-MM``), ``look_date``, ``customers``,
+        ``information_fraction``, ``z``, ``boundary``, ``nominal_p``, ``crossed`` (this look
+        crossed), ``estimate`` (relative change at that look), ``frozen`` (kept from an earlier
+        report). ``attrs``: ``metric``, ``variant``, ``control``, ``crossed``,
+        ``crossing_date``, ``judge_date``, ``provisional``, ``alpha``, ``planned_customers``
+        (of the whole experiment), ``planned_from`` (``"params"``, ``"history"``,
+        ``"first look"`` or None), ``planned_origin`` (the same, of a sample kept from the
+        history), ``history_period`` (the report the frozen looks come from).
     """
     design = _design(review, experiment_id)
     metric = metric or review.primary_metric
@@ -758,11 +803,89 @@ def sequential_table(
 
 
 @functools.lru_cache(maxsize=256)
-def _obf_boundaries(fractions: tuple[float, ...], alpha: float):
-    """The boundaries of one set of looks: every metric of an experiment shares its fractions."""
-    from custkit.splittest.sequential import obrien_fleming_boundaries
+def _add_looks(
+    customers: tuple[int, ...],
+    planned: float,
+    frozen_fractions: tuple[float, ...],
+    frozen_boundaries: tuple[float, ...],
+    final: bool,
+    alpha: float,
+):
+    """:func:`custkit.splittest.sequential.add_looks`, once per set of looks: every metric of
+    an experiment shares its customers, so its fractions and boundaries."""
+    from custkit.splittest.sequential import add_looks
 
-    return obrien_fleming_boundaries(fractions, alpha)
+    return add_looks(customers, planned, frozen_fractions, frozen_boundaries, final, alpha)
+
+
+def planned_sample(review: SplitTestReview, experiment_id: str) -> tuple[int | None, str | None]:
+    """The experiment's planned sample (customers in all variants) and where it comes from.
+
+    In this order: the params (``planned_customers``); the previous report's looks, which kept
+    the sample they used; else an estimate at the first look, which the report saves and the
+    next one keeps: the customers a test of the primary metric needs to detect a change of
+    ``planned_lift`` with power 0.8 at ``alpha`` (as the planning table sizes tests), from the
+    variance of the customers in that look. None (no look yet, or no variance to size from):
+    no look before the final one can stop the test.
+
+    Returns
+    -------
+    (int or None, str or None)
+        The sample and ``"params"``, ``"history"`` or ``"first look"``.
+    """
+    design = _design(review, experiment_id)
+    if design.planned_customers is not None:
+        return design.planned_customers, "params"
+    frozen = _look_history(review, experiment_id)
+    if frozen.get("planned_customers"):
+        return int(frozen["planned_customers"]), "history"
+    key = ("planned_sample", experiment_id)
+    if key not in review._cache:
+        review._cache[key] = _estimated_sample(review, experiment_id)
+    estimate = review._cache[key]
+    return (estimate, "first look") if estimate is not None else (None, None)
+
+
+def _estimated_sample(review: SplitTestReview, experiment_id: str) -> int | None:
+    from custkit.splittest.planning import sample_size_means, sample_size_proportions
+
+    design = _design(review, experiment_id)
+    if not design.challengers:
+        return None
+    variant = design.challengers[0]
+    metric = review.primary_metric
+    if METRICS[metric].kind == "ratio":  # a ratio has no per-customer variance: size on revenue
+        metric = "revenue"
+    _, sums_control, sums_variant, _ = _cumulative(review, experiment_id, variant)
+    shares = dict(zip(design.variants, design.planned_shares, strict=True))
+    ratio = shares[variant] / shares[design.control]
+    lift = review.planned_lift
+    for a, b in zip(sums_control, sums_variant, strict=True):
+        if min(a["customers"], b["customers"]) < 2:
+            continue
+        n = a["customers"] + b["customers"]
+        total = a[f"sum_{metric}"] + b[f"sum_{metric}"]
+        mean = total / n
+        if METRICS[metric].kind == "proportion":
+            if not (0 < mean < 1 and 0 < mean * (1 + lift) < 1):
+                return None
+            size = sample_size_proportions(mean, lift, review.alpha, 0.8, ratio)
+        else:
+            squares = a[f"sumsq_{metric}"] + b[f"sumsq_{metric}"]
+            variance = (squares - total * mean) / (n - 1)
+            if not (mean > 0 and variance > 0):
+                return None
+            size = sample_size_means(math.sqrt(variance), lift * mean, review.alpha, 0.8, ratio)
+        return math.ceil(size.n_total / (shares[design.control] + shares[variant]))
+    return None
+
+
+def _look_history(review: SplitTestReview, experiment_id: str) -> Mapping[str, Any]:
+    """The experiment's entry in the previous report's looks, when it was judged the same way
+    (same alpha and horizon); otherwise none: its looks would answer another question."""
+    entry = review.look_history.get(experiment_id) or {}
+    same = entry.get("alpha") == review.alpha and entry.get("horizon_days") == review.horizon_days
+    return entry if same else {}
 
 
 def _sequential_table(
@@ -770,6 +893,8 @@ def _sequential_table(
 ) -> pd.DataFrame:
     design = _design(review, experiment_id)
     judge = judge_date(review, experiment_id)
+    planned, planned_from = planned_sample(review, experiment_id)
+    history = _look_history(review, experiment_id)
     attrs = {
         "metric": metric,
         "variant": variant,
@@ -782,29 +907,114 @@ def _sequential_table(
         "window_days": review.horizon_days,
         "srm_alert": bool(srm_p_value(review, experiment_id) < review.srm_alpha),
         "experiment_id": experiment_id,
+        "planned_customers": planned,
+        "planned_from": planned_from,
+        "planned_origin": history.get("planned_from")
+        if planned_from == "history"
+        else planned_from,
+        "planned_lift": review.planned_lift,
+        "history_period": history.get("period"),
     }
-    columns = ["look", "look_date", "customers", "information_fraction", "z", "boundary"]
-    columns += ["nominal_p", "crossed", "estimate"]
-    looks = _looks(review, experiment_id, metric, design.control, variant)
-    if looks:
-        fractions = tuple(look["information_fraction"] for look in looks)
-        boundaries = _obf_boundaries(fractions, review.alpha)
-        for look, boundary, nominal in zip(
-            looks, boundaries.z_boundaries, boundaries.nominal_p_values, strict=True
-        ):
-            look.update(
-                boundary=float(boundary),
-                nominal_p=float(nominal),
-                crossed=bool(abs(look["z"]) >= boundary),
-            )
-        crossing = next((look for look in looks if look["crossed"]), None)
-        if crossing is not None:  # as sequential_check: the first look that crossed
-            attrs.update(
-                crossed=True, crossing_date=crossing["look_date"], crossing_z=crossing["z"]
-            )
+    columns = ["look", "month", "look_date", "customers", "information_fraction", "z"]
+    columns += ["boundary", "nominal_p", "crossed", "estimate", "frozen"]
+    frozen = [
+        dict(look, look_date=pd.Timestamp(look["look_date"]), frozen=True)
+        for look in history.get("looks", {}).get(str(variant), {}).get(metric, [])
+    ]
+    looks = frozen + _new_looks(review, experiment_id, metric, variant, planned, frozen, judge)
+    for number, look in enumerate(looks, start=1):
+        look["look"] = number
+    crossing = next((look for look in looks if look["crossed"]), None)
+    if crossing is not None:  # as sequential_check: the first look that crossed, never undone
+        attrs.update(crossed=True, crossing_date=crossing["look_date"], crossing_z=crossing["z"])
+    if looks and looks[-1]["information_fraction"] >= 1.0:  # the planned sample is in: final
+        attrs["provisional"] = False
+    review._cache[("look_records", experiment_id, metric, variant)] = looks
     table = pd.DataFrame(looks, columns=columns)
+    if table.empty:  # Timestamps make a datetime column by themselves
+        table["look_date"] = pd.to_datetime(table["look_date"])
     table.attrs.update(attrs)
     return table
+
+
+def _look_records(
+    review: SplitTestReview, experiment_id: str, metric: str, variant: str | None
+) -> list[dict]:
+    """The rows of :func:`sequential_table` as plain dicts (``DataFrame.to_dict`` would copy the
+    table's attrs for every column: most of the KPIs' time)."""
+    _cached(
+        review,
+        ("sequential", experiment_id, metric, variant),
+        lambda: _sequential_table(review, experiment_id, metric, variant),
+        False,
+    )
+    return review._cache[("look_records", experiment_id, metric, variant)]
+
+
+def _new_looks(
+    review: SplitTestReview,
+    experiment_id: str,
+    metric: str,
+    variant: str | None,
+    planned: int | None,
+    frozen: list[dict],
+    judge: pd.Timestamp | None,
+) -> list[dict]:
+    """The looks after the frozen ones, with their fractions and boundaries."""
+    from custkit.splittest.sequential import crossed_boundaries
+
+    design = _design(review, experiment_id)
+    last_month = frozen[-1]["month"] if frozen else ""
+    looks = [
+        look
+        for look in _looks(review, experiment_id, metric, design.control, variant)
+        if look["month"] > last_month
+    ]
+    final = judge is not None and review.as_of >= judge
+    if planned is None:  # no sample to measure information by: only the final look counts
+        looks = looks[-1:] if final else []
+        planned = looks[-1]["customers"] if looks else 1
+    if not looks:
+        return []
+    shares = dict(zip(design.variants, design.planned_shares, strict=True))
+    added = _add_looks(
+        tuple(look["customers"] for look in looks),
+        planned * (shares[design.control] + shares[str(variant)]),
+        tuple(look["information_fraction"] for look in frozen),
+        tuple(look["boundary"] for look in frozen),
+        final,
+        review.alpha,
+    )
+    boundaries = added.boundaries
+    kept = [dict(look) for look, keep in zip(looks, added.kept, strict=True) if keep]
+    z = np.array([look["z"] for look in frozen + kept])
+    new = slice(len(frozen), None)  # the frozen looks keep what they said
+    for look, fraction, boundary, nominal, hit in zip(
+        kept,
+        boundaries.information_fractions[new],
+        boundaries.z_boundaries[new],
+        boundaries.nominal_p_values[new],
+        crossed_boundaries(z, boundaries)[new],
+        strict=True,
+    ):
+        look.update(
+            information_fraction=float(fraction),
+            boundary=float(boundary),
+            nominal_p=float(nominal),
+            crossed=bool(hit),
+            frozen=False,
+        )
+    return kept
+
+
+def _cumulative(
+    review: SplitTestReview, experiment_id: str, variant: str
+) -> tuple[list[pd.Period], list[dict], list[dict], int]:
+    control = _design(review, experiment_id).control
+    key = ("cumulative", experiment_id, control, variant)
+    if key not in review._cache:
+        review._cache[key] = _cumulative_sums(review, experiment_id, control, variant)
+    return review._cache[key]
 
 
 def _cumulative_sums(
@@ -850,30 +1060,26 @@ def _horizon_by_month(review: SplitTestReview) -> dict:
 def _looks(
     review: SplitTestReview, experiment_id: str, metric: str, control: str, variant: str | None
 ) -> list[dict]:
-    """Cumulative sums by completion month → one comparison per monthly look."""
+    """Cumulative sums by completion month → one comparison per monthly look that adds
+    customers (information fractions are set by :func:`_new_looks`)."""
     if variant is None:
         return []
-    key = ("cumulative", experiment_id, control, variant)
-    if key not in review._cache:
-        review._cache[key] = _cumulative_sums(review, experiment_id, control, variant)
-    months, sums_control, sums_variant, total = review._cache[key]
-    looks, previous = [], 0.0
+    months, sums_control, sums_variant, _ = _cumulative(review, experiment_id, variant)
+    looks, previous = [], 0
     for month, a, b in zip(months, sums_control, sums_variant, strict=True):
         result = compare_metric(metric, a, b, alpha=review.alpha, relative=False)
         customers = int(a["customers"] + b["customers"])
-        fraction = customers / total
-        if result is None or not math.isfinite(result.statistic) or fraction <= previous:
+        if result is None or not math.isfinite(result.statistic) or customers <= previous:
             continue
         relative = compare_metric(metric, a, b, alpha=review.alpha)
         looks.append(
             {
-                "look": len(looks) + 1,
+                "month": str(month),
                 "look_date": min(month.end_time.normalize(), review.as_of),
                 "customers": customers,
-                "information_fraction": min(fraction, 1.0),
-                "z": result.statistic,
-                "estimate": relative.estimate,
+                "z": float(result.statistic),
+                "estimate": float(relative.estimate),
             }
         )
-        previous = fraction
+        previous = customers
     return looks

@@ -382,7 +382,7 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
             {
                 _("Look"): f"{pd.Timestamp(row['look_date']):%Y-%m-%d}",
                 _("Customers with a complete window"): _number(row["customers"], ","),
-                _("Share of all"): _number(row["information_fraction"], ".0%"),
+                _("Share of the planned sample"): _number(row["information_fraction"], ".0%"),
                 _("Change"): _change(row["estimate"]),
                 "z": signed(_number(row["z"], ".2f")),
                 _("Boundary (±)"): _number(row["boundary"], ".2f"),
@@ -393,7 +393,53 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
 
 
 def sequential_caption(looks: pd.DataFrame) -> str:
-    """What the monthly looks mean for this test, in one sentence."""
+    """What the monthly looks mean for this test, in one sentence, and what their information is
+    measured against (:func:`looks_basis`)."""
+    basis = looks_basis(looks)
+    return f"{_looks_verdict(looks)} {basis}" if basis else _looks_verdict(looks)
+
+
+def looks_basis(looks: pd.DataFrame) -> str:
+    """The planned sample the looks' information fractions are shares of, where it comes from,
+    and which looks are kept from an earlier report."""
+    attrs = looks.attrs
+    planned, source = attrs.get("planned_customers"), attrs.get("planned_origin")
+    if planned is None:
+        text = _(
+            "No planned sample is known yet, so only the final look, when every customer's window "
+            "is over, can stop the test."
+        )
+    elif source == "params":
+        text = _(
+            "Each look's share is of the {planned} customers the test was planned for.",
+            planned=_number(planned, ","),
+        )
+    else:
+        text = _(
+            "No planned sample was given (planned_customers): it was set at the first look to "
+            "{planned} customers, enough to detect a {lift} change of the primary metric with "
+            "power 0.8, and is kept from then on.",
+            planned=_number(planned, ","),
+            lift=_number(attrs.get("planned_lift"), "+.0%"),
+        )
+    last = looks.iloc[-1] if not looks.empty else None
+    if last is not None and planned is not None and last["information_fraction"] >= 1.0:
+        if last["customers"] < planned:
+            text += " " + _(
+                "The last look, with every assigned customer's window over, is the final one: "
+                "it counts as the whole sample and spends what is left of alpha."
+            )
+    frozen = looks.loc[looks["frozen"].fillna(False).astype(bool)] if "frozen" in looks else looks
+    if not looks.empty and len(frozen) and attrs.get("history_period"):
+        text += " " + _(
+            "Looks up to {date:%Y-%m-%d} are kept as the report for {period} showed them.",
+            date=pd.Timestamp(frozen["look_date"].max()),
+            period=attrs["history_period"],
+        )
+    return text
+
+
+def _looks_verdict(looks: pd.DataFrame) -> str:
     attrs = looks.attrs
     days = int(attrs["window_days"])
     metric = metric_name(attrs["metric"])

@@ -2,15 +2,21 @@
 
 :func:`obrien_fleming_boundaries` gives the z boundary of each look from its information fraction
 (customers so far / planned customers) with O'Brien–Fleming-type alpha spending;
-:func:`sequential_check` compares the looks so far with them. Neither scipy nor statsmodels has
-group-sequential designs, so the recursion is our own (Armitage–McPherson–Rowe, on a Simpson
-grid); the tests pin it to published gsDesign / rpact boundaries, the multivariate normal
-probability and an A/A simulation of five looks.
+:func:`sequential_check` compares the looks so far with them. :func:`extend_boundaries` gives
+the boundaries of new looks after looks whose boundaries were reported before (and are kept);
+:func:`add_looks` is how the monthly report turns the customers counted at each month's end into
+looks: fractions of the planned sample (:func:`information_fractions`), then those boundaries.
+
+Neither scipy nor statsmodels has group-sequential designs, so the recursion is our own
+(Armitage–McPherson–Rowe, on a Simpson grid); the tests pin it to published gsDesign / rpact
+boundaries, the multivariate normal probability (scipy) and A/A simulations: five looks, and
+4,002 tests of monthly reports with staggered assignment (``test_aa_sequential.py``).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -303,3 +309,218 @@ def sequential_check(
         crossed=crossing_look is not None,
         crossing_look=crossing_look,
     )
+
+
+def extend_boundaries(
+    information_fractions: Sequence[float] | np.ndarray,
+    frozen_boundaries: Sequence[float] | np.ndarray = (),
+    alpha: float = 0.05,
+    two_sided: bool = True,
+) -> GroupSequentialBoundaries:
+    """Boundaries of new looks after looks whose boundaries are already fixed.
+
+    A report looks at a running test once a month, and the boundaries it showed last month are
+    kept as they were (see :mod:`custkit.splittest.looks`). This gives the boundary of every look
+    after them by Lan–DeMets O'Brien–Fleming spending: look ``k`` spends
+    ``a(t_k) - P(crossing one of the looks before it)`` with the earlier looks held to
+    *frozen_boundaries*, so the false-positive rate over all looks stays at most ``alpha``
+    whatever the earlier looks were. With the boundaries :func:`obrien_fleming_boundaries`
+    gave for the earlier looks the result is the same as its own (to the solver's 1e-12).
+
+    Parameters
+    ----------
+    information_fractions : sequence of float
+        Every look, the frozen ones first; increasing, in ``(0, 1]``.
+    frozen_boundaries : sequence of float, default ()
+        The z boundaries of the first looks, as reported before (``inf``: the look could not
+        stop the test).
+    alpha, two_sided
+        As in :func:`obrien_fleming_boundaries`; keep them fixed over the test.
+
+    Returns
+    -------
+    GroupSequentialBoundaries
+        ``cumulative_alpha_spent`` is the probability under "no difference" of crossing by each
+        look with these boundaries.
+    """
+    fractions = _check_fractions(information_fractions)
+    alpha = _check_unit_interval("alpha", alpha)
+    two_sided = _check_bool("two_sided", two_sided)
+    try:
+        frozen = np.asarray(frozen_boundaries, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        frozen = np.array([np.nan])
+    if frozen.size > fractions.size or np.isnan(frozen).any() or (frozen <= 0).any():
+        raise ParamsError(
+            "The 'frozen_boundaries' parameter must hold a positive z boundary (or inf) for each "
+            f"of the first looks, at most {fractions.size}. Got {frozen_boundaries!r} instead."
+        )
+    sides = 2 if two_sided else 1
+    spend_z = float(special.ndtri(1.0 - alpha / sides / 2.0))
+    allowed = sides * 2.0 * special.ndtr(-spend_z / np.sqrt(fractions))
+    spent_so_far = [0.0]
+
+    def choose(k: int, crossing: Callable[[float], float], nodes: np.ndarray, sd: float) -> float:
+        if k < frozen.size:
+            score = float(frozen[k] * math.sqrt(fractions[k]))
+        else:
+            to_spend = allowed[k] - spent_so_far[0]
+            if to_spend <= 0:  # the frozen looks spent it all: this look cannot stop the test
+                score = math.inf
+            else:
+                low = 0.0 if two_sided else float(nodes[0]) - 40 * sd
+                if crossing(low) <= to_spend:
+                    score = low
+                else:
+                    high = float(np.abs(nodes).max()) + 40 * sd
+                    score = float(
+                        optimize.brentq(
+                            lambda s: crossing(s) - to_spend,
+                            low,
+                            high,
+                            xtol=1e-12,
+                            rtol=4 * np.finfo(float).eps,
+                        )
+                    )
+        spent_so_far[0] += crossing(score) if math.isfinite(score) else 0.0
+        return score
+
+    z, first_crossing = _sequential_recursion(fractions, two_sided, choose)
+    if frozen.size:  # exactly as reported, not through sqrt and back
+        z[: frozen.size] = frozen
+    first_crossing = np.where(np.isfinite(z), first_crossing, 0.0)
+    nominal = special.ndtr(-z) * sides
+    spent = np.cumsum(first_crossing)
+    for array in (fractions, z, nominal, spent):
+        array.setflags(write=False)
+    return GroupSequentialBoundaries(
+        information_fractions=fractions,
+        z_boundaries=z,
+        nominal_p_values=nominal,
+        cumulative_alpha_spent=spent,
+        alpha=alpha,
+        two_sided=two_sided,
+    )
+
+
+def information_fractions(
+    customers: Sequence[float] | np.ndarray,
+    planned_customers: float,
+    after: float = 0.0,
+    final: bool = False,
+) -> np.ndarray:
+    """Information fraction of each new look: customers in it / the planned sample, fixed.
+
+    The denominator is the experiment's planned sample, never the customers assigned so far:
+    with staggered assignment the latter grows from report to report, so the same look would get
+    a smaller fraction (a stricter boundary) every month and the looks' boundaries would no
+    longer spend alpha as planned (7.8% false positives over monthly reports instead of 5%).
+
+    Parameters
+    ----------
+    customers : sequence of float
+        Customers counted at each new look (cumulative, non-decreasing).
+    planned_customers : float
+        The planned sample of the comparison, > 0.
+    after : float, default 0.0
+        Fraction of the last earlier look: a new look must add information.
+    final : bool, default False
+        The last look is the final analysis (every assigned customer is counted): it gets
+        fraction 1 and spends what is left of alpha.
+
+    Returns
+    -------
+    numpy.ndarray
+        One fraction per look kept, increasing, in ``(after, 1]``: a look that adds no customers
+        is dropped, and looks stop at the first one that reaches the planned sample (fraction 1).
+        ``NaN`` marks a dropped look, so the result lines up with *customers*.
+    """
+    counts = np.asarray(customers, dtype=float).reshape(-1)
+    real = isinstance(planned_customers, numbers.Real) and not isinstance(planned_customers, bool)
+    if not (real and planned_customers > 0 and math.isfinite(planned_customers)):
+        raise ParamsError(
+            "The 'planned_customers' parameter must be a number of customers > 0. "
+            f"Got {planned_customers!r} instead."
+        )
+    raw = np.minimum(counts / float(planned_customers), 1.0)
+    if final and raw.size:
+        raw[-1] = 1.0
+    best_before = np.maximum.accumulate(np.r_[after, raw])[:-1]
+    keep = raw > best_before
+    reached = np.flatnonzero(keep & (raw >= 1.0))
+    if reached.size:  # the planned sample is in: no look after it
+        keep[reached[0] + 1 :] = False
+    return np.where(keep, raw, np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class MonthlyLooks:
+    """The looks of a test after a report adds its new ones to the frozen ones.
+
+    Attributes
+    ----------
+    kept : numpy.ndarray
+        One flag per candidate new look: True when it becomes a look (it adds customers and
+        comes no later than the look that reached the planned sample).
+    boundaries : GroupSequentialBoundaries
+        Every look, the frozen ones first, then the kept new ones.
+    """
+
+    kept: np.ndarray
+    boundaries: GroupSequentialBoundaries
+
+
+def add_looks(
+    customers: Sequence[float] | np.ndarray,
+    planned_customers: float,
+    frozen_fractions: Sequence[float] | np.ndarray = (),
+    frozen_boundaries: Sequence[float] | np.ndarray = (),
+    final: bool = False,
+    alpha: float = 0.05,
+    two_sided: bool = True,
+) -> MonthlyLooks:
+    """The new looks of a monthly report and their boundaries, after the frozen ones.
+
+    The one place the split-test report turns customers counted at each month's end into looks:
+    information fractions against the planned sample (:func:`information_fractions`), the
+    frozen looks kept as they were, the new ones' boundaries by :func:`extend_boundaries`.
+
+    Parameters
+    ----------
+    customers : sequence of float
+        Customers counted at each candidate new look (after the last frozen one).
+    planned_customers : float
+        The planned sample of the comparison.
+    frozen_fractions, frozen_boundaries : sequence of float
+        The looks reported before: their information fractions and z boundaries.
+    final : bool, default False
+        The last candidate is the final analysis (fraction 1).
+    alpha, two_sided
+        As in :func:`obrien_fleming_boundaries`.
+
+    Returns
+    -------
+    MonthlyLooks
+    """
+    frozen_fractions = np.asarray(frozen_fractions, dtype=float).reshape(-1)
+    after = float(frozen_fractions[-1]) if frozen_fractions.size else 0.0
+    fractions = information_fractions(customers, planned_customers, after=after, final=final)
+    kept = np.isfinite(fractions)
+    every = np.r_[frozen_fractions, fractions[kept]]
+    if every.size == 0:
+        boundaries = GroupSequentialBoundaries(
+            *(np.empty(0) for _ in range(4)), alpha=alpha, two_sided=two_sided
+        )
+    else:
+        boundaries = extend_boundaries(every, frozen_boundaries, alpha, two_sided)
+    kept.setflags(write=False)
+    return MonthlyLooks(kept=kept, boundaries=boundaries)
+
+
+def crossed_boundaries(
+    z_statistics: np.ndarray, boundaries: GroupSequentialBoundaries
+) -> np.ndarray:
+    """Which looks crossed their boundary: ``|z| >= boundary`` (two-sided) or ``z >= boundary``;
+    *z_statistics* may hold one row of looks per test (the last axis is the looks)."""
+    z = np.asarray(z_statistics, dtype=float)
+    return (np.abs(z) if boundaries.two_sided else z) >= boundaries.z_boundaries

@@ -6,18 +6,21 @@ Every experiment is judged on one pre-declared *primary metric* (revenue per cus
 over the *horizon* window (90 days: the source articles' "judge after about three months",
 because customers who return in month 2 often buy more). The test is looked at every month, so
 the decision uses group-sequential boundaries (Lan–DeMets O'Brien–Fleming alpha spending over
-monthly looks; the information fraction of a look is the share of assigned customers whose
-horizon window was complete by then). The verdict (:func:`verdict`):
+monthly looks; the information fraction of a look is the share of the experiment's *planned*
+sample whose horizon window was complete by then, and the looks of earlier reports are kept as
+they were: see :func:`custkit.splittest.report.sequential_table` and
+:mod:`custkit.splittest.looks`). The verdict (:func:`verdict`):
 
 1. **sample-ratio mismatch** — the variants' sizes do not fit the planned split
    (chi-square p < ``srm_alpha``, 0.001): the assignment or the tracking is broken and no metric
    of the test can be trusted; every metric carries the warning.
 2. **ship B** / **keep A** — the primary metric's z crossed its boundary at some look: B better,
-   or B worse.
-3. **no difference detected** — every assigned customer's horizon window is complete and the
-   boundary was never crossed.
+   or B worse. A look kept from an earlier report keeps its crossing, so this is never withdrawn.
+3. **no difference detected** — every assigned customer's horizon window is complete (or a look
+   reached the planned sample) and the boundary was never crossed.
 4. **too early — judge on <date>** — otherwise; the date is the last exposure plus the horizon.
-   Until then every result is provisional.
+   Until then every result is provisional. ("too early to judge" while nobody is assigned by
+   the as-of date.)
 
 Each metric gets a verdict by the same rules (``splittest.kpis.json``); only the primary metric's
 decides. The metric tables add Holm-adjusted p-values over a stated family: every metric × window
@@ -148,6 +151,8 @@ def metric_verdict(
         code, text = "no_difference", "no difference detected"
     elif variant is None:
         code, text = "too_early", "too early — the experiment has a single variant so far"
+    elif judge is None:  # assigned only after the as-of date: nobody is in the test yet
+        code, text = "too_early", "too early to judge"
     else:
         code, text = "too_early", f"too early — judge on {judge:%Y-%m-%d}"
     return Verdict(

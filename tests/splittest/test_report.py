@@ -209,6 +209,8 @@ _REPORT_DEFAULTS = {
     "primary_metric": "revenue",
     "alpha": 0.05,
     "srm_alpha": 0.001,
+    "planned_customers": {},
+    "planned_lift": 0.05,
 }
 
 
@@ -224,6 +226,9 @@ _REPORT_DEFAULTS = {
         {"experiments": ["nope"]},
         {"planned_splits": {"exp": {"A": 0.7, "B": 0.7}}},
         {"planned_splits": {"exp": "50/50"}},
+        {"planned_customers": {"exp": 0}},
+        {"planned_customers": [5000]},
+        {"planned_lift": 0},
     ],
 )
 def test_check_inputs_refuses_what_the_review_refuses_with_the_same_message(make_store, change):
