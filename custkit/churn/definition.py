@@ -659,7 +659,8 @@ def backtest_rule(
         The rule (``"rhythm"`` or ``"gap"``; ``"p_alive"`` would need a model fitted at the
         cutoff). Its store figures are re-estimated from the data up to the cutoff.
     months : int, default 6
-        How far before as-of the cutoff lies. A customer who has not bought for *months* months
+        How far before as-of the cutoff lies (a store with no purchase before it gets a table of
+        zeros and NaN rates). A customer who has not bought for *months* months
         may still come back later, so precision is measured against a finite horizon: it is a
         lower bound of the rule's precision against "never comes back".
 
@@ -681,13 +682,6 @@ def backtest_rule(
     cutoff = (as_of - pd.DateOffset(months=int(months))).normalize()
     day = days_table["order_day"].to_numpy(dtype="datetime64[ns]")
     before = day < (cutoff + pd.Timedelta(days=1)).to_datetime64()
-    if not before.any():
-        raise DataError(
-            f"no purchase lies before the backtest cutoff {cutoff.date()} ({months} months "
-            f"before {as_of.date()}).",
-            table="orders",
-            hint="pass fewer months, or a store with a longer history.",
-        )
     windows = _purchase_windows(days_table.loc[before], None, rule)
     status = _status(windows, _as_of_day(cutoff), None, rule)
     came_back = pd.unique(days_table["customer_id"].to_numpy()[~before])

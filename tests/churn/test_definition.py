@@ -339,11 +339,19 @@ def test_rhythm_rule_parameters_are_validated_in_the_scikit_learn_style(kwargs, 
         ChurnRule(**kwargs)
 
 
-def test_backtest_refuses_a_rule_needing_a_model_a_bad_horizon_and_a_history_too_short():
+def test_backtest_refuses_a_rule_needing_a_model_and_a_bad_horizon():
     red = reductions({1: [0, 10], 2: [300]}, 330)
     with pytest.raises(ParamsError, match=r"rule\.method must be 'rhythm' or 'gap'"):
         backtest_rule(red, ChurnRule(method="p_alive"))
     with pytest.raises(ParamsError, match=r"'months' parameter must be an int"):
         backtest_rule(red, months=0)
-    with pytest.raises(DataError, match="no purchase lies before the backtest cutoff"):
-        backtest_rule(red, months=12)
+
+
+def test_backtest_of_a_store_younger_than_the_horizon_counts_nobody_and_says_so():
+    from custkit.churn.report import rule_check_finding
+
+    result = backtest_rule(reductions({1: [0, 10], 2: [30]}, 60), months=6)
+    assert (result.table[["customers", "flagged", "left"]] == 0).all().all()
+    assert np.isnan(result.precision) and np.isnan(result.recall)
+    finding = rule_check_finding(result)
+    assert finding.level == "warning" and "too few to judge" in finding.conclusion

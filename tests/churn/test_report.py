@@ -116,10 +116,10 @@ def _notebook_call(name, value, parameters):
     from custkit.data.signals import reduce_order_signals
 
     p = {**parameters, name: value}
-    if name in ("p_alive_churned", "p_alive_at_risk", "one_time_window_days"):
+    if name in ("churn_quantile", "at_risk_quantile", "one_time_window_days"):
         churn.ChurnRule(
-            p_alive_churned=p["p_alive_churned"],
-            p_alive_at_risk=p["p_alive_at_risk"],
+            churn_quantile=p["churn_quantile"],
+            at_risk_quantile=p["at_risk_quantile"],
             one_time_window_days=p["one_time_window_days"],
         )
     elif name == "recent_orders":
@@ -140,8 +140,8 @@ def _notebook_call(name, value, parameters):
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("p_alive_churned", 0.8),  # above p_alive_at_risk
-        ("p_alive_at_risk", 1.5),
+        ("at_risk_quantile", 0.95),  # above churn_quantile
+        ("churn_quantile", 1.5),
         ("one_time_window_days", 0),
         ("recent_orders", 0),
         ("risk_horizon_days", 3),
