@@ -403,7 +403,8 @@ def _purchase_windows(days_table: pd.DataFrame, model: BGNBD | None, rule: Churn
     del gaps_sorted
 
     repeat = np.flatnonzero(~new_customer)
-    second = repeat[(repeat - starts[owner[repeat]]) == 1]  # each customer's second purchase day
+    first_of_repeat = starts[owner[repeat]]  # the customer's first purchase day, per repeat day
+    second = repeat[(repeat - first_of_repeat) == 1]  # each customer's second purchase day
     log_gap = np.log(gaps.astype(np.float64))
     rhythm = _store_rhythm(
         log_gap, gap_owner, gaps, (day[second] - day[second - 1]), n_customers, rule
@@ -417,9 +418,9 @@ def _purchase_windows(days_table: pd.DataFrame, model: BGNBD | None, rule: Churn
         running = np.zeros(n)
         running[repeat] = log_gap
         np.cumsum(running, out=running)
-        sum_log = running[repeat] - running[starts[owner[repeat]]]
+        sum_log = running[repeat] - running[first_of_repeat]
         del running
-        k = (repeat - starts[owner[repeat]]).astype(np.float64)
+        k = (repeat - first_of_repeat).astype(np.float64)
         for window, q, store in (
             (churn_window, rule.churn_quantile, rhythm.store_gap_days),
             (risk_window, rule.at_risk_quantile, rhythm.store_gap_at_risk_days),
