@@ -355,3 +355,40 @@ def test_backtest_of_a_store_younger_than_the_horizon_counts_nobody_and_says_so(
     assert np.isnan(result.precision) and np.isnan(result.recall)
     finding = rule_check_finding(result)
     assert finding.level == "warning" and "too few to judge" in finding.conclusion
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(
+        st.integers(0, 60),
+        st.lists(st.integers(0, 500), min_size=1, max_size=10, unique=True).map(sorted),
+        min_size=2,
+        max_size=60,
+    ),
+    st.sampled_from([(0.9, 0.75), (0.8, 0.5), (0.95, 0.9)]),
+)
+def test_rhythm_rule_flags_exactly_the_customers_past_a_window_no_longer_than_the_stores(
+    histories, quantiles
+):
+    churn_q, risk_q = quantiles
+    rule = ChurnRule(churn_quantile=churn_q, at_risk_quantile=risk_q, min_window_days=7)
+    red = reductions(histories, 520)
+    both = assess_churn(red, rule=rule)
+    s, rhythm = both.status, both.rhythm
+    since = s["days_since_last_order"]
+    assert (s["churned"] == (since >= s["churn_window_days"])).all()
+    assert (s["at_risk"] == (~s["churned"] & (since >= s["at_risk_after_days"]))).all()
+    assert (s["at_risk_after_days"] <= s["churn_window_days"]).all()
+    assert (s["churn_window_days"] >= 7).all()
+    repeat = s["purchase_days"] > 1
+    # whichever fires first: never later than the store's gap quantile
+    limit = max(rhythm.store_gap_days, 7)
+    assert (s.loc[repeat, "churn_window_days"] <= limit + 1e-9).all()
+    assert set(s.loc[repeat, "basis"].astype(str)) <= {"own_rhythm", "store_rhythm"}
+    gaps = np.concatenate([np.diff(d) for d in histories.values()] + [np.array([], dtype=int)])
+    if len(gaps):
+        assert rhythm.store_gap_days == pytest.approx(np.quantile(gaps, churn_q))
+    seconds = [d[1] - d[0] for d in histories.values() if len(d) > 1]
+    one_time = s.loc[~repeat, "churn_window_days"]
+    expected = np.quantile(seconds, churn_q) if seconds else 180.0
+    np.testing.assert_allclose(one_time, max(expected, 7))
