@@ -329,8 +329,10 @@ def _store_rhythm(
     means = s1 / n if len(n) else np.zeros(1)
     prior_mean = float(means.mean())
     # method of moments: the variance of customers' mean log gaps is the true between-customer
-    # variance plus each mean's sampling variance
-    between_var = float(means.var()) - within_var * float(np.mean(1.0 / n)) if len(n) else 0.0
+    # variance plus each mean's sampling variance (with equal gap counts, the one-way ANOVA
+    # estimator, which is also the REML one when positive)
+    spread = float(means.var(ddof=1)) if len(n) > 1 else 0.0
+    between_var = spread - within_var * float(np.mean(1.0 / n)) if len(n) else 0.0
     between_var = max(between_var, 1e-3 * within_var)
     one_time = (
         float(rule.one_time_window_days)

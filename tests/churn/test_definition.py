@@ -149,7 +149,7 @@ def lognormal_window(gaps_so_far, all_histories, quantile):
     n, means = by.size(), by.mean()
     several = n >= 2
     within_var = (by.var(ddof=1)[several] * (n[several] - 1)).sum() / (n[several] - 1).sum()
-    between_var = max(means.var(ddof=0) - within_var * (1 / n).mean(), 1e-3 * within_var)
+    between_var = max(means.var(ddof=1) - within_var * (1 / n).mean(), 1e-3 * within_var)
     k = len(gaps_so_far)
     precision = k / within_var + 1 / between_var
     mean = (np.log(gaps_so_far).sum() / within_var + means.mean() / between_var) / precision
@@ -392,3 +392,37 @@ def test_rhythm_rule_flags_exactly_the_customers_past_a_window_no_longer_than_th
     one_time = s.loc[~repeat, "churn_window_days"]
     expected = np.quantile(seconds, churn_q) if seconds else 180.0
     np.testing.assert_allclose(one_time, max(expected, 7))
+
+
+def test_store_rhythm_matches_statsmodels_random_intercept_model_on_equal_gap_counts():
+    """The empirical-Bayes rhythm is a one-way random-effects model of log gaps: with the same
+    number of gaps per customer its variances are statsmodels MixedLM's REML estimates and the
+    customers' shrunk means its predicted random intercepts."""
+    import statsmodels.formula.api as smf
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    customers, gaps_each = 150, 6
+    rhythm_of = rng.normal(3.0, 0.5, customers)
+    histories, rows = {}, []
+    for c in range(customers):
+        gaps = np.maximum(1, np.round(np.exp(rng.normal(rhythm_of[c], 0.6, gaps_each))))
+        histories[c] = np.cumsum(np.r_[0, gaps]).astype(int).tolist()
+        rows += [(c, np.log(g)) for g in gaps]
+    as_of = max(d[-1] for d in histories.values()) + 1
+    both = assess_churn(reductions(histories, as_of), rule=ChurnRule(min_window_days=1))
+    rhythm = both.rhythm
+    logs = pd.DataFrame(rows, columns=["customer", "log_gap"])
+    fit = smf.mixedlm("log_gap ~ 1", logs, groups=logs["customer"]).fit(reml=True)
+    assert rhythm.within_sd**2 == pytest.approx(fit.scale, rel=1e-4)
+    assert rhythm.between_sd**2 == pytest.approx(float(fit.cov_re.iloc[0, 0]), rel=1e-3)
+    assert rhythm.log_gap_mean == pytest.approx(fit.fe_params["Intercept"], rel=1e-6)
+    shrunk = fit.fe_params["Intercept"] + np.array(
+        [fit.random_effects[c].iloc[0] for c in range(customers)]
+    )
+    posterior_var = 1 / (gaps_each / fit.scale + 1 / float(fit.cov_re.iloc[0, 0]))
+    own = stats.lognorm.ppf(0.9, s=np.sqrt(fit.scale + posterior_var), scale=np.exp(shrunk))
+    expected = np.minimum(own, rhythm.store_gap_days)
+    np.testing.assert_allclose(
+        both.status.loc[range(customers), "churn_window_days"], expected, rtol=1e-3
+    )
