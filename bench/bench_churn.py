@@ -31,7 +31,7 @@ from bench_audit import OUT, ensure_store
 from measure import Steps, print_report_run
 
 import custkit as ck
-from custkit import audit, ltv
+from custkit import audit
 from custkit.churn import campaigns, definition, reasons, report, risk, text, winback
 from custkit.data.demo import SERVED_REGIONS
 
@@ -81,10 +81,11 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
         with steps.step("order signals (plain pandas, core subset)"):
             pandas_signals(orders, as_of, 2)
         gc.collect()
-    with steps.step("churn definition (BG/NBD fit + status + events)"):
-        model = ltv.BGNBD(penalizer=0.001).fit(ltv.summarize(red))
-        assessment = definition.assess_churn(red, model)
+    with steps.step("churn definition (rhythm rule: status + events)"):
+        assessment = definition.assess_churn(red)
         monthly = definition.monthly_churn(assessment.events, red)
+    with steps.step("churn rule backtest (six months back)"):
+        definition.backtest_rule(red)
     with steps.step("classify feedback texts"):
         texts = text.classify_feedback(store.feedback)
     with steps.step("reasons + summaries"):

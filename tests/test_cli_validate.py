@@ -72,8 +72,8 @@ def _report_error(params_file: str, report: str) -> str:
                 warnings.simplefilter("ignore", UserWarning)
                 churn.classify_feedback(store.feedback, reason_map=values["reason_map"])
             churn.ChurnRule(
-                p_alive_churned=values["p_alive_churned"],
-                p_alive_at_risk=values["p_alive_at_risk"],
+                churn_quantile=values["churn_quantile"],
+                at_risk_quantile=values["at_risk_quantile"],
                 one_time_window_days=values["one_time_window_days"],
             )
         if report == "splittest":
@@ -103,7 +103,7 @@ def test_a_store_the_reports_accept_validates_with_exit_0(tmp_path, capsys):
         ("churn", {"reason_map": STORE_MAP, "served_region": ["Moscow"]}),
         ("churn", {"reason_map": ["delivery"]}),
         ("churn", {"reason_map": {"Дорогая доставка": "delivery_costs"}}),
-        ("churn", {"reason_map": STORE_MAP, "p_alive_churned": 0.7}),  # above p_alive_at_risk
+        ("churn", {"reason_map": STORE_MAP, "at_risk_quantile": 0.95}),  # above churn_quantile
         ("splittest", {"alfa": 0.1}),
         ("splittest", {"experiments": ["checkout_v2"]}),  # not in the data
         ("splittest", {"planned_splits": {"home_banner": {"A": 0.5, "B": 0.6}}}),

@@ -1,7 +1,8 @@
 """Churn: who is leaving, why, and the win-back plan.
 
-- :mod:`~custkit.churn.definition`: when a customer has churned or is at risk (BG/NBD P(alive),
-  the gap rule, a window for one-time buyers), dated churn events and monthly churn;
+- :mod:`~custkit.churn.definition`: when a customer has churned or is at risk (their own purchase
+  rhythm or the store's, whichever fires first; a window for one-time buyers), dated churn events,
+  monthly churn, and the rule's precision and recall measured out of time;
 - :mod:`~custkit.churn.text`: a reason code for every review, ticket and survey answer, from a
   model trained on the store's labelled feedback or from seed keyword lists (Russian, English);
 - :mod:`~custkit.churn.labels`: the store's own feedback reasons as reason codes (``reason_map``);
@@ -17,10 +18,14 @@ from importlib import import_module
 _MODULES = {
     "codes": ("REASON_CODES", "REASON_LABELS", "reason_label"),
     "definition": (
+        "METHODS",
         "STATUSES",
         "ChurnAssessment",
         "ChurnRule",
+        "RuleBacktest",
+        "StoreRhythm",
         "assess_churn",
+        "backtest_rule",
         "churn_events",
         "churn_status",
         "monthly_churn",
@@ -82,6 +87,8 @@ _MODULES = {
         "reason_trend",
         "reasons_by_group",
         "risk_finding",
+        "rule_check_finding",
+        "rule_check_table",
         "top_group_reasons",
         "value_if_kept",
         "winback_targets",

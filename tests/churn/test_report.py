@@ -116,10 +116,10 @@ def _notebook_call(name, value, parameters):
     from custkit.data.signals import reduce_order_signals
 
     p = {**parameters, name: value}
-    if name in ("p_alive_churned", "p_alive_at_risk", "one_time_window_days"):
+    if name in ("churn_quantile", "at_risk_quantile", "one_time_window_days"):
         churn.ChurnRule(
-            p_alive_churned=p["p_alive_churned"],
-            p_alive_at_risk=p["p_alive_at_risk"],
+            churn_quantile=p["churn_quantile"],
+            at_risk_quantile=p["at_risk_quantile"],
             one_time_window_days=p["one_time_window_days"],
         )
     elif name == "recent_orders":
@@ -140,8 +140,8 @@ def _notebook_call(name, value, parameters):
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("p_alive_churned", 0.8),  # above p_alive_at_risk
-        ("p_alive_at_risk", 1.5),
+        ("at_risk_quantile", 0.95),  # above churn_quantile
+        ("churn_quantile", 1.5),
         ("one_time_window_days", 0),
         ("recent_orders", 0),
         ("risk_horizon_days", 3),
@@ -165,3 +165,48 @@ def test_check_inputs_refuses_what_the_notebook_refuses_with_the_same_message(na
     with pytest.raises(ParamsError) as from_notebook:
         _notebook_call(name, value, parameters)
     assert str(from_check.value) == str(from_notebook.value)
+
+
+def _backtest(flagged, left, flagged_left):
+    from custkit.churn.definition import RuleBacktest
+
+    table = pd.DataFrame(
+        {
+            "customers": [100, 100, 200],
+            "flagged": [flagged, flagged, 2 * flagged],
+            "left": [left, left, 2 * left],
+            "flagged_left": [flagged_left, flagged_left, 2 * flagged_left],
+        },
+        index=pd.Index(["one_time", "repeat", "all"], name="buyers"),
+    )
+    for name, denominator in (("precision", "flagged"), ("recall", "left")):
+        table[name] = table["flagged_left"] / table[denominator]
+        low, high = proportion_confint(table["flagged_left"], table[denominator], method="wilson")
+        table[f"{name}_low"], table[f"{name}_high"] = low, high
+    return RuleBacktest(pd.Timestamp("2024-06-30"), pd.Timestamp("2024-12-31"), table)
+
+
+@pytest.mark.parametrize(
+    ("flagged", "left", "flagged_left", "level", "words"),
+    [
+        (20, 40, 16, "good", "80% of them"),
+        (20, 40, 10, "warning", "treat them as lapsed"),
+    ],
+)
+def test_rule_check_says_how_often_the_rule_was_right_six_months_back(
+    flagged, left, flagged_left, level, words
+):
+    from custkit.churn.report import rule_check_finding, rule_check_table
+
+    result = _backtest(flagged, left, flagged_left)
+    finding = rule_check_finding(result)
+    assert finding.level == level
+    assert words in finding.conclusion + finding.action
+    assert "2024-06-30" in finding.conclusion and f"flagged {2 * flagged} customers" in (
+        finding.conclusion
+    )
+    recall = flagged_left / left
+    assert f"it had flagged {recall:.0%}" in finding.conclusion
+    table = rule_check_table(result)
+    assert table["buyers"].tolist() == ["One-time buyers", "Repeat buyers", "All customers"]
+    assert table["precision"].tolist() == pytest.approx([flagged_left / flagged] * 3)
