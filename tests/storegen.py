@@ -155,6 +155,7 @@ class StoreSpec:
                 f"churn_reasons must be among {sorted(PLANTERS)}. Got {sorted(unknown)} instead."
             )
 
+
 #: Every reason the generator can plant, in equal shares but ``forgot`` (issue 14's test store).
 ALL_REASONS = {
     "forgot": 0.25,
@@ -404,7 +405,7 @@ PLANTERS = {
     "forgot": lambda rng, orders, rows: None,
 }
 #: Share of the leavers with each reason who write a ticket naming it (the rest: 70%).
-_TICKET_RATE = {"support": 0.9, "forgot": 0.0}
+_TICKET_RATE = {"support": 0.95, "competitor_price": 0.95, "forgot": 0.0}
 
 
 def _plant_churn(rng, spec: StoreSpec, orders, last_order):

@@ -130,7 +130,9 @@ def winback_targets(
     status : pandas.DataFrame
         :attr:`custkit.churn.ChurnAssessment.status`.
     reasons : pandas.DataFrame
-        :attr:`custkit.churn.ReasonAssignment.reasons` (at least for those customers).
+        :attr:`custkit.churn.ReasonAssignment.reasons` (at least for those customers). The
+        targets' ``reason`` is the churned customers' reason and the risk ``driver`` of those at
+        risk (missing when none: the plan's ``unknown`` action).
     risk_scores : pandas.DataFrame or None
         :attr:`custkit.churn.ChurnRisk.scores`: the churn probability of scored customers.
         Customers it does not score (inactive for longer than the model's window) count as
@@ -151,6 +153,10 @@ def winback_targets(
     state = status["status"].astype(str)
     recent = status["churned_at"] >= pd.Timestamp(as_of) - pd.Timedelta(days=lookback_days)
     chosen = status.index[(state == "at_risk") | ((state == "churned") & recent)]
+    # the action answers a churned customer's reason, or the risk driver of one at risk
+    code = reasons["reason"].astype(object)
+    if "driver" in reasons.columns:
+        code = code.where(code.notna(), reasons["driver"].astype(object))
     probability = pd.Series(1.0, index=chosen)
     if risk_scores is not None:
         scored = risk_scores.set_index("customer_id")["churn_probability"]
@@ -159,7 +165,7 @@ def winback_targets(
         {
             "customer_id": chosen,
             "status": state.reindex(chosen).to_numpy(),
-            "reason": reasons["reason"].reindex(chosen).astype(str).to_numpy(),
+            "reason": code.reindex(chosen).to_numpy(),
             "evidence": reasons["evidence"].reindex(chosen).to_numpy(),
             "churn_probability": probability.to_numpy(),
             "value": value.reindex(chosen).fillna(0.0).clip(lower=0).to_numpy(),
