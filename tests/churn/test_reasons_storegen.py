@@ -87,3 +87,42 @@ def test_no_customer_who_has_not_churned_gets_a_reason(recovered):
     churned = status.index[status["status"] == "churned"]
     assert set(out.index[out["reason"].notna()]) == set(churned)
     assert out.loc[out["status"] == "at_risk", "driver"].notna().any()
+
+
+@pytest.mark.parametrize("late_rate", [0.05, 0.15])
+def test_the_generator_makes_the_base_rate_of_late_deliveries_it_is_given(storegen, late_rate):
+    store = storegen.generate_store(storegen.StoreSpec(customers=3000, seed=2, late_rate=late_rate))
+    orders = store.tables["orders"]
+    delay = (
+        orders["delivered_at"].dt.normalize() - orders["promised_delivery_date"]
+    ).dt.days.dropna()
+    base = delay.loc[delay <= 3]  # planted delays are 4–9 days
+    assert (base > 0).mean() == pytest.approx(late_rate, abs=0.015)
+    assert (delay > 3).sum() > 0
+
+
+@pytest.mark.parametrize("late_rate", [0.0, 0.04, 0.16, 0.5])
+def test_the_generator_refuses_a_base_rate_of_late_deliveries_outside_5_to_15_percent(
+    storegen, late_rate
+):
+    with pytest.raises(ValueError, match=r"late_rate must be in \[0.05, 0.15\]"):
+        storegen.StoreSpec(late_rate=late_rate)
+
+
+def test_the_generator_plants_every_reason_and_complaints_from_customers_who_stay(storegen):
+    store = storegen.generate_store(
+        storegen.StoreSpec(customers=3000, seed=3, churn_reasons=storegen.ALL_REASONS)
+    )
+    truth = store.truth_churn
+    assert set(truth["reason"]) == set(storegen.ALL_REASONS)
+    feedback = store.tables["feedback"]
+    tickets = feedback.loc[feedback["kind"] == "ticket"]
+    stayers = ~tickets["customer_id"].isin(truth["customer_id"])
+    assert stayers.sum() > 100  # ~10% of the customers who stay complain
+    assert set(tickets.loc[stayers, "reason"]) == set(storegen.ALL_REASONS) - {"forgot"}
+    support = truth.loc[truth["reason"] == "support", "customer_id"]
+    wrote = support.isin(tickets.loc[tickets["reason"] == "support", "customer_id"])
+    assert wrote.mean() >= 0.9
+    orders = store.tables["orders"].set_index("customer_id")
+    price = truth.loc[truth["reason"] == "competitor_price", "customer_id"]
+    assert (orders.loc[price, "coupon"] == "PRICEMATCH").groupby(level=0).any().all()
