@@ -40,7 +40,7 @@ _MODULES = {
         "strip_pii",
     ),
     "labels": ("check_reason_map", "feedback_labels"),
-    "reasons": ("ReasonAssignment", "assign_reasons", "stayer_signals"),
+    "reasons": ("ReasonAssignment", "assign_reasons", "sign_label", "stayer_signals"),
     "features": ("FEATURE_LABELS", "churn_features", "feature_label"),
     "risk": (
         "ACTIVE_DAYS",
@@ -81,6 +81,7 @@ _MODULES = {
         "reason_finding",
         "reason_summary",
         "reason_trend",
+        "reason_weights",
         "reasons_by_group",
         "risk_finding",
         "top_group_reasons",

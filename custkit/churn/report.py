@@ -36,6 +36,7 @@ __all__ = [
     "reason_finding",
     "reason_summary",
     "reason_trend",
+    "reason_weights",
     "reasons_by_group",
     "risk_finding",
     "top_group_reasons",
@@ -334,6 +335,25 @@ def top_group_reasons(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
             "rate": rows["rate"].to_numpy(),
             "rate_low": rows["rate_low"].to_numpy(),
             "rate_high": rows["rate_high"].to_numpy(),
+        }
+    )
+
+
+def reason_weights(ratios: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """How each sign was weighed, for the analyst: the *top* signs by likelihood ratio that
+    churned customers showed — the sign and its reason in words, its share among the churned,
+    the share expected were they like the customers who stayed, and how many times as common it
+    was (:attr:`custkit.churn.ReasonAssignment.ratios`)."""
+    from custkit.churn.reasons import sign_label
+
+    shown = ratios.loc[ratios["churned"] > 0].head(top)
+    return pd.DataFrame(
+        {
+            "sign": [sign_label(s) for s in shown["sign"]],
+            "reason": [reason_label(r) for r in shown["reason"]],
+            "leavers_share": shown["churned_share"].to_numpy(),
+            "stayers_share": shown["expected_share"].to_numpy(),
+            "times_as_common": np.round(shown["likelihood_ratio"].to_numpy(), 1),
         }
     )
 

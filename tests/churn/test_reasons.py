@@ -320,3 +320,36 @@ def test_evidence_is_written_in_the_report_language_with_russian_plurals():
     assert out.iloc[8].startswith("недавний заказ опоздал на 3 дня")
     assert "чаще, чем у оставшихся клиентов" in out.iloc[0]
     assert any("список регионов доставки" in m for m in result.sources_missing)
+
+
+@pytest.mark.parametrize(
+    "sign, words",
+    [
+        ("late:1-2d", "late delivery (days late: 1)"),
+        ("late:4-6d", "late delivery (days late: 4–5)"),
+        ("late:10d+", "late delivery (days late: 10+)"),
+        ("surcharge:1.4-2x", "delivery surcharge (1.4–2× the usual price)"),
+        ("surcharge+share:3x+", "delivery surcharge (3+× the usual price), larger share"),
+        ("said:ticket:delivery", "ticket naming the reason"),
+        ("low_rating:other", "low rating (feedback)"),
+        ("home_region_unserved", "home region unserved"),
+    ],
+)
+def test_every_sign_the_ratios_name_reads_in_words(sign, words):
+    from custkit.churn.reasons import sign_label
+
+    assert sign_label(sign).startswith(words)
+
+
+def test_the_weights_table_shows_the_signs_leavers_had_in_words_in_the_report_language():
+    from custkit.churn.report import reason_weights
+    from custkit.i18n import use_language
+
+    rows = [SIGNS["delivery"][0]] * 10 + [SIGNS["quality"][0]] * 5 + [{}] * 35
+    ratios = reasons(rows).ratios
+    table = reason_weights(ratios)
+    assert table["sign"].tolist() == ["late delivery (days late: 6–9)", "returned order"]
+    assert table["times_as_common"].tolist() == [4.3, 2.7]
+    assert table["leavers_share"].tolist() == [0.2, 0.1]
+    with use_language("ru"):
+        assert reason_weights(ratios)["sign"].iloc[1] == "возврат заказа"
