@@ -50,6 +50,21 @@ def world(leavers, stayers=None, at_risk=(), active=0):
     return status, mine, stayed
 
 
+def against(leavers, stayers, comparison):
+    """The reasons of churned *leavers* weighed against *stayers*: customers who came back after
+    an order of the same period (``"stayed"``), or customers active at as-of (``"active"``, the
+    call of today's notebook: assign_reasons(status, signals, as_of))."""
+    if comparison == "stayed":
+        return reasons(leavers, stayers)
+    signals = _signals(list(leavers) + list(stayers))
+    states = ["churned"] * len(leavers) + ["active"] * len(stayers)
+    status = pd.DataFrame(
+        {"status": states, "last_order_date": LAST},
+        index=pd.Index(signals["customer_id"], name="customer_id"),
+    )
+    return assign_reasons(status, signals, AS_OF)
+
+
 def reasons(leavers, stayers=None, **kwargs):
     status, signals, stayed = world(leavers, stayers)
     return assign_reasons(status, signals, AS_OF, stayed=stayed, **kwargs)
@@ -93,19 +108,22 @@ def test_each_order_sign_that_only_leavers_show_names_its_reason_with_the_ratio(
     assert (out.reasons.iloc[10:]["reason"] == "forgot").all()
 
 
+@pytest.mark.parametrize("comparison", ["stayed", "active"])
 @pytest.mark.parametrize("late_share", [0.05, 0.15])
 @pytest.mark.parametrize("leaver_share", [0.5, 1.0, 1.5])
-def test_late_deliveries_weigh_by_how_much_more_often_leavers_had_them(late_share, leaver_share):
+def test_late_deliveries_weigh_by_how_much_more_often_leavers_had_them(
+    late_share, leaver_share, comparison
+):
     """A store where 5% or 15% of all orders are late: a late delivery is a reason only when
     leavers had it well over twice as often as customers who stayed."""
     late = {"late_recent": 1, "max_delay_days_recent": 1}
     n_stayed, n_left = 2000, 400
     k_stayed, k_left = round(late_share * n_stayed), round(late_share * leaver_share * n_left)
     stayers = [late] * k_stayed + [{}] * (n_stayed - k_stayed)
-    out = reasons([late] * k_left + [{}] * (n_left - k_left), stayers)
+    out = against([late] * k_left + [{}] * (n_left - k_left), stayers, comparison)
+    assert (out.reasons["reason"] == "forgot").all()
     ratio = out.ratios.set_index("sign").loc["late:1-2d", "likelihood_ratio"]
     assert ratio == pytest.approx((k_left + 3) / (late_share * n_left + 3))
-    assert (out.reasons["reason"] == "forgot").all()
 
 
 def test_late_deliveries_twice_as_common_among_leavers_name_delivery_on_a_15_percent_store():
@@ -116,10 +134,11 @@ def test_late_deliveries_twice_as_common_among_leavers_name_delivery_on_a_15_per
     assert (out.reasons["reason"].iloc[150:] == "forgot").all()
 
 
-def test_an_order_under_a_free_shipping_threshold_is_no_delivery_cost_reason():
+@pytest.mark.parametrize("comparison", ["stayed", "active"])
+def test_an_order_under_a_free_shipping_threshold_is_no_delivery_cost_reason(comparison):
     # the shipping share rose (the last basket was under the threshold) at the usual price
     under = {"shipping_share_recent": 0.12, "shipping_share_before": 0.0}
-    out = reasons([under] * 30 + [{}] * 20)
+    out = against([under] * 30 + [{}] * 20, [{}] * 200, comparison)
     assert (out.reasons["reason"] == "forgot").all()
     assert not out.ratios["reason"].eq("delivery_cost").any()
 
@@ -175,19 +194,24 @@ def _random_statuses(seed):
     return status, signals
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_only_churned_customers_get_a_reason_and_customers_at_risk_get_drivers(seed):
+@pytest.mark.parametrize("comparison", ["stayed", "active"])
+@pytest.mark.parametrize("seed", range(3))
+def test_only_churned_customers_get_a_reason_and_customers_at_risk_get_drivers(seed, comparison):
     status, signals = _random_statuses(seed)
-    stayed = _signals([{}] * 300, first_id=10_000).assign(cut=CUT, last_placed_date=LAST)
-    out = assign_reasons(status, signals, AS_OF, stayed=stayed).reasons
+    if comparison == "stayed":
+        stayed = _signals([{}] * 300, first_id=10_000).assign(cut=CUT, last_placed_date=LAST)
+        out = assign_reasons(status, signals, AS_OF, stayed=stayed).reasons
+    else:
+        out = assign_reasons(status, signals, AS_OF).reasons
     state = status["status"]
     assert set(out.index) == set(state.index[state != "active"])
     assert out.loc[out["status"] != "churned", "reason"].isna().all()
     assert out.loc[out["status"] == "churned", "reason"].notna().all()
     assert out.loc[out["status"] != "at_risk", "driver"].isna().all()
-    at_risk = out.loc[out["status"] == "at_risk"]
-    has_sign = signals.set_index("customer_id").loc[at_risk.index, "late_recent"] > 0
-    assert (at_risk.loc[has_sign.to_numpy(), "driver"] == "delivery").all()
+    if comparison == "stayed":  # active customers show the signs as often: no driver then
+        at_risk = out.loc[out["status"] == "at_risk"]
+        has_sign = signals.set_index("customer_id").loc[at_risk.index, "late_recent"] > 0
+        assert (at_risk.loc[has_sign.to_numpy(), "driver"] == "delivery").all()
 
 
 def test_without_customers_who_came_back_the_active_ones_are_compared_with():
