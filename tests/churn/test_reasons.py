@@ -377,3 +377,39 @@ def test_the_weights_table_shows_the_signs_leavers_had_in_words_in_the_report_la
     assert table["leavers_share"].tolist() == [0.2, 0.1]
     with use_language("ru"):
         assert reason_weights(ratios)["sign"].iloc[1] == "возврат заказа"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_the_ratio_is_the_shrunk_standardised_rate_ratio_computed_by_a_plain_group_by(seed):
+    """(k + 3) / (E + 3), E the churned customers' expected count at the stayers' rates of their
+    order-count band (each band's rate shrunk toward the stayers' overall rate by 10 customers),
+    recomputed here with pandas group-bys."""
+    rng = np.random.default_rng(seed)
+    orders = rng.choice([1, 2, 3, 4, 6, 12], 600)
+    churned = rng.random(600) < 0.3
+    late = rng.random(600) < np.where(churned, 0.3, 0.1) * (1 + (orders > 2))
+    rows = [
+        {"placed_orders": int(o), "late_recent": int(x), "max_delay_days_recent": 1 * int(x)}
+        for o, x in zip(orders, late, strict=True)
+    ]
+    leavers = [r for r, c in zip(rows, churned, strict=True) if c]
+    stayers = [r for r, c in zip(rows, churned, strict=True) if not c]
+    ratios = reasons(leavers, stayers).ratios.set_index("sign")
+
+    frame = pd.DataFrame({"orders": orders, "churned": churned, "late": late})
+    frame["band"] = pd.cut(frame["orders"], [0, 1, 2, 4, 9, np.inf])
+    stay = frame.loc[~frame["churned"]]
+    overall = stay["late"].mean()
+    by_band = stay.groupby("band", observed=False)["late"].agg(["sum", "count"])
+    rate = (by_band["sum"] + 10 * overall) / (by_band["count"] + 10)
+    n_left = frame.loc[frame["churned"]].groupby("band", observed=False).size()
+    expected = float((rate * n_left).sum())
+    k = int((frame["churned"] & frame["late"]).sum())
+    if k + (~frame["churned"] & frame["late"]).sum() == 0:
+        assert ratios.empty
+        return
+    row = ratios.loc["late:1-2d"]
+    assert row["churned"] == k
+    assert row["expected_share"] == pytest.approx(expected / frame["churned"].sum())
+    assert row["likelihood_ratio"] == pytest.approx((k + 3) / (expected + 3))
