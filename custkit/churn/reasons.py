@@ -774,7 +774,9 @@ def assign_reasons(
             .to_numpy()
         )
     else:
-        missing.append(_("marketing messages (to tell 'forgot' from 'unknown')"))
+        missing.append(
+            _("marketing messages (did a leaver with no sign keep hearing from the store)")
+        )
     text = np.full(n, None, dtype=object)
     ratio_text = _each(
         lambda r: _("{ratio:.1f}× as common as among customers who stayed", ratio=r),
