@@ -77,6 +77,8 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
         signals = ck.data.reduce_order_signals(orders, as_of, recent_orders=2)
     with steps.step("reduce orders (with customer days)"):
         red = ck.reduce_orders(orders, as_of, customer_days=True)
+    with steps.step("signals of customers who came back (8 quarters)"):
+        stayed = reasons.stayer_signals(orders, as_of, recent_orders=2)
     if with_pandas:
         with steps.step("order signals (plain pandas, core subset)"):
             pandas_signals(orders, as_of, 2)
@@ -91,7 +93,7 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
     with steps.step("reasons + summaries"):
         leavers = assessment.status.loc[assessment.status["status"] != "active"]
         found = reasons.assign_reasons(
-            leavers,
+            assessment.status,
             signals,
             as_of,
             texts,
@@ -99,6 +101,7 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
             store.messages,
             SERVED_REGIONS,
             store.customers,
+            stayed=stayed,
         )
         summary = report.reason_summary(found.reasons, leavers, report.annual_revenue(red))
         report.reason_trend(found.reasons, leavers, period)

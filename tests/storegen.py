@@ -17,13 +17,21 @@ Churn reasons (ground truth)
     A customer who stops buying before ``end`` leaves for one reason drawn from
     ``churn_reasons``; the evidence is planted on the last order: ``delivery`` late by 4–9 days,
     ``quality`` returned (with a low review), ``delivery_cost`` a shipping charge above the
-    threshold, ``forgot`` nothing. ``GeneratedStore.truth_churn`` lists them. Issue 14 plants
-    more reasons the same way: one more entry in :data:`PLANTERS`.
+    threshold, ``competitor_price`` a price-match coupon (10–20% off), ``support`` nothing on
+    the order but an unanswered ticket, ``forgot`` nothing. The planted last order is never
+    cancelled or returned by chance. Most leavers with a reason (70%, ``support`` 90%) write a
+    ticket naming it a week later. ``GeneratedStore.truth_churn`` lists them; one more entry in
+    :data:`PLANTERS` plants one more reason.
+Complaints from customers who stay
+    ``complaint_rate`` of the customers who never leave write a ticket about any reason but
+    ``forgot`` (rating 1–2) a few days after one of their orders: a complaint is not by itself
+    a sign of leaving.
 Orders
     Amounts lognormal around 45 EUR with cents; shipping 4.90 below the free-shipping threshold
     (``free_shipping_from``, raised by 20 EUR half way), 0 above; 5% of orders cancelled, 3%
     returned (statuses ``Выполнен`` / ``completed``, ``Отменён`` / ``cancelled``, ``Возврат`` /
-    ``returned``); ``late_rate`` of deliveries 1–3 days late (the base rate every store has).
+    ``returned``); ``late_rate`` (5–15%) of deliveries 1–3 days late (the base rate every
+    store has); a ``WELCOME10`` coupon (10% off) on 15% of orders.
 Experiments (``truth_experiments``)
     ``checkout_v2``: customers assigned A/B 50/50 at their first order in a two-month window
     (staggered); B buys at ``1 + effect`` times their rate for the 90 days after. ``banner_aa``:
@@ -127,6 +135,7 @@ class StoreSpec:
     orders_per_year: float = 3.0
     free_shipping_from: float = 40.0
     late_rate: float = 0.07
+    complaint_rate: float = 0.1
     effect: float = 0.6
     churn_reasons: Mapping[str, float] = field(
         default_factory=lambda: {
@@ -136,6 +145,26 @@ class StoreSpec:
             "delivery_cost": 0.2,
         }
     )
+
+    def __post_init__(self):
+        if not 0.05 <= self.late_rate <= 0.15:
+            raise ValueError(f"late_rate must be in [0.05, 0.15]. Got {self.late_rate!r} instead.")
+        unknown = set(self.churn_reasons) - set(PLANTERS)
+        if unknown:
+            raise ValueError(
+                f"churn_reasons must be among {sorted(PLANTERS)}. Got {sorted(unknown)} instead."
+            )
+
+
+#: Every reason the generator can plant, in equal shares but ``forgot`` (issue 14's test store).
+ALL_REASONS = {
+    "forgot": 0.25,
+    "delivery": 0.125,
+    "quality": 0.125,
+    "delivery_cost": 0.125,
+    "competitor_price": 0.125,
+    "support": 0.125,
+}
 
 
 @dataclass
@@ -189,7 +218,7 @@ def generate_store(spec: StoreSpec | None = None) -> GeneratedStore:
     tables = {
         "orders": orders,
         "customers": people.loc[:, ~people.columns.str.startswith("_")],
-        "feedback": _feedback(rng, orders, truth_churn),
+        "feedback": _feedback(rng, spec, orders, truth_churn),
         "messages": _messages(rng, people, start, end),
         "experiments": experiments,
     }
@@ -361,24 +390,35 @@ def _plant_reason_delivery_cost(rng, orders, rows):
     orders.loc[rows, "_surcharge"] = rng.uniform(6.0, 12.0, len(rows)).round(2)
 
 
-#: How each churn reason leaves its evidence on the leaver's last order (``forgot``: none).
+def _plant_reason_competitor_price(rng, orders, rows):
+    orders.loc[rows, "_coupon"] = rng.uniform(0.1, 0.2, len(rows)).round(2)
+
+
+#: How each churn reason leaves its evidence on the leaver's last order (``forgot`` and
+#: ``support``: none; ``support`` leavers write a ticket, see :func:`_feedback`).
 PLANTERS = {
     "delivery": _plant_reason_delivery,
     "quality": _plant_reason_quality,
     "delivery_cost": _plant_reason_delivery_cost,
+    "competitor_price": _plant_reason_competitor_price,
+    "support": lambda rng, orders, rows: None,
     "forgot": lambda rng, orders, rows: None,
 }
+#: Share of the leavers with each reason who write a ticket naming it (the rest: 70%).
+_TICKET_RATE = {"support": 0.95, "competitor_price": 0.95, "forgot": 0.0}
 
 
 def _plant_churn(rng, spec: StoreSpec, orders, last_order):
     orders = orders.sort_values(["order_date", "customer_id"], kind="stable").reset_index(drop=True)
     orders["_status"], orders["_late_days"], orders["_surcharge"] = "done", 0, 0.0
+    orders["_coupon"], orders["_planted"] = 0.0, False
     last_row = orders.reset_index().groupby("customer_id")["index"].max()
     leavers = last_order["customer_id"].to_numpy()
     codes = list(spec.churn_reasons)
     shares = np.array(list(spec.churn_reasons.values()), dtype=float)
     reason = np.array(codes)[rng.choice(len(codes), len(leavers), p=shares / shares.sum())]
     rows = last_row.loc[leavers].to_numpy()
+    orders.loc[rows, "_planted"] = True
     for code in codes:
         PLANTERS[code](rng, orders, rows[reason == code])
     truth = pd.DataFrame(
@@ -402,7 +442,8 @@ def _finish_orders(rng, spec: StoreSpec, orders, start, days) -> pd.DataFrame:
     shipping = np.where(goods >= threshold, 0.0, 4.90) + orders["_surcharge"].to_numpy()
     status = orders["_status"].to_numpy().copy()
     draw = rng.random(n)
-    base = status == "done"
+    base = (status == "done") & ~orders["_planted"].to_numpy()  # a leaver's last order keeps
+    # its planted evidence: a chance cancellation would hide a late delivery
     status[base & (draw < 0.05)] = "cancelled"
     status[base & (draw >= 0.05) & (draw < 0.08)] = "returned"
     russian = rng.random(n) < 0.5
@@ -411,7 +452,9 @@ def _finish_orders(rng, spec: StoreSpec, orders, start, days) -> pd.DataFrame:
         pd.Series(status).map({k: v[0] for k, v in _STATUS.items()}),
         pd.Series(status).map({k: v[1] for k, v in _STATUS.items()}),
     )
-    discount = np.where(rng.random(n) < 0.15, np.round(goods * 0.1, 2), 0.0)
+    welcome = rng.random(n) < 0.15
+    planted_coupon = orders["_coupon"].to_numpy()
+    discount = np.round(goods * np.where(planted_coupon > 0, planted_coupon, 0.1 * welcome), 2)
     promised = orders["order_date"].dt.normalize() + pd.to_timedelta(
         rng.integers(2, 5, n), unit="D"
     )
@@ -433,7 +476,9 @@ def _finish_orders(rng, spec: StoreSpec, orders, start, days) -> pd.DataFrame:
             "status": spelled,
             "items": rng.integers(1, 6, n),
             "discount": discount,
-            "coupon": np.where(discount > 0, "WELCOME10", None),
+            "coupon": np.where(
+                planted_coupon > 0, "PRICEMATCH", np.where(discount > 0, "WELCOME10", None)
+            ),
             "shipping_cost": np.round(shipping, 2),
             "cost": np.round(goods * rng.uniform(0.5, 0.7, n), 2),
             "channel": np.where(rng.random(n) < 0.6, "web", "app"),
@@ -445,14 +490,22 @@ def _finish_orders(rng, spec: StoreSpec, orders, start, days) -> pd.DataFrame:
     return finished
 
 
-def _feedback(rng, orders: pd.DataFrame, truth_churn: pd.DataFrame) -> pd.DataFrame:
-    """Reviews on 5% of orders, tickets from most leavers with a reason; Russian or English."""
+def _feedback(rng, spec: StoreSpec, orders: pd.DataFrame, truth_churn: pd.DataFrame):
+    """Reviews on 5% of orders, tickets from most leavers with a reason and complaints from some
+    customers who stay; Russian or English."""
     reviews = orders.sample(frac=0.05, random_state=int(rng.integers(1 << 31)))
     reasons = np.array(list(_TEXTS))[rng.integers(0, len(_TEXTS), len(reviews))]
     good = rng.random(len(reviews)) < 0.6
-    leavers = truth_churn.loc[
-        (truth_churn["reason"] != "forgot") & (rng.random(len(truth_churn)) < 0.7)
-    ]
+    rate = truth_churn["reason"].map(_TICKET_RATE).fillna(0.7).to_numpy()
+    leavers = truth_churn.loc[rng.random(len(truth_churn)) < rate]
+    stay = ~orders["customer_id"].isin(truth_churn["customer_id"]).to_numpy()
+    stayers = pd.unique(orders["customer_id"].to_numpy()[stay])
+    complainers = stayers[rng.random(len(stayers)) < spec.complaint_rate]
+    about = orders.loc[orders["customer_id"].isin(complainers)].sample(
+        frac=1.0, random_state=int(rng.integers(1 << 31))
+    )
+    about = about.drop_duplicates("customer_id")  # one random order of each complainer
+    troubles = [r for r in _TEXTS if r != "forgot"]
     texts = pd.concat(
         [
             pd.DataFrame(
@@ -473,6 +526,16 @@ def _feedback(rng, orders: pd.DataFrame, truth_churn: pd.DataFrame) -> pd.DataFr
                     "kind": "ticket",
                     "rating": np.nan,
                     "reason": leavers["reason"].to_numpy(),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "customer_id": about["customer_id"].to_numpy(),
+                    "created_at": about["order_date"].to_numpy()
+                    + pd.to_timedelta(rng.integers(1, 10, len(about)), unit="D"),
+                    "kind": "ticket",
+                    "rating": rng.integers(1, 3, len(about)).astype(float),
+                    "reason": np.array(troubles)[rng.integers(0, len(troubles), len(about))],
                 }
             ),
         ],

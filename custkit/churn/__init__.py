@@ -6,7 +6,8 @@
 - :mod:`~custkit.churn.text`: a reason code for every review, ticket and survey answer, from a
   model trained on the store's labelled feedback or from seed keyword lists (Russian, English);
 - :mod:`~custkit.churn.labels`: the store's own feedback reasons as reason codes (``reason_map``);
-- :mod:`~custkit.churn.reasons`: each leaver's primary reason, with the evidence shown;
+- :mod:`~custkit.churn.reasons`: each leaver's primary reason and each at-risk customer's risk
+  driver, weighed against customers who stayed, with the evidence shown;
 - :mod:`~custkit.churn.features` and :mod:`~custkit.churn.risk`: the churn-risk model;
 - :mod:`~custkit.churn.winback`: actions, channels, incentives, the frequency cap, and what past
   win-back campaigns brought back;
@@ -44,7 +45,7 @@ _MODULES = {
         "strip_pii",
     ),
     "labels": ("check_reason_map", "feedback_labels"),
-    "reasons": ("ReasonAssignment", "assign_reasons"),
+    "reasons": ("ReasonAssignment", "assign_reasons", "sign_label", "stayer_signals"),
     "features": ("FEATURE_LABELS", "churn_features", "feature_label"),
     "risk": (
         "ACTIVE_DAYS",
@@ -85,6 +86,7 @@ _MODULES = {
         "reason_finding",
         "reason_summary",
         "reason_trend",
+        "reason_weights",
         "reasons_by_group",
         "risk_finding",
         "rule_check_finding",

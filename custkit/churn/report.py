@@ -36,6 +36,7 @@ __all__ = [
     "reason_finding",
     "reason_summary",
     "reason_trend",
+    "reason_weights",
     "reasons_by_group",
     "risk_finding",
     "rule_check_finding",
@@ -132,7 +133,9 @@ def winback_targets(
     status : pandas.DataFrame
         :attr:`custkit.churn.ChurnAssessment.status`.
     reasons : pandas.DataFrame
-        :attr:`custkit.churn.ReasonAssignment.reasons` (at least for those customers).
+        :attr:`custkit.churn.ReasonAssignment.reasons` (at least for those customers). The
+        targets' ``reason`` is the churned customers' reason and the risk ``driver`` of those at
+        risk (missing when none: the plan's ``unknown`` action).
     risk_scores : pandas.DataFrame or None
         :attr:`custkit.churn.ChurnRisk.scores`: the churn probability of scored customers.
         Customers it does not score (inactive for longer than the model's window) count as
@@ -153,6 +156,10 @@ def winback_targets(
     state = status["status"].astype(str)
     recent = status["churned_at"] >= pd.Timestamp(as_of) - pd.Timedelta(days=lookback_days)
     chosen = status.index[(state == "at_risk") | ((state == "churned") & recent)]
+    # the action answers a churned customer's reason, or the risk driver of one at risk
+    code = reasons["reason"].astype(object)
+    if "driver" in reasons.columns:
+        code = code.where(code.notna(), reasons["driver"].astype(object))
     probability = pd.Series(1.0, index=chosen)
     if risk_scores is not None:
         scored = risk_scores.set_index("customer_id")["churn_probability"]
@@ -161,7 +168,7 @@ def winback_targets(
         {
             "customer_id": chosen,
             "status": state.reindex(chosen).to_numpy(),
-            "reason": reasons["reason"].reindex(chosen).astype(str).to_numpy(),
+            "reason": code.reindex(chosen).to_numpy(),
             "evidence": reasons["evidence"].reindex(chosen).to_numpy(),
             "churn_probability": probability.to_numpy(),
             "value": value.reindex(chosen).fillna(0.0).clip(lower=0).to_numpy(),
@@ -405,6 +412,25 @@ def top_group_reasons(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
             "rate": rows["rate"].to_numpy(),
             "rate_low": rows["rate_low"].to_numpy(),
             "rate_high": rows["rate_high"].to_numpy(),
+        }
+    )
+
+
+def reason_weights(ratios: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """How each sign was weighed, for the analyst: the *top* signs by likelihood ratio that
+    churned customers showed — the sign and its reason in words, its share among the churned,
+    the share expected were they like the customers who stayed, and how many times as common it
+    was (:attr:`custkit.churn.ReasonAssignment.ratios`)."""
+    from custkit.churn.reasons import sign_label
+
+    shown = ratios.loc[ratios["churned"] > 0].head(top)
+    return pd.DataFrame(
+        {
+            "sign": [sign_label(s) for s in shown["sign"]],
+            "reason": [reason_label(r) for r in shown["reason"]],
+            "leavers_share": shown["churned_share"].to_numpy(),
+            "stayers_share": shown["expected_share"].to_numpy(),
+            "times_as_common": np.round(shown["likelihood_ratio"].to_numpy(), 1),
         }
     )
 

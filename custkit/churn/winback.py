@@ -748,9 +748,11 @@ PLAN_COLUMNS = (
     "expected_return_probability",
     "expected_revenue_won",
 )
-#: Columns of the ``churn_reasons`` export.
+#: Columns of the ``churn_reasons`` export (``reason``: a churned customer's reason, the risk
+#: driver of one ``at_risk``).
 CHURN_REASONS_COLUMNS = (
     "customer_id",
+    "status",
     "reason",
     "evidence",
     "churn_probability",
