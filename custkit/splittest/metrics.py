@@ -77,8 +77,8 @@ class MetricSpec:
     ----------
     name : str
     kind : {"proportion", "mean", "ratio"}
-        How variants are compared: two-proportion z-test, Welch t-test, or the delta method for
-        a ratio of sums.
+        How variants are compared (:mod:`custkit.splittest.comparisons`): a difference of
+        proportions, Welch's t-test of means, or the delta method for a ratio of sums.
     label : str
         What a manager reads.
     unit : {"share", "count", "money"}

@@ -245,3 +245,12 @@ def test_check_inputs_refuses_what_the_review_refuses_with_the_same_message(make
 def test_check_inputs_accepts_the_report_defaults(make_store):
     orders, experiments = make_store("exp", customers=300)
     check_inputs(SimpleNamespace(orders=orders, experiments=experiments), _REPORT_DEFAULTS)
+
+
+def test_every_metric_row_shows_a_p_value_on_the_scale_of_its_interval(four_tests):
+    # issue 14: "+169.7%, CI −29.6% … +369.0%, p = 0.004" tested B - A and showed B / A - 1
+    for experiment_id in four_tests.experiment_ids:
+        table = metric_table(four_tests, experiment_id).dropna(subset=["p_value"])
+        excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
+        assert len(table) > 0
+        assert ((table["p_value"] < four_tests.alpha) == excludes_zero).all()
