@@ -6,7 +6,8 @@ One module per concern:
 * statistics from per-variant sufficient statistics (customers, sums, sums of squares,
   conversions): :mod:`~custkit.splittest.comparisons` (``compare_means``,
   ``compare_proportions``, ``compare_ratios``), :mod:`~custkit.splittest.srm` (``srm_test``),
-  :mod:`~custkit.splittest.multiple_testing` (``holm``), :mod:`~custkit.splittest.bayes`
+  :mod:`~custkit.splittest.multiple_testing` (``holm``, ``benjamini_hochberg``),
+  :mod:`~custkit.splittest.bayes`
   (``prob_b_beats_a_*``), :mod:`~custkit.splittest.sequential` (``obrien_fleming_boundaries``,
   ``sequential_check``), :mod:`~custkit.splittest.planning` (``sample_size_*``,
   ``minimum_detectable_effect*``); :mod:`~custkit.splittest.inputs` checks their parameters;
@@ -38,7 +39,7 @@ _MODULES = {
     "inputs": ("SplitTestWarning",),
     "comparisons": ("MetricComparison", "compare_means", "compare_proportions", "compare_ratios"),
     "srm": ("srm_test",),
-    "multiple_testing": ("holm",),
+    "multiple_testing": ("adjust_p_values", "benjamini_hochberg", "holm"),
     "bayes": ("BayesianComparison", "prob_b_beats_a_means", "prob_b_beats_a_proportions"),
     "sequential": (
         "GroupSequentialBoundaries",

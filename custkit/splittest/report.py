@@ -60,6 +60,9 @@ class SplitTestReview:
     alpha, srm_alpha : float
     include : tuple of str
         The experiments the params asked for, in their order (empty: all).
+    multiple_testing : {"holm", "bh"}
+        How the metric tables adjust p-values: Holm over each experiment's tests, or
+        Benjamini–Hochberg over every test of every experiment reviewed.
     """
 
     designs: Mapping[str, ExperimentDesign]
@@ -72,6 +75,7 @@ class SplitTestReview:
     alpha: float
     srm_alpha: float
     include: tuple[str, ...] = ()
+    multiple_testing: str = "holm"
     _totals: dict = field(repr=False, compare=False, default_factory=dict)
     _cache: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -106,6 +110,7 @@ def review_experiments(
     srm_alpha: float = 0.001,
     pre_exposure_days: int = 90,
     include_exposure_day: bool = False,
+    multiple_testing: str = "holm",
 ) -> SplitTestReview:
     """Check the assignments and reduce every assigned customer's purchases, once.
 
@@ -132,6 +137,11 @@ def review_experiments(
         Sample-ratio mismatch alarm level.
     pre_exposure_days, include_exposure_day
         See :func:`custkit.splittest.metrics.exposure_sums`.
+    multiple_testing : {"holm", "bh"}, default "holm"
+        Adjustment of the metric tables' p-values: ``"holm"`` controls the family-wise error
+        rate over each experiment's tests (every metric × window × challenger); ``"bh"``
+        (Benjamini–Hochberg) controls the false discovery rate over every test of every
+        experiment reviewed.
 
     Returns
     -------
@@ -147,6 +157,7 @@ def review_experiments(
         primary_metric=primary_metric,
         alpha=alpha,
         srm_alpha=srm_alpha,
+        multiple_testing=multiple_testing,
     )
     designs, windows, alpha, srm_alpha = checked
     as_of = reductions.as_of
@@ -181,6 +192,7 @@ def review_experiments(
         alpha=alpha,
         srm_alpha=srm_alpha,
         include=tuple(str(e) for e in include),
+        multiple_testing=multiple_testing,
         _totals=_totals_by_experiment(sums),
     )
 
@@ -197,6 +209,7 @@ def check_review_inputs(
     primary_metric: str = "revenue",
     alpha: float = 0.05,
     srm_alpha: float = 0.001,
+    multiple_testing: str = "holm",
 ) -> tuple[dict[str, ExperimentDesign], tuple[int, ...], float, float]:
     """What :func:`review_experiments` checks before it reduces anything; ``custkit validate``
     runs it on the report's parameters and the store's experiments table.
@@ -208,6 +221,7 @@ def check_review_inputs(
         Whether the orders have a cost column (margin is a metric then); None skips the metric
         check (it needs the reduced orders).
     planned_splits, include, windows_days, horizon_days, metrics, primary_metric, alpha, srm_alpha
+    multiple_testing
         As for :func:`review_experiments`.
 
     Returns
@@ -223,8 +237,11 @@ def check_review_inputs(
     DataError
         The experiments table lacks a column the review needs.
     """
+    from custkit.splittest.multiple_testing import check_method
+
     alpha = _check_level("alpha", alpha)
     srm_alpha = _check_level("srm_alpha", srm_alpha)
+    check_method(multiple_testing)
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise ParamsError(f"horizon_days must be a whole number >= 1. Got {horizon_days!r}.")
     windows = tuple(sorted({*_check_windows(windows_days), horizon_days}))
@@ -255,6 +272,7 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
         primary_metric=parameters["primary_metric"],
         alpha=parameters["alpha"],
         srm_alpha=parameters["srm_alpha"],
+        multiple_testing=parameters.get("multiple_testing", "holm"),
     )
 
 
@@ -419,11 +437,14 @@ def _comparisons(
 
 def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
     """Every metric at every window: control and challenger values, relative change, interval,
-    p-value and Holm-adjusted p-value.
+    p-value and adjusted p-value.
 
-    The Holm family is every metric × window × challenger of this experiment (stated in
-    ``attrs["family"]``). A window is ``partial`` while some assigned customers' windows are not
-    complete yet.
+    The interval and the p-value come from one standard error of the relative change, so
+    ``p_value < alpha`` exactly when the interval leaves out 0. ``p_adjusted`` is Holm's over
+    every metric × window × challenger of this experiment or, with the review's
+    ``multiple_testing="bh"``, Benjamini–Hochberg's over every such test of every experiment
+    reviewed (stated in ``attrs["family"]``). A window is ``partial`` while some assigned
+    customers' windows are not complete yet.
 
     Returns
     -------
@@ -431,13 +452,61 @@ def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
         ``window_days``, ``metric``, ``label``, ``unit``, ``variant``, ``control``,
         ``customers_control``, ``customers_variant``, ``value_control``, ``value_variant``,
         ``estimate`` (relative change B / A - 1), ``ci_low``, ``ci_high``, ``p_value``,
-        ``p_holm``, ``significant`` (Holm p < alpha), ``partial``.
+        ``p_holm`` (Holm within the experiment, whatever the method), ``p_adjusted``,
+        ``significant`` (``p_adjusted < alpha``), ``partial``. ``attrs``: ``family``,
+        ``family_tests``, ``multiple_testing`` and more.
     """
     _design(review, experiment_id)
     return _cached(review, ("metrics", experiment_id), lambda: _metric_table(review, experiment_id))
 
 
 def _metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
+    from custkit.splittest.multiple_testing import benjamini_hochberg
+
+    table = _cached(
+        review,
+        ("metrics_unadjusted", experiment_id),
+        lambda: _unadjusted_metric_table(review, experiment_id),
+    )
+    if review.multiple_testing == "bh":
+        key = ("benjamini_hochberg",)
+        if key not in review._cache:  # one family: every test of every experiment reviewed
+            p_values = {e: _unadjusted_p_values(review, e) for e in review.designs}
+            flat = np.concatenate([np.zeros(0), *p_values.values()])
+            adjusted = benjamini_hochberg(flat) if flat.size else flat
+            offsets = np.cumsum([0, *(len(p) for p in p_values.values())])
+            review._cache[key] = (
+                {e: adjusted[offsets[i] : offsets[i + 1]] for i, e in enumerate(p_values)},
+                int(np.isfinite(flat).sum()),
+                len(review.designs),
+            )
+        by_experiment, tests, experiments = review._cache[key]
+        table["p_adjusted"] = by_experiment[experiment_id]
+        table.attrs.update(
+            family=(
+                f"Benjamini–Hochberg-adjusted over the {tests} tests of the {experiments} "
+                "experiments reviewed (every experiment × metric × window × challenger)"
+            ),
+            family_tests=tests,
+            family_experiments=experiments,
+        )
+    else:
+        table["p_adjusted"] = table["p_holm"]
+    table["significant"] = table["p_adjusted"] < review.alpha
+    table.attrs["multiple_testing"] = review.multiple_testing
+    return table
+
+
+def _unadjusted_p_values(review: SplitTestReview, experiment_id: str) -> np.ndarray:
+    def compute() -> pd.DataFrame:
+        return _unadjusted_metric_table(review, experiment_id)
+
+    table = _cached(review, ("metrics_unadjusted", experiment_id), compute, False)
+    return table["p_value"].to_numpy(dtype=float)
+
+
+def _unadjusted_metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
+    """The metric table with Holm's adjustment within the experiment."""
     from custkit.splittest.multiple_testing import holm
 
     design = _design(review, experiment_id)
@@ -498,6 +567,7 @@ _METRIC_COLUMNS = [
     "ci_high",
     "p_value",
     "p_holm",
+    "p_adjusted",
     "significant",
     "partial",
 ]

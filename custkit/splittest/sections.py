@@ -183,8 +183,17 @@ def _versus(variants: Sequence[str]) -> str:
 
 
 def _holm_family(metrics: pd.DataFrame) -> str:
-    """Which p-values the Holm adjustment of a metric table is over, in words."""
+    """Which p-values the adjustment of a metric table is over, in words."""
     tests = int(metrics.attrs.get("family_tests", metrics["p_value"].notna().sum()))
+    if metrics.attrs.get("multiple_testing") == "bh":
+        return n_(
+            "Benjamini–Hochberg-adjusted over the {n} test of all {experiments} experiments "
+            "reviewed (false discovery rate)",
+            "Benjamini–Hochberg-adjusted over the {n} tests of all {experiments} experiments "
+            "reviewed (false discovery rate)",
+            tests,
+            experiments=metrics.attrs.get("family_experiments", 1),
+        )
     if metrics.attrs.get("family_challengers"):
         return n_(
             "Holm-adjusted over the {n} test of this experiment (every metric × window × "
@@ -272,17 +281,20 @@ def design_shown(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def reading(row: pd.Series | dict, alpha: float, srm: bool) -> str:
-    """One metric result in words."""
+def reading(row: pd.Series | dict, alpha: float, srm: bool, bh: bool = False) -> str:
+    """One metric result in words (*bh*: the adjusted p-value is Benjamini–Hochberg's)."""
     if srm:
         return _("not trustworthy (SRM)")
     if not _finite(row["p_value"]):
         return _("not enough data")
-    if row["p_holm"] < alpha:
+    adjusted = row.get("p_adjusted", row["p_holm"])
+    if adjusted < alpha:
         if row["estimate"] > 0:
             return _("{variant} higher", variant=row["variant"])
         return _("{variant} lower", variant=row["variant"])
     if row["p_value"] < alpha:
+        if bh:
+            return _("unclear (not after Benjamini–Hochberg)")
         return _("unclear (not after Holm)")
     return _("no clear difference")
 
@@ -290,6 +302,7 @@ def reading(row: pd.Series | dict, alpha: float, srm: bool) -> str:
 def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     """The metric table as text, one row per window × metric (× challenger)."""
     srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
+    bh = table.attrs.get("multiple_testing") == "bh"
     single = table["variant"].nunique() <= 1
     control = str(table["control"].iloc[0]) if len(table) else _("Control")
     variant = str(table["variant"].iloc[0]) if len(table) else _("Variant")
@@ -316,11 +329,13 @@ def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
                 _("Change"): _change(row["estimate"]),
                 _("Interval"): _interval(row["ci_low"], row["ci_high"]),
                 _("p-value"): _p(row["p_value"]),
-                _("Holm p-value"): _p(row["p_holm"]),
+                (_("BH-adjusted p-value") if bh else _("Holm p-value")): _p(
+                    row.get("p_adjusted", row["p_holm"])
+                ),
                 _("Customers"): _number(row["customers_control"], ",")
                 + " / "
                 + _number(row["customers_variant"], ","),
-                _("Reading"): reading(row, alpha, srm),
+                _("Reading"): reading(row, alpha, srm, bh),
             }
         )
         rows.append(shown)

@@ -254,3 +254,46 @@ def test_every_metric_row_shows_a_p_value_on_the_scale_of_its_interval(four_test
         excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
         assert len(table) > 0
         assert ((table["p_value"] < four_tests.alpha) == excludes_zero).all()
+
+
+@pytest.fixture(scope="module")
+def four_tests_bh(make_store, review_of):
+    return review_of(
+        make_store("winner", effect=0.3, seed=1, first_id=1),
+        make_store("loser", effect=-0.3, seed=2, first_id=100_001),
+        make_store("flat", effect=0.0, seed=3, first_id=200_001),
+        make_store("young", first_exposure=pd.Timestamp("2026-08-20"), seed=4, first_id=300_001),
+        multiple_testing="bh",
+    )
+
+
+def test_benjamini_hochberg_adjusts_over_every_test_of_every_experiment(four_tests_bh):
+    from statsmodels.stats.multitest import multipletests
+
+    tables = [metric_table(four_tests_bh, e) for e in four_tests_bh.experiment_ids]
+    p_values = pd.concat([t["p_value"] for t in tables], ignore_index=True)
+    adjusted = pd.concat([t["p_adjusted"] for t in tables], ignore_index=True)
+    tested = p_values.notna()
+    expected = multipletests(p_values[tested], method="fdr_bh")[1]
+    np.testing.assert_allclose(adjusted[tested], expected, rtol=1e-12)
+    assert adjusted[~tested].isna().all()
+    for table in tables:
+        assert (table["significant"] == (table["p_adjusted"] < 0.05)).all()
+        assert table.attrs["family_tests"] == int(tested.sum())
+        assert "Benjamini–Hochberg" in table.attrs["family"]
+    section = experiment_section(four_tests_bh, "winner")
+    assert "BH-adjusted p-value" in section.metrics_shown.columns
+    assert "Benjamini–Hochberg-adjusted over the" in section.metrics_caption
+
+
+def test_holm_stays_the_default_adjustment_within_each_experiment(four_tests):
+    table = metric_table(four_tests, "winner")
+    np.testing.assert_allclose(table["p_adjusted"], holm(table["p_value"].to_numpy()))
+    assert (table["p_adjusted"] == table["p_holm"]).all()
+    assert "Holm p-value" in experiment_section(four_tests, "winner").metrics_shown.columns
+
+
+@pytest.mark.parametrize("method", ["fdr", "Holm", None])
+def test_an_unknown_multiple_testing_method_is_refused(make_store, review_of, method):
+    with pytest.raises(ParamsError, match="multiple_testing must be one of"):
+        review_of(make_store("exp", customers=300), multiple_testing=method)
