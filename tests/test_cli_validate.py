@@ -81,6 +81,11 @@ def _report_error(params_file: str, report: str) -> str:
                 store.experiments, values["planned_splits"], values["experiments"]
             )
             splittest.adjust_p_values([], values["multiple_testing"])
+            splittest.check_review_inputs(
+                store.experiments,
+                multiple_testing=values["multiple_testing"],
+                cap_percentile=values["cap_percentile"],
+            )
     except CustkitError as exc:
         return str(exc)
     raise AssertionError(f"the {report} report accepts these params")
@@ -109,6 +114,7 @@ def test_a_store_the_reports_accept_validates_with_exit_0(tmp_path, capsys):
         ("splittest", {"experiments": ["checkout_v2"]}),  # not in the data
         ("splittest", {"planned_splits": {"home_banner": {"A": 0.5, "B": 0.6}}}),
         ("splittest", {"multiple_testing": "fdr"}),
+        ("splittest", {"cap_percentile": 1.5}),
     ],
 )
 def test_report_parameters_the_report_refuses_fail_validate_with_its_message(

@@ -63,6 +63,9 @@ class SplitTestReview:
     multiple_testing : {"holm", "bh"}
         How the metric tables adjust p-values: Holm over each experiment's tests, or
         Benjamini–Hochberg over every test of every experiment reviewed.
+    cap_percentile : float or None
+        Revenue and margin per customer were capped at this percentile (None: not capped); the
+        caps are in ``sums.caps``.
     """
 
     designs: Mapping[str, ExperimentDesign]
@@ -76,6 +79,7 @@ class SplitTestReview:
     srm_alpha: float
     include: tuple[str, ...] = ()
     multiple_testing: str = "holm"
+    cap_percentile: float | None = None
     _totals: dict = field(repr=False, compare=False, default_factory=dict)
     _cache: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -111,6 +115,7 @@ def review_experiments(
     pre_exposure_days: int = 90,
     include_exposure_day: bool = False,
     multiple_testing: str = "holm",
+    cap_percentile: float | None = 0.99,
 ) -> SplitTestReview:
     """Check the assignments and reduce every assigned customer's purchases, once.
 
@@ -142,6 +147,11 @@ def review_experiments(
         rate over each experiment's tests (every metric × window × challenger); ``"bh"``
         (Benjamini–Hochberg) controls the false discovery rate over every test of every
         experiment reviewed.
+    cap_percentile : float or None, default 0.99
+        Cap revenue and margin per customer (and the CUPED covariate) at this percentile of the
+        positive values of both variants pooled, per experiment and window, before the
+        statistics (GrowthBook's percentile capping); None or 1: no cap. See
+        :func:`custkit.splittest.metrics.exposure_sums`.
 
     Returns
     -------
@@ -158,6 +168,7 @@ def review_experiments(
         alpha=alpha,
         srm_alpha=srm_alpha,
         multiple_testing=multiple_testing,
+        cap_percentile=cap_percentile,
     )
     designs, windows, alpha, srm_alpha = checked
     as_of = reductions.as_of
@@ -177,6 +188,7 @@ def review_experiments(
         windows,
         pre_exposure_days=pre_exposure_days,
         include_exposure_day=include_exposure_day,
+        cap_percentile=cap_percentile,
     )
     chosen = _check_metrics(metrics, primary_metric, sums.has_margin)
     if primary_metric not in chosen:
@@ -193,6 +205,7 @@ def review_experiments(
         srm_alpha=srm_alpha,
         include=tuple(str(e) for e in include),
         multiple_testing=multiple_testing,
+        cap_percentile=sums.cap_percentile,
         _totals=_totals_by_experiment(sums),
     )
 
@@ -210,6 +223,7 @@ def check_review_inputs(
     alpha: float = 0.05,
     srm_alpha: float = 0.001,
     multiple_testing: str = "holm",
+    cap_percentile: float | None = 0.99,
 ) -> tuple[dict[str, ExperimentDesign], tuple[int, ...], float, float]:
     """What :func:`review_experiments` checks before it reduces anything; ``custkit validate``
     runs it on the report's parameters and the store's experiments table.
@@ -221,7 +235,7 @@ def check_review_inputs(
         Whether the orders have a cost column (margin is a metric then); None skips the metric
         check (it needs the reduced orders).
     planned_splits, include, windows_days, horizon_days, metrics, primary_metric, alpha, srm_alpha
-    multiple_testing
+    multiple_testing, cap_percentile
         As for :func:`review_experiments`.
 
     Returns
@@ -237,11 +251,13 @@ def check_review_inputs(
     DataError
         The experiments table lacks a column the review needs.
     """
+    from custkit.splittest.metrics import check_cap_percentile
     from custkit.splittest.multiple_testing import check_method
 
     alpha = _check_level("alpha", alpha)
     srm_alpha = _check_level("srm_alpha", srm_alpha)
     check_method(multiple_testing)
+    check_cap_percentile(cap_percentile)
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise ParamsError(f"horizon_days must be a whole number >= 1. Got {horizon_days!r}.")
     windows = tuple(sorted({*_check_windows(windows_days), horizon_days}))
@@ -273,6 +289,7 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
         alpha=parameters["alpha"],
         srm_alpha=parameters["srm_alpha"],
         multiple_testing=parameters.get("multiple_testing", "holm"),
+        cap_percentile=parameters.get("cap_percentile", 0.99),
     )
 
 

@@ -131,6 +131,7 @@ def experiment_section(
             confidence=1 - review.alpha,
             family=_holm_family(metrics),
         )
+        + capping_note(review, experiment_id, currency)
         + provisional,
         months=month_table(review, experiment_id),
         cuped_shown=cuped_shown(cuped),
@@ -159,6 +160,35 @@ def experiment_section(
         sequential=looks,
         sequential_shown=sequential_shown(looks),
         sequential_caption=sequential_caption(looks),
+    )
+
+
+def capping_note(review: SplitTestReview, experiment_id: str, currency: str = "") -> str:
+    """How revenue per customer was capped over the horizon window, as a sentence that starts
+    with a space (``""`` when nothing was capped)."""
+    percentile = review.cap_percentile
+    caps = review.sums.caps
+    if percentile is None:
+        return " " + _("Revenue per customer is not capped.")
+    row = caps.loc[
+        (caps["experiment_id"].astype(str) == experiment_id)
+        & (caps["value"] == "revenue")
+        & (caps["window_days"] == review.horizon_days)
+    ]
+    if row.empty:
+        return ""
+    row = row.iloc[0]
+    return " " + n_(
+        "Revenue and margin per customer are capped at the {percentile} percentile of the "
+        "buyers of all variants pooled, {cap} over {days} days: {n} customer is capped, so no "
+        "single large order decides the test.",
+        "Revenue and margin per customer are capped at the {percentile} percentile of the "
+        "buyers of all variants pooled, {cap} over {days} days: {n} customers are capped, so "
+        "no single large order decides the test.",
+        int(row["capped"]),
+        percentile=_number(percentile, ".1%").replace(".0%", "%").replace(",0%", "%"),
+        cap=format_money(row["cap"], currency),
+        days=review.horizon_days,
     )
 
 

@@ -297,3 +297,23 @@ def test_holm_stays_the_default_adjustment_within_each_experiment(four_tests):
 def test_an_unknown_multiple_testing_method_is_refused(make_store, review_of, method):
     with pytest.raises(ParamsError, match="multiple_testing must be one of"):
         review_of(make_store("exp", customers=300), multiple_testing=method)
+
+
+def test_the_report_caps_revenue_at_the_99th_percentile_by_default_and_says_so(four_tests):
+    assert four_tests.cap_percentile == 0.99
+    caps = four_tests.sums.caps
+    winner = caps.loc[
+        (caps["experiment_id"] == "winner")
+        & (caps["value"] == "revenue")
+        & (caps["window_days"] == 90)
+    ].iloc[0]
+    caption = experiment_section(four_tests, "winner", "RUB").metrics_caption
+    assert "capped at the 99% percentile" in caption
+    assert f"{winner['capped']} customers are capped" in caption
+    assert winner["capped"] == round(0.01 * winner["customers"])
+
+
+def test_an_uncapped_review_says_revenue_is_not_capped(make_store, review_of):
+    review = review_of(make_store("exp", customers=400), cap_percentile=None)
+    assert review.sums.caps.empty
+    assert "not capped" in experiment_section(review, "exp").metrics_caption
