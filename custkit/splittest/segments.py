@@ -1,0 +1,284 @@
+"""Effects by segment: the same comparison within new and returning customers, acquisition
+channels, regions, with p-values adjusted over the segments.
+
+A test's overall effect can hide a segment where it works and one where it does not; but split
+into enough segments, every A/A test shows a "significant" one by chance. So each segmentation
+is one family: its segments' p-values are adjusted as the review's metric tables are (Holm by
+default, Benjamini–Hochberg with ``multiple_testing="bh"``), and the report says so.
+
+How it is computed
+------------------
+Each segment's sufficient statistics are the per-customer values of
+:func:`custkit.splittest.metrics.customer_metrics` (one vectorised pass over the assignments of
+the experiment) summed by ``groupby(segment, variant)``: the same values the review sums, with
+revenue and margin capped at the review's own caps of that experiment and window (never at a
+cap of the segment's), so the segments add up to the overall result. Customers whose segment is
+unknown (no customers row, an empty region) form a segment of their own, "(unknown)": no
+customer is left out. *New* and *returning* are read from the orders (a completed order before
+the exposure day, whenever), so they need no customers table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custkit.errors import ParamsError, did_you_mean
+from custkit.splittest.metrics import METRICS, compare_metric, customer_metrics
+from custkit.splittest.report import SplitTestReview, _cached, _design
+
+#: Segmentations read from the orders rather than from a customers column.
+NEW_VS_RETURNING = "new_vs_returning"
+#: Customers table columns a segmentation may use (categorical columns of the data contract).
+CUSTOMER_COLUMNS = ("acquisition_channel", "region")
+#: The label of customers whose segment is unknown.
+UNKNOWN = "(unknown)"
+#: Days before exposure that count a customer as returning: the whole history.
+_ALL_HISTORY_DAYS = 36500
+
+_COLUMNS = [
+    "segmentation",
+    "segment",
+    "metric",
+    "label",
+    "unit",
+    "variant",
+    "control",
+    "customers_control",
+    "customers_variant",
+    "value_control",
+    "value_variant",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "significant",
+]
+
+
+def check_segmentations(segment_by: object) -> tuple[str, ...]:
+    """*segment_by* as a tuple of known segmentations; else a :class:`ParamsError`."""
+    known = (NEW_VS_RETURNING, *CUSTOMER_COLUMNS)
+    if isinstance(segment_by, str) or not isinstance(segment_by, Sequence):
+        raise ParamsError(
+            f"segment_by must be a list of segmentations among {list(known)}. "
+            f"Got {segment_by!r} instead."
+        )
+    for name in segment_by:
+        if name not in known:
+            raise ParamsError(
+                f"segment_by must list segmentations among {list(known)}. Got {name!r} instead."
+                + did_you_mean(str(name), known)
+            )
+    return tuple(dict.fromkeys(segment_by))
+
+
+def segment_effects(
+    review: SplitTestReview,
+    reductions,
+    experiment_id: str,
+    customers: pd.DataFrame | None = None,
+    segment_by: Sequence[str] = (NEW_VS_RETURNING, *CUSTOMER_COLUMNS),
+    metric: str | None = None,
+    window_days: int | None = None,
+) -> pd.DataFrame:
+    """The effect on one metric within each segment, p-values adjusted over each segmentation.
+
+    Parameters
+    ----------
+    review : SplitTestReview
+    reductions : OrderReductions
+        The reduced orders the review was made from.
+    experiment_id : str
+    customers : pandas.DataFrame, optional
+        The store's customers table (``customer_id`` and the segmentation columns); without it,
+        or without a column, only ``new_vs_returning`` (and the segmentations it has) are shown.
+    segment_by : sequence of str, default ("new_vs_returning", "acquisition_channel", "region")
+        Segmentations, each a family of its own: ``new_vs_returning`` (bought before the
+        exposure day or not) or a customers column.
+    metric : str, optional
+        Default: the review's primary metric.
+    window_days : int, optional
+        Default: the review's horizon.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segmentation × segment × challenger: ``segmentation``, ``segment``,
+        ``metric``, ``label``, ``unit``, ``variant``, ``control``, ``customers_control``,
+        ``customers_variant``, ``value_control``, ``value_variant``, ``estimate`` (relative
+        change), ``ci_low``, ``ci_high``, ``p_value``, ``p_adjusted`` (over the segments ×
+        challengers of the segmentation, by the review's ``multiple_testing``), ``significant``.
+        ``attrs``:
+        ``metric``, ``window_days``, ``multiple_testing``, ``families`` (segmentation → tests),
+        ``skipped`` (segmentations without data), ``alpha``, ``experiment_id``.
+    """
+    design = _design(review, experiment_id)
+    metric = metric or review.primary_metric
+    window = review.horizon_days if window_days is None else window_days
+    if metric not in review.metrics:
+        raise ParamsError(
+            f"metric must be one of the review's metrics {list(review.metrics)}. "
+            f"Got {metric!r} instead." + did_you_mean(str(metric), review.metrics)
+        )
+    if window not in review.windows_days:
+        raise ParamsError(
+            f"window_days must be one of the review's windows {list(review.windows_days)}. "
+            f"Got {window!r} instead."
+        )
+    segment_by = check_segmentations(segment_by)
+    key = ("segments", experiment_id, metric, window, segment_by, id(customers))
+    return _cached(
+        review,
+        key,
+        lambda: _segment_effects(review, reductions, design, customers, segment_by, metric, window),
+    )
+
+
+def _segment_effects(
+    review: SplitTestReview,
+    reductions,
+    design,
+    customers: pd.DataFrame | None,
+    segment_by: tuple[str, ...],
+    metric: str,
+    window: int,
+) -> pd.DataFrame:
+    from custkit.splittest.multiple_testing import adjust_p_values
+
+    values = _customer_values(review, reductions, design.experiment_id, window)
+    rows, families, skipped = [], {}, []
+    for segmentation in segment_by:
+        labels = _labels(values, customers, segmentation)
+        if labels is None:
+            skipped.append(segmentation)
+            continue
+        sums = _segment_sums(values, labels)
+        family = []
+        for segment in sorted(sums, key=lambda s: (s == UNKNOWN, str(s))):
+            by_variant = sums[segment]
+            for variant in design.challengers:
+                a, b = by_variant.get(design.control), by_variant.get(variant)
+                result = compare_metric(metric, a, b, alpha=review.alpha) if a and b else None
+                family.append(
+                    {
+                        "segmentation": segmentation,
+                        "segment": str(segment),
+                        "metric": metric,
+                        "label": METRICS[metric].label,
+                        "unit": METRICS[metric].unit,
+                        "variant": variant,
+                        "control": design.control,
+                        "customers_control": int(a["customers"]) if a else 0,
+                        "customers_variant": int(b["customers"]) if b else 0,
+                        **_result(result),
+                    }
+                )
+        if family:
+            adjusted = adjust_p_values([r["p_value"] for r in family], review.multiple_testing)
+            for row, p in zip(family, adjusted, strict=True):
+                row["p_adjusted"] = float(p)
+                row["significant"] = bool(p < review.alpha)
+            families[segmentation] = int(np.isfinite(adjusted).sum())
+        rows.extend(family)
+    table = pd.DataFrame(rows, columns=_COLUMNS)
+    table.attrs.update(
+        metric=metric,
+        window_days=window,
+        multiple_testing=review.multiple_testing,
+        families=families,
+        skipped=skipped,
+        alpha=review.alpha,
+        experiment_id=design.experiment_id,
+    )
+    return table
+
+
+def _result(result: Any) -> dict[str, float]:
+    nan = float("nan")
+    if result is None:
+        return dict.fromkeys(
+            ("value_control", "value_variant", "estimate", "ci_low", "ci_high", "p_value"), nan
+        )
+    return {
+        "value_control": result.mean_a,
+        "value_variant": result.mean_b,
+        "estimate": result.estimate,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "p_value": result.p_value,
+    }
+
+
+def _customer_values(
+    review: SplitTestReview, reductions, experiment_id: str, window: int
+) -> pd.DataFrame:
+    """Per assigned customer with a complete window: the metric values, capped at the review's
+    caps, and whether they bought before exposure."""
+    table = review.assignments.table
+    assigned = table.loc[table["experiment_id"] == experiment_id]
+    values = customer_metrics(
+        assigned, reductions, window, pre_exposure_days=_ALL_HISTORY_DAYS,
+        include_exposure_day=review.sums.include_exposure_day,
+    )  # fmt: skip
+    values = values.loc[values["window_complete"]].reset_index(drop=True)
+    values["returning"] = values.pop("pre_revenue") > 0
+    values["aov_revenue"] = values["revenue"]  # average order value is never capped
+    caps = review.sums.caps
+    for name in ("revenue", "margin"):
+        cap = caps.loc[
+            (caps["experiment_id"].astype(str) == experiment_id)
+            & (caps["value"] == name)
+            & (caps["window_days"] == window)
+            & (caps["month"] == 0),
+            "cap",
+        ]
+        if name in values and len(cap):
+            values[name] = values[name].clip(upper=float(cap.iloc[0]))
+    return values
+
+
+def _labels(
+    values: pd.DataFrame, customers: pd.DataFrame | None, segmentation: str
+) -> pd.Series | None:
+    """Each customer's segment (text, UNKNOWN when missing), or None when there is no data."""
+    if segmentation == NEW_VS_RETURNING:
+        return pd.Series(np.where(values["returning"], "returning", "new"), index=values.index)
+    if customers is None or segmentation not in customers.columns:
+        return None
+    column = customers.drop_duplicates("customer_id").set_index("customer_id")[segmentation]
+    labels = values["customer_id"].map(column).astype(object)
+    return labels.where(labels.notna() & (labels.astype(str).str.strip() != ""), UNKNOWN).astype(
+        str
+    )
+
+
+def _segment_sums(values: pd.DataFrame, labels: pd.Series) -> dict[str, dict[str, dict]]:
+    """segment → variant → ``customers`` and the ``sum_*`` columns :func:`compare_metric` reads."""
+    frame = pd.DataFrame(
+        {
+            "segment": labels.to_numpy(),
+            "variant": values["variant"].astype(str).to_numpy(),
+            "customers": 1,
+            "sum_conversion": values["conversion"].to_numpy(dtype=float),
+            "sum_repeat_purchase": values["repeat_purchase"].to_numpy(dtype=float),
+        }
+    )
+    for name in ("orders", "revenue", "margin"):
+        if name in values:
+            column = values[name].to_numpy(dtype=float)
+            frame[f"sum_{name}"] = column
+            frame[f"sumsq_{name}"] = column * column
+    aov = values["aov_revenue"].to_numpy(dtype=float)
+    frame["sum_aov_revenue"] = aov
+    frame["sumsq_aov_revenue"] = aov * aov
+    frame["sum_revenue_x_orders"] = aov * values["orders"].to_numpy(dtype=float)
+    sums = frame.groupby(["segment", "variant"], sort=False).sum()
+    nested: dict[str, dict[str, dict]] = {}
+    for (segment, variant), row in zip(sums.index, sums.to_dict("records"), strict=True):
+        nested.setdefault(segment, {})[variant] = row
+    return nested
