@@ -58,3 +58,11 @@ def test_results_export_holds_every_comparison(splittest_run):
     assert set(results["experiment_id"]) == set(EXPERIMENTS)
     assert set(results["window_days"]) == {30, 60, 90}
     assert (results["customers_control"] > 0).all()
+
+
+def test_splittest_page_shows_effects_by_segment_and_states_the_revenue_cap(splittest_run):
+    page = splittest_run.html.read_text(encoding="utf-8")
+    assert "Effects by segment" in page
+    assert page.count("by segment: the change within each segment") == len(EXPERIMENTS)
+    assert "adjusted (Holm) over each segmentation" in page
+    assert "capped at the 99% percentile of the buyers of all variants pooled" in page

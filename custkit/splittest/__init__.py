@@ -14,6 +14,7 @@ One module per concern:
 * :mod:`~custkit.splittest.design` — which experiments, variants, planned split and control;
 * :mod:`~custkit.splittest.metrics` — assignments checked, per-customer metrics over windows
   from exposure, reduced to per-variant sufficient statistics;
+* :mod:`~custkit.splittest.segments` — effects by segment, adjusted over each segmentation;
 * :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` computes;
   :mod:`~custkit.splittest.verdicts` — the verdict rules; :mod:`~custkit.splittest.findings` and
   :mod:`~custkit.splittest.sections` — the same as a manager reads it.
@@ -83,6 +84,7 @@ _MODULES = {
         "sequential_table",
         "srm_p_value",
     ),
+    "segments": ("segment_effects",),
     "verdicts": (
         "Verdict",
         "metric_verdict",
@@ -107,12 +109,19 @@ _MODULES = {
         "experiment_section",
         "planning_caption",
         "planning_shown",
+        "segments_caption",
+        "segments_shown",
         "summary_shown",
     ),
 }
 #: Pass to ``load_store(..., tables=READS)``: the split-test report reads orders (status for
-#: purchases, cost for margin) and the assignments.
-READS = {"orders": ("status", "cost"), "experiments": None}
+#: purchases, cost for margin), the assignments and the customers' channel and region (effects
+#: by segment; no personal columns).
+READS = {
+    "orders": ("status", "cost"),
+    "experiments": None,
+    "customers": ("acquisition_channel", "region"),
+}
 #: The sections that need the assignments (see :mod:`custkit.data.sections`).
 SECTIONS = {
     "reviews": section(N_("Experiment reviews"), "experiments"),

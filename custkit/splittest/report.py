@@ -291,6 +291,9 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
         multiple_testing=parameters.get("multiple_testing", "holm"),
         cap_percentile=parameters.get("cap_percentile", 0.99),
     )
+    from custkit.splittest.segments import check_segmentations  # segments imports this module
+
+    check_segmentations(parameters.get("segment_by", ()))
 
 
 def _check_metrics(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custkit.findings import Finding
-from custkit.i18n import _, n_
+from custkit.i18n import N_, _, n_
 from custkit.i18n import format_value as _number
 from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
@@ -571,3 +571,83 @@ def assignments_shown(review: SplitTestReview) -> pd.DataFrame:
         }
     )
     return shown.rename(columns={r: label_shown(REASON_LABELS.get(r, r)) for r in reasons})
+
+
+#: Segmentation names as a manager reads them.
+SEGMENTATION_LABELS = {
+    "new_vs_returning": N_("New or returning"),
+    "acquisition_channel": N_("Acquisition channel"),
+    "region": N_("Region"),
+}
+#: Segment names custkit gives (others are the store's own values, shown as they are).
+SEGMENT_LABELS = {
+    "new": N_("new customers"),
+    "returning": N_("returning customers"),
+    "(unknown)": N_("(unknown)"),
+}
+
+
+def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+    """Effects by segment (:func:`custkit.splittest.segments.segment_effects`) as text."""
+    srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
+    bh = table.attrs.get("multiple_testing") == "bh"
+    single = table["variant"].nunique() <= 1
+    rows = []
+    for row in table.to_dict("records"):
+        segment = row["segment"]
+        shown = {
+            _("Segmentation"): _(SEGMENTATION_LABELS.get(row["segmentation"], row["segmentation"])),
+            _("Segment"): _(SEGMENT_LABELS[segment]) if segment in SEGMENT_LABELS else segment,
+        }
+        if not single:
+            shown[_("Variant")] = row["variant"]
+        shown.update(
+            {
+                _("Control"): format_value(row["value_control"], row["unit"], currency),
+                _("Challenger"): format_value(row["value_variant"], row["unit"], currency),
+                _("Change"): _change(row["estimate"]),
+                _("Interval"): _interval(row["ci_low"], row["ci_high"]),
+                _("p-value"): _p(row["p_value"]),
+                _("Adjusted p-value"): _p(row["p_adjusted"]),
+                _("Customers"): _number(row["customers_control"], ",")
+                + " / "
+                + _number(row["customers_variant"], ","),
+                _("Reading"): reading({**row, "p_holm": row["p_adjusted"]}, alpha, srm, bh),
+            }
+        )
+        rows.append(shown)
+    return pd.DataFrame(rows)
+
+
+def segments_caption(table: pd.DataFrame) -> str:
+    """What the effects by segment show, and the multiplicity note."""
+    families = table.attrs.get("families", {})
+    method = _("Benjamini–Hochberg") if table.attrs.get("multiple_testing") == "bh" else _("Holm")
+    text = n_(
+        "{metric} over {n} day by segment: the change within each segment, its interval and "
+        "p-value.",
+        "{metric} over {n} days by segment: the change within each segment, its interval and "
+        "p-value.",
+        int(table.attrs.get("window_days", 0)),
+        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+    )
+    text = text[:1].upper() + text[1:]
+    if families:
+        text += " " + n_(
+            "Split into enough segments, any test shows a difference somewhere by chance, so "
+            "the p-values are adjusted ({method}) over each segmentation's comparisons (up to "
+            "{n}): trust a segment's difference only when its adjusted p-value is below {alpha}.",
+            "Split into enough segments, any test shows a difference somewhere by chance, so "
+            "the p-values are adjusted ({method}) over each segmentation's comparisons (up to "
+            "{n}): trust a segment's difference only when its adjusted p-value is below {alpha}.",
+            max(families.values()),
+            method=method,
+            alpha=_number(table.attrs.get("alpha", 0.05), "g"),
+        )
+    skipped = table.attrs.get("skipped", [])
+    if skipped:
+        text += " " + _(
+            "Not shown, as the store's customers table has no such column: {names}.",
+            names=", ".join(_(SEGMENTATION_LABELS.get(s, s)) for s in skipped),
+        )
+    return text

@@ -28,7 +28,7 @@ import pandas as pd
 
 from custkit.errors import ParamsError, did_you_mean
 from custkit.splittest.metrics import METRICS, compare_metric, customer_metrics
-from custkit.splittest.report import SplitTestReview, _cached, _design
+from custkit.splittest.report import SplitTestReview, _cached, _design, srm_p_value
 
 #: Segmentations read from the orders rather than from a customers column.
 NEW_VS_RETURNING = "new_vs_returning"
@@ -194,6 +194,7 @@ def _segment_effects(
         skipped=skipped,
         alpha=review.alpha,
         experiment_id=design.experiment_id,
+        srm_alert=bool(srm_p_value(review, design.experiment_id) < review.srm_alpha),
     )
     return table
 

@@ -120,3 +120,19 @@ def test_storegen_experiments_read_as_their_known_truth_in_every_channel(generat
             assert table["significant"].all() and (table["ci_low"] > 0).all()
         else:  # the A/A test: no channel survives the adjustment
             assert not table["significant"].any()
+
+
+def test_the_segment_table_as_shown_names_the_adjustment_and_the_segments(two_regions):
+    from custkit.splittest import segments_caption, segments_shown
+
+    review, reductions, customers = two_regions
+    table = segment_effects(review, reductions, "exp", customers, ["new_vs_returning", "region"])
+    shown = segments_shown(table, "RUB")
+    assert len(shown) == len(table)
+    assert {"returning customers", "north", "south", UNKNOWN} <= set(shown["Segment"])
+    caption = segments_caption(table)
+    assert caption.startswith("Revenue per customer over 90 days by segment")
+    assert "adjusted (Holm) over each segmentation's comparisons (up to 3)" in caption
+    assert "Not shown" not in caption
+    no_region = segments_caption(segment_effects(review, reductions, "exp", None, ["region"]))
+    assert "Not shown, as the store's customers table has no such column: Region." in no_region
