@@ -576,19 +576,18 @@ def check_cap_percentile(cap_percentile: object) -> float | None:
 class _Capper:
     """Caps per-customer values in place at a percentile per experiment, and keeps the caps.
 
-    The rows are grouped by experiment once (a stable argsort of the experiment codes); each
-    cap is then one ``numpy.quantile`` (a partition, linear interpolation as SQL's
-    ``PERCENTILE_CONT``) over that experiment's counted positive values, and capping is one
-    ``numpy.minimum`` with the caps indexed by experiment code.
+    Only the counted positive values (a fraction of the assignments: most customers buy nothing
+    in a window) are gathered and grouped by experiment (a radix sort of small experiment codes);
+    each cap is then one ``numpy.quantile`` (a partition; linear interpolation, as SQL's
+    ``PERCENTILE_CONT``) and capping is one ``numpy.minimum`` with the caps indexed by
+    experiment code. On 5M assignments (bench_splittest.py) it adds about 0.15 s per capped
+    value and window, 1.6 s to a 10-13 s review.
     """
 
     def __init__(self, percentile: float | None, exp_codes: np.ndarray, n_experiments: int):
         self.percentile = percentile
-        self._codes = exp_codes
         self._n = max(n_experiments, 1)
-        if percentile is not None:
-            self._order = np.argsort(exp_codes, kind="stable")
-            self._bounds = np.searchsorted(exp_codes[self._order], np.arange(self._n + 1))
+        self._codes = exp_codes.astype(np.int16 if self._n < 2**15 else np.int64)
         self._rows: list[dict] = []
 
     def cap(
@@ -598,13 +597,19 @@ class _Capper:
         over) do not count towards the cap, but are capped too."""
         if self.percentile is None:
             return
+        counted = values > 0
+        if pending is not None:
+            counted &= ~pending
+        rows = np.flatnonzero(counted)
+        codes = self._codes[rows]
+        order = np.argsort(codes, kind="stable")  # radix sort: small integer codes
+        positive = values[rows[order]]
+        bounds = np.searchsorted(codes[order], np.arange(self._n + 1))
         caps = np.full(self._n, np.inf)
         for e in range(self._n):
-            rows = self._order[self._bounds[e] : self._bounds[e + 1]]
-            counted = values[rows] if pending is None else values[rows[~pending[rows]]]
-            positive = counted[counted > 0]
-            if positive.size:
-                caps[e] = np.quantile(positive, self.percentile)
+            mine = positive[bounds[e] : bounds[e + 1]]
+            if mine.size:
+                caps[e] = np.quantile(mine, self.percentile)
                 self._rows.append(
                     {
                         "experiment": e,
@@ -612,8 +617,8 @@ class _Capper:
                         "window_days": window,
                         "month": month,
                         "cap": float(caps[e]),
-                        "customers": int(positive.size),
-                        "capped": int((positive > caps[e]).sum()),
+                        "customers": int(mine.size),
+                        "capped": int((mine > caps[e]).sum()),
                     }
                 )
         np.minimum(values, caps[self._codes], out=values)
