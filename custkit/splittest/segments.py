@@ -9,10 +9,14 @@ default, Benjamini–Hochberg with ``multiple_testing="bh"``), and the report sa
 How it is computed
 ------------------
 Each segment's sufficient statistics are the per-customer values of
-:func:`custkit.splittest.metrics.customer_metrics` (one vectorised pass over the assignments of
-the experiment) summed by ``groupby(segment, variant)``: the same values the review sums, with
-revenue and margin capped at the review's own caps of that experiment and window (never at a
-cap of the segment's), so the segments add up to the overall result. Customers whose segment is
+:func:`custkit.splittest.metrics.customer_metrics` (one vectorised pass over every reviewed
+assignment, once per review and window) summed by ``numpy.bincount`` over (segment code,
+variant code): the same values the review sums, with revenue and margin capped at the review's
+own caps of that experiment and window (never at a cap of the segment's), so the segments add up
+to the overall result. Segment labels are factorised once per segmentation (hashing, no sort of
+the text). On the 1M-customer bench store (20 experiments, 5M assignments), the three default
+segmentations of all 20 experiments take 4.8 s on a loaded 2-core machine (first version, a
+pandas group-by on text labels per experiment: 26 s). Customers whose segment is
 unknown (no customers row, an empty region) form a segment of their own, "(unknown)": no
 customer is left out. *New* and *returning* are read from the orders (a completed order before
 the exposure day, whenever), so they need no customers table.
@@ -150,14 +154,18 @@ def _segment_effects(
 ) -> pd.DataFrame:
     from custkit.splittest.multiple_testing import adjust_p_values
 
-    values = _customer_values(review, reductions, design.experiment_id, window)
+    values = _customer_values(review, reductions, window)
+    experiment = values["experiment_id"].cat.categories.get_loc(design.experiment_id)
+    mine = np.flatnonzero(values["experiment_code"].to_numpy() == experiment)
+    columns = _value_columns(review, window, values, mine)
     rows, families, skipped = [], {}, []
     for segmentation in segment_by:
-        labels = _labels(values, customers, segmentation)
-        if labels is None:
+        coded = _segment_codes(review, values, customers, segmentation, window)
+        if coded is None:
             skipped.append(segmentation)
             continue
-        sums = _segment_sums(values, labels)
+        codes, names = coded
+        sums = _segment_sums(values, mine, columns, codes, names)
         family = []
         for segment in sorted(sums, key=lambda s: (s == UNKNOWN, str(s))):
             by_variant = sums[segment]
@@ -215,71 +223,110 @@ def _result(result: Any) -> dict[str, float]:
     }
 
 
-def _customer_values(
-    review: SplitTestReview, reductions, experiment_id: str, window: int
-) -> pd.DataFrame:
-    """Per assigned customer with a complete window: the metric values, capped at the review's
-    caps, and whether they bought before exposure."""
-    table = review.assignments.table
-    assigned = table.loc[table["experiment_id"] == experiment_id]
+def _customer_values(review: SplitTestReview, reductions, window: int) -> pd.DataFrame:
+    """Every reviewed assignment with a complete window (all experiments at once: the purchase
+    lookup over the customer-day table is built once per review and window): the metric values,
+    revenue and margin capped at the review's caps of its experiment, and whether the customer
+    bought before exposure. Cached on the review."""
+    key = ("segment_values", window)
+    if key in review._cache:
+        return review._cache[key]
     values = customer_metrics(
-        assigned, reductions, window, pre_exposure_days=_ALL_HISTORY_DAYS,
+        review.assignments.table, reductions, window, pre_exposure_days=_ALL_HISTORY_DAYS,
         include_exposure_day=review.sums.include_exposure_day,
     )  # fmt: skip
-    values = values.loc[values["window_complete"]].reset_index(drop=True)
-    values["returning"] = values.pop("pre_revenue") > 0
+    values = values.loc[values["window_complete"].to_numpy()].reset_index(drop=True)
+    values["returning"] = values.pop("pre_revenue").to_numpy() > 0
     values["aov_revenue"] = values["revenue"]  # average order value is never capped
+    experiments = values["experiment_id"].cat.categories
+    values["experiment_code"] = values["experiment_id"].cat.codes.to_numpy()
     caps = review.sums.caps
     for name in ("revenue", "margin"):
-        cap = caps.loc[
-            (caps["experiment_id"].astype(str) == experiment_id)
-            & (caps["value"] == name)
-            & (caps["window_days"] == window)
-            & (caps["month"] == 0),
-            "cap",
+        if name not in values:
+            continue
+        rows = caps.loc[
+            (caps["value"] == name) & (caps["window_days"] == window) & (caps["month"] == 0)
         ]
-        if name in values and len(cap):
-            values[name] = values[name].clip(upper=float(cap.iloc[0]))
+        cap_of = np.full(len(experiments) + 1, np.inf)
+        cap_of[experiments.get_indexer(rows["experiment_id"].astype(str))] = rows["cap"]
+        cap_of[-1] = np.inf  # the -1 of an experiment without a cap row
+        values[name] = np.minimum(values[name].to_numpy(), cap_of[values["experiment_code"]])
+    review._cache[key] = values
     return values
 
 
-def _labels(
-    values: pd.DataFrame, customers: pd.DataFrame | None, segmentation: str
-) -> pd.Series | None:
-    """Each customer's segment (text, UNKNOWN when missing), or None when there is no data."""
+def _segment_codes(
+    review: SplitTestReview,
+    values: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    segmentation: str,
+    window: int,
+) -> tuple[np.ndarray, list[str]] | None:
+    """Each value row's segment code and the segment names (the last is UNKNOWN), or None when
+    there is no data for the segmentation."""
     if segmentation == NEW_VS_RETURNING:
-        return pd.Series(np.where(values["returning"], "returning", "new"), index=values.index)
+        return values["returning"].to_numpy().astype(np.int64), ["new", "returning", UNKNOWN]
     if customers is None or segmentation not in customers.columns:
         return None
-    column = customers.drop_duplicates("customer_id").set_index("customer_id")[segmentation]
-    labels = values["customer_id"].map(column).astype(object)
-    return labels.where(labels.notna() & (labels.astype(str).str.strip() != ""), UNKNOWN).astype(
-        str
-    )
+    key = ("segment_codes", segmentation, window, id(customers))
+    if key not in review._cache:
+        table = customers.drop_duplicates("customer_id")
+        labels = table[segmentation].astype(object)
+        labels = labels.where(labels.notna(), "").astype(str).str.strip()
+        label_codes, uniques = pd.factorize(labels.to_numpy())  # hashing: no sort of the text
+        names = [str(name) for name in uniques]
+        unknown = len(names)
+        if "" in names:  # an empty label is an unknown segment
+            label_codes = np.where(label_codes == names.index(""), unknown, label_codes)
+        position = pd.Index(table["customer_id"]).get_indexer(values["customer_id"])
+        codes = np.where(position >= 0, label_codes[np.maximum(position, 0)], unknown)
+        review._cache[key] = (codes.astype(np.int64), [*names, UNKNOWN])
+    return review._cache[key]
 
 
-def _segment_sums(values: pd.DataFrame, labels: pd.Series) -> dict[str, dict[str, dict]]:
-    """segment → variant → ``customers`` and the ``sum_*`` columns :func:`compare_metric` reads."""
-    frame = pd.DataFrame(
-        {
-            "segment": labels.to_numpy(),
-            "variant": values["variant"].astype(str).to_numpy(),
-            "customers": 1,
-            "sum_conversion": values["conversion"].to_numpy(dtype=float),
-            "sum_repeat_purchase": values["repeat_purchase"].to_numpy(dtype=float),
-        }
-    )
+def _value_columns(
+    review: SplitTestReview, window: int, values: pd.DataFrame, rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The per-customer values of the value *rows* (one experiment), as float arrays (the
+    whole columns converted once per review and window)."""
+    key = ("segment_floats", window)
+    if key not in review._cache:
+        names = ("conversion", "repeat_purchase", "orders", "revenue", "margin", "aov_revenue")
+        review._cache[key] = {n: values[n].to_numpy(dtype=float) for n in names if n in values}
+    return {name: column[rows] for name, column in review._cache[key].items()}
+
+
+def _segment_sums(
+    values: pd.DataFrame,
+    rows: np.ndarray,
+    columns: dict[str, np.ndarray],
+    codes: np.ndarray,
+    names: list[str],
+) -> dict[str, dict[str, dict]]:
+    """segment → variant → ``customers`` and the ``sum_*`` columns :func:`compare_metric` reads,
+    over the value *rows* of one experiment (*columns*: their values): one ``numpy.bincount``
+    per sum."""
+    variants = values["variant"].cat.categories
+    n_var = max(len(variants), 1)
+    index = codes[rows] * n_var + values["variant"].cat.codes.to_numpy()[rows]
+    size = len(names) * n_var
+
+    def total(weights: np.ndarray | None) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=size)
+
+    sums = {"customers": total(None), "sum_conversion": total(columns["conversion"])}
+    sums["sum_repeat_purchase"] = total(columns["repeat_purchase"])
     for name in ("orders", "revenue", "margin"):
-        if name in values:
-            column = values[name].to_numpy(dtype=float)
-            frame[f"sum_{name}"] = column
-            frame[f"sumsq_{name}"] = column * column
-    aov = values["aov_revenue"].to_numpy(dtype=float)
-    frame["sum_aov_revenue"] = aov
-    frame["sumsq_aov_revenue"] = aov * aov
-    frame["sum_revenue_x_orders"] = aov * values["orders"].to_numpy(dtype=float)
-    sums = frame.groupby(["segment", "variant"], sort=False).sum()
+        if name in columns:
+            x = columns[name]
+            sums[f"sum_{name}"], sums[f"sumsq_{name}"] = total(x), total(x * x)
+    aov = columns["aov_revenue"]
+    sums["sum_aov_revenue"], sums["sumsq_aov_revenue"] = total(aov), total(aov * aov)
+    sums["sum_revenue_x_orders"] = total(aov * columns["orders"])
     nested: dict[str, dict[str, dict]] = {}
-    for (segment, variant), row in zip(sums.index, sums.to_dict("records"), strict=True):
-        nested.setdefault(segment, {})[variant] = row
+    for cell in np.flatnonzero(sums["customers"]):
+        segment, variant = divmod(int(cell), n_var)
+        nested.setdefault(names[segment], {})[str(variants[variant])] = {
+            name: float(sum_[cell]) for name, sum_ in sums.items()
+        }
     return nested
