@@ -65,4 +65,4 @@ def test_splittest_page_shows_effects_by_segment_and_states_the_revenue_cap(spli
     assert "Effects by segment" in page
     assert page.count("by segment: the change within each segment") == len(EXPERIMENTS)
     assert "adjusted (Holm) over each segmentation" in page
-    assert "capped at the 99% percentile of the buyers of all variants pooled" in page
+    assert "Revenue per customer is capped at what 99% of the buyers of all variants" in page

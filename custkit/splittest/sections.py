@@ -178,18 +178,21 @@ def capping_note(review: SplitTestReview, experiment_id: str, currency: str = ""
     if row.empty:
         return ""
     row = row.iloc[0]
-    return " " + n_(
-        "Revenue and margin per customer are capped at the {percentile} percentile of the "
-        "buyers of all variants pooled, {cap} over {days} days: {n} customer is capped, so no "
-        "single large order decides the test.",
-        "Revenue and margin per customer are capped at the {percentile} percentile of the "
-        "buyers of all variants pooled, {cap} over {days} days: {n} customers are capped, so "
-        "no single large order decides the test.",
+    text = " " + n_(
+        "Revenue per customer is capped at what {percentile} of the buyers of all variants "
+        "stay under, {cap} over {days} days: {n} customer is capped, so no single large order "
+        "decides the test.",
+        "Revenue per customer is capped at what {percentile} of the buyers of all variants "
+        "stay under, {cap} over {days} days: {n} customers are capped, so no single large "
+        "order decides the test.",
         int(row["capped"]),
         percentile=_number(percentile, ".1%").replace(".0%", "%").replace(",0%", "%"),
         cap=format_money(row["cap"], currency),
         days=review.horizon_days,
     )
+    if review.sums.has_margin:
+        text += " " + _("Margin per customer is capped the same way.")
+    return text
 
 
 def _challengers(variants: Sequence[str]) -> str:

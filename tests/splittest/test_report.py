@@ -308,7 +308,8 @@ def test_the_report_caps_revenue_at_the_99th_percentile_by_default_and_says_so(f
         & (caps["window_days"] == 90)
     ].iloc[0]
     caption = experiment_section(four_tests, "winner", "RUB").metrics_caption
-    assert "capped at the 99% percentile" in caption
+    assert "capped at what 99% of the buyers of all variants stay under" in caption
+    assert "Margin per customer is capped the same way." in caption
     assert f"{winner['capped']} customers are capped" in caption
     assert winner["capped"] == round(0.01 * winner["customers"])
 
