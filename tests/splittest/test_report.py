@@ -247,13 +247,27 @@ def test_check_inputs_accepts_the_report_defaults(make_store):
     check_inputs(SimpleNamespace(orders=orders, experiments=experiments), _REPORT_DEFAULTS)
 
 
-def test_every_metric_row_shows_a_p_value_on_the_scale_of_its_interval(four_tests):
+@pytest.mark.parametrize("view", ["metrics", "months", "cuped", "cuped_adjusted"])
+def test_every_row_shows_a_p_value_on_the_scale_of_its_interval(four_tests, view):
     # issue 14: "+169.7%, CI −29.6% … +369.0%, p = 0.004" tested B - A and showed B / A - 1
+    from custkit.splittest import cuped_table, month_table
+
+    suffix = "_cuped" if view == "cuped_adjusted" else ""
+    tables = {
+        "metrics": metric_table,
+        "months": month_table,
+        "cuped": cuped_table,
+        "cuped_adjusted": cuped_table,
+    }
+    rows = 0
     for experiment_id in four_tests.experiment_ids:
-        table = metric_table(four_tests, experiment_id).dropna(subset=["p_value"])
-        excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
-        assert len(table) > 0
-        assert ((table["p_value"] < four_tests.alpha) == excludes_zero).all()
+        table = tables[view](four_tests, experiment_id).dropna(subset=[f"p_value{suffix}"])
+        low, high = table[f"ci_low{suffix}"], table[f"ci_high{suffix}"]
+        excludes_zero = (low > 0) | (high < 0)
+        assert ((table[f"p_value{suffix}"] < four_tests.alpha) == excludes_zero).all()
+        assert ((low <= table[f"estimate{suffix}"]) & (table[f"estimate{suffix}"] <= high)).all()
+        rows += len(table)
+    assert rows > 0
 
 
 @pytest.fixture(scope="module")
