@@ -332,3 +332,17 @@ def test_an_uncapped_review_says_revenue_is_not_capped(make_store, review_of):
     review = review_of(make_store("exp", customers=400), cap_percentile=None)
     assert review.sums.caps.empty
     assert "not capped" in experiment_section(review, "exp").metrics_caption
+
+
+def test_a_result_near_the_edge_shows_no_p_value_below_alpha_beside_an_interval_with_zero(
+    make_store, review_of
+):
+    # on main (4f82166) this store's 60-day orders read "+10.6%, −0.1% … +21.4%, p = 0.042":
+    # the p-value of B - A beside the interval of B / A - 1
+    review = review_of(make_store("exp", customers=600, effect=0.2, seed=1))
+    table = metric_table(review, "exp").set_index(["window_days", "metric"])
+    row = table.loc[(60, "orders")]
+    assert row["ci_low"] < 0 < row["ci_high"]
+    assert row["p_value"] >= 0.05
+    excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
+    assert ((table["p_value"] < 0.05) == excludes_zero).all()
