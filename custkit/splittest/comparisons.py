@@ -125,15 +125,21 @@ def _finish_comparison(
     alpha: float,
     method: str,
     no_variance: str,
+    base_a: float | None = None,
+    base_b: float | None = None,
 ) -> MetricComparison:
     """Estimate, standard error, test and interval on the scale shown, from one standard error.
 
-    *no_variance* is the warning given when both variants have zero variance.
+    *no_variance* is the warning given when both variants have zero variance. *base_a* and
+    *base_b* are the means a relative change is taken against (default: *mean_a*, *mean_b*):
+    a CUPED-adjusted difference is divided by the unadjusted control mean, as gbstats does.
     """
+    base_a = mean_a if base_a is None else base_a
+    base_b = mean_b if base_b is None else base_b
     df = _welch_df(var_mean_a, var_mean_b, n_a, n_b)
     if relative:
         method += "; relative change by the delta method"
-        if mean_a == 0:
+        if base_a == 0:
             warnings.warn(
                 "Variant A's value is 0, so the relative change B / A - 1 is undefined; the "
                 "estimate, its interval and p-value are NaN. Pass relative=False for the "
@@ -143,8 +149,8 @@ def _finish_comparison(
             )
             estimate = std_error = math.nan
         else:
-            estimate = mean_b / mean_a - 1.0
-            std_error = math.sqrt(var_mean_b / mean_a**2 + mean_b**2 * var_mean_a / mean_a**4)
+            estimate = (mean_b - mean_a) / base_a
+            std_error = math.sqrt(var_mean_b / base_a**2 + base_b**2 * var_mean_a / base_a**4)
     else:
         estimate = mean_b - mean_a
         std_error = math.sqrt(var_mean_a + var_mean_b)
@@ -190,6 +196,8 @@ def compare_means(
     sumsq_b: float,
     relative: bool = True,
     alpha: float = 0.05,
+    *,
+    unadjusted_means: tuple[float, float] | None = None,
 ) -> MetricComparison:
     """Compare the mean of a per-customer metric between variants with Welch's t-test.
 
@@ -206,6 +214,10 @@ def compare_means(
         ``mean_b - mean_a``.
     alpha : float, default 0.05
         Significance level; the interval covers ``1 - alpha``.
+    unadjusted_means : (float, float), optional
+        For sums of CUPED-adjusted values: the variants' unadjusted means. The relative change
+        is then the adjusted difference over the unadjusted control mean, and its standard
+        error takes the unadjusted means, as gbstats' ``RegressionAdjustedStatistic``.
 
     Returns
     -------
@@ -236,6 +248,7 @@ def compare_means(
     relative = _check_bool("relative", relative)
     n_a, mean_a, var_a = _mean_and_variance("a", n_a, sum_a, sumsq_a)
     n_b, mean_b, var_b = _mean_and_variance("b", n_b, sum_b, sumsq_b)
+    base_a, base_b = (None, None) if unadjusted_means is None else map(float, unadjusted_means)
     return _finish_comparison(
         mean_a=mean_a,
         mean_b=mean_b,
@@ -246,6 +259,8 @@ def compare_means(
         relative=relative,
         alpha=alpha,
         method="Welch t-test",
+        base_a=base_a,
+        base_b=base_b,
         no_variance="Both variants have zero variance (every customer has the same value), so "
         "Welch's test is undefined; p-value, degrees of freedom and interval are NaN. Check that "
         "the metric holds per-customer values.",

@@ -901,6 +901,7 @@ def compare_metric(
     challenger: Mapping[str, float],
     alpha: float = 0.05,
     relative: bool = True,
+    unadjusted_means: tuple[float, float] | None = None,
 ) -> MetricComparison | None:
     """Compare one metric between a challenger and the control from their sums.
 
@@ -911,8 +912,9 @@ def compare_metric(
     control, challenger : mapping
         One row each of :meth:`ExposureSums.totals` (or of ``months``): ``customers`` and the
         ``sum_*`` columns.
-    alpha, relative
-        As in :func:`custkit.splittest.compare_means`.
+    alpha, relative, unadjusted_means
+        As in :func:`custkit.splittest.compare_means` (``unadjusted_means``: mean metrics
+        only, for sums of :func:`cuped_adjust`).
 
     Returns
     -------
@@ -932,7 +934,11 @@ def compare_metric(
         )
     if spec.kind == "mean":
         return compare_means(
-            *_mean_sums(control, metric), *_mean_sums(challenger, metric), relative, alpha
+            *_mean_sums(control, metric),
+            *_mean_sums(challenger, metric),
+            relative,
+            alpha,
+            unadjusted_means=unadjusted_means,
         )
     return compare_ratios(*_ratio_sums(control), *_ratio_sums(challenger), relative, alpha)
 
@@ -989,6 +995,10 @@ class CupedAdjustment:
         :func:`compare_metric`.
     note : str
         Why CUPED was not applied, or ``""``.
+    unadjusted_means : (float, float)
+        The control's and the challenger's unadjusted means: pass them to
+        :func:`compare_metric` so that a relative change is taken against the control's
+        observed mean, as gbstats does (and as the unadjusted change is).
     """
 
     applied: bool
@@ -997,6 +1007,7 @@ class CupedAdjustment:
     control: dict
     challenger: dict
     note: str = ""
+    unadjusted_means: tuple[float, float] | None = None
 
 
 def cuped_adjust(
@@ -1063,7 +1074,8 @@ def cuped_adjust(
             }
         )
     reduction = 1.0 - _difference_variance(adjusted, y) / _difference_variance(plain, y)
-    return CupedAdjustment(True, theta, reduction, *adjusted)
+    means = tuple(float(r[f"sum_{y}"]) / float(r["customers"]) for r in (control, challenger))
+    return CupedAdjustment(True, theta, reduction, *adjusted, unadjusted_means=means)
 
 
 def _difference_variance(rows: Sequence[Mapping[str, float]], value: str) -> float:

@@ -717,7 +717,11 @@ def _cuped_table(
                     continue
                 adjustment = cuped_adjust(metric, control, challenger)
                 adjusted = compare_metric(
-                    metric, adjustment.control, adjustment.challenger, alpha=review.alpha
+                    metric,
+                    adjustment.control,
+                    adjustment.challenger,
+                    alpha=review.alpha,
+                    unadjusted_means=adjustment.unadjusted_means,
                 )
                 rows.append(
                     {

@@ -19,7 +19,13 @@ from statsmodels.stats import proportion as sm_proportion
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from custkit.splittest import compare_means, compare_proportions, compare_ratios, cuped_adjust
+from custkit.splittest import (
+    compare_means,
+    compare_metric,
+    compare_proportions,
+    compare_ratios,
+    cuped_adjust,
+)
 
 N_SIMULATIONS = 2000
 
@@ -122,7 +128,7 @@ def test_ratio_and_proportion_comparisons_reproduce_gbstats_two_sided_ttest(
     assert result.p_value == pytest.approx(p_value, rel=1e-6)
 
 
-def test_cuped_difference_reproduces_gbstats_regression_adjusted_ttest():
+def test_cuped_difference_and_relative_change_reproduce_gbstats_regression_adjusted_ttest():
     rows = [
         {
             "customers": n,
@@ -148,6 +154,12 @@ def test_cuped_difference_reproduces_gbstats_regression_adjusted_ttest():
     assert result.estimate == pytest.approx(0.2780586644845114, rel=1e-9)
     assert (result.ci_low, result.ci_high) == pytest.approx((0.0516675215, 0.5044498075), rel=1e-8)
     assert result.p_value == pytest.approx(0.016081370954288188, rel=1e-7)
+    relative = compare_metric("revenue", a, b, unadjusted_means=adjustment.unadjusted_means)
+    assert relative.estimate == pytest.approx(0.6781918645963693, rel=1e-9)
+    assert (relative.ci_low, relative.ci_high) == pytest.approx(
+        (0.0006640113155588212, 1.3557197178771796), rel=1e-7
+    )
+    assert relative.p_value == pytest.approx(0.04977596846147714, rel=1e-7)
 
 
 def metric_sums(kind: str, seed: int, n_a: int, n_b: int, lift: float) -> tuple:
