@@ -22,6 +22,7 @@ from custkit.errors import CustkitError
 from custkit.i18n import get_language, set_language
 from custkit.params import load_params
 from custkit.reports import get_report, resolve_parameters, run_report
+from custkit.splittest.segments import check_segmentations
 
 ORDERS = """order_id,customer_id,order_date,revenue,cost
 1,1,2025-01-03,100,60
@@ -80,6 +81,13 @@ def _report_error(params_file: str, report: str) -> str:
             splittest.experiment_designs(
                 store.experiments, values["planned_splits"], values["experiments"]
             )
+            splittest.adjust_p_values([], values["multiple_testing"])
+            splittest.check_review_inputs(
+                store.experiments,
+                multiple_testing=values["multiple_testing"],
+                cap_percentile=values["cap_percentile"],
+            )
+            check_segmentations(values["segment_by"])
     except CustkitError as exc:
         return str(exc)
     raise AssertionError(f"the {report} report accepts these params")
@@ -107,6 +115,9 @@ def test_a_store_the_reports_accept_validates_with_exit_0(tmp_path, capsys):
         ("splittest", {"alfa": 0.1}),
         ("splittest", {"experiments": ["checkout_v2"]}),  # not in the data
         ("splittest", {"planned_splits": {"home_banner": {"A": 0.5, "B": 0.6}}}),
+        ("splittest", {"multiple_testing": "fdr"}),
+        ("splittest", {"cap_percentile": 1.5}),
+        ("splittest", {"segment_by": ["channel"]}),
     ],
 )
 def test_report_parameters_the_report_refuses_fail_validate_with_its_message(

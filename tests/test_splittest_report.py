@@ -86,3 +86,11 @@ def test_the_next_months_report_keeps_the_looks_of_the_month_before(two_monthly_
         assert len(looks_after) >= len(looks_before)
     page = october.html.read_text(encoding="utf-8")
     assert "are kept as the report for 2026-09 showed them" in page
+
+
+def test_splittest_page_shows_effects_by_segment_and_states_the_revenue_cap(splittest_run):
+    page = splittest_run.html.read_text(encoding="utf-8")
+    assert "Effects by segment" in page
+    assert page.count("by segment: the change within each segment") == len(EXPERIMENTS)
+    assert "adjusted (Holm) over each segmentation" in page
+    assert "Revenue per customer is capped at what 99% of the buyers of all variants" in page

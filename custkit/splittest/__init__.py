@@ -6,13 +6,15 @@ One module per concern:
 * statistics from per-variant sufficient statistics (customers, sums, sums of squares,
   conversions): :mod:`~custkit.splittest.comparisons` (``compare_means``,
   ``compare_proportions``, ``compare_ratios``), :mod:`~custkit.splittest.srm` (``srm_test``),
-  :mod:`~custkit.splittest.multiple_testing` (``holm``), :mod:`~custkit.splittest.bayes`
+  :mod:`~custkit.splittest.multiple_testing` (``holm``, ``benjamini_hochberg``),
+  :mod:`~custkit.splittest.bayes`
   (``prob_b_beats_a_*``), :mod:`~custkit.splittest.sequential` (``obrien_fleming_boundaries``,
   ``sequential_check``), :mod:`~custkit.splittest.planning` (``sample_size_*``,
   ``minimum_detectable_effect*``); :mod:`~custkit.splittest.inputs` checks their parameters;
 * :mod:`~custkit.splittest.design` — which experiments, variants, planned split and control;
 * :mod:`~custkit.splittest.metrics` — assignments checked, per-customer metrics over windows
   from exposure, reduced to per-variant sufficient statistics;
+* :mod:`~custkit.splittest.segments` — effects by segment, adjusted over each segmentation;
 * :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` computes;
   :mod:`~custkit.splittest.verdicts` — the verdict rules;
   :mod:`~custkit.splittest.looks` — the monthly looks kept from one report to the next;
@@ -40,7 +42,7 @@ _MODULES = {
     "inputs": ("SplitTestWarning",),
     "comparisons": ("MetricComparison", "compare_means", "compare_proportions", "compare_ratios"),
     "srm": ("srm_test",),
-    "multiple_testing": ("holm",),
+    "multiple_testing": ("adjust_p_values", "benjamini_hochberg", "holm"),
     "bayes": ("BayesianComparison", "prob_b_beats_a_means", "prob_b_beats_a_proportions"),
     "sequential": (
         "GroupSequentialBoundaries",
@@ -91,6 +93,7 @@ _MODULES = {
         "srm_p_value",
     ),
     "looks": ("earlier_looks", "looks_state"),
+    "segments": ("segment_effects",),
     "verdicts": (
         "Verdict",
         "metric_verdict",
@@ -115,12 +118,19 @@ _MODULES = {
         "experiment_section",
         "planning_caption",
         "planning_shown",
+        "segments_caption",
+        "segments_shown",
         "summary_shown",
     ),
 }
 #: Pass to ``load_store(..., tables=READS)``: the split-test report reads orders (status for
-#: purchases, cost for margin) and the assignments.
-READS = {"orders": ("status", "cost"), "experiments": None}
+#: purchases, cost for margin), the assignments and the customers' channel and region (effects
+#: by segment; no personal columns).
+READS = {
+    "orders": ("status", "cost"),
+    "experiments": None,
+    "customers": ("acquisition_channel", "region"),
+}
 #: The sections that need the assignments (see :mod:`custkit.data.sections`).
 SECTIONS = {
     "reviews": section(N_("Experiment reviews"), "experiments"),

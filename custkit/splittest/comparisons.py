@@ -19,15 +19,23 @@ checks interval coverage and the A/A false-positive rate by simulation.
 Conventions
 -----------
 * **Direction.** Every difference is *B minus A* and every relative change is *B / A - 1*.
-* **Intervals.** The absolute difference of means uses the Welch t quantile; everything else
-  (proportions, ratios, every relative change) uses the normal quantile, as the delta method and
-  the Wald interval are large-sample approximations. The relative interval comes from the delta
-  method with zero covariance between the variants: for ``r = m_B / m_A - 1``,
-  ``se(r)**2 = se_B**2 / m_A**2 + m_B**2 * se_A**2 / m_A**4``.
-* **p-values** test "no difference" and do not depend on ``relative``: Welch's t-test for means,
-  the pooled two-proportion z-test for proportions (as ``statsmodels`` ``proportions_ztest``
-  does), a z-test on the delta-method difference for ratios. Near the significance edge a
-  relative interval may therefore disagree with the p-value in the third digit.
+* **One standard error per comparison.** The estimate shown (the difference, or the relative
+  change), its interval and its p-value come from one standard error on that scale, as
+  GrowthBook's gbstats does (``frequentist_variance`` in ``gbstats/frequentist/tests.py``): the
+  p-value tests "estimate = 0" with ``t = estimate / se`` and the interval is
+  ``estimate ± q * se``, with one quantile ``q``. So ``p < alpha`` exactly when the interval
+  leaves out 0, for every metric and both scales. A relative change takes its standard error
+  from the delta method with zero covariance between the variants: for ``r = m_B / m_A - 1``,
+  ``se(r)**2 = se_B**2 / m_A**2 + m_B**2 * se_A**2 / m_A**4``; testing the difference and
+  showing the relative interval (custkit up to issue 14) put "+169.7%, CI −29.6% … +369.0%,
+  p = 0.004" in a report.
+* **Distribution.** Student's t with Welch–Satterthwaite degrees of freedom from the two
+  variants' standard errors, ``df = (v_A + v_B)**2 / (v_A**2 / (n_A - 1) + v_B**2 / (n_B - 1))``
+  with ``v = se**2`` of each variant's mean, for means, proportions (unpooled
+  ``p (1 - p) / n``) and ratios (the delta-method variance of each ratio), as gbstats'
+  ``TwoSidedTTest``. For the absolute difference of means this is Welch's test
+  (``scipy.stats.ttest_ind(equal_var=False)``); for proportions and ratios of stores' sizes the
+  t quantile is the normal one to four digits (the Wald interval of statsmodels).
 * Invalid input raises, undefined results are NaN with a warning: see
   :mod:`custkit.splittest.inputs`.
 """
@@ -61,15 +69,16 @@ class MetricComparison:
     ci_low, ci_high : float
         Two-sided ``1 - alpha`` confidence interval of ``estimate``.
     p_value : float
-        Two-sided p-value of "no difference between A and B" (same for both ``relative``).
+        Two-sided p-value of "``estimate`` is 0", from ``std_error``: the relative change is
+        tested on its own scale, so ``p_value < alpha`` exactly when the interval leaves out 0.
     mean_a, mean_b : float
         The metric in each variant: a mean, a conversion rate, or a ratio of sums.
     std_error : float
         Standard error of ``estimate`` (unpooled; delta method when relative).
     statistic : float
-        The test statistic behind ``p_value`` (Welch t, or z).
+        ``estimate / std_error``, the t statistic behind ``p_value``.
     df : float
-        Degrees of freedom of ``statistic``; ``inf`` for z-tests.
+        Welch–Satterthwaite degrees of freedom of ``statistic`` and of the interval.
     relative : bool
         Whether ``estimate`` and its interval are relative changes.
     alpha : float
@@ -97,8 +106,11 @@ class MetricComparison:
         return bool(self.p_value < self.alpha)
 
 
-def _two_sided_normal_p(z: float) -> float:
-    return float(2.0 * special.ndtr(-abs(z)))
+def _welch_df(var_mean_a: float, var_mean_b: float, n_a: int, n_b: int) -> float:
+    """Welch–Satterthwaite degrees of freedom of ``v_A + v_B`` (a variant with no variance adds
+    nothing; NaN when neither has any)."""
+    terms = sum(v * v / (n - 1) for v, n in ((var_mean_a, n_a), (var_mean_b, n_b)) if v > 0)
+    return (var_mean_a + var_mean_b) ** 2 / terms if terms > 0 else math.nan
 
 
 def _finish_comparison(
@@ -107,40 +119,58 @@ def _finish_comparison(
     mean_b: float,
     var_mean_a: float,
     var_mean_b: float,
-    statistic: float,
-    p_value: float,
-    df: float,
+    n_a: int,
+    n_b: int,
     relative: bool,
     alpha: float,
     method: str,
+    no_variance: str,
+    base_a: float | None = None,
+    base_b: float | None = None,
 ) -> MetricComparison:
-    """Estimate, standard error and interval (absolute or relative) around a finished test."""
+    """Estimate, standard error, test and interval on the scale shown, from one standard error.
+
+    *no_variance* is the warning given when both variants have zero variance. *base_a* and
+    *base_b* are the means a relative change is taken against (default: *mean_a*, *mean_b*):
+    a CUPED-adjusted difference is divided by the unadjusted control mean, as gbstats does.
+    """
+    base_a = mean_a if base_a is None else base_a
+    base_b = mean_b if base_b is None else base_b
+    df = _welch_df(var_mean_a, var_mean_b, n_a, n_b)
     if relative:
-        if mean_a == 0:
+        method += "; relative change by the delta method"
+        if base_a == 0:
             warnings.warn(
                 "Variant A's value is 0, so the relative change B / A - 1 is undefined; the "
-                "estimate and its interval are NaN. Pass relative=False for the difference B - A.",
+                "estimate, its interval and p-value are NaN. Pass relative=False for the "
+                "difference B - A.",
                 SplitTestWarning,
                 stacklevel=3,
             )
             estimate = std_error = math.nan
         else:
-            estimate = mean_b / mean_a - 1.0
-            std_error = math.sqrt(var_mean_b / mean_a**2 + mean_b**2 * var_mean_a / mean_a**4)
-        quantile = float(special.ndtri(1.0 - alpha / 2))
-        method += "; relative interval by the delta method"
+            estimate = (mean_b - mean_a) / base_a
+            std_error = math.sqrt(var_mean_b / base_a**2 + base_b**2 * var_mean_a / base_a**4)
     else:
         estimate = mean_b - mean_a
         std_error = math.sqrt(var_mean_a + var_mean_b)
-        quantile = (
-            float(special.stdtrit(df, 1.0 - alpha / 2))
-            if math.isfinite(df)
-            else float(special.ndtri(1.0 - alpha / 2))
+    if math.isnan(df):
+        warnings.warn(no_variance, SplitTestWarning, stacklevel=3)
+    elif std_error == 0:  # relative: B is 0 for every customer, so the delta method gives 0
+        warnings.warn(
+            "Variant B's value is 0 for every customer, so the relative change is -100% with no "
+            "standard error; p-value and interval are NaN. Pass relative=False for the "
+            "difference B - A.",
+            SplitTestWarning,
+            stacklevel=3,
         )
-    if math.isnan(p_value) or math.isnan(estimate):
-        ci_low = ci_high = math.nan
+    if math.isnan(df) or math.isnan(estimate) or std_error == 0:
+        statistic = p_value = ci_low = ci_high = math.nan
     else:
-        ci_low, ci_high = estimate - quantile * std_error, estimate + quantile * std_error
+        statistic = estimate / std_error
+        p_value = float(2.0 * special.stdtr(df, -abs(statistic)))
+        half_width = float(special.stdtrit(df, 1.0 - alpha / 2)) * std_error
+        ci_low, ci_high = estimate - half_width, estimate + half_width
     return MetricComparison(
         estimate=float(estimate),
         ci_low=float(ci_low),
@@ -166,6 +196,8 @@ def compare_means(
     sumsq_b: float,
     relative: bool = True,
     alpha: float = 0.05,
+    *,
+    unadjusted_means: tuple[float, float] | None = None,
 ) -> MetricComparison:
     """Compare the mean of a per-customer metric between variants with Welch's t-test.
 
@@ -178,16 +210,21 @@ def compare_means(
     sumsq_a, sumsq_b : float
         Sum of the squared per-customer values in each variant.
     relative : bool, default True
-        Report ``mean_b / mean_a - 1`` with a delta-method interval (normal quantile) instead of
-        ``mean_b - mean_a`` with the Welch t interval.
+        Report and test ``mean_b / mean_a - 1`` (delta-method standard error) instead of
+        ``mean_b - mean_a``.
     alpha : float, default 0.05
         Significance level; the interval covers ``1 - alpha``.
+    unadjusted_means : (float, float), optional
+        For sums of CUPED-adjusted values: the variants' unadjusted means. The relative change
+        is then the adjusted difference over the unadjusted control mean, and its standard
+        error takes the unadjusted means, as gbstats' ``RegressionAdjustedStatistic``.
 
     Returns
     -------
     MetricComparison
-        ``p_value`` and ``df`` are those of Welch's test with Welch–Satterthwaite degrees of
-        freedom, as ``scipy.stats.ttest_ind(equal_var=False)`` on the raw values.
+        With ``relative=False``, Welch's test, as ``scipy.stats.ttest_ind(equal_var=False)`` on
+        the raw values; with ``relative=True``, the same degrees of freedom and the delta-method
+        standard error of the relative change, as gbstats' ``TwoSidedTTest``.
 
     Raises
     ------
@@ -199,46 +236,34 @@ def compare_means(
     -----
     SplitTestWarning
         When both variants have zero variance (p-value, df and interval NaN) or, with
-        ``relative=True``, when ``mean_a`` is 0 (estimate and interval NaN).
+        ``relative=True``, when ``mean_a`` is 0 (estimate, interval and p-value NaN).
 
     Examples
     --------
     >>> result = compare_means(1000, 50_000.0, 3_500_000.0, 1000, 52_000.0, 3_700_000.0)
     >>> round(result.estimate, 3), round(result.p_value, 3)
-    (0.04, 0.157)
+    (0.04, 0.166)
     """
     alpha = _check_unit_interval("alpha", alpha)
     relative = _check_bool("relative", relative)
     n_a, mean_a, var_a = _mean_and_variance("a", n_a, sum_a, sumsq_a)
     n_b, mean_b, var_b = _mean_and_variance("b", n_b, sum_b, sumsq_b)
-    var_mean_a, var_mean_b = var_a / n_a, var_b / n_b
-    std_error = math.sqrt(var_mean_a + var_mean_b)
-    if std_error == 0:
-        warnings.warn(
-            "Both variants have zero variance (every customer has the same value), so Welch's "
-            "test is undefined; p-value, degrees of freedom and interval are NaN. Check that the "
-            "metric holds per-customer values.",
-            SplitTestWarning,
-            stacklevel=2,
-        )
-        statistic = p_value = df = math.nan
-    else:
-        statistic = (mean_b - mean_a) / std_error
-        df = (var_mean_a + var_mean_b) ** 2 / (
-            var_mean_a**2 / (n_a - 1) + var_mean_b**2 / (n_b - 1)
-        )
-        p_value = float(2.0 * special.stdtr(df, -abs(statistic)))
+    base_a, base_b = (None, None) if unadjusted_means is None else map(float, unadjusted_means)
     return _finish_comparison(
         mean_a=mean_a,
         mean_b=mean_b,
-        var_mean_a=var_mean_a,
-        var_mean_b=var_mean_b,
-        statistic=statistic,
-        p_value=p_value,
-        df=df,
+        var_mean_a=var_a / n_a,
+        var_mean_b=var_b / n_b,
+        n_a=n_a,
+        n_b=n_b,
         relative=relative,
         alpha=alpha,
         method="Welch t-test",
+        base_a=base_a,
+        base_b=base_b,
+        no_variance="Both variants have zero variance (every customer has the same value), so "
+        "Welch's test is undefined; p-value, degrees of freedom and interval are NaN. Check that "
+        "the metric holds per-customer values.",
     )
 
 
@@ -259,16 +284,15 @@ def compare_proportions(
     n_a, n_b : int
         Customers in each variant, at least 1.
     relative : bool, default True
-        Report ``p_b / p_a - 1`` (delta-method interval) instead of ``p_b - p_a``.
+        Report and test ``p_b / p_a - 1`` (delta-method standard error) instead of ``p_b - p_a``.
     alpha : float, default 0.05
         Significance level; the interval covers ``1 - alpha``.
 
     Returns
     -------
     MetricComparison
-        ``p_value`` and ``statistic`` are the pooled two-proportion z-test's, as
-        ``statsmodels.stats.proportion.proportions_ztest``; the interval uses the unpooled
-        standard error (for the difference: the Wald interval, as
+        Test and interval use the unpooled standard error, as gbstats' ``ProportionStatistic``
+        (for the difference, with many customers: statsmodels' Wald interval,
         ``confint_proportions_2indep(compare="diff", method="wald")``). Like every Wald
         interval it is too narrow for rates with a handful of conversions.
 
@@ -285,31 +309,19 @@ def compare_proportions(
     x_a = _check_count("x_a", x_a, 0, "converted customers in variant A", maximum=n_a)
     x_b = _check_count("x_b", x_b, 0, "converted customers in variant B", maximum=n_b)
     rate_a, rate_b = x_a / n_a, x_b / n_b
-    pooled = (x_a + x_b) / (n_a + n_b)
-    null_se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b))
-    if null_se == 0:
-        warnings.warn(
-            f"{'No' if pooled == 0 else 'Every'} customer converted in either variant, so the "
-            "z-test is undefined; p-value and interval are NaN. Check the conversion definition "
-            "or wait for more data.",
-            SplitTestWarning,
-            stacklevel=2,
-        )
-        statistic = p_value = math.nan
-    else:
-        statistic = (rate_b - rate_a) / null_se
-        p_value = _two_sided_normal_p(statistic)
     return _finish_comparison(
         mean_a=rate_a,
         mean_b=rate_b,
         var_mean_a=rate_a * (1.0 - rate_a) / n_a,
         var_mean_b=rate_b * (1.0 - rate_b) / n_b,
-        statistic=statistic,
-        p_value=p_value,
-        df=math.inf,
+        n_a=n_a,
+        n_b=n_b,
         relative=relative,
         alpha=alpha,
-        method="two-proportion z-test (pooled); Wald interval (unpooled)",
+        method="t-test on the unpooled difference of proportions",
+        no_variance=f"{'No' if x_a + x_b == 0 else 'Every'} customer converted in either "
+        "variant, so the test is undefined; p-value and interval are NaN. Check the conversion "
+        "definition or wait for more data.",
     )
 
 
@@ -351,12 +363,12 @@ def compare_ratios(
     relative : bool, default True
         Report ``R_b / R_a - 1`` instead of ``R_b - R_a`` (delta method for both).
     alpha : float, default 0.05
-        Significance level; the interval covers ``1 - alpha`` (normal quantile).
+        Significance level; the interval covers ``1 - alpha``.
 
     Returns
     -------
     MetricComparison
-        ``mean_a`` / ``mean_b`` are the ratios; ``p_value`` is the z-test of ``R_b - R_a``.
+        ``mean_a`` / ``mean_b`` are the ratios; ``p_value`` tests the estimate shown.
 
     Warns
     -----
@@ -372,7 +384,7 @@ def compare_ratios(
     n_b, mx_b, my_b, vx_b, vy_b, cxy_b = _ratio_moments(
         "b", n_b, (sum_x_b, sum_y_b, sum_xx_b, sum_yy_b, sum_xy_b)
     )
-    method = "z-test on the delta-method difference of ratios"
+    method = "t-test on the delta-method difference of ratios"
     if my_a == 0 or my_b == 0:
         variant = "A" if my_a == 0 else "B"
         warnings.warn(
@@ -389,27 +401,16 @@ def compare_ratios(
     # Variance of the linearized per-customer value (x - R y) / mean_y, never negative.
     var_ratio_a = max(vx_a - 2 * ratio_a * cxy_a + ratio_a**2 * vy_a, 0.0) / (n_a * my_a**2)
     var_ratio_b = max(vx_b - 2 * ratio_b * cxy_b + ratio_b**2 * vy_b, 0.0) / (n_b * my_b**2)
-    std_error = math.sqrt(var_ratio_a + var_ratio_b)
-    if std_error == 0:
-        warnings.warn(
-            "Both ratios have zero standard error (x is exactly proportional to y for every "
-            "customer), so the test is undefined; p-value and interval are NaN.",
-            SplitTestWarning,
-            stacklevel=2,
-        )
-        statistic = p_value = math.nan
-    else:
-        statistic = (ratio_b - ratio_a) / std_error
-        p_value = _two_sided_normal_p(statistic)
     return _finish_comparison(
         mean_a=ratio_a,
         mean_b=ratio_b,
         var_mean_a=var_ratio_a,
         var_mean_b=var_ratio_b,
-        statistic=statistic,
-        p_value=p_value,
-        df=math.inf,
+        n_a=n_a,
+        n_b=n_b,
         relative=relative,
         alpha=alpha,
         method=method,
+        no_variance="Both ratios have zero standard error (x is exactly proportional to y for "
+        "every customer), so the test is undefined; p-value and interval are NaN.",
     )

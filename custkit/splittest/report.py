@@ -66,6 +66,12 @@ class SplitTestReview:
     look_history : mapping
         Experiment id → its looks as the previous report froze them
         (:func:`custkit.splittest.looks.earlier_looks`).
+    multiple_testing : {"holm", "bh"}
+        How the metric tables adjust p-values: Holm over each experiment's tests, or
+        Benjamini–Hochberg over every test of every experiment reviewed.
+    cap_percentile : float or None
+        Revenue and margin per customer were capped at this percentile (None: not capped); the
+        caps are in ``sums.caps``.
     """
 
     designs: Mapping[str, ExperimentDesign]
@@ -80,6 +86,8 @@ class SplitTestReview:
     include: tuple[str, ...] = ()
     planned_lift: float = 0.05
     look_history: Mapping[str, Any] = field(default_factory=dict)
+    multiple_testing: str = "holm"
+    cap_percentile: float | None = None
     _totals: dict = field(repr=False, compare=False, default_factory=dict)
     _cache: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -117,6 +125,8 @@ def review_experiments(
     planned_customers: Mapping[str, int] | None = None,
     planned_lift: float = 0.05,
     look_history: Mapping[str, Any] | None = None,
+    multiple_testing: str = "holm",
+    cap_percentile: float | None = 0.99,
 ) -> SplitTestReview:
     """Check the assignments and reduce every assigned customer's purchases, once.
 
@@ -153,6 +163,16 @@ def review_experiments(
     look_history : mapping, optional
         The looks of the previous report (:func:`custkit.splittest.looks.earlier_looks`):
         kept as they were, never recomputed; this review only adds later looks.
+    multiple_testing : {"holm", "bh"}, default "holm"
+        Adjustment of the metric tables' p-values: ``"holm"`` controls the family-wise error
+        rate over each experiment's tests (every metric × window × challenger); ``"bh"``
+        (Benjamini–Hochberg) controls the false discovery rate over every test of every
+        experiment reviewed.
+    cap_percentile : float or None, default 0.99
+        Cap revenue and margin per customer (and the CUPED covariate) at this percentile of the
+        positive values of both variants pooled, per experiment and window, before the
+        statistics (GrowthBook's percentile capping); None or 1: no cap. See
+        :func:`custkit.splittest.metrics.exposure_sums`.
 
     Returns
     -------
@@ -170,6 +190,8 @@ def review_experiments(
         srm_alpha=srm_alpha,
         planned_customers=planned_customers,
         planned_lift=planned_lift,
+        multiple_testing=multiple_testing,
+        cap_percentile=cap_percentile,
     )
     designs, windows, alpha, srm_alpha = checked
     as_of = reductions.as_of
@@ -189,6 +211,7 @@ def review_experiments(
         windows,
         pre_exposure_days=pre_exposure_days,
         include_exposure_day=include_exposure_day,
+        cap_percentile=cap_percentile,
     )
     chosen = _check_metrics(metrics, primary_metric, sums.has_margin)
     if primary_metric not in chosen:
@@ -206,6 +229,8 @@ def review_experiments(
         include=tuple(str(e) for e in include),
         planned_lift=float(planned_lift),
         look_history=dict(look_history or {}),
+        multiple_testing=multiple_testing,
+        cap_percentile=sums.cap_percentile,
         _totals=_totals_by_experiment(sums),
     )
 
@@ -224,6 +249,8 @@ def check_review_inputs(
     srm_alpha: float = 0.001,
     planned_customers: Mapping[str, int] | None = None,
     planned_lift: float = 0.05,
+    multiple_testing: str = "holm",
+    cap_percentile: float | None = 0.99,
 ) -> tuple[dict[str, ExperimentDesign], tuple[int, ...], float, float]:
     """What :func:`review_experiments` checks before it reduces anything; ``custkit validate``
     runs it on the report's parameters and the store's experiments table.
@@ -236,6 +263,7 @@ def check_review_inputs(
         check (it needs the reduced orders).
     planned_splits, include, windows_days, horizon_days, metrics, primary_metric, alpha, srm_alpha
     planned_customers, planned_lift
+    multiple_testing, cap_percentile
         As for :func:`review_experiments`.
 
     Returns
@@ -251,8 +279,13 @@ def check_review_inputs(
     DataError
         The experiments table lacks a column the review needs.
     """
+    from custkit.splittest.metrics import check_cap_percentile
+    from custkit.splittest.multiple_testing import check_method
+
     alpha = _check_level("alpha", alpha)
     srm_alpha = _check_level("srm_alpha", srm_alpha)
+    check_method(multiple_testing)
+    check_cap_percentile(cap_percentile)
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise ParamsError(f"horizon_days must be a whole number >= 1. Got {horizon_days!r}.")
     windows = tuple(sorted({*_check_windows(windows_days), horizon_days}))
@@ -293,7 +326,12 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
         srm_alpha=parameters["srm_alpha"],
         planned_customers=parameters.get("planned_customers"),
         planned_lift=parameters.get("planned_lift", 0.05),
+        multiple_testing=parameters.get("multiple_testing", "holm"),
+        cap_percentile=parameters.get("cap_percentile", 0.99),
     )
+    from custkit.splittest.segments import check_segmentations  # segments imports this module
+
+    check_segmentations(parameters.get("segment_by", ()))
 
 
 def _check_metrics(
@@ -457,11 +495,14 @@ def _comparisons(
 
 def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
     """Every metric at every window: control and challenger values, relative change, interval,
-    p-value and Holm-adjusted p-value.
+    p-value and adjusted p-value.
 
-    The Holm family is every metric × window × challenger of this experiment (stated in
-    ``attrs["family"]``). A window is ``partial`` while some assigned customers' windows are not
-    complete yet.
+    The interval and the p-value come from one standard error of the relative change, so
+    ``p_value < alpha`` exactly when the interval leaves out 0. ``p_adjusted`` is Holm's over
+    every metric × window × challenger of this experiment or, with the review's
+    ``multiple_testing="bh"``, Benjamini–Hochberg's over every such test of every experiment
+    reviewed (stated in ``attrs["family"]``). A window is ``partial`` while some assigned
+    customers' windows are not complete yet.
 
     Returns
     -------
@@ -469,13 +510,61 @@ def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
         ``window_days``, ``metric``, ``label``, ``unit``, ``variant``, ``control``,
         ``customers_control``, ``customers_variant``, ``value_control``, ``value_variant``,
         ``estimate`` (relative change B / A - 1), ``ci_low``, ``ci_high``, ``p_value``,
-        ``p_holm``, ``significant`` (Holm p < alpha), ``partial``.
+        ``p_holm`` (Holm within the experiment, whatever the method), ``p_adjusted``,
+        ``significant`` (``p_adjusted < alpha``), ``partial``. ``attrs``: ``family``,
+        ``family_tests``, ``multiple_testing`` and more.
     """
     _design(review, experiment_id)
     return _cached(review, ("metrics", experiment_id), lambda: _metric_table(review, experiment_id))
 
 
 def _metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
+    from custkit.splittest.multiple_testing import benjamini_hochberg
+
+    table = _cached(
+        review,
+        ("metrics_unadjusted", experiment_id),
+        lambda: _unadjusted_metric_table(review, experiment_id),
+    )
+    if review.multiple_testing == "bh":
+        key = ("benjamini_hochberg",)
+        if key not in review._cache:  # one family: every test of every experiment reviewed
+            p_values = {e: _unadjusted_p_values(review, e) for e in review.designs}
+            flat = np.concatenate([np.zeros(0), *p_values.values()])
+            adjusted = benjamini_hochberg(flat) if flat.size else flat
+            offsets = np.cumsum([0, *(len(p) for p in p_values.values())])
+            review._cache[key] = (
+                {e: adjusted[offsets[i] : offsets[i + 1]] for i, e in enumerate(p_values)},
+                int(np.isfinite(flat).sum()),
+                len(review.designs),
+            )
+        by_experiment, tests, experiments = review._cache[key]
+        table["p_adjusted"] = by_experiment[experiment_id]
+        table.attrs.update(
+            family=(
+                f"Benjamini–Hochberg-adjusted over the {tests} tests of the {experiments} "
+                "experiments reviewed (every experiment × metric × window × challenger)"
+            ),
+            family_tests=tests,
+            family_experiments=experiments,
+        )
+    else:
+        table["p_adjusted"] = table["p_holm"]
+    table["significant"] = table["p_adjusted"] < review.alpha
+    table.attrs["multiple_testing"] = review.multiple_testing
+    return table
+
+
+def _unadjusted_p_values(review: SplitTestReview, experiment_id: str) -> np.ndarray:
+    def compute() -> pd.DataFrame:
+        return _unadjusted_metric_table(review, experiment_id)
+
+    table = _cached(review, ("metrics_unadjusted", experiment_id), compute, False)
+    return table["p_value"].to_numpy(dtype=float)
+
+
+def _unadjusted_metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
+    """The metric table with Holm's adjustment within the experiment."""
     from custkit.splittest.multiple_testing import holm
 
     design = _design(review, experiment_id)
@@ -536,6 +625,7 @@ _METRIC_COLUMNS = [
     "ci_high",
     "p_value",
     "p_holm",
+    "p_adjusted",
     "significant",
     "partial",
 ]
@@ -665,7 +755,11 @@ def _cuped_table(
                     continue
                 adjustment = cuped_adjust(metric, control, challenger)
                 adjusted = compare_metric(
-                    metric, adjustment.control, adjustment.challenger, alpha=review.alpha
+                    metric,
+                    adjustment.control,
+                    adjustment.challenger,
+                    alpha=review.alpha,
+                    unadjusted_means=adjustment.unadjusted_means,
                 )
                 rows.append(
                     {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custkit.findings import Finding
-from custkit.i18n import _, n_
+from custkit.i18n import N_, _, n_
 from custkit.i18n import format_value as _number
 from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
@@ -131,6 +131,7 @@ def experiment_section(
             confidence=1 - review.alpha,
             family=_holm_family(metrics),
         )
+        + capping_note(review, experiment_id, currency)
         + provisional,
         months=month_table(review, experiment_id),
         cuped_shown=cuped_shown(cuped),
@@ -162,6 +163,38 @@ def experiment_section(
     )
 
 
+def capping_note(review: SplitTestReview, experiment_id: str, currency: str = "") -> str:
+    """How revenue per customer was capped over the horizon window, as a sentence that starts
+    with a space (``""`` when nothing was capped)."""
+    percentile = review.cap_percentile
+    caps = review.sums.caps
+    if percentile is None:
+        return " " + _("Revenue per customer is not capped.")
+    row = caps.loc[
+        (caps["experiment_id"].astype(str) == experiment_id)
+        & (caps["value"] == "revenue")
+        & (caps["window_days"] == review.horizon_days)
+    ]
+    if row.empty:
+        return ""
+    row = row.iloc[0]
+    text = " " + n_(
+        "Revenue per customer is capped at what {percentile} of the buyers of all variants "
+        "stay under, {cap} over {days} days: {n} customer is capped, so no single large order "
+        "decides the test.",
+        "Revenue per customer is capped at what {percentile} of the buyers of all variants "
+        "stay under, {cap} over {days} days: {n} customers are capped, so no single large "
+        "order decides the test.",
+        int(row["capped"]),
+        percentile=_number(percentile, ".1%").replace(".0%", "%").replace(",0%", "%"),
+        cap=format_money(row["cap"], currency),
+        days=review.horizon_days,
+    )
+    if review.sums.has_margin:
+        text += " " + _("Margin per customer is capped the same way.")
+    return text
+
+
 def _challengers(variants: Sequence[str]) -> str:
     return _listing(variants) if variants else _("no challenger")
 
@@ -183,8 +216,17 @@ def _versus(variants: Sequence[str]) -> str:
 
 
 def _holm_family(metrics: pd.DataFrame) -> str:
-    """Which p-values the Holm adjustment of a metric table is over, in words."""
+    """Which p-values the adjustment of a metric table is over, in words."""
     tests = int(metrics.attrs.get("family_tests", metrics["p_value"].notna().sum()))
+    if metrics.attrs.get("multiple_testing") == "bh":
+        return n_(
+            "Benjamini–Hochberg-adjusted over the {n} test of all {experiments} experiments "
+            "reviewed (false discovery rate)",
+            "Benjamini–Hochberg-adjusted over the {n} tests of all {experiments} experiments "
+            "reviewed (false discovery rate)",
+            tests,
+            experiments=metrics.attrs.get("family_experiments", 1),
+        )
     if metrics.attrs.get("family_challengers"):
         return n_(
             "Holm-adjusted over the {n} test of this experiment (every metric × window × "
@@ -272,17 +314,20 @@ def design_shown(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def reading(row: pd.Series | dict, alpha: float, srm: bool) -> str:
-    """One metric result in words."""
+def reading(row: pd.Series | dict, alpha: float, srm: bool, bh: bool = False) -> str:
+    """One metric result in words (*bh*: the adjusted p-value is Benjamini–Hochberg's)."""
     if srm:
         return _("not trustworthy (SRM)")
     if not _finite(row["p_value"]):
         return _("not enough data")
-    if row["p_holm"] < alpha:
+    adjusted = row.get("p_adjusted", row["p_holm"])
+    if adjusted < alpha:
         if row["estimate"] > 0:
             return _("{variant} higher", variant=row["variant"])
         return _("{variant} lower", variant=row["variant"])
     if row["p_value"] < alpha:
+        if bh:
+            return _("unclear (not after Benjamini–Hochberg)")
         return _("unclear (not after Holm)")
     return _("no clear difference")
 
@@ -290,6 +335,7 @@ def reading(row: pd.Series | dict, alpha: float, srm: bool) -> str:
 def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     """The metric table as text, one row per window × metric (× challenger)."""
     srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
+    bh = table.attrs.get("multiple_testing") == "bh"
     single = table["variant"].nunique() <= 1
     control = str(table["control"].iloc[0]) if len(table) else _("Control")
     variant = str(table["variant"].iloc[0]) if len(table) else _("Variant")
@@ -316,11 +362,13 @@ def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
                 _("Change"): _change(row["estimate"]),
                 _("Interval"): _interval(row["ci_low"], row["ci_high"]),
                 _("p-value"): _p(row["p_value"]),
-                _("Holm p-value"): _p(row["p_holm"]),
+                (_("BH-adjusted p-value") if bh else _("Holm p-value")): _p(
+                    row.get("p_adjusted", row["p_holm"])
+                ),
                 _("Customers"): _number(row["customers_control"], ",")
                 + " / "
                 + _number(row["customers_variant"], ","),
-                _("Reading"): reading(row, alpha, srm),
+                _("Reading"): reading(row, alpha, srm, bh),
             }
         )
         rows.append(shown)
@@ -572,3 +620,83 @@ def assignments_shown(review: SplitTestReview) -> pd.DataFrame:
         }
     )
     return shown.rename(columns={r: label_shown(REASON_LABELS.get(r, r)) for r in reasons})
+
+
+#: Segmentation names as a manager reads them.
+SEGMENTATION_LABELS = {
+    "new_vs_returning": N_("New or returning"),
+    "acquisition_channel": N_("Acquisition channel"),
+    "region": N_("Region"),
+}
+#: Segment names custkit gives (others are the store's own values, shown as they are).
+SEGMENT_LABELS = {
+    "new": N_("new customers"),
+    "returning": N_("returning customers"),
+    "(unknown)": N_("(unknown)"),
+}
+
+
+def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+    """Effects by segment (:func:`custkit.splittest.segments.segment_effects`) as text."""
+    srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
+    bh = table.attrs.get("multiple_testing") == "bh"
+    single = table["variant"].nunique() <= 1
+    rows = []
+    for row in table.to_dict("records"):
+        segment = row["segment"]
+        shown = {
+            _("Segmentation"): _(SEGMENTATION_LABELS.get(row["segmentation"], row["segmentation"])),
+            _("Segment"): _(SEGMENT_LABELS[segment]) if segment in SEGMENT_LABELS else segment,
+        }
+        if not single:
+            shown[_("Variant")] = row["variant"]
+        shown.update(
+            {
+                _("Control"): format_value(row["value_control"], row["unit"], currency),
+                _("Challenger"): format_value(row["value_variant"], row["unit"], currency),
+                _("Change"): _change(row["estimate"]),
+                _("Interval"): _interval(row["ci_low"], row["ci_high"]),
+                _("p-value"): _p(row["p_value"]),
+                _("Adjusted p-value"): _p(row["p_adjusted"]),
+                _("Customers"): _number(row["customers_control"], ",")
+                + " / "
+                + _number(row["customers_variant"], ","),
+                _("Reading"): reading({**row, "p_holm": row["p_adjusted"]}, alpha, srm, bh),
+            }
+        )
+        rows.append(shown)
+    return pd.DataFrame(rows)
+
+
+def segments_caption(table: pd.DataFrame) -> str:
+    """What the effects by segment show, and the multiplicity note."""
+    families = table.attrs.get("families", {})
+    method = _("Benjamini–Hochberg") if table.attrs.get("multiple_testing") == "bh" else _("Holm")
+    text = n_(
+        "{metric} over {n} day by segment: the change within each segment, its interval and "
+        "p-value.",
+        "{metric} over {n} days by segment: the change within each segment, its interval and "
+        "p-value.",
+        int(table.attrs.get("window_days", 0)),
+        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+    )
+    text = text[:1].upper() + text[1:]
+    if families:
+        text += " " + n_(
+            "Split into enough segments, any test shows a difference somewhere by chance, so "
+            "the p-values are adjusted ({method}) over each segmentation's comparisons (up to "
+            "{n}): trust a segment's difference only when its adjusted p-value is below {alpha}.",
+            "Split into enough segments, any test shows a difference somewhere by chance, so "
+            "the p-values are adjusted ({method}) over each segmentation's comparisons (up to "
+            "{n}): trust a segment's difference only when its adjusted p-value is below {alpha}.",
+            max(families.values()),
+            method=method,
+            alpha=_number(table.attrs.get("alpha", 0.05), "g"),
+        )
+    skipped = table.attrs.get("skipped", [])
+    if skipped:
+        text += " " + _(
+            "Not shown, as the store's customers table has no such column: {names}.",
+            names=", ".join(_(SEGMENTATION_LABELS.get(s, s)) for s in skipped),
+        )
+    return text

@@ -142,11 +142,19 @@ def test_zero_variance_in_both_variants_warns_and_gives_nan_test():
     assert math.isnan(result.p_value) and math.isnan(result.ci_low) and math.isnan(result.df)
 
 
-def test_zero_control_mean_warns_and_gives_nan_relative_change_but_keeps_the_p_value():
+def test_zero_control_mean_warns_and_gives_nan_relative_change_and_p_value():
+    # no p-value of the difference beside an undefined relative change (issue 14)
     with pytest.warns(SplitTestWarning, match="relative=False"):
         result = compare_means(10, 0.0, 4.0, 10, 5.0, 9.0)
     assert math.isnan(result.estimate) and math.isnan(result.ci_high)
-    assert 0 < result.p_value < 1
+    assert math.isnan(result.p_value)
+    assert 0 < compare_means(10, 0.0, 4.0, 10, 5.0, 9.0, relative=False).p_value < 1
+
+
+def test_challenger_at_zero_for_everyone_warns_and_gives_nan_relative_test():
+    with pytest.warns(SplitTestWarning, match="0 for every customer"):
+        result = compare_proportions(12, 100, 0, 100)
+    assert result.estimate == -1.0 and math.isnan(result.p_value) and math.isnan(result.ci_low)
 
 
 def test_no_conversion_in_either_variant_warns_and_gives_nan_p_value():

@@ -250,3 +250,104 @@ def test_check_inputs_refuses_what_the_review_refuses_with_the_same_message(make
 def test_check_inputs_accepts_the_report_defaults(make_store):
     orders, experiments = make_store("exp", customers=300)
     check_inputs(SimpleNamespace(orders=orders, experiments=experiments), _REPORT_DEFAULTS)
+
+
+@pytest.mark.parametrize("view", ["metrics", "months", "cuped", "cuped_adjusted"])
+def test_every_row_shows_a_p_value_on_the_scale_of_its_interval(four_tests, view):
+    # issue 14: "+169.7%, CI −29.6% … +369.0%, p = 0.004" tested B - A and showed B / A - 1
+    from custkit.splittest import cuped_table, month_table
+
+    suffix = "_cuped" if view == "cuped_adjusted" else ""
+    tables = {
+        "metrics": metric_table,
+        "months": month_table,
+        "cuped": cuped_table,
+        "cuped_adjusted": cuped_table,
+    }
+    rows = 0
+    for experiment_id in four_tests.experiment_ids:
+        table = tables[view](four_tests, experiment_id).dropna(subset=[f"p_value{suffix}"])
+        low, high = table[f"ci_low{suffix}"], table[f"ci_high{suffix}"]
+        excludes_zero = (low > 0) | (high < 0)
+        assert ((table[f"p_value{suffix}"] < four_tests.alpha) == excludes_zero).all()
+        assert ((low <= table[f"estimate{suffix}"]) & (table[f"estimate{suffix}"] <= high)).all()
+        rows += len(table)
+    assert rows > 0
+
+
+@pytest.fixture(scope="module")
+def four_tests_bh(make_store, review_of):
+    return review_of(
+        make_store("winner", effect=0.3, seed=1, first_id=1),
+        make_store("loser", effect=-0.3, seed=2, first_id=100_001),
+        make_store("flat", effect=0.0, seed=3, first_id=200_001),
+        make_store("young", first_exposure=pd.Timestamp("2026-08-20"), seed=4, first_id=300_001),
+        multiple_testing="bh",
+    )
+
+
+def test_benjamini_hochberg_adjusts_over_every_test_of_every_experiment(four_tests_bh):
+    from statsmodels.stats.multitest import multipletests
+
+    tables = [metric_table(four_tests_bh, e) for e in four_tests_bh.experiment_ids]
+    p_values = pd.concat([t["p_value"] for t in tables], ignore_index=True)
+    adjusted = pd.concat([t["p_adjusted"] for t in tables], ignore_index=True)
+    tested = p_values.notna()
+    expected = multipletests(p_values[tested], method="fdr_bh")[1]
+    np.testing.assert_allclose(adjusted[tested], expected, rtol=1e-12)
+    assert adjusted[~tested].isna().all()
+    for table in tables:
+        assert (table["significant"] == (table["p_adjusted"] < 0.05)).all()
+        assert table.attrs["family_tests"] == int(tested.sum())
+        assert "Benjamini–Hochberg" in table.attrs["family"]
+    section = experiment_section(four_tests_bh, "winner")
+    assert "BH-adjusted p-value" in section.metrics_shown.columns
+    assert "Benjamini–Hochberg-adjusted over the" in section.metrics_caption
+
+
+def test_holm_stays_the_default_adjustment_within_each_experiment(four_tests):
+    table = metric_table(four_tests, "winner")
+    np.testing.assert_allclose(table["p_adjusted"], holm(table["p_value"].to_numpy()))
+    assert (table["p_adjusted"] == table["p_holm"]).all()
+    assert "Holm p-value" in experiment_section(four_tests, "winner").metrics_shown.columns
+
+
+@pytest.mark.parametrize("method", ["fdr", "Holm", None])
+def test_an_unknown_multiple_testing_method_is_refused(make_store, review_of, method):
+    with pytest.raises(ParamsError, match="multiple_testing must be one of"):
+        review_of(make_store("exp", customers=300), multiple_testing=method)
+
+
+def test_the_report_caps_revenue_at_the_99th_percentile_by_default_and_says_so(four_tests):
+    assert four_tests.cap_percentile == 0.99
+    caps = four_tests.sums.caps
+    winner = caps.loc[
+        (caps["experiment_id"] == "winner")
+        & (caps["value"] == "revenue")
+        & (caps["window_days"] == 90)
+    ].iloc[0]
+    caption = experiment_section(four_tests, "winner", "RUB").metrics_caption
+    assert "capped at what 99% of the buyers of all variants stay under" in caption
+    assert "Margin per customer is capped the same way." in caption
+    assert f"{winner['capped']} customers are capped" in caption
+    assert winner["capped"] == round(0.01 * winner["customers"])
+
+
+def test_an_uncapped_review_says_revenue_is_not_capped(make_store, review_of):
+    review = review_of(make_store("exp", customers=400), cap_percentile=None)
+    assert review.sums.caps.empty
+    assert "not capped" in experiment_section(review, "exp").metrics_caption
+
+
+def test_a_result_near_the_edge_shows_no_p_value_below_alpha_beside_an_interval_with_zero(
+    make_store, review_of
+):
+    # on main (4f82166) this store's 60-day orders read "+10.6%, −0.1% … +21.4%, p = 0.042":
+    # the p-value of B - A beside the interval of B / A - 1
+    review = review_of(make_store("exp", customers=600, effect=0.2, seed=1))
+    table = metric_table(review, "exp").set_index(["window_days", "metric"])
+    row = table.loc[(60, "orders")]
+    assert row["ci_low"] < 0 < row["ci_high"]
+    assert row["p_value"] >= 0.05
+    excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
+    assert ((table["p_value"] < 0.05) == excludes_zero).all()
