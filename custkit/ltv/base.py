@@ -94,6 +94,13 @@ _LOW, _HIGH = 1e-6, 1e6  # a parameter outside these has run to a bound of the l
 _LOG_BOUND = 30.0  # optimizer box in log-space: exp(±30) ≈ 1e±13
 _TIME_UNITS = ("D", "W", "M")
 
+#: Codes a fit can report in ``fit_issues_``, in the order they are listed.
+ISSUE_CODES = ("not_converged", "at_bound", "se_undefined", "penalized", "mean_undefined")
+#: Issues that make a fit unusable: its parameters do not maximize a well-defined likelihood.
+BLOCKING_ISSUES = ("not_converged", "at_bound", "se_undefined")
+#: Strength of the scale-free penalty :func:`fit_with_fallback` uses when the plain fit diverges.
+FALLBACK_PENALIZER = 0.001
+
 
 class ConvergenceWarning(UserWarning):
     """A model fit may not be trustworthy; the message names the cause and the fix."""
@@ -205,6 +212,19 @@ class BaseFitter:
         The optimizer reported success.
     optimizer_result_ : scipy.optimize.OptimizeResult
         The raw optimizer output.
+    penalizer_used_ : float
+        The penalty the fit used; 0.0 for a plain maximum-likelihood fit.
+    fit_issues_ : tuple of str
+        What is wrong with the fit, a subset of :data:`ISSUE_CODES`: ``"not_converged"``,
+        ``"at_bound"`` (a parameter ran outside [1e-6, 1e6] on the scale-free scale),
+        ``"se_undefined"`` (Hessian not positive definite), ``"penalized"``
+        (``penalizer_used_ > 0``), ``"mean_undefined"`` (Gamma-Gamma q <= 1).
+    fit_messages_ : tuple of str
+        One plain-English sentence per issue (cause and fix), the texts of the
+        :class:`ConvergenceWarning` s the fit raised.
+    usable_ : bool
+        False when the fit is ``not_converged``, ``at_bound`` or ``se_undefined``: its numbers
+        cannot be trusted and a report must not choose the model.
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
@@ -251,6 +271,9 @@ class BaseFitter:
 
     def _check_data(self, frame: pd.DataFrame) -> None:
         return None
+
+    def _remember(self, frame: pd.DataFrame) -> None:
+        """Keep what predictions need from the fitted rows besides the parameters."""
 
     # ------------------------------------------------------------------ validation
     def _validate_params(self) -> float:
@@ -495,7 +518,9 @@ class BaseFitter:
         self.data_fingerprint_ = self._fingerprint(columns, weights)
         self.converged_ = bool(result.success)
         self.optimizer_result_ = result
+        self.penalizer_used_ = penalizer
         self._set_uncertainty(hessian)
+        self._remember(frame)
         self._diagnose(result)
         return self
 
@@ -559,34 +584,77 @@ class BaseFitter:
         self.summary_.attrs["log_likelihood"] = self.log_likelihood_
         self.summary_.attrs["n_customers"] = self.n_customers_
 
-    def _diagnose(self, result: optimize.OptimizeResult) -> None:
+    def _fit_issue_list(self, optimizer_message: str = "") -> list[tuple[str, str]]:
+        """The fit's issues as ``(code, message)`` pairs, in :data:`ISSUE_CODES` order."""
         name = type(self).__name__
-        if not result.success:
-            warnings.warn(
-                f"{name}: the optimizer stopped without converging ({result.message}); the "
-                "parameters may not maximize the likelihood. Fix: pass fit(..., maxiter=...) "
-                "higher, start from other initial_params, or set a small penalizer (0.001).",
-                ConvergenceWarning,
-                stacklevel=3,
+        issues: list[tuple[str, str]] = []
+        if not self.converged_:
+            why = f" ({optimizer_message})" if optimizer_message else ""
+            issues.append(
+                (
+                    "not_converged",
+                    f"{name}: the optimizer stopped without converging{why}; the parameters may not "
+                    "maximize the likelihood. Fix: pass fit(..., maxiter=...) higher, start from "
+                    "other initial_params, or fit with custkit.ltv.fit_with_fallback, which adds a "
+                    "small penalty when the plain fit diverges.",
+                )
             )
-        at_bound = [f"{k} = {v:.3g}" for k, v in self.params_.items() if not (_LOW <= v <= _HIGH)]
+        at_bound = [
+            f"{k} = {v:.3g}"
+            for k, v in self._bound_check_params().items()
+            if not (_LOW <= v <= _HIGH)
+        ]
         if at_bound:
-            warnings.warn(
-                f"{name}: parameter(s) {', '.join(at_bound)} ran to a bound (outside "
-                f"[{_LOW:g}, {_HIGH:g}]): the data hardly inform them (few repeat buyers, a short "
-                "calibration period, or a model that does not fit). Fix: use a longer history, "
-                "set a small penalizer (0.001–0.1), or choose a simpler model.",
-                ConvergenceWarning,
-                stacklevel=3,
+            issues.append(
+                (
+                    "at_bound",
+                    f"{name}: parameter(s) {', '.join(at_bound)} ran to a bound (outside "
+                    f"[{_LOW:g}, {_HIGH:g}]): the data hardly inform them (few repeat buyers, a "
+                    "short calibration period, or a model that does not fit). Fix: use a longer "
+                    "history, choose a simpler model, or set a small penalizer (0.001–0.1).",
+                )
             )
-        if not self._hessian_pd:
-            warnings.warn(
-                f"{name}: the Hessian at the optimum is not positive definite, so standard "
-                "errors and confidence intervals are NaN (the likelihood is flat in some "
-                "direction). Fix: set a small penalizer (0.001) or use more data.",
-                ConvergenceWarning,
-                stacklevel=3,
+        se = np.array(list(self.standard_errors_.values()), dtype=float)
+        if not self._hessian_pd or not np.isfinite(se).all():
+            issues.append(
+                (
+                    "se_undefined",
+                    f"{name}: the Hessian at the optimum is not positive definite, so standard "
+                    "errors and confidence intervals are undefined (the likelihood is flat in some "
+                    "direction). Fix: use more data or set a small penalizer (0.001).",
+                )
             )
+        if self.penalizer_used_ > 0:
+            issues.append(
+                (
+                    "penalized",
+                    f"{name} was fitted with a penalty (penalizer = {self.penalizer_used_:g}), which "
+                    "pulls the parameters away from the maximum-likelihood fit. Fix: none needed if "
+                    "chosen on purpose; set penalizer=0 for the plain maximum-likelihood fit.",
+                )
+            )
+        issues.extend(self._model_issues())
+        return issues
+
+    def _bound_check_params(self) -> dict[str, float]:
+        """Parameters as checked against the bounds ``[_LOW, _HIGH]``."""
+        return self.params_
+
+    def _model_issues(self) -> list[tuple[str, str]]:
+        """Issues of one model's own (Gamma-Gamma: ``mean_undefined``)."""
+        return []
+
+    def _set_issues(self, issues: list[tuple[str, str]]) -> None:
+        self.fit_issues_ = tuple(code for code, _ in issues)
+        self.fit_messages_ = tuple(message for _, message in issues)
+        self.usable_ = not any(code in BLOCKING_ISSUES for code in self.fit_issues_)
+
+    def _diagnose(self, result: optimize.OptimizeResult) -> None:
+        issues = self._fit_issue_list(str(result.message))
+        self._set_issues(issues)
+        for code, message in issues:
+            if code != "penalized":  # a penalty chosen by the caller is no surprise
+                warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     @staticmethod
     def _fingerprint(columns: Sequence[np.ndarray], weights: np.ndarray) -> str:
@@ -643,6 +711,10 @@ class BaseFitter:
             "time_unit": self.time_unit_,
             "data_fingerprint": self.data_fingerprint_,
             "converged": self.converged_,
+            "penalizer_used": self.penalizer_used_,
+            "fit_issues": list(self.fit_issues_),
+            "fit_messages": list(self.fit_messages_),
+            "usable": self.usable_,
             "extra": self._extra_state(),
         }
         path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
@@ -685,4 +757,81 @@ class BaseFitter:
             self._set_uncertainty(np.linalg.inv(np.asarray(cov, dtype=float)))
         else:
             self._set_uncertainty(np.full((len(names), len(names)), np.nan))
+        self.penalizer_used_ = float(payload.get("penalizer_used", payload.get("penalizer", 0.0)))
+        if "fit_issues" in payload:
+            self.fit_issues_ = tuple(payload["fit_issues"])
+            self.fit_messages_ = tuple(payload.get("fit_messages", ()))
+            self.usable_ = bool(payload.get("usable", True))
+        else:  # a file saved before custkit reported issues: diagnose again, quietly
+            self._set_issues(self._fit_issue_list())
         return self
+
+
+def fit_with_fallback(
+    model: BaseFitter,
+    summary: pd.DataFrame,
+    *,
+    fallback_penalizer: float = FALLBACK_PENALIZER,
+    **fit_kwargs: Any,
+) -> BaseFitter:
+    """Fit *model* by plain maximum likelihood; refit with a small penalty only if that fails.
+
+    The plain fit (penalizer 0) is returned when it is usable (``usable_``). Otherwise the
+    model is refitted with the scale-free penalty *fallback_penalizer* and the penalised model
+    is returned: its ``fit_issues_`` contain ``"penalized"`` and its ``fit_messages_`` say that
+    the plain fit diverged and why. The plain fit's warnings are replaced by one warning saying
+    so; the penalised fit's own warnings (if it is still not usable) are raised as usual.
+
+    Parameters
+    ----------
+    model : BaseFitter
+        A model instance (fitted or not); its own ``penalizer`` is not used.
+    summary : pandas.DataFrame
+        As for :meth:`BaseFitter.fit`.
+    fallback_penalizer : float, default FALLBACK_PENALIZER
+        Strength of the penalty of the refit, > 0.
+    **fit_kwargs
+        Passed on to :meth:`BaseFitter.fit` (``time_unit``, ``maxiter``, ``initial_params``).
+
+    Returns
+    -------
+    BaseFitter
+        The plain model (the same object as *model*) or a new penalised one of its class.
+    """
+    if not isinstance(model, BaseFitter):
+        raise ParamsError(
+            "The 'model' parameter of fit_with_fallback must be a custkit.ltv model "
+            f"(BGNBD, MBGNBD, ParetoNBD or GammaGamma). Got {type(model).__name__!r} instead."
+        )
+    strength = check_penalizer(fallback_penalizer, "fit_with_fallback")
+    if strength == 0:
+        raise ParamsError(
+            "The 'fallback_penalizer' parameter of fit_with_fallback must be a float in the "
+            f"range (0.0, inf). Got {fallback_penalizer!r} instead."
+        )
+    model.penalizer = 0.0
+    with warnings.catch_warnings(record=True) as plain_warnings:
+        warnings.simplefilter("always")
+        model.fit(summary, **fit_kwargs)
+    if model.usable_:
+        for caught in plain_warnings:  # e.g. Gamma-Gamma's q <= 1, or a missing time unit
+            warnings.warn_explicit(caught.message, caught.category, caught.filename, caught.lineno)
+        return model
+    diverged = ", ".join(
+        code.replace("_", " ") for code in model.fit_issues_ if code in BLOCKING_ISSUES
+    )
+    penalised = type(model)(penalizer=strength)
+    penalised.fit(summary, **fit_kwargs)
+    name = type(model).__name__
+    text = (
+        f"{name}: the plain maximum-likelihood fit diverged ({diverged}), so the model was "
+        f"refitted with a small scale-free penalty (penalizer = {strength:g}), which keeps "
+        "the parameters finite at a small cost in fit. Fix: use a longer history or more "
+        "customers, or choose a simpler model."
+    )
+    messages = list(penalised.fit_messages_)
+    messages[penalised.fit_issues_.index("penalized")] = text
+    penalised.fit_messages_ = tuple(messages)
+    penalised.plain_fit_issues_ = model.fit_issues_
+    warnings.warn(text, ConvergenceWarning, stacklevel=2)
+    return penalised
