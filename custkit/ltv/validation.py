@@ -512,8 +512,11 @@ def calibration_holdout_comparison(
         Last day of the holdout period (after ``calibration_end``).
     models : dict of str to model
         Unfitted purchase models by display name, e.g. ``{"BG/NBD": BGNBD(), "Pareto/NBD":
-        ParetoNBD()}``. They are fitted in place on the calibration summary. A model whose fit
-        raises a :class:`~custkit.errors.CustkitError` is left out with a warning.
+        ParetoNBD()}``. They are fitted in place on the calibration summary; a custkit model
+        with ``penalizer=0`` through :func:`custkit.ltv.fit_with_fallback`, which returns a new,
+        penalised model when the plain fit is not usable (the result's ``fitted_models`` holds
+        the models used). A model whose fit raises a :class:`~custkit.errors.CustkitError` is
+        left out with a warning.
     time_unit : {"D", "W", "M"}, default "W"
         Time unit of the summaries.
     features : pandas.DataFrame, optional
