@@ -89,6 +89,11 @@ class BGNBD(BaseFitter):
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
         return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
 
+    def _scales(self, x, t_x, T, *, weights) -> tuple[np.ndarray, np.ndarray]:
+        # time rescaled to max T = 1, as lifetimes does before penalising; alpha is in time
+        span = float(T.max())
+        return np.array([1.0, span, span]), np.array([1.0, span, 1.0, 1.0])
+
     def _prepare(self, x, t_x, T) -> tuple[Distinct, Distinct, Distinct]:
         return Distinct.of(x), Distinct.of(t_x), Distinct.of(T)
 

@@ -33,6 +33,7 @@ class MBGNBD(BaseFitter):
     # same data and starting values as BG/NBD
     _initial_params = BGNBD._initial_params
     _prepare = BGNBD._prepare
+    _scales = BGNBD._scales
 
     @staticmethod
     def _terms(params, dx: Distinct, dtx: Distinct, dT: Distinct):

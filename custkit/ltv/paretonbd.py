@@ -338,6 +338,11 @@ class ParetoNBD(BaseFitter):
         mean_age = float(weights @ T) / max(float(weights.sum()), 1e-12)
         return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, max(mean_age, 1e-6)])
 
+    def _scales(self, x, t_x, T, *, weights) -> tuple[np.ndarray, np.ndarray]:
+        # time rescaled to max T = 1, as lifetimes does before penalising; alpha, beta in time
+        span = float(T.max())
+        return np.array([1.0, span, span]), np.array([1.0, span, 1.0, span])
+
     def _log_likelihood(self, params: np.ndarray, x, t_x, T) -> np.ndarray:
         # The optimizer calls this many times on the same distinct rows: index their (x, t)
         # pairs once. The cache holds the arrays themselves, so identity cannot be reused.

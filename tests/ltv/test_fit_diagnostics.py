@@ -121,3 +121,34 @@ def test_fallback_needs_a_positive_penalty(cdnow_summary, bad):
 def test_fallback_refuses_what_is_not_a_model(cdnow_summary):
     with pytest.raises(ParamsError, match=r"must be a custkit\.ltv model"):
         fit_with_fallback(object(), cdnow_summary)
+
+
+def _nobody_leaves(n=3000, seed=0):
+    """Customers who buy at Poisson rates λ ~ Gamma(2, 50 weeks) and never drop out."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 1 / 50.0, n)
+    age = rng.uniform(1, 78, n)
+    x = rng.poisson(rate * age)
+    last = np.where(x > 0, age * rng.beta(np.maximum(x, 1), 1), 0.0)  # max of x uniforms
+    return _summary(x.astype(float), last, age)
+
+
+@pytest.mark.parametrize("cls", [BGNBD, MBGNBD, ParetoNBD])
+def test_a_dropout_parameter_run_to_zero_is_at_bound_and_not_usable(cls):
+    # the penalty pulls the dropout parameters towards 0 on data where nobody leaves, as the
+    # raw penalty did on the demo store (Pareto/NBD s ≈ 5e-13)
+    model, warned = _fit_quietly(cls(penalizer=0.001), _nobody_leaves())
+    assert "at_bound" in model.fit_issues_ and not model.usable_
+    assert any("ran to a bound" in m for m in warned)
+    low = [v for v in model._bound_check_params().values() if v < 1e-6]
+    assert low
+
+
+def test_fallback_rescues_a_pareto_fit_whose_dropout_parameters_run_away():
+    summary = _nobody_leaves(seed=2)
+    plain, _ = _fit_quietly(ParetoNBD(), summary)
+    assert "se_undefined" in plain.fit_issues_ and not plain.usable_
+    with pytest.warns(ConvergenceWarning, match="diverged \\(se undefined\\)"):
+        rescued = fit_with_fallback(ParetoNBD(), summary)
+    assert rescued.fit_issues_ == ("penalized",) and rescued.usable_
+    assert np.isfinite(list(rescued.standard_errors_.values())).all()
