@@ -111,6 +111,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from scipy import optimize
+from scipy.special import gammaln, xlogy
 
 from custkit.errors import CustkitError, DataError, ParamsError
 
@@ -181,6 +182,37 @@ def like_input(result: np.ndarray, *inputs: Any, name: str | None = None) -> Any
     if np.ndim(result) == 0:
         return float(result)
     return result
+
+
+def log_nbd_pmf(x: np.ndarray, r: Any, alpha: Any, t: Any) -> np.ndarray:
+    """log P(X(t) = x) of the Poisson–gamma (NBD) count: rate λ ~ Gamma(r, alpha), period t.
+
+    ``Γ(r+x) / (Γ(r) x!) · (α/(α+t))^r · (t/(α+t))^x``; ``xlogy`` gives 0 at x = 0, t = 0.
+    """
+    log_at = np.log(alpha + t)
+    return (
+        gammaln(r + x)
+        - gammaln(r)
+        - gammaln(x + 1.0)
+        + r * (np.log(alpha) - log_at)
+        + xlogy(x, t)
+        - x * log_at
+    )
+
+
+def check_purchase_counts(x: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+    """*x* (whole numbers >= 0) and *t* (>= 0) as float arrays, else :class:`ParamsError`."""
+    x_, t_ = (np.asarray(v, dtype=np.float64) for v in (x, t))
+    if not (np.isfinite(x_).all() and (x_ >= 0).all() and (x_ == np.round(x_)).all()):
+        raise ParamsError(
+            f"x must be whole numbers of purchases >= 0. Got {np.ravel(x_)[:5].tolist()!r} instead."
+        )
+    if not (np.isfinite(t_).all() and (t_ >= 0).all()):
+        raise ParamsError(
+            f"t must be periods >= 0 in the model's time unit. Got {np.ravel(t_)[:5].tolist()!r} "
+            "instead."
+        )
+    return x_, t_
 
 
 def check_penalizer(penalizer: Any, owner: str) -> float:

@@ -17,10 +17,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
 from custkit.errors import ParamsError
-from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, dot, like_input
+from custkit.ltv.base import (
+    BaseFitter,
+    Distinct,
+    as_float_arrays,
+    check_purchase_counts,
+    dot,
+    like_input,
+    log_nbd_pmf,
+)
 
 #: Below this many rows, finding the distinct (x, T) pairs costs more than it saves.
 _DISTINCT_MIN_ROWS = 20_000
@@ -301,3 +309,59 @@ class BGNBD(BaseFitter):
         tail = 1.0 - _dropout_tail(r, a, a + b - 1, 0.0, z)
         result = (a + b - 1) / (a - 1) * tail
         return like_input(result, t, name="expected_purchases")
+
+    def probability_of_purchases(
+        self, x: Any, t: Any, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> Any:
+        """Probability of exactly *x* repeat purchases in a period of length *t*.
+
+        For a new customer (only *x* and *t* given), Fader, Hardie & Lee (2005), equation (8):
+        ``B(a, b+x)/B(a, b) · NBD(x; r, α, t) + [x > 0] B(a+1, b+x−1)/B(a, b) · P(NBD(r, α,
+        t) >= x)``, the same as ``lifetimes``' ``probability_of_n_purchases_up_to_time``. Given
+        a customer's history (*frequency*, *recency*, *T*), the next *t* periods after T: a
+        customer who has dropped out buys nothing, one still alive (``p_alive``) buys like a
+        new customer with the posterior parameters ``r + x, α + T, a, b + x``.
+
+        Parameters
+        ----------
+        x : int, array or Series
+            Number of purchases, whole numbers >= 0.
+        t : float, array or Series
+            Length of the period, in ``time_unit_``.
+        frequency, recency, T : float, array or Series, optional
+            A customer's history; all three or none.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Aligned to the index of the first Series argument.
+        """
+        r, alpha, a, b = self._params_tuple()
+        x_, t_ = check_purchase_counts(x, t)
+        history = [frequency, recency, T]
+        if all(v is None for v in history):
+            x_, t_ = np.broadcast_arrays(x_, t_)
+            result = _bgnbd_pmf(x_, t_, r, alpha, a, b)
+            return like_input(result, x, t, name="probability")
+        if any(v is None for v in history):
+            raise ParamsError(
+                "probability_of_purchases needs frequency, recency and T together, or none "
+                "of them (a new customer)."
+            )
+        x_, t_, f_, r_, big_t = as_float_arrays(x_, t_, frequency, recency, T)
+        alive = np.asarray(self.p_alive(f_, r_, big_t), dtype=np.float64)
+        after = _bgnbd_pmf(x_, t_, r + f_, alpha + big_t, a, b + f_)
+        result = alive * after + (1.0 - alive) * (x_ == 0)
+        return like_input(result, frequency, recency, T, x, t, name="probability")
+
+
+def _bgnbd_pmf(x: np.ndarray, t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np.ndarray:
+    """P(X(t) = x) of a BG/NBD customer alive at 0 (Fader, Hardie & Lee 2005, eq. 8)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_beta_ab = betaln(a, b)
+        still = np.exp(betaln(a, b + x) - log_beta_ab + log_nbd_pmf(x, r, alpha, t))
+        # P(NBD >= x) = 1 − Σ_{j<x} NBD(j) = I_{t/(α+t)}(x, r), the regularized incomplete beta
+        tail = betainc(np.maximum(x, 1.0), r, t / (alpha + t))
+        weight = np.exp(betaln(a + 1.0, np.maximum(b + x - 1.0, 1e-300)) - log_beta_ab)
+        dropped = np.where(x > 0, weight * tail, 0.0)
+    return still + dropped
