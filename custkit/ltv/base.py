@@ -335,6 +335,22 @@ class BaseFitter:
         """
         return np.ones(len(columns)), np.ones(len(self._param_names))
 
+    def _rescaling_log_jacobian(
+        self, columns: Sequence[np.ndarray], weights: np.ndarray, column_scales: np.ndarray
+    ) -> float:
+        """Total log-likelihood on the rescaled data minus that on the data as given.
+
+        A data constant (the likelihood is a density, and rescaling changes its units). This
+        default evaluates the likelihood on both at the parameters 1 (an extra pass over the
+        data); models override it with the closed form (BG/NBD family: ``Σ x log S``).
+        """
+        ones = np.ones(len(self._param_names))
+        scaled = [c / k for c, k in zip(columns, column_scales, strict=True)]
+        on_scaled = self._weighted_log_likelihood(weights, *self._prepare(*scaled))
+        as_given = self._weighted_log_likelihood(weights, *self._prepare(*columns))
+        _, scales = self._scales(*columns, weights=weights)
+        return on_scaled(ones, False)[0] - as_given(ones * scales, False)[0]
+
     def _select_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
 
@@ -579,11 +595,9 @@ class BaseFitter:
             # the Hessian in log-parameters is the same on either scale; the log-likelihood
             # differs by a constant (the Jacobian of the rescaling), so it is evaluated on the
             # data as given, comparable to the papers
+            log_likelihood = total_ll(log_hat)
             if rescaled:
-                original = self._weighted_log_likelihood(weights, *self._prepare(*columns))
-                log_likelihood = original(params, False)[0]
-            else:
-                log_likelihood = total_ll(log_hat)
+                log_likelihood -= self._rescaling_log_jacobian(columns, weights, column_scales)
             if callable(jac):  # differences of the analytic gradient: 2n instead of ~2n² calls
                 hessian = self._hessian_from_gradient(lambda lp: n_customers * jac(lp), log_hat)
             else:

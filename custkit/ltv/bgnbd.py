@@ -102,6 +102,10 @@ class BGNBD(BaseFitter):
         span = float(T.max())
         return np.array([1.0, span, span]), np.array([1.0, span, 1.0, 1.0])
 
+    def _rescaling_log_jacobian(self, columns, weights, column_scales) -> float:
+        # x purchase times in time / S: the density gains a factor S per repeat purchase
+        return float(weights @ columns[0]) * float(np.log(column_scales[1]))
+
     def _prepare(self, x, t_x, T) -> tuple[Distinct, Distinct, Distinct]:
         return Distinct.of(x), Distinct.of(t_x), Distinct.of(T)
 

@@ -106,6 +106,10 @@ class GammaGamma(BaseFitter):
         mean = float(weights @ m) / float(weights.sum())
         return np.array([1.0, mean]), np.array([1.0, 1.0, mean])
 
+    def _rescaling_log_jacobian(self, columns, weights, column_scales) -> float:
+        # one mean spend per customer, in spend / M: its density gains a factor M
+        return float(weights.sum()) * float(np.log(column_scales[1]))
+
     def _prepare(self, x, m) -> tuple[Distinct, np.ndarray, np.ndarray, np.ndarray]:
         # x·m and log(x·m) are data-only: computed once, not at every likelihood evaluation
         return Distinct.of(x), x, x * m, np.log(x * m)

@@ -34,6 +34,7 @@ class MBGNBD(BaseFitter):
     _initial_params = BGNBD._initial_params
     _prepare = BGNBD._prepare
     _scales = BGNBD._scales
+    _rescaling_log_jacobian = BGNBD._rescaling_log_jacobian
 
     @staticmethod
     def _terms(params, dx: Distinct, dtx: Distinct, dT: Distinct):

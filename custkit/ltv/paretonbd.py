@@ -390,6 +390,10 @@ class ParetoNBD(BaseFitter):
         span = float(T.max())
         return np.array([1.0, span, span]), np.array([1.0, span, 1.0, span])
 
+    def _rescaling_log_jacobian(self, columns, weights, column_scales) -> float:
+        # x purchase times in time / S: the density gains a factor S per repeat purchase
+        return float(weights @ columns[0]) * float(np.log(column_scales[1]))
+
     def _log_likelihood(self, params: np.ndarray, x, t_x, T) -> np.ndarray:
         # The optimizer calls this many times on the same distinct rows: index their (x, t)
         # pairs once. The cache holds the arrays themselves, so identity cannot be reused.

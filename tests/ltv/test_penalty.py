@@ -9,7 +9,15 @@ import pytest
 from scipy import stats
 
 from custkit.datasets import load_cdnow
-from custkit.ltv import BGNBD, FALLBACK_PENALIZER, MBGNBD, GammaGamma, ParetoNBD, summarize
+from custkit.ltv import (
+    BGNBD,
+    FALLBACK_PENALIZER,
+    MBGNBD,
+    BaseFitter,
+    GammaGamma,
+    ParetoNBD,
+    summarize,
+)
 
 PURCHASE_MODELS = [BGNBD, MBGNBD, ParetoNBD]
 
@@ -113,3 +121,28 @@ def test_penalised_bgnbd_is_lifetimes_penalised_fit(master, penalizer):
     ours = _fit(BGNBD(penalizer=penalizer), s)
     for name in ("r", "alpha", "a", "b"):
         assert ours.params_[name] == pytest.approx(ref.params_[name], rel=2e-3)
+
+
+@pytest.mark.parametrize("cls", [*PURCHASE_MODELS, GammaGamma])
+def test_closed_form_rescaling_constant_equals_the_likelihood_evaluated_twice(cdnow_summary, cls):
+    # log_likelihood_ is reported on the data as given: the models' closed-form constant must be
+    # the difference between the likelihood on rescaled and on original data
+    model = cls()
+    frame = model._select_rows(cdnow_summary)
+    raw = [frame[c].to_numpy(np.float64) for c in model._data_columns]
+    columns, weights = model._compress(raw)
+    column_scales, _ = model._scales(*columns, weights=weights)
+    closed = model._rescaling_log_jacobian(columns, weights, column_scales)
+    generic = BaseFitter._rescaling_log_jacobian(model, columns, weights, column_scales)
+    assert closed == pytest.approx(generic, rel=1e-10)
+
+
+@pytest.mark.parametrize("unit", ["W", "D", "M"])
+def test_log_likelihood_is_reported_on_the_data_as_given(master, unit):
+    # the fit runs on time / max T, but log_likelihood_ is the total in the summary's own unit
+    model = _fit(BGNBD(), master[unit])
+    prepared = model._prepare(
+        *(master[unit][c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    )
+    direct = float(model._log_likelihood(np.array(list(model.params_.values())), *prepared).sum())
+    assert model.log_likelihood_ == pytest.approx(direct, rel=1e-10)
