@@ -34,6 +34,36 @@ from custkit.ltv.base import (
 _DISTINCT_MIN_ROWS = 20_000
 
 
+#: Above this many purchases the ratio of beta functions is taken from ``betaln`` directly.
+_RATIO_MAX_X = 100_000
+
+
+def _log_beta_ratio(a: float, b: float, x: np.ndarray, shift: int = 0):
+    """``log B(a, b+x+shift) / B(a, b)`` for whole x >= 0, and its derivatives in a and b.
+
+    ``betaln(a, b+x) − betaln(a, b)`` cancels catastrophically when a and b are large (a fit
+    running a and b up to 1e9 loses the per-customer likelihood to rounding, and the optimizer
+    then chases the rounding). The ratio is the product ``Π_{j<x} (b+j)/(a+b+j)``: its log is a
+    cumulative sum of ``−log1p(a/(b+j))``, exact to rounding for any a and b; the derivatives
+    are the cumulative sums of ``−1/(a+b+j)`` and ``a/((b+j)(a+b+j))`` (the digamma
+    differences of the same ratio).
+    """
+    k = (np.asarray(x, dtype=np.float64) + shift).astype(np.int64)
+    top = int(k.max()) if k.size else 0
+    if top > _RATIO_MAX_X:
+        value = betaln(a, b + k) - betaln(a, b)
+        d_a = digamma(a + b) - digamma(a + b + k)
+        d_b = digamma(b + k) - digamma(a + b + k) - digamma(b) + digamma(a + b)
+        return value, d_a, d_b
+    j = np.arange(top, dtype=np.float64)
+    b_j, ab_j = b + j, a + b + j
+    zero = np.zeros(1)
+    value = np.concatenate([zero, np.cumsum(-np.log1p(a / b_j))])[k]
+    d_a = np.concatenate([zero, np.cumsum(-1.0 / ab_j)])[k]
+    d_b = np.concatenate([zero, np.cumsum(a / (b_j * ab_j))])[k]
+    return value, d_a, d_b
+
+
 def _scaled_hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray, a1: float) -> np.ndarray:
     """``(1 − z)^a1 · 2F1(a, b; c; z)`` elementwise, evaluated once per distinct (c, z) pair.
 
@@ -127,7 +157,8 @@ class BGNBD(BaseFitter):
     def _log_likelihood(self, params: np.ndarray, dx, dtx, dT) -> np.ndarray:
         r, alpha, a, b = params
         ux = dx.values
-        per_x = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
+        ratio, _, _ = _log_beta_ratio(a, b, ux)
+        per_x = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + ratio
         a3, a4, *_ = self._terms(params, dx, dtx, dT)
         return per_x[dx.index] + np.logaddexp(a3, a4)
 
@@ -139,13 +170,13 @@ class BGNBD(BaseFitter):
         w3 = 1.0 - w4
         inv_bx1 = np.zeros(len(ux))
         inv_bx1[ux > 0] = 1.0 / (b + ux[ux > 0] - 1)
-        psi_abx = digamma(a + b + ux)
+        _, ratio_a, ratio_b = _log_beta_ratio(a, b, ux)
         d_r = (digamma(r + ux) - digamma(r) + np.log(alpha))[ix] - w3 * log_at - w4 * log_atx
         d_alpha = r / alpha - rx * (
             w3 / (alpha + dT.values)[dT.index] + w4 / (alpha + dtx.values)[dtx.index]
         )
-        d_a = (digamma(a + b) - psi_abx)[ix] + w4 / a
-        d_b = (digamma(b + ux) - psi_abx - digamma(b) + digamma(a + b))[ix] - w4 * inv_bx1[ix]
+        d_a = ratio_a[ix] + w4 / a
+        d_b = ratio_b[ix] - w4 * inv_bx1[ix]
         return np.column_stack([d_r, d_alpha, d_a, d_b])
 
     def _weighted_log_likelihood(self, weights: np.ndarray, dx, dtx, dT):
@@ -187,7 +218,8 @@ class BGNBD(BaseFitter):
             # odds = log(a) − log(b+x−1) − (r+x)·(log(α+t_x) − log(α+T))
             np.multiply(rx, d_log, out=odds)
             np.subtract(np.log(a) - log_bx1_rows, odds, out=odds)
-            per_x = gammaln(r + ux) - gammaln(r) + r * log_alpha + betaln(a, b + ux) - betaln(a, b)
+            ratio, ratio_a, ratio_b = _log_beta_ratio(a, b, ux)
+            per_x = gammaln(r + ux) - gammaln(r) + r * log_alpha + ratio
             # logaddexp(0, odds) = max(odds, 0) + log(1 + exp(−|odds|)), and the same
             # exp(−|odds|) gives expit(odds) below: one exp and one log per row, no log1p
             np.exp(np.negative(np.abs(odds, out=small), out=small), out=small)
@@ -202,7 +234,6 @@ class BGNBD(BaseFitter):
             share = np.divide(small, one_plus, out=tmp2)
             np.multiply(share, w_rep, out=share)
             inv_at, inv_atx = 1.0 / (alpha + uT), 1.0 / (alpha + utx)
-            psi_abx = digamma(a + b + ux)
             d_r = (
                 float(w_x @ (digamma(r + ux) - digamma(r) + log_alpha))
                 - float(w_t @ log_at)
@@ -215,9 +246,9 @@ class BGNBD(BaseFitter):
             d_alpha = n * r / alpha - (r * float(w_t @ inv_at) + float(wx_t @ inv_at))
             d_alpha -= dot(share, tmp)
             share_sum = float(share.sum())
-            d_a = float(w_x @ (digamma(a + b) - psi_abx)) + share_sum / a
+            d_a = float(w_x @ ratio_a) + share_sum / a
             inv_bx1[ux_rep] = 1.0 / (b + ux[ux_rep] - 1)
-            d_b = float(w_x @ (digamma(b + ux) - psi_abx - digamma(b) + digamma(a + b)))
+            d_b = float(w_x @ ratio_b)
             d_b -= dot(share, np.take(inv_bx1, ix, out=tmp))
             return total, np.array([d_r, d_alpha, d_a, d_b])
 
