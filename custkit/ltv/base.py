@@ -915,7 +915,7 @@ def fit_with_fallback(
     Parameters
     ----------
     model : BaseFitter
-        A model instance (fitted or not); its own ``penalizer`` is not used.
+        A model instance (fitted or not); its ``penalizer`` is set to 0 for the plain fit.
     summary : pandas.DataFrame
         As for :meth:`BaseFitter.fit`.
     fallback_penalizer : float, default FALLBACK_PENALIZER

@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from custkit.datasets import load_cdnow
@@ -146,3 +148,39 @@ def test_log_likelihood_is_reported_on_the_data_as_given(master, unit):
     )
     direct = float(model._log_likelihood(np.array(list(model.params_.values())), *prepared).sum())
     assert model.log_likelihood_ == pytest.approx(direct, rel=1e-10)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    time_scale=st.floats(0.01, 100.0),
+    money_scale=st.floats(0.01, 1000.0),
+    penalizer=st.sampled_from([0.0, 0.001, 0.1]),
+)
+def test_any_rescaling_of_time_or_money_leaves_penalised_forecasts_unchanged(
+    cdnow_summary, time_scale, money_scale, penalizer
+):
+    # the class of the bug: a penalty on raw parameters weighs differently in every unit
+    s = cdnow_summary
+    scaled = s.assign(
+        recency=s["recency"] * time_scale,
+        T=s["T"] * time_scale,
+        monetary_value=s["monetary_value"] * money_scale,
+    )
+    for cls in (BGNBD, MBGNBD):
+        ref, other = _fit(cls(penalizer=penalizer), s), _fit(cls(penalizer=penalizer), scaled)
+        expected = ref.predict_purchases(39.0, s["frequency"], s["recency"], s["T"]).to_numpy()
+        got = other.predict_purchases(
+            39.0 * time_scale, scaled["frequency"], scaled["recency"], scaled["T"]
+        ).to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+    ref, other = (
+        _fit(GammaGamma(penalizer=penalizer), s),
+        _fit(GammaGamma(penalizer=penalizer), scaled),
+    )
+    np.testing.assert_allclose(
+        other.expected_spend(scaled["frequency"], scaled["monetary_value"]).to_numpy(),
+        money_scale * ref.expected_spend(s["frequency"], s["monetary_value"]).to_numpy(),
+        rtol=1e-6,
+    )
