@@ -144,11 +144,29 @@ def test_a_dropout_parameter_run_to_zero_is_at_bound_and_not_usable(cls):
     assert low
 
 
-def test_fallback_rescues_a_pareto_fit_whose_dropout_parameters_run_away():
-    summary = _nobody_leaves(seed=2)
-    plain, _ = _fit_quietly(ParetoNBD(), summary)
-    assert "se_undefined" in plain.fit_issues_ and not plain.usable_
-    with pytest.warns(ConvergenceWarning, match="diverged \\(se undefined\\)"):
-        rescued = fit_with_fallback(ParetoNBD(), summary)
+def _same_dropout(n=3000, seed=0, p=0.3):
+    """BG/NBD customers who all drop out with the same probability p after each repeat purchase
+    (Beta(a, b) with a, b → ∞): the plain fit runs a and b to infinity."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(0.5, 1 / 10.0, n)
+    age = np.round(rng.uniform(1, 78, n) * 7) / 7  # whole days, in weeks
+    times = np.cumsum(rng.exponential(1.0, (n, 60)) / rate[:, None], axis=1)
+    allowed = rng.geometric(p, n)  # drops out right after this many repeat purchases
+    x = np.minimum((times <= age[:, None]).sum(axis=1), allowed)
+    last = times[np.arange(n), np.maximum(x - 1, 0)]
+    last = np.where(x > 0, np.clip(np.ceil(last * 7) / 7, 1 / 7, age), 0.0)
+    return _summary(x.astype(float), last, age)
+
+
+@pytest.mark.parametrize(("cls", "seed"), [(BGNBD, 2), (MBGNBD, 0)])
+def test_fallback_rescues_a_fit_whose_dropout_parameters_run_to_infinity(cls, seed):
+    summary = _same_dropout(seed=seed)
+    plain, _ = _fit_quietly(cls(), summary)
+    assert "at_bound" in plain.fit_issues_ and not plain.usable_
+    with pytest.warns(ConvergenceWarning, match="diverged \\(at bound"):
+        rescued = fit_with_fallback(cls(), summary)
     assert rescued.fit_issues_ == ("penalized",) and rescued.usable_
     assert np.isfinite(list(rescued.standard_errors_.values())).all()
+    # the penalty keeps the planted mean dropout probability a / (a + b) = 0.3
+    a, b = rescued.params_["a"], rescued.params_["b"]
+    assert a / (a + b) == pytest.approx(0.3, abs=0.05)
