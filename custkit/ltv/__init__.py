@@ -18,6 +18,7 @@ _LAZY = {
     "fit_with_fallback": "custkit.ltv.base",
     "FALLBACK_PENALIZER": "custkit.ltv.base",
     "ISSUE_CODES": "custkit.ltv.base",
+    "BLOCKING_ISSUES": "custkit.ltv.base",
     "BGNBD": "custkit.ltv.bgnbd",
     "MBGNBD": "custkit.ltv.mbgnbd",
     "ParetoNBD": "custkit.ltv.paretonbd",
@@ -59,6 +60,7 @@ _LAZY = {
 
 __all__ = [
     "BGNBD",
+    "BLOCKING_ISSUES",
     "FALLBACK_PENALIZER",
     "ISSUE_CODES",
     "MBGNBD",

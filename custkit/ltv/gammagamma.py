@@ -101,6 +101,15 @@ class GammaGamma(BaseFitter):
         # p·v/(q−1) is the mean spend: start from q = 3, p = 4 and solve for v
         return np.array([4.0, 3.0, max(mean * 2.0 / 4.0, 1e-6)])
 
+    def _scales(self, x, m, *, weights) -> tuple[np.ndarray, np.ndarray]:
+        # spend rescaled by the repeat buyers' mean spend; v is in the currency
+        mean = float(weights @ m) / float(weights.sum())
+        return np.array([1.0, mean]), np.array([1.0, 1.0, mean])
+
+    def _rescaling_log_jacobian(self, columns, weights, column_scales) -> float:
+        # one mean spend per customer, in spend / M: its density gains a factor M
+        return float(weights.sum()) * float(np.log(column_scales[1]))
+
     def _prepare(self, x, m) -> tuple[Distinct, np.ndarray, np.ndarray, np.ndarray]:
         # x·m and log(x·m) are data-only: computed once, not at every likelihood evaluation
         return Distinct.of(x), x, x * m, np.log(x * m)

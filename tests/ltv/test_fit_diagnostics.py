@@ -121,3 +121,52 @@ def test_fallback_needs_a_positive_penalty(cdnow_summary, bad):
 def test_fallback_refuses_what_is_not_a_model(cdnow_summary):
     with pytest.raises(ParamsError, match=r"must be a custkit\.ltv model"):
         fit_with_fallback(object(), cdnow_summary)
+
+
+def _nobody_leaves(n=3000, seed=0):
+    """Customers who buy at Poisson rates λ ~ Gamma(2, 50 weeks) and never drop out."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 1 / 50.0, n)
+    age = rng.uniform(1, 78, n)
+    x = rng.poisson(rate * age)
+    last = np.where(x > 0, age * rng.beta(np.maximum(x, 1), 1), 0.0)  # max of x uniforms
+    return _summary(x.astype(float), last, age)
+
+
+@pytest.mark.parametrize("cls", [BGNBD, MBGNBD, ParetoNBD])
+def test_a_dropout_parameter_run_to_zero_is_at_bound_and_not_usable(cls):
+    # the penalty pulls the dropout parameters towards 0 on data where nobody leaves, as the
+    # raw penalty did on the demo store (Pareto/NBD s ≈ 5e-13)
+    model, warned = _fit_quietly(cls(penalizer=0.001), _nobody_leaves())
+    assert "at_bound" in model.fit_issues_ and not model.usable_
+    assert any("ran to a bound" in m for m in warned)
+    low = [v for v in model._bound_check_params().values() if v < 1e-6]
+    assert low
+
+
+def _same_dropout(n=3000, seed=0, p=0.3):
+    """BG/NBD customers who all drop out with the same probability p after each repeat purchase
+    (Beta(a, b) with a, b → ∞): the plain fit runs a and b to infinity."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(0.5, 1 / 10.0, n)
+    age = np.round(rng.uniform(1, 78, n) * 7) / 7  # whole days, in weeks
+    times = np.cumsum(rng.exponential(1.0, (n, 60)) / rate[:, None], axis=1)
+    allowed = rng.geometric(p, n)  # drops out right after this many repeat purchases
+    x = np.minimum((times <= age[:, None]).sum(axis=1), allowed)
+    last = times[np.arange(n), np.maximum(x - 1, 0)]
+    last = np.where(x > 0, np.clip(np.ceil(last * 7) / 7, 1 / 7, age), 0.0)
+    return _summary(x.astype(float), last, age)
+
+
+@pytest.mark.parametrize(("cls", "seed"), [(BGNBD, 2), (MBGNBD, 0)])
+def test_fallback_rescues_a_fit_whose_dropout_parameters_run_to_infinity(cls, seed):
+    summary = _same_dropout(seed=seed)
+    plain, _ = _fit_quietly(cls(), summary)
+    assert "at_bound" in plain.fit_issues_ and not plain.usable_
+    with pytest.warns(ConvergenceWarning, match="diverged \\(at bound"):
+        rescued = fit_with_fallback(cls(), summary)
+    assert rescued.fit_issues_ == ("penalized",) and rescued.usable_
+    assert np.isfinite(list(rescued.standard_errors_.values())).all()
+    # the penalty keeps the planted mean dropout probability a / (a + b) = 0.3
+    a, b = rescued.params_["a"], rescued.params_["b"]
+    assert a / (a + b) == pytest.approx(0.3, abs=0.05)

@@ -117,3 +117,68 @@ def test_gamma_gamma_weighted_likelihood_and_gradient_equal_the_per_row_sums(cdn
     assert total == pytest.approx(float(weights @ model._log_likelihood(values, *prepared)), 1e-12)
     scale = np.abs(weights[:, None] * row_gradients).sum(axis=0)
     np.testing.assert_allclose(gradient, weights @ row_gradients, rtol=0, atol=1e-12 * scale.max())
+
+
+@pytest.fixture(scope="module")
+def master_summary():
+    from custkit.datasets import load_cdnow
+    from custkit.ltv import summarize
+
+    return summarize(load_cdnow("master"), as_of="1998-06-30", time_unit="W")
+
+
+def test_cdnow_master_fits_without_its_free_repeat_buyer_and_counts_him(master_summary):
+    s = master_summary
+    assert s.loc[10244, "frequency"] > 0 and s.loc[10244, "monetary_value"] == 0
+    with pytest.warns(UserWarning, match=r"customers 10244\)"):
+        model = GammaGamma().fit(s)
+    assert model.n_zero_value_excluded_ == 1
+    assert model.n_customers_ == int((s["frequency"] > 0).sum()) - 1
+    assert model.usable_ and model.mean_defined_ and model.fit_issues_ == ()
+    spend = model.expected_spend(s["frequency"], s["monetary_value"])
+    assert np.isfinite(spend).all() and (spend > 0).all()
+    # the same fit as lifetimes' on the repeat buyers with positive spend
+    lifetimes = pytest.importorskip("lifetimes")
+    kept = s.loc[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = lifetimes.GammaGammaFitter().fit(kept["frequency"], kept["monetary_value"])
+    for ours, theirs in zip(("p", "q", "v"), ("p", "q", "v"), strict=True):
+        assert model.params_[ours] == pytest.approx(ref.params_[theirs], rel=1e-3)
+
+
+@pytest.mark.parametrize("n_free", [1, 3, 20])
+def test_zero_value_repeat_buyers_are_left_out_and_counted(cdnow_summary, n_free):
+    s = cdnow_summary.copy()
+    free = s.index[s["frequency"] > 0][:n_free]
+    s.loc[free, "monetary_value"] = 0.0
+    with pytest.warns(UserWarning, match=f"{n_free} repeat buyer"):
+        model = GammaGamma().fit(s)
+    without = GammaGamma().fit(s.drop(index=free))
+    assert model.n_zero_value_excluded_ == n_free and without.n_zero_value_excluded_ == 0
+    assert model.params_ == without.params_ and model.n_customers_ == 946 - n_free
+    assert np.isfinite(model.expected_spend(s.loc[free, "frequency"], 0.0)).all()
+
+
+def test_a_summary_whose_repeat_buyers_all_paid_nothing_is_refused(cdnow_summary):
+    s = cdnow_summary.assign(monetary_value=0.0)
+    with pytest.raises(DataError, match="no repeat buyer has a positive mean purchase value"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            GammaGamma().fit(s)
+
+
+def test_cdnow_master_runs_through_customer_value(master_summary):
+    import custkit as ck
+    from custkit.datasets import load_cdnow
+    from custkit.ltv import customer_value
+
+    orders = load_cdnow("master")
+    as_of = pd.Timestamp("1998-06-30")
+    reductions = ck.reduce_orders(orders, as_of, customer_days=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = customer_value(orders, as_of, "BG/NBD", reductions, horizons_months=[12])
+    clv = value.clv["clv"]
+    assert len(clv) == orders["customer_id"].nunique() and np.isfinite(clv).all()
+    assert clv.loc[10244] >= 0 and value.spend_model.mean_defined_
