@@ -86,6 +86,19 @@ def test_report_fits_by_plain_maximum_likelihood_and_penalises_only_as_a_fallbac
             assert model.penalizer_used_ == 0.0
 
 
+def test_the_report_and_its_functions_default_to_no_penalty():
+    import inspect
+    from pathlib import Path
+
+    from custkit.ltv import customer_value
+    from custkit.reports.inspection import notebook_parameters
+
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "ltv.ipynb"
+    assert notebook_parameters(notebook)["penalizer"].default == 0.0
+    for function in (compare_purchase_models, customer_value):
+        assert inspect.signature(function).parameters["penalizer"].default == 0.0
+
+
 class _UnusableFit(ParetoNBD):
     """Pareto/NBD whose fit reports it ran to a bound, as on the demo (s ≈ 5e-13)."""
 
