@@ -532,8 +532,16 @@ def _issue_text(code: str, name: str, data: str, model: Any) -> str:
 
 def fit_notes(comparison: HoldoutComparison, value: CustomerValue) -> list[str]:
     """What an analyst should know about the report's fits, in plain words in the report
-    language: each fit's issues (``fit_issues_``) and the customers the spend model left out."""
-    notes = []
+    language: purchase models that could not be fitted at all, each fit's issues
+    (``fit_issues_``) and the customers the spend model left out."""
+    notes = [
+        _(
+            "{model} could not be fitted on these data and is left out of the comparison.",
+            model=name,
+        )
+        for name in PURCHASE_MODELS
+        if name not in comparison.fitted_models
+    ]
     for name, data, model in _fits(comparison, value):
         texts = (_issue_text(code, name, data, model) for code in model.fit_issues_)
         notes.extend(text for text in texts if text)

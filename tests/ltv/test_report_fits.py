@@ -304,6 +304,21 @@ def _spend_model():
     return GammaGamma().fit(summary)
 
 
+def test_a_purchase_model_that_could_not_be_fitted_is_named_in_the_notes(cdnow_value):
+    from types import SimpleNamespace
+
+    from custkit.i18n import use_language
+    from custkit.ltv.report import fit_notes
+
+    comparison, value = cdnow_value
+    fitted = dict(comparison.fitted_models)
+    fitted.pop("MBG/NBD")
+    partial = SimpleNamespace(fitted_models=fitted)
+    assert "MBG/NBD could not be fitted on these data" in fit_notes(partial, value)[0]
+    with use_language("ru"):
+        assert fit_notes(partial, value)[0].startswith("MBG/NBD не удалось подобрать")
+
+
 def test_no_finding_when_every_fit_was_plain(cdnow_value):
     from custkit.ltv.report import fit_finding
 
