@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=20_000, help="number of customers")
     p.add_argument("--seed", type=int, default=7, help="random seed")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format")
+    p.add_argument(
+        "--purchases",
+        choices=("realistic", "bgnbd"),
+        default="realistic",
+        help="purchase process: realistic (default; no BTYD model assumes it) or bgnbd (the "
+        "BG/NBD process with fixed parameters, a steady channel mix)",
+    )
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser("list", help="list the reports and their parameters")
@@ -216,7 +223,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.customers < 1:
         raise ParamsError(f"--customers must be a positive integer. Got {args.customers} instead.")
-    out = write_demo_store(args.out, args.customers, seed=args.seed, fmt=args.format)
+    out = write_demo_store(
+        args.out, args.customers, seed=args.seed, fmt=args.format, purchases=args.purchases
+    )
     print(f"demo store written to {out} (params: {out / 'params.yaml'})")
     return 0
 

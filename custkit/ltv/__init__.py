@@ -15,6 +15,10 @@ _LAZY = {
     "BaseFitter": "custkit.ltv.base",
     "ConvergenceWarning": "custkit.ltv.base",
     "NotFittedError": "custkit.ltv.base",
+    "fit_with_fallback": "custkit.ltv.base",
+    "FALLBACK_PENALIZER": "custkit.ltv.base",
+    "ISSUE_CODES": "custkit.ltv.base",
+    "BLOCKING_ISSUES": "custkit.ltv.base",
     "BGNBD": "custkit.ltv.bgnbd",
     "MBGNBD": "custkit.ltv.mbgnbd",
     "ParetoNBD": "custkit.ltv.paretonbd",
@@ -56,6 +60,9 @@ _LAZY = {
 
 __all__ = [
     "BGNBD",
+    "BLOCKING_ISSUES",
+    "FALLBACK_PENALIZER",
+    "ISSUE_CODES",
     "MBGNBD",
     "PURCHASE_MODELS",
     "READS",
@@ -79,6 +86,7 @@ __all__ = [
     "customer_lifetime_value",
     "customer_value",
     "customer_value_table",
+    "fit_with_fallback",
     "historic_profit",
     "importance_tiers",
     "ltv_kpis",

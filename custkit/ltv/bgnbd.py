@@ -17,13 +17,51 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
 from custkit.errors import ParamsError
-from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, dot, like_input
+from custkit.ltv.base import (
+    BaseFitter,
+    Distinct,
+    as_float_arrays,
+    check_purchase_counts,
+    dot,
+    like_input,
+    log_nbd_pmf,
+)
 
 #: Below this many rows, finding the distinct (x, T) pairs costs more than it saves.
 _DISTINCT_MIN_ROWS = 20_000
+
+
+#: Above this many purchases the ratio of beta functions is taken from ``betaln`` directly.
+_RATIO_MAX_X = 100_000
+
+
+def _log_beta_ratio(a: float, b: float, x: np.ndarray, shift: int = 0):
+    """``log B(a, b+x+shift) / B(a, b)`` for whole x >= 0, and its derivatives in a and b.
+
+    ``betaln(a, b+x) − betaln(a, b)`` cancels catastrophically when a and b are large (a fit
+    running a and b up to 1e9 loses the per-customer likelihood to rounding, and the optimizer
+    then chases the rounding). The ratio is the product ``Π_{j<x} (b+j)/(a+b+j)``: its log is a
+    cumulative sum of ``−log1p(a/(b+j))``, exact to rounding for any a and b; the derivatives
+    are the cumulative sums of ``−1/(a+b+j)`` and ``a/((b+j)(a+b+j))`` (the digamma
+    differences of the same ratio).
+    """
+    k = (np.asarray(x, dtype=np.float64) + shift).astype(np.int64)
+    top = int(k.max()) if k.size else 0
+    if top > _RATIO_MAX_X:
+        value = betaln(a, b + k) - betaln(a, b)
+        d_a = digamma(a + b) - digamma(a + b + k)
+        d_b = digamma(b + k) - digamma(a + b + k) - digamma(b) + digamma(a + b)
+        return value, d_a, d_b
+    j = np.arange(top, dtype=np.float64)
+    b_j, ab_j = b + j, a + b + j
+    zero = np.zeros(1)
+    value = np.concatenate([zero, np.cumsum(-np.log1p(a / b_j))])[k]
+    d_a = np.concatenate([zero, np.cumsum(-1.0 / ab_j)])[k]
+    d_b = np.concatenate([zero, np.cumsum(a / (b_j * ab_j))])[k]
+    return value, d_a, d_b
 
 
 def _scaled_hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray, a1: float) -> np.ndarray:
@@ -89,6 +127,15 @@ class BGNBD(BaseFitter):
         rate = float(weights @ x) / max(float(weights @ T), 1e-12)
         return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
 
+    def _scales(self, x, t_x, T, *, weights) -> tuple[np.ndarray, np.ndarray]:
+        # time rescaled to max T = 1, as lifetimes does before penalising; alpha is in time
+        span = float(T.max())
+        return np.array([1.0, span, span]), np.array([1.0, span, 1.0, 1.0])
+
+    def _rescaling_log_jacobian(self, columns, weights, column_scales) -> float:
+        # x purchase times in time / S: the density gains a factor S per repeat purchase
+        return float(weights @ columns[0]) * float(np.log(column_scales[1]))
+
     def _prepare(self, x, t_x, T) -> tuple[Distinct, Distinct, Distinct]:
         return Distinct.of(x), Distinct.of(t_x), Distinct.of(T)
 
@@ -110,7 +157,8 @@ class BGNBD(BaseFitter):
     def _log_likelihood(self, params: np.ndarray, dx, dtx, dT) -> np.ndarray:
         r, alpha, a, b = params
         ux = dx.values
-        per_x = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
+        ratio, _, _ = _log_beta_ratio(a, b, ux)
+        per_x = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + ratio
         a3, a4, *_ = self._terms(params, dx, dtx, dT)
         return per_x[dx.index] + np.logaddexp(a3, a4)
 
@@ -122,13 +170,13 @@ class BGNBD(BaseFitter):
         w3 = 1.0 - w4
         inv_bx1 = np.zeros(len(ux))
         inv_bx1[ux > 0] = 1.0 / (b + ux[ux > 0] - 1)
-        psi_abx = digamma(a + b + ux)
+        _, ratio_a, ratio_b = _log_beta_ratio(a, b, ux)
         d_r = (digamma(r + ux) - digamma(r) + np.log(alpha))[ix] - w3 * log_at - w4 * log_atx
         d_alpha = r / alpha - rx * (
             w3 / (alpha + dT.values)[dT.index] + w4 / (alpha + dtx.values)[dtx.index]
         )
-        d_a = (digamma(a + b) - psi_abx)[ix] + w4 / a
-        d_b = (digamma(b + ux) - psi_abx - digamma(b) + digamma(a + b))[ix] - w4 * inv_bx1[ix]
+        d_a = ratio_a[ix] + w4 / a
+        d_b = ratio_b[ix] - w4 * inv_bx1[ix]
         return np.column_stack([d_r, d_alpha, d_a, d_b])
 
     def _weighted_log_likelihood(self, weights: np.ndarray, dx, dtx, dT):
@@ -170,7 +218,8 @@ class BGNBD(BaseFitter):
             # odds = log(a) − log(b+x−1) − (r+x)·(log(α+t_x) − log(α+T))
             np.multiply(rx, d_log, out=odds)
             np.subtract(np.log(a) - log_bx1_rows, odds, out=odds)
-            per_x = gammaln(r + ux) - gammaln(r) + r * log_alpha + betaln(a, b + ux) - betaln(a, b)
+            ratio, ratio_a, ratio_b = _log_beta_ratio(a, b, ux)
+            per_x = gammaln(r + ux) - gammaln(r) + r * log_alpha + ratio
             # logaddexp(0, odds) = max(odds, 0) + log(1 + exp(−|odds|)), and the same
             # exp(−|odds|) gives expit(odds) below: one exp and one log per row, no log1p
             np.exp(np.negative(np.abs(odds, out=small), out=small), out=small)
@@ -185,7 +234,6 @@ class BGNBD(BaseFitter):
             share = np.divide(small, one_plus, out=tmp2)
             np.multiply(share, w_rep, out=share)
             inv_at, inv_atx = 1.0 / (alpha + uT), 1.0 / (alpha + utx)
-            psi_abx = digamma(a + b + ux)
             d_r = (
                 float(w_x @ (digamma(r + ux) - digamma(r) + log_alpha))
                 - float(w_t @ log_at)
@@ -198,9 +246,9 @@ class BGNBD(BaseFitter):
             d_alpha = n * r / alpha - (r * float(w_t @ inv_at) + float(wx_t @ inv_at))
             d_alpha -= dot(share, tmp)
             share_sum = float(share.sum())
-            d_a = float(w_x @ (digamma(a + b) - psi_abx)) + share_sum / a
+            d_a = float(w_x @ ratio_a) + share_sum / a
             inv_bx1[ux_rep] = 1.0 / (b + ux[ux_rep] - 1)
-            d_b = float(w_x @ (digamma(b + ux) - psi_abx - digamma(b) + digamma(a + b)))
+            d_b = float(w_x @ ratio_b)
             d_b -= dot(share, np.take(inv_bx1, ix, out=tmp))
             return total, np.array([d_r, d_alpha, d_a, d_b])
 
@@ -296,3 +344,59 @@ class BGNBD(BaseFitter):
         tail = 1.0 - _dropout_tail(r, a, a + b - 1, 0.0, z)
         result = (a + b - 1) / (a - 1) * tail
         return like_input(result, t, name="expected_purchases")
+
+    def probability_of_purchases(
+        self, x: Any, t: Any, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> Any:
+        """Probability of exactly *x* repeat purchases in a period of length *t*.
+
+        For a new customer (only *x* and *t* given), Fader, Hardie & Lee (2005), equation (8):
+        ``B(a, b+x)/B(a, b) · NBD(x; r, α, t) + [x > 0] B(a+1, b+x−1)/B(a, b) · P(NBD(r, α,
+        t) >= x)``, the same as ``lifetimes``' ``probability_of_n_purchases_up_to_time``. Given
+        a customer's history (*frequency*, *recency*, *T*), the next *t* periods after T: a
+        customer who has dropped out buys nothing, one still alive (``p_alive``) buys like a
+        new customer with the posterior parameters ``r + x, α + T, a, b + x``.
+
+        Parameters
+        ----------
+        x : int, array or Series
+            Number of purchases, whole numbers >= 0.
+        t : float, array or Series
+            Length of the period, in ``time_unit_``.
+        frequency, recency, T : float, array or Series, optional
+            A customer's history; all three or none.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Aligned to the index of the first Series argument.
+        """
+        r, alpha, a, b = self._params_tuple()
+        x_, t_ = check_purchase_counts(x, t)
+        history = [frequency, recency, T]
+        if all(v is None for v in history):
+            x_, t_ = np.broadcast_arrays(x_, t_)
+            result = _bgnbd_pmf(x_, t_, r, alpha, a, b)
+            return like_input(result, x, t, name="probability")
+        if any(v is None for v in history):
+            raise ParamsError(
+                "probability_of_purchases needs frequency, recency and T together, or none "
+                "of them (a new customer)."
+            )
+        x_, t_, f_, r_, big_t = as_float_arrays(x_, t_, frequency, recency, T)
+        alive = np.asarray(self.p_alive(f_, r_, big_t), dtype=np.float64)
+        after = _bgnbd_pmf(x_, t_, r + f_, alpha + big_t, a, b + f_)
+        result = alive * after + (1.0 - alive) * (x_ == 0)
+        return like_input(result, frequency, recency, T, x, t, name="probability")
+
+
+def _bgnbd_pmf(x: np.ndarray, t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np.ndarray:
+    """P(X(t) = x) of a BG/NBD customer alive at 0 (Fader, Hardie & Lee 2005, eq. 8)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_beta_ab = betaln(a, b)
+        still = np.exp(betaln(a, b + x) - log_beta_ab + log_nbd_pmf(x, r, alpha, t))
+        # P(NBD >= x) = 1 − Σ_{j<x} NBD(j) = I_{t/(α+t)}(x, r), the regularized incomplete beta
+        tail = betainc(np.maximum(x, 1.0), r, t / (alpha + t))
+        weight = np.exp(betaln(a + 1.0, np.maximum(b + x - 1.0, 1e-300)) - log_beta_ab)
+        dropped = np.where(x > 0, weight * tail, 0.0)
+    return still + dropped

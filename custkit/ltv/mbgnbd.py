@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln
+from scipy.special import digamma, expit, gammaln
 
 from custkit.ltv.base import BaseFitter, Distinct, as_float_arrays, like_input
-from custkit.ltv.bgnbd import BGNBD, _dropout_tail
+from custkit.ltv.bgnbd import BGNBD, _dropout_tail, _log_beta_ratio
 
 
 class MBGNBD(BaseFitter):
@@ -33,6 +33,8 @@ class MBGNBD(BaseFitter):
     # same data and starting values as BG/NBD
     _initial_params = BGNBD._initial_params
     _prepare = BGNBD._prepare
+    _scales = BGNBD._scales
+    _rescaling_log_jacobian = BGNBD._rescaling_log_jacobian
 
     @staticmethod
     def _terms(params, dx: Distinct, dtx: Distinct, dT: Distinct):
@@ -48,9 +50,7 @@ class MBGNBD(BaseFitter):
     def _log_likelihood(self, params: np.ndarray, dx, dtx, dT) -> np.ndarray:
         r, alpha, a, b = params
         ux = dx.values
-        per_x = (
-            gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux + 1) - betaln(a, b)
-        )
+        per_x = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + _log_beta_ratio(a, b, ux, 1)[0]
         a3, a4, *_ = self._terms(params, dx, dtx, dT)
         return per_x[dx.index] + np.logaddexp(a3, a4)
 
@@ -60,15 +60,13 @@ class MBGNBD(BaseFitter):
         a3, a4, log_at, log_atx, rx = self._terms(params, dx, dtx, dT)
         w4 = expit(a4 - a3)
         w3 = 1.0 - w4
-        psi_abx = digamma(a + b + ux + 1)
+        _, ratio_a, ratio_b = _log_beta_ratio(a, b, ux, 1)
         d_r = (digamma(r + ux) - digamma(r) + np.log(alpha))[ix] - w3 * log_at - w4 * log_atx
         d_alpha = r / alpha - rx * (
             w3 / (alpha + dT.values)[dT.index] + w4 / (alpha + dtx.values)[dtx.index]
         )
-        d_a = (digamma(a + b) - psi_abx)[ix] + w4 / a
-        d_b = (digamma(b + ux + 1) - psi_abx - digamma(b) + digamma(a + b))[ix] - w4 * (
-            1.0 / (b + ux)
-        )[ix]
+        d_a = ratio_a[ix] + w4 / a
+        d_b = ratio_b[ix] - w4 * (1.0 / (b + ux))[ix]
         return np.column_stack([d_r, d_alpha, d_a, d_b])
 
     def _log_odds_dropped(self, x, t_x, T) -> np.ndarray:

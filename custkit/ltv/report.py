@@ -17,10 +17,11 @@ from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
-from custkit.i18n import N_, _, n_
+from custkit.i18n import N_, _, format_value, n_
 from custkit.ltv.base import check_penalizer
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.clv import (
+    TotalValueInterval,
     _check_discount_rate,
     _check_horizon,
     _check_margin_rate,
@@ -29,13 +30,14 @@ from custkit.ltv.clv import (
     importance_tiers,
     margin_rates,
     next_expected_order_date,
+    total_value_interval,
     value_at_risk,
 )
 from custkit.ltv.gammagamma import GammaGamma
 from custkit.ltv.mbgnbd import MBGNBD
 from custkit.ltv.paretonbd import ParetoNBD
 from custkit.ltv.summary import check_time_unit, summarize
-from custkit.ltv.validation import HoldoutComparison, calibration_holdout_comparison
+from custkit.ltv.validation import HoldoutComparison, _fit, calibration_holdout_comparison
 
 #: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
 #: cancelled and returned orders) and the customer columns of its breakdowns and retention list.
@@ -84,7 +86,7 @@ def compare_purchase_models(
     as_of: pd.Timestamp,
     holdout_months: int = 6,
     time_unit: str = "W",
-    penalizer: float = 0.001,
+    penalizer: float = 0.0,
     features: pd.DataFrame | None = None,
     max_customers: int | None = 50_000,
     random_state: int = 0,
@@ -92,8 +94,11 @@ def compare_purchase_models(
     """Fit every model of :data:`PURCHASE_MODELS` on all but the last *holdout_months* and
     compare their predictions for those months with what customers really bought.
 
-    See :func:`custkit.ltv.validation.calibration_holdout_comparison` for the result. A small
-    *penalizer* keeps BG/NBD's a and b from running away on stores where most customers buy once.
+    See :func:`custkit.ltv.validation.calibration_holdout_comparison` for the result. With
+    *penalizer* 0 (the default) every model is fitted by plain maximum likelihood through
+    :func:`custkit.ltv.fit_with_fallback`, which adds a small scale-free penalty only when that
+    fit is not usable (and says so in the model's ``fit_messages_``); a positive *penalizer*
+    is used as given for every fit.
     On bases larger than *max_customers* the comparison runs on a random sample of that many
     customers (all their orders): the per-customer errors it ranks models by are averages, which
     50,000 customers estimate closely (on the 1M-customer benchmark store the errors differ from
@@ -136,6 +141,9 @@ class CustomerValue:
         ``clv`` for the whole base.
     value_basis : str
         ``"margin"`` or ``"revenue"`` (no cost data and no margin rate).
+    interval : TotalValueInterval or None
+        The interval of the base's total ``clv`` over the longest horizon, from the fits'
+        parameter uncertainty (:func:`custkit.ltv.clv.total_value_interval`).
     """
 
     model_name: str
@@ -145,6 +153,7 @@ class CustomerValue:
     clv: pd.DataFrame
     outlook: pd.DataFrame
     value_basis: str
+    interval: TotalValueInterval | None = None
 
 
 def _check_value_rules(
@@ -179,14 +188,18 @@ def customer_value(
     margin_rate: float | None = None,
     tiers: Sequence[float] = (0.01, 0.05, 0.20),
     time_unit: str = "W",
-    penalizer: float = 0.001,
+    penalizer: float = 0.0,
+    interval_draws: int = 200,
 ) -> CustomerValue:
     """Fit *model_name* and Gamma-Gamma on all purchases up to *as_of* and value each customer.
 
     The margin is *margin_rate* when given, else each customer's own margin from the orders'
     ``cost`` column (shrunk towards the store's, :func:`custkit.ltv.margin_rates`), else revenue.
-    Repeat buyers whose purchases were all free are left out of the Gamma-Gamma fit (it needs
-    positive spend) and valued with it like everyone else.
+    Both models are fitted as in :func:`compare_purchase_models` (*penalizer* 0: through
+    :func:`custkit.ltv.fit_with_fallback`). Gamma-Gamma leaves repeat buyers whose repeat
+    purchases were all free out of its fit and counts them (``n_zero_value_excluded_``); they
+    are valued with it like everyone else. The total's interval (90%) comes from
+    *interval_draws* parameter draws (:func:`custkit.ltv.clv.total_value_interval`, seeded).
     """
     if model_name not in PURCHASE_MODELS:
         raise ParamsError(
@@ -196,11 +209,8 @@ def customer_value(
     horizons = _check_value_rules(horizons_months, monthly_discount_rate, margin_rate, tiers)
     days = reductions if reductions.customer_days is not None else orders
     summary = summarize(days, as_of=as_of, time_unit=time_unit)
-    model = PURCHASE_MODELS[model_name](penalizer=penalizer).fit(summary)
-    # repeat buyers whose purchases were free (CDNOW has one) cannot inform a spend model
-    # (Gamma-Gamma needs positive values): it is fitted without them and still values them
-    free = (summary["frequency"].to_numpy() > 0) & (summary["monetary_value"].to_numpy() <= 0)
-    spend = GammaGamma(penalizer=penalizer).fit(summary.loc[~free] if free.any() else summary)
+    model = _fit(PURCHASE_MODELS[model_name](penalizer=penalizer), summary)
+    spend = _fit(GammaGamma(penalizer=penalizer), summary)
     margins = None
     if margin_rate is None and "margin" in reductions.customers:
         margins = margin_rates(reductions)
@@ -220,7 +230,8 @@ def customer_value(
     clv["tier"] = importance_tiers(clv, tiers)
     clv["next_expected_order_date"] = next_expected_order_date(model, summary, as_of)
     basis = clv.attrs.get("value_basis", "margin")
-    return CustomerValue(model_name, model, spend, summary, clv, outlook, basis)
+    interval = total_value_interval(model, spend, summary, clv, n_draws=interval_draws)
+    return CustomerValue(model_name, model, spend, summary, clv, outlook, basis, interval)
 
 
 def check_inputs(store, parameters: Mapping[str, Any]) -> None:
@@ -312,6 +323,16 @@ def outlook_finding(value: CustomerValue, currency: str = "") -> Finding:
             months,
             **fields,
         )
+    interval = value.interval
+    if interval is not None and np.isfinite(interval.lower) and np.isfinite(interval.upper):
+        conclusion += " " + _(
+            "Given how precisely the models' parameters are known, the value lies between "
+            "{lower:,.0f} and {upper:,.0f}{money} ({level:.0%} interval).",
+            lower=interval.lower,
+            upper=interval.upper,
+            money=fields["money"],
+            level=interval.level,
+        )
     return Finding(
         _("What the customer base is worth"),
         conclusion,
@@ -346,6 +367,11 @@ def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
     )
 
 
+def _finite_or_none(interval: TotalValueInterval | None, bound: str) -> float | None:
+    number = getattr(interval, bound, np.nan) if interval is not None else np.nan
+    return float(number) if np.isfinite(number) else None
+
+
 def ltv_kpis(
     comparison: HoldoutComparison, value: CustomerValue
 ) -> Mapping[str, float | str | dict]:
@@ -357,10 +383,13 @@ def ltv_kpis(
         "time_unit": value.purchase_model.time_unit_,
         "expected_purchases_12m": float(outlook.loc[horizon, "expected_purchases"]),
         "clv_12m_total": float(outlook.loc[horizon, "clv"]),
+        "clv_12m_total_lower": _finite_or_none(value.interval, "lower"),
+        "clv_12m_total_upper": _finite_or_none(value.interval, "upper"),
         "clv_12m_mean": float(value.clv["clv"].mean()),
         "p_alive_mean": float(value.clv["p_alive"].mean()),
         "value_at_risk": float(value.clv["value_at_risk"].sum()),
         "holdout_mae": comparison.metrics["mae"].to_dict(),
+        "holdout_total_error_pct": comparison.metrics["total_error_pct"].to_dict(),
     }
 
 
@@ -405,3 +434,168 @@ def value_at_risk_list(
         details = customers.drop_duplicates("customer_id")[["customer_id", *contact]]
         table = table.merge(details, on="customer_id", how="left")
     return table
+
+
+# ------------------------------------------------------------------ analyst details: the fits
+def _fits(comparison: HoldoutComparison, value: CustomerValue) -> list[tuple[str, str, Any]]:
+    """(model, data it was fitted on, fitted model): the comparison's fits, then the report's."""
+    fits = [(name, N_("last months held out"), m) for name, m in comparison.fitted_models.items()]
+    fits.append((value.model_name, N_("all purchases"), value.purchase_model))
+    fits.append(("Gamma-Gamma", N_("all purchases"), value.spend_model))
+    return fits
+
+
+#: Parameters named by their Greek letters, as in the papers (and the same in every language).
+_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ"}
+
+
+def fit_details(comparison: HoldoutComparison, value: CustomerValue) -> pd.DataFrame:
+    """One row per fit of the report, for analysts: parameters with standard errors, whether
+    the optimizer converged, the log-likelihood and the penalty used.
+
+    Columns ``model``, ``fitted_on`` (in the report language), ``parameters`` (``name
+    estimate (standard error)``, ``se n/a`` when undefined), ``converged``, ``usable``,
+    ``log_likelihood``, ``penalizer`` and ``customers``.
+    """
+    rows = []
+    for name, data, model in _fits(comparison, value):
+        errors = getattr(model, "standard_errors_", {})
+        parts = []
+        for param, estimate in model.params_.items():
+            se = errors.get(param, np.nan)
+            spread = format_value(se, ".3g") if np.isfinite(se) else _("se n/a")
+            symbol = _SYMBOLS.get(param, param)
+            parts.append(f"{symbol} {format_value(estimate, '.4g')} ({spread})")
+        rows.append(
+            {
+                "model": name,
+                "fitted_on": _(data),
+                "parameters": "; ".join(parts),
+                "converged": bool(getattr(model, "converged_", True)),
+                "usable": bool(getattr(model, "usable_", True)),
+                "log_likelihood": float(getattr(model, "log_likelihood_", np.nan)),
+                "penalizer": float(getattr(model, "penalizer_used_", 0.0)),
+                "customers": int(getattr(model, "n_customers_", 0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _issue_text(code: str, name: str, data: str, model: Any) -> str:
+    """One fit issue in plain words, in the report language."""
+    where = f"{name} ({_(data)})"
+    if code == "not_converged":
+        return _(
+            "{model}: the fit stopped before it converged, so its parameters may not be the "
+            "best ones for the data.",
+            model=where,
+        )
+    if code == "at_bound":
+        return _(
+            "{model}: a parameter ran to the edge of its range: the data hardly tell its "
+            "value (few repeat buyers, a short history, or a model that does not fit).",
+            model=where,
+        )
+    if code == "se_undefined":
+        return _(
+            "{model}: the standard errors cannot be computed (the fit is flat in some "
+            "direction), so how precise it is is unknown.",
+            model=where,
+        )
+    if code == "penalized":
+        if getattr(model, "plain_fit_issues_", None):
+            return _(
+                "{model}: the plain maximum-likelihood fit diverged, so the model was fitted "
+                "again with a small penalty (penalizer = {penalizer:g}) that keeps its "
+                "parameters finite; its forecasts lean slightly towards average customers.",
+                model=where,
+                penalizer=model.penalizer_used_,
+            )
+        return _(
+            "{model}: fitted with the penalty set in the report's parameters (penalizer = "
+            "{penalizer:g}).",
+            model=where,
+            penalizer=model.penalizer_used_,
+        )
+    if code == "mean_undefined":
+        return _(
+            "{model}: the average order value model has no finite mean (q = {q:.2f}, at most "
+            "1: order values are very spread out). Each customer's expected order value is "
+            "their own average shrunk towards the median of the repeat buyers' averages "
+            "({median:,.0f}) instead; customers without repeat purchases get that median.",
+            model=where,
+            q=model.params_["q"],
+            median=getattr(model, "median_repeat_spend_", np.nan),
+        )
+    return ""  # no other codes in the fit contract
+
+
+def fit_notes(comparison: HoldoutComparison, value: CustomerValue) -> list[str]:
+    """What an analyst should know about the report's fits, in plain words in the report
+    language: purchase models that could not be fitted at all, each fit's issues
+    (``fit_issues_``) and the customers the spend model left out."""
+    notes = [
+        _(
+            "{model} could not be fitted on these data and is left out of the comparison.",
+            model=name,
+        )
+        for name in PURCHASE_MODELS
+        if name not in comparison.fitted_models
+    ]
+    for name, data, model in _fits(comparison, value):
+        texts = (_issue_text(code, name, data, model) for code in model.fit_issues_)
+        notes.extend(text for text in texts if text)
+    excluded = int(getattr(value.spend_model, "n_zero_value_excluded_", 0))
+    if excluded:
+        notes.append(
+            n_(
+                "Gamma-Gamma: {n} repeat buyer whose repeat purchases were all free is left out "
+                "of the average order value fit; they are valued like everyone else.",
+                "Gamma-Gamma: {n} repeat buyers whose repeat purchases were all free are left "
+                "out of the average order value fit; they are valued like everyone else.",
+                excluded,
+            )
+        )
+    return notes
+
+
+def fit_finding(comparison: HoldoutComparison, value: CustomerValue) -> Finding | None:
+    """For managers, when a fit needed help: a fallback penalty, an undefined mean order value
+    or a model that could not be fitted cleanly; ``None`` when every fit was plain."""
+    fits = _fits(comparison, value)
+    fallback = sorted({n for n, _d, m in fits if getattr(m, "plain_fit_issues_", None)})
+    unusable = sorted({n for n, _d, m in fits if not getattr(m, "usable_", True)})
+    no_mean = not getattr(value.spend_model, "mean_defined_", True)
+    if not (fallback or unusable or no_mean):
+        return None
+    sentences = []
+    if fallback:
+        sentences.append(
+            _(
+                "The plain fit of {models} did not settle on finite values, so a small penalty "
+                "was added to fit them; their forecasts are usable but lean slightly towards "
+                "average customers.",
+                models=", ".join(fallback),
+            )
+        )
+    if unusable:
+        sentences.append(
+            _(
+                "{models} could not be fitted cleanly even so and were not used to choose a model.",
+                models=", ".join(unusable),
+            )
+        )
+    if no_mean:
+        sentences.append(
+            _(
+                "Order values are so spread out that the average order value model has no "
+                "finite mean; each customer's expected order value is their own average, "
+                "pulled towards the typical customer's."
+            )
+        )
+    return Finding(
+        _("How the models were fitted"),
+        " ".join(sentences),
+        _("The analyst details at the end of the report say what happened in each fit."),
+        "warning" if unusable else "info",
+    )

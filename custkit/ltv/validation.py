@@ -17,11 +17,22 @@ Models are ranked by the holdout mean absolute error (MAE) per customer, among t
 of predicted holdout purchases is within ``max_total_error_pct`` (50% by default) of the actual
 total. The guard matters: most customers buy nothing in a holdout, so a model that predicts zero
 for everyone (e.g. a fit that ran to a bound) can have the lowest MAE while being useless for
-forecasting the base. Models outside the tolerance are ranked after the others, by MAE, and the
-finding says so. The comparison also returns
-the classic BTYD tracking data: cumulative repeat purchases of the calibration customers, actual
-vs each purchase model's *unconditional* expectation, week by week from the first purchase
-(Fader, Hardie & Lee 2005, figure 3).
+forecasting the base. A purchase model whose fit is not usable (``usable_`` False: it did not
+converge, ran to a bound or has undefined standard errors) is not eligible either, whatever its
+errors: its numbers do not come from a maximum of the likelihood. Models outside the tolerance
+are ranked after the others, by MAE, and the finding says so. Every model of
+:mod:`custkit.ltv` with ``penalizer=0`` is fitted through :func:`custkit.ltv.fit_with_fallback`:
+plain maximum likelihood, and a small scale-free penalty only when that fit is not usable.
+
+The comparison also returns the classic BTYD tracking data: cumulative repeat purchases of the
+calibration customers, week by week from the first purchase, actual vs each purchase model.
+Up to the calibration end a model's curve is its *unconditional* expectation (Fader, Hardie &
+Lee 2005, figure 3: how well the fit describes the past); after it, the curve continues from
+the actual count at the calibration end with the same *conditional* predictions the holdout
+table sums (each customer's expected purchases given their history), so the chart's holdout
+rise and the table's predicted total are one number. (Before issue 14 the holdout part was
+unconditional too: on the demo it rose ~35% above the actual while the table said +16%, the
+unconditional curve forgetting who had already stopped buying.)
 """
 
 from __future__ import annotations
@@ -38,7 +49,8 @@ import pandas as pd
 from custkit.data.reduce import reduce_customer_days
 from custkit.errors import CustkitError, ParamsError
 from custkit.findings import Finding
-from custkit.i18n import _, format_value, n_
+from custkit.i18n import N_, _, format_value, n_
+from custkit.ltv.base import BaseFitter, fit_with_fallback
 from custkit.ltv.summary import TIME_UNIT_DAYS, summarize
 
 NAIVE = "naive"
@@ -57,21 +69,27 @@ class HoldoutComparison:
         One row per model, best first, index ``model``: ``kind`` (``"purchase model"`` or
         ``"baseline"``), ``mae`` and ``rmse`` (purchases per customer), ``predicted_purchases``
         and ``actual_purchases`` (totals over the holdout), ``total_error_pct`` (``100 *
-        (predicted - actual) / actual``; 0 when both are 0) and ``eligible`` (total error
-        within the tolerance). Eligible models come first, each group by MAE.
+        (predicted - actual) / actual``; 0 when both are 0), ``usable`` (the fit is usable;
+        always True for a baseline), ``eligible`` (usable and total error within the
+        tolerance) and ``not_eligible_reason`` (``""``, ``"fit not usable"`` or ``"total off"``,
+        in English; the report translates it). Eligible models come first, each group by MAE.
     predictions : pandas.DataFrame
         Index ``customer_id`` (the calibration customers): ``actual`` holdout purchases and one
         column of predicted holdout purchases per model.
     tracking : pandas.DataFrame
         One row per week since the first purchase: ``week`` (1, 2, …), ``week_end`` (date),
         ``actual`` cumulative repeat purchases of the calibration customers and one column per
-        purchase model (unconditional expectation). ``attrs["calibration_weeks"]`` is the week
-        in which the calibration period ends.
+        purchase model (unconditional expectation up to the calibration end, then the actual
+        count there plus the conditional predictions; see the module docstring).
+        ``attrs["calibration_weeks"]`` is the week in which the calibration period ends,
+        ``attrs["actual_at_calibration_end"]`` the actual count at its last day (where the
+        models' holdout curves start).
     best_model : str
         The first row of ``metrics``: lowest holdout MAE among the eligible models.
     best_purchase_model : str or None
-        The first purchase model in ``metrics`` (the one that can give P(alive) and CLV);
-        ``None`` when none could be fitted.
+        The first usable purchase model in ``metrics`` (the one that can give P(alive) and
+        CLV); when no purchase model is usable, the first purchase model (lowest MAE), and the
+        finding says that no fit is trustworthy; ``None`` when none could be fitted.
     finding : Finding
         Which model was chosen and why, in plain words.
     fitted_models : Mapping[str, object]
@@ -214,6 +232,7 @@ def _metrics(
     predictions: dict[str, np.ndarray],
     kinds: dict[str, str],
     max_total_error_pct: float,
+    usable: Mapping[str, bool] | None = None,
 ) -> pd.DataFrame:
     rows = []
     total_actual = float(actual.sum())
@@ -236,7 +255,13 @@ def _metrics(
             }
         )
     frame = pd.DataFrame(rows).set_index("model")
-    frame["eligible"] = frame["total_error_pct"].abs() <= max_total_error_pct
+    usable = usable or {}
+    frame["usable"] = [bool(usable.get(name, True)) for name in frame.index]
+    close = frame["total_error_pct"].abs() <= max_total_error_pct
+    frame["eligible"] = frame["usable"] & close
+    frame["not_eligible_reason"] = np.where(
+        ~frame["usable"], N_("fit not usable"), np.where(~close, N_("total off"), "")
+    )
     order = np.lexsort((frame["mae"].to_numpy(), ~frame["eligible"].to_numpy()))
     return frame.iloc[order]
 
@@ -250,10 +275,14 @@ def tracking_data(
 ) -> pd.DataFrame:
     """Weekly cumulative repeat purchases of the calibration customers: actual vs expected.
 
-    The expectation of a model at the end of day ``D`` is ``sum_i E[X(D - s_i)]`` over the
-    customers, ``s_i`` the first purchase day and ``E[X(t)]`` the model's unconditional
-    ``expected_purchases`` — the curve of Fader, Hardie & Lee (2005), figure 3. Same-day
-    purchases count once, as in the summary. See :class:`HoldoutComparison` for the columns.
+    Up to the calibration end, the expectation of a model at the end of day ``D`` is
+    ``sum_i E[X(D - s_i)]`` over the customers, ``s_i`` the first purchase day and ``E[X(t)]``
+    the model's unconditional ``expected_purchases`` — the curve of Fader, Hardie & Lee
+    (2005), figure 3. After it, the curve is the actual count at the calibration end plus
+    ``sum_i E[X(D - c) | history_i]`` (``predict_purchases`` with the summary's history, ``c``
+    the calibration end): at ``as_of`` its rise over the holdout is the predicted total of the
+    holdout table, to rounding. Same-day purchases count once, as in the summary. See
+    :class:`HoldoutComparison` for the columns.
     """
     unit_days = TIME_UNIT_DAYS[summary.attrs.get("time_unit", "W")]
     days = reduce_customer_days(orders, as_of)
@@ -271,6 +300,12 @@ def tracking_data(
     week_ends = np.unique(week_ends)
     cumulative_actual = np.cumsum(repeat_per_day)[week_ends]
     lags = np.arange(n_days, dtype=np.float64) / unit_days
+    cal_offset = int(pd.Timestamp(calibration_end).normalize().value // _DAY_NS) - start
+    holdout_weeks = week_ends > cal_offset
+    # the actual count at the calibration end, where the conditional predictions start from
+    actual_at_cal = float(np.cumsum(repeat_per_day)[min(max(cal_offset, 0), n_days - 1)])
+    holdout_ages = (week_ends[holdout_weeks] - cal_offset) / unit_days
+    history = [summary[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T")]
     out = {
         "week": np.arange(1, len(week_ends) + 1),
         "week_end": (pd.Timestamp(start * _DAY_NS) + pd.to_timedelta(week_ends, unit="D")),
@@ -290,12 +325,38 @@ def tracking_data(
             )
             expected = np.nan_to_num(expected, nan=0.0, posinf=0.0, neginf=0.0)
         # sum over birth days s <= D of births[s] * E[X(D - s)]: a convolution
-        out[name] = np.convolve(births, expected)[:n_days][week_ends]
+        curve = np.convolve(births, expected)[:n_days][week_ends]
+        curve[holdout_weeks] = actual_at_cal + _conditional_totals(
+            name, model, holdout_ages, history
+        )
+        out[name] = curve
     frame = pd.DataFrame(out)
-    cal_offset = int(pd.Timestamp(calibration_end).normalize().value // _DAY_NS) - start
     frame.attrs["calibration_weeks"] = (cal_offset + 1) / 7
     frame.attrs["time_unit"] = summary.attrs.get("time_unit")
+    frame.attrs["actual_at_calibration_end"] = actual_at_cal
     return frame
+
+
+def _conditional_totals(
+    name: str, model: Any, ages: np.ndarray, history: list[np.ndarray]
+) -> np.ndarray:
+    """Summed conditional expected purchases of the customers after each of *ages*: the same
+    predictions, with the same clean-up, as the holdout table's (one age at a time, each
+    vectorised over the customers)."""
+    return np.array(
+        [
+            _finite_predictions(name, _as_array(model.predict_purchases(age, *history))).sum()
+            for age in ages
+        ]
+    )
+
+
+def _fit(model: Any, summary: pd.DataFrame) -> Any:
+    """*model* fitted on *summary*: a custkit model without a penalty of its caller's through
+    :func:`custkit.ltv.fit_with_fallback` (which may return a new, penalised model)."""
+    if isinstance(model, BaseFitter) and model.penalizer == 0:
+        return fit_with_fallback(model, summary)
+    return model.fit(summary)
 
 
 def _label(name: str) -> str:
@@ -313,7 +374,11 @@ def _sentence(text: str) -> str:
 
 
 def _choice_finding(
-    metrics: pd.DataFrame, best_purchase: str | None, holdout_days: int, tolerance: float
+    metrics: pd.DataFrame,
+    best_purchase: str | None,
+    holdout_days: int,
+    tolerance: float,
+    any_usable: bool = True,
 ) -> Finding:
     title = _("Model chosen")
     best = str(metrics.index[0])
@@ -356,7 +421,14 @@ def _choice_finding(
             **fields,
         )
     conclusion = _sentence(conclusion)
-    excluded = metrics.loc[~metrics["eligible"]]
+    unusable = metrics.loc[~metrics["usable"]] if "usable" in metrics else metrics.iloc[:0]
+    if len(unusable):
+        conclusion += " " + _(
+            "Left out of the choice because their fit cannot be trusted (see the analyst "
+            "details): {names}.",
+            names=", ".join(_label(str(n)) for n in unusable.index),
+        )
+    excluded = metrics.loc[~metrics["eligible"] & metrics.get("usable", True)]
     if len(excluded) and row["eligible"]:
         names = ", ".join(
             f"{_label(str(n))} ({format_value(e, '+.0f')}%)"
@@ -367,6 +439,18 @@ def _choice_finding(
             "{names}.",
             tolerance=tolerance,
             names=names,
+        )
+    if best_purchase is not None and not any_usable:
+        return Finding(
+            title,
+            conclusion,
+            _(
+                "No purchase model could be fitted cleanly, even with the fallback penalty: the "
+                "forecasts below use {model}, the one that predicted the last months best, and "
+                "are rough. Read the analyst details at the end of the report.",
+                model=best_purchase,
+            ),
+            "bad",
         )
     if not row["eligible"]:
         return Finding(
@@ -428,8 +512,11 @@ def calibration_holdout_comparison(
         Last day of the holdout period (after ``calibration_end``).
     models : dict of str to model
         Unfitted purchase models by display name, e.g. ``{"BG/NBD": BGNBD(), "Pareto/NBD":
-        ParetoNBD()}``. They are fitted in place on the calibration summary. A model whose fit
-        raises a :class:`~custkit.errors.CustkitError` is left out with a warning.
+        ParetoNBD()}``. They are fitted in place on the calibration summary; a custkit model
+        with ``penalizer=0`` through :func:`custkit.ltv.fit_with_fallback`, which returns a new,
+        penalised model when the plain fit is not usable (the result's ``fitted_models`` holds
+        the models used). A model whose fit raises a :class:`~custkit.errors.CustkitError` is
+        left out with a warning.
     time_unit : {"D", "W", "M"}, default "W"
         Time unit of the summaries.
     features : pandas.DataFrame, optional
@@ -474,7 +561,7 @@ def calibration_holdout_comparison(
     fitted: dict[str, Any] = {}
     for name, model in models.items():
         try:
-            model.fit(summary)
+            model = _fit(model, summary)
         except CustkitError as error:
             warnings.warn(
                 f"{name} could not be fitted and is left out of the comparison: {error}",
@@ -505,9 +592,15 @@ def calibration_holdout_comparison(
         raise ParamsError(
             "no model could be compared: pass at least one purchase model or baselines=True."
         )
-    metrics = _metrics(actual, predictions, kinds, float(tolerance))
-    purchase_rows = metrics.index[metrics["kind"] == "purchase model"]
-    best_purchase = str(purchase_rows[0]) if len(purchase_rows) else None
+    usable = {name: bool(getattr(model, "usable_", True)) for name, model in fitted.items()}
+    metrics = _metrics(actual, predictions, kinds, float(tolerance), usable)
+    purchase_rows = metrics.loc[metrics["kind"] == "purchase model"]
+    usable_rows = purchase_rows.index[purchase_rows["usable"]]
+    best_purchase = (
+        str(usable_rows[0])
+        if len(usable_rows)
+        else (str(purchase_rows.index[0]) if len(purchase_rows) else None)
+    )
     frame = pd.DataFrame({"actual": actual, **predictions}, index=summary.index)
     return HoldoutComparison(
         metrics=metrics,
@@ -515,7 +608,9 @@ def calibration_holdout_comparison(
         tracking=tracking_data(orders, summary, fitted, cal_end, end),
         best_model=str(metrics.index[0]),
         best_purchase_model=best_purchase,
-        finding=_choice_finding(metrics, best_purchase, holdout_days, float(tolerance)),
+        finding=_choice_finding(
+            metrics, best_purchase, holdout_days, float(tolerance), bool(len(usable_rows))
+        ),
         fitted_models=MappingProxyType(fitted),
         time_unit=time_unit,
         calibration_end=cal_end,

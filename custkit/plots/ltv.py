@@ -85,19 +85,39 @@ def _group_name(group: str, name: str) -> str:
 @draws_text_as_written
 def plot_tracking(tracking: pd.DataFrame) -> Figure:
     """Cumulative repeat purchases per week: actual vs each purchase model (the BTYD tracking
-    plot), from :attr:`custkit.ltv.validation.HoldoutComparison.tracking`."""
+    plot), from :attr:`custkit.ltv.validation.HoldoutComparison.tracking`.
+
+    Before the calibration end a model's dashed line is its fit of the past; after it, a solid
+    line continues from the actual count there with the model's forecast for the customers it
+    knew: where it ends against the actual line is the holdout table's total error."""
     fig, ax = _figure(9, 4.5)
     models = [c for c in tracking.columns if c not in ("week", "week_end", "actual")]
     ax.plot(tracking["week"], tracking["actual"], color="black", linewidth=2, label=_("Actual"))
+    weeks = tracking.attrs.get("calibration_weeks")
+    start = tracking.attrs.get("actual_at_calibration_end")
+    holdout = (tracking["week"] > weeks).to_numpy() if weeks is not None else None
     for i, name in enumerate(models):
+        colour = _MODEL_COLOURS[i % len(_MODEL_COLOURS)]
+        if holdout is None or start is None:
+            ax.plot(tracking["week"], tracking[name], color=colour, linestyle="--", label=name)
+            continue
+        # the fit of the past, then the forecast from where customers really were at the
+        # calibration end: the same numbers as the holdout table
+        before = ~holdout
         ax.plot(
-            tracking["week"],
-            tracking[name],
-            color=_MODEL_COLOURS[i % len(_MODEL_COLOURS)],
+            tracking["week"][before],
+            tracking[name][before],
+            color=colour,
             linestyle="--",
             label=str(name),
         )
-    weeks = tracking.attrs.get("calibration_weeks")
+        ax.plot(
+            np.r_[weeks, tracking["week"][holdout]],
+            np.r_[start, tracking[name][holdout]],
+            color=colour,
+            linestyle="-",
+            linewidth=1.5,
+        )
     if weeks is not None:
         ax.axvline(weeks, color="grey", linestyle=":", linewidth=1)
         ax.annotate(

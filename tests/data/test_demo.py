@@ -670,6 +670,7 @@ def test_csv_keeps_unparseable_values_as_text(tmp_path):
         {"end": "15.11.2026x"},
         {"orders_per_customer": 0.5},
         {"seed": -1},
+        {"purchases": "pareto"},
     ],
 )
 def test_bad_arguments_raise_params_error(kwargs):
@@ -681,3 +682,64 @@ def test_bad_arguments_raise_params_error(kwargs):
 def test_unknown_file_format_raises_params_error(tmp_path):
     with pytest.raises(ParamsError, match="csv"):
         write_demo_store(tmp_path, 100, fmt="xlsx")
+
+
+# --- the model-consistent mode (purchases="bgnbd") ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bgnbd_store() -> dict[str, pd.DataFrame]:
+    return generate_demo_store(5_000, seed=11, dirty=False, purchases="bgnbd")
+
+
+def _late_share_of(customers: pd.DataFrame, channel: str) -> tuple[float, float]:
+    """Share of *channel* among customers registered in the first and in the second year."""
+    late = pd.to_datetime(customers["registered_at"]) >= OPENED + pd.DateOffset(years=1)
+    is_channel = customers["acquisition_channel"] == channel
+    return float(is_channel[~late].mean()), float(is_channel[late].mean())
+
+
+def test_realistic_demo_switches_channels_half_way_and_bgnbd_mode_keeps_one_mix(
+    clean_store, bgnbd_store
+):
+    early, late = _late_share_of(clean_store["customers"], "coupons")
+    assert early < 0.1 < 0.25 < late  # the paid-acquisition launch of the realistic store
+    early, late = _late_share_of(bgnbd_store["customers"], "coupons")
+    assert abs(early - late) < 0.02 and early < 0.05
+
+
+def test_bgnbd_mode_has_no_purchase_outside_the_model(bgnbd_store):
+    # no win-back comebacks (a leaver never buys again) and no exp_month2 extra orders
+    assert bgnbd_store[TRUTH_CHURN]["won_back_at"].isna().all()
+    orders = bgnbd_store["orders"]
+    experiments = bgnbd_store["experiments"]
+    month2 = experiments.loc[experiments["experiment_id"] == "exp_month2"]
+    per_variant = (
+        orders.groupby("customer_id").size().reindex(month2["customer_id"]).fillna(0).to_numpy()
+    )
+    means = pd.Series(per_variant).groupby(month2["variant"].to_numpy(), observed=True).mean()
+    assert abs(means["B"] / means["A"] - 1) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("purchases", "low", "high"), [("realistic", 0.5, 0.9), ("bgnbd", 0, 0.03)]
+)
+def test_only_the_realistic_mode_drops_customers_right_after_their_first_order(
+    clean_store, bgnbd_store, purchases, low, high
+):
+    # BG/NBD: a chance to leave after each repeat purchase only; the few one-order leavers of
+    # that mode are second records of duplicate people (1.5%) holding only the last order
+    store = bgnbd_store if purchases == "bgnbd" else clean_store
+    counts = store["orders"].groupby("customer_id").size()
+    one_order = counts.reindex(store[TRUTH_CHURN]["customer_id"]).fillna(0) <= 1
+    assert low <= one_order.mean() <= high
+
+
+def test_bgnbd_mode_is_chosen_from_the_cli(tmp_path):
+    from custkit.cli import main
+
+    assert main(["demo", "--out", str(tmp_path), "--customers", "300", "--purchases", "bgnbd"]) == 0
+    customers = pd.read_csv(tmp_path / "customers.csv")
+    expected = generate_demo_store(300, seed=7, purchases="bgnbd")["customers"]
+    assert len(customers) == len(expected)
+    assert customers["acquisition_channel"].tolist() == expected["acquisition_channel"].tolist()

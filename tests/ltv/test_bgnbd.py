@@ -178,3 +178,31 @@ def test_predictions_stay_finite_and_continuous_when_a_and_b_run_very_large():
     assert np.all(np.isfinite(predictions))
     np.testing.assert_allclose(predictions[2], predictions[1], rtol=1e-3)
     np.testing.assert_allclose(predictions[1], predictions[0], rtol=1e-2)
+
+
+@pytest.mark.parametrize("a", [0.5, 1e3, 5e9])
+@pytest.mark.parametrize("b", [2.0, 1e6, 1e13])
+@pytest.mark.parametrize("shift", [0, 1])
+def test_beta_ratio_of_the_likelihood_is_exact_for_any_a_and_b(a, b, shift):
+    # betaln(a, b+x) − betaln(a, b) cancels catastrophically for large a and b (a fit running
+    # them to 1e9 then chases rounding); the product Π (b+j)/(a+b+j) in exact rationals is the
+    # reference
+    from fractions import Fraction
+
+    from custkit.ltv.bgnbd import _log_beta_ratio
+
+    x = np.arange(6)
+    value, d_a, d_b = _log_beta_ratio(a, b, x, shift)
+    for k, got in zip(x + shift, value, strict=True):
+        product = Fraction(1)
+        for j in range(k):
+            product *= (Fraction(b) + j) / (Fraction(a) + Fraction(b) + j)
+        exact = np.log(float(product)) if product < 0.5 else np.log1p(float(product - 1))
+        assert got == pytest.approx(exact, rel=1e-12, abs=1e-300)
+    if a < 1e4 and b < 1e3:  # where digamma differences are accurate, they agree
+        from scipy.special import digamma
+
+        k = x + shift
+        np.testing.assert_allclose(d_a, digamma(a + b) - digamma(a + b + k), rtol=1e-9, atol=1e-15)
+        expected_b = digamma(b + k) - digamma(a + b + k) - digamma(b) + digamma(a + b)
+        np.testing.assert_allclose(d_b, expected_b, rtol=1e-9, atol=1e-15)

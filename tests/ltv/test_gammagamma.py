@@ -51,9 +51,9 @@ def test_expected_spend_shrinks_towards_the_population_mean(model):
     assert model.population_mean_spend() < few < many < 100.0
 
 
-def test_gamma_gamma_rejects_repeat_buyers_with_zero_spend_naming_them(cdnow_summary):
+def test_gamma_gamma_rejects_repeat_buyers_with_negative_spend_naming_them(cdnow_summary):
     broken = cdnow_summary.copy()
-    broken.loc[1, "monetary_value"] = 0.0
+    broken.loc[1, "monetary_value"] = -5.0
     with pytest.raises(DataError, match=r"column 'monetary_value'.*customers 1\b"):
         GammaGamma().fit(broken)
 
@@ -63,40 +63,44 @@ def test_gamma_gamma_needs_repeat_buyers(cdnow_summary):
         GammaGamma().fit(cdnow_summary.assign(frequency=0))
 
 
-def test_customers_without_repeat_purchases_get_the_repeat_buyers_mean_when_q_is_below_one():
-    import warnings
-
-    from custkit.ltv import GammaGamma
-
-    rng = np.random.default_rng(3)
-    n = 4000
-    frequency = rng.integers(0, 4, n).astype(float)
+def _spread_out_spend(seed=3, n=4000):
     # spend so spread out (log-normal, sigma 2 across customers) that q falls below 1
+    rng = np.random.default_rng(seed)
+    frequency = rng.integers(0, 4, n).astype(float)
     monetary = np.where(frequency > 0, np.exp(rng.normal(6, 2, n)), 0.0)
-    summary = pd.DataFrame({"frequency": frequency, "monetary_value": monetary})
+    return pd.DataFrame({"frequency": frequency, "monetary_value": monetary})
+
+
+def test_customers_get_their_own_average_shrunk_to_the_median_when_q_is_below_one():
+    summary = _spread_out_spend()
+    frequency, monetary = summary["frequency"].to_numpy(), summary["monetary_value"].to_numpy()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = GammaGamma().fit(summary)
-    assert model.params_["q"] < 1
-    assert any("infinite" in str(w.message) for w in caught)
+    assert model.params_["q"] < 1 and not model.mean_defined_
+    assert "mean_undefined" in model.fit_issues_
+    message = model.fit_messages_[model.fit_issues_.index("mean_undefined")]
+    assert any(str(w.message) == message for w in caught)
+    assert "infinite" in message and "median" in message
     repeat = frequency > 0
-    expected_mean = (frequency * monetary)[repeat].sum() / frequency[repeat].sum()
-    assert model.mean_repeat_spend_ == pytest.approx(expected_mean)
+    median = np.median(monetary[repeat])
+    assert model.median_repeat_spend_ == pytest.approx(median)
     spend = model.expected_spend(frequency, monetary)
-    assert np.all(np.isfinite(spend)) and np.all(spend > 0)
-    assert spend[frequency == 0] == pytest.approx(expected_mean)
+    expected = (frequency * monetary + median) / (frequency + 1)
+    np.testing.assert_allclose(spend, expected, rtol=1e-12)
+    assert spend[frequency == 0] == pytest.approx(median)
+    lifetimes_name = model.conditional_expected_average_profit(frequency, monetary)
+    np.testing.assert_allclose(lifetimes_name, spend)
+    assert model.population_mean_spend() == np.inf
 
 
 def test_saved_model_keeps_the_fallback_spend(tmp_path):
-    rng = np.random.default_rng(3)
-    frequency = rng.integers(0, 4, 4000).astype(float)
-    monetary = np.where(frequency > 0, np.exp(rng.normal(6, 2, 4000)), 0.0)
-    summary = pd.DataFrame({"frequency": frequency, "monetary_value": monetary})
     with pytest.warns(ConvergenceWarning):
-        model = GammaGamma().fit(summary, time_unit="W")
+        model = GammaGamma().fit(_spread_out_spend(), time_unit="W")
     loaded = GammaGamma.load(model.save(tmp_path / "gg.json"))
-    assert loaded.mean_repeat_spend_ == model.mean_repeat_spend_
-    assert loaded.expected_spend(0.0, 0.0) == pytest.approx(model.mean_repeat_spend_)
+    assert loaded.median_repeat_spend_ == model.median_repeat_spend_
+    assert loaded.mean_defined_ is False and loaded.fit_issues_ == model.fit_issues_
+    assert loaded.expected_spend(0.0, 0.0) == pytest.approx(model.median_repeat_spend_)
 
 
 @pytest.mark.parametrize("params", [(6.25, 3.74, 15.44), (6.05, 4.39, 1975.0), (0.5, 20.0, 100.0)])
@@ -113,3 +117,68 @@ def test_gamma_gamma_weighted_likelihood_and_gradient_equal_the_per_row_sums(cdn
     assert total == pytest.approx(float(weights @ model._log_likelihood(values, *prepared)), 1e-12)
     scale = np.abs(weights[:, None] * row_gradients).sum(axis=0)
     np.testing.assert_allclose(gradient, weights @ row_gradients, rtol=0, atol=1e-12 * scale.max())
+
+
+@pytest.fixture(scope="module")
+def master_summary():
+    from custkit.datasets import load_cdnow
+    from custkit.ltv import summarize
+
+    return summarize(load_cdnow("master"), as_of="1998-06-30", time_unit="W")
+
+
+def test_cdnow_master_fits_without_its_free_repeat_buyer_and_counts_him(master_summary):
+    s = master_summary
+    assert s.loc[10244, "frequency"] > 0 and s.loc[10244, "monetary_value"] == 0
+    with pytest.warns(UserWarning, match=r"customers 10244\)"):
+        model = GammaGamma().fit(s)
+    assert model.n_zero_value_excluded_ == 1
+    assert model.n_customers_ == int((s["frequency"] > 0).sum()) - 1
+    assert model.usable_ and model.mean_defined_ and model.fit_issues_ == ()
+    spend = model.expected_spend(s["frequency"], s["monetary_value"])
+    assert np.isfinite(spend).all() and (spend > 0).all()
+    # the same fit as lifetimes' on the repeat buyers with positive spend
+    lifetimes = pytest.importorskip("lifetimes")
+    kept = s.loc[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = lifetimes.GammaGammaFitter().fit(kept["frequency"], kept["monetary_value"])
+    for ours, theirs in zip(("p", "q", "v"), ("p", "q", "v"), strict=True):
+        assert model.params_[ours] == pytest.approx(ref.params_[theirs], rel=1e-3)
+
+
+@pytest.mark.parametrize("n_free", [1, 3, 20])
+def test_zero_value_repeat_buyers_are_left_out_and_counted(cdnow_summary, n_free):
+    s = cdnow_summary.copy()
+    free = s.index[s["frequency"] > 0][:n_free]
+    s.loc[free, "monetary_value"] = 0.0
+    with pytest.warns(UserWarning, match=f"{n_free} repeat buyer"):
+        model = GammaGamma().fit(s)
+    without = GammaGamma().fit(s.drop(index=free))
+    assert model.n_zero_value_excluded_ == n_free and without.n_zero_value_excluded_ == 0
+    assert model.params_ == without.params_ and model.n_customers_ == 946 - n_free
+    assert np.isfinite(model.expected_spend(s.loc[free, "frequency"], 0.0)).all()
+
+
+def test_a_summary_whose_repeat_buyers_all_paid_nothing_is_refused(cdnow_summary):
+    s = cdnow_summary.assign(monetary_value=0.0)
+    with pytest.raises(DataError, match="no repeat buyer has a positive mean purchase value"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            GammaGamma().fit(s)
+
+
+def test_cdnow_master_runs_through_customer_value(master_summary):
+    import custkit as ck
+    from custkit.datasets import load_cdnow
+    from custkit.ltv import customer_value
+
+    orders = load_cdnow("master")
+    as_of = pd.Timestamp("1998-06-30")
+    reductions = ck.reduce_orders(orders, as_of, customer_days=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = customer_value(orders, as_of, "BG/NBD", reductions, horizons_months=[12])
+    clv = value.clv["clv"]
+    assert len(clv) == orders["customer_id"].nunique() and np.isfinite(clv).all()
+    assert clv.loc[10244] >= 0 and value.spend_model.mean_defined_

@@ -189,6 +189,7 @@ def test_bad_models_are_rejected():
 def test_tracking_counts_repeat_days_and_convolves_births_by_hand():
     # c1 born day 0 (Mon 2024-01-01), repeats day 2 (twice that day: one purchase) and day 9;
     # c2 born day 3, repeat day 12; c3 born day 10 in the holdout: not a calibration customer.
+    # The calibration ends on day 7 (2024-01-08): week 1 is calibration, weeks 2-3 holdout.
     orders = pd.DataFrame(
         {
             "customer_id": [1, 1, 1, 1, 2, 2, 3],
@@ -206,11 +207,11 @@ def test_tracking_counts_repeat_days_and_convolves_births_by_hand():
             "revenue": [10.0] * 7,
         }
     )
-    summary = summarize(orders, as_of="2024-01-16", calibration_end="2024-01-05", time_unit="W")
+    summary = summarize(orders, as_of="2024-01-16", calibration_end="2024-01-08", time_unit="W")
     model = FakePooledRate().fit(summary)
-    model.params_["rate"] = 1.0  # E[X(t)] = t weeks
+    model.params_["rate"] = 1.0  # E[X(t)] = t weeks, and t weeks for each customer ahead
     tracking = tracking_data(
-        orders, summary, {"m": model}, pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-16")
+        orders, summary, {"m": model}, pd.Timestamp("2024-01-08"), pd.Timestamp("2024-01-16")
     )
     # days 0..15: weeks end on day 6, 13 and 15 (a partial last week)
     assert list(tracking["week"]) == [1, 2, 3]
@@ -218,9 +219,11 @@ def test_tracking_counts_repeat_days_and_convolves_births_by_hand():
         pd.to_datetime(["2024-01-07", "2024-01-14", "2024-01-16"])
     )
     assert list(tracking["actual"]) == [1, 3, 3]
-    # expected at day D: (D - 0) / 7 + (D - 3) / 7
-    np.testing.assert_allclose(tracking["m"], [(6 + 3) / 7, (13 + 10) / 7, (15 + 12) / 7])
-    assert tracking.attrs["calibration_weeks"] == pytest.approx(5 / 7)
+    assert tracking.attrs["calibration_weeks"] == pytest.approx(8 / 7)
+    assert tracking.attrs["actual_at_calibration_end"] == 1  # c1's repeat on day 2
+    # calibration, unconditional at day D: (D - 0) / 7 + (D - 3) / 7; holdout, from the actual
+    # count at day 7 on, two customers' conditional (D - 7) / 7 each: the holdout table's sums
+    np.testing.assert_allclose(tracking["m"], [(6 + 3) / 7, 1 + 2 * 6 / 7, 1 + 2 * 8 / 7])
 
 
 def test_a_model_predicting_almost_nothing_is_not_chosen_despite_a_low_mae(demo_orders):
