@@ -1155,24 +1155,30 @@ def _looks(
     review: SplitTestReview, experiment_id: str, metric: str, control: str, variant: str | None
 ) -> list[dict]:
     """Cumulative sums by completion month → one comparison per monthly look that adds
-    customers (information fractions are set by :func:`_new_looks`)."""
+    customers (information fractions are set by :func:`_new_looks`).
+
+    A look's z is the statistic of the relative change B / A − 1, the comparison the report
+    shows with its interval: the verdict and the interval share one standard error on one scale,
+    so a "ship B" never stands beside an interval of the change that holds 0. A look where the
+    control's mean is 0 (no relative change) is skipped."""
     if variant is None:
         return []
     months, sums_control, sums_variant, _ = _cumulative(review, experiment_id, variant)
     looks, previous = [], 0
     for month, a, b in zip(months, sums_control, sums_variant, strict=True):
-        result = compare_metric(metric, a, b, alpha=review.alpha, relative=False)
         customers = int(a["customers"] + b["customers"])
-        if result is None or not math.isfinite(result.statistic) or customers <= previous:
+        if customers <= previous:
             continue
-        relative = compare_metric(metric, a, b, alpha=review.alpha)
+        result = compare_metric(metric, a, b, alpha=review.alpha)
+        if result is None or not math.isfinite(result.statistic):
+            continue
         looks.append(
             {
                 "month": str(month),
                 "look_date": min(month.end_time.normalize(), review.as_of),
                 "customers": customers,
                 "z": float(result.statistic),
-                "estimate": float(relative.estimate),
+                "estimate": float(result.estimate),
             }
         )
         previous = customers

@@ -277,8 +277,8 @@ def sequential_check(
     Parameters
     ----------
     z_statistics : sequence of float
-        The z statistic of B minus A at each look so far, e.g. ``compare_means(...,
-        relative=False).statistic`` (Welch's t is z for split-test sizes).
+        The z statistic of B against A at each look so far, e.g. ``compare_means(...).statistic``
+        (of the relative change, as the report judges; Welch's t is z for split-test sizes).
     information_fractions : sequence of float
         Information fraction of each look, as in :func:`obrien_fleming_boundaries`.
     alpha, two_sided

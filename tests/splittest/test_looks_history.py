@@ -399,3 +399,23 @@ def test_information_fractions_increase_within_the_planned_sample(steps, planned
     np.testing.assert_allclose(fractions[ordinary], customers[ordinary] / planned)
     if (kept == 1.0).any():  # nothing after the look that completes the sample
         assert np.isnan(fractions[np.flatnonzero(fractions == 1.0)[0] + 1 :]).all()
+
+
+# ------------------------------------------------------- verdict and interval on one scale
+@pytest.mark.parametrize("seed", range(16))
+def test_a_verdict_never_stands_beside_an_interval_of_the_change_that_holds_zero(make_store, seed):
+    # The looks once judged B - A by its own standard error while the report showed the relative
+    # change's interval; near the edge "ship B" could stand beside an interval holding 0. The
+    # effects are drawn near what 800 customers can just detect, so some tests cross and some
+    # do not; a planned sample far above them leaves the decision to the final look (an early
+    # crossing is judged on its own look's data, which the final interval need not agree with).
+    effect = np.random.default_rng(seed).uniform(-0.12, 0.12)
+    store = make_store("edge", customers=800, effect=effect, exposure_days=90, seed=100 + seed)
+    review = _review(store, "2026-10", planned_customers={"edge": 10**6})
+    found = verdict(review, "edge")
+    if found.code == "ship":
+        assert found.ci_low > 0, found
+    elif found.code == "keep_control":
+        assert found.ci_high < 0, found
+    else:
+        assert found.code == "no_difference", found
