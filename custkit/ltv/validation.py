@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from custkit.data.reduce import reduce_customer_days
-from custkit.errors import CustkitError, ParamsError
+from custkit.errors import CustkitError, DataError, ParamsError
 from custkit.findings import Finding
 from custkit.i18n import N_, _, format_value, n_
 from custkit.ltv.base import BaseFitter, fit_with_fallback
@@ -204,6 +204,13 @@ def gradient_boosting_prediction(
 
     cut = calibration_end - pd.Timedelta(days=holdout_days)
     train = summarize(orders, as_of=calibration_end, calibration_end=cut, time_unit=time_unit)
+    if train.empty or not (train["frequency_holdout"] > 0).any():
+        raise DataError(
+            f"no customer bought before {cut:%Y-%m-%d} and again up to {calibration_end:%Y-%m-%d}"
+            f" ({len(train)} customers known then): the calibration period must be longer than "
+            "the holdout for the gradient-boosting baseline to learn from. Fix: a shorter "
+            "holdout_months or a longer history."
+        )
     if len(train) > max_train_customers:
         rng = np.random.default_rng(random_state)
         train = train.iloc[np.sort(rng.choice(len(train), max_train_customers, replace=False))]

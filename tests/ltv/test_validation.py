@@ -247,3 +247,22 @@ def test_a_model_predicting_almost_nothing_is_not_chosen_despite_a_low_mae(demo_
         calibration_holdout_comparison(
             demo_orders, "2026-05-15", "2026-11-15", models, max_total_error_pct=-5
         )
+
+
+@pytest.mark.parametrize("holdout_months", [9, 12])
+def test_a_holdout_longer_than_the_history_before_it_leaves_gradient_boosting_out_with_a_reason(
+    holdout_months,
+):
+    # CDNOW master with a 9-month holdout: no customer is known before the training window, and
+    # scikit-learn's own ValueError (Poisson loss on an empty target) escaped the report
+    from custkit.datasets import load_cdnow
+
+    orders = load_cdnow("sample")
+    as_of = pd.Timestamp("1998-06-30")
+    calibration_end = as_of - pd.DateOffset(months=holdout_months)
+    with pytest.warns(UserWarning, match="gradient-boosting baseline.*left out.*holdout_months"):
+        result = calibration_holdout_comparison(
+            orders, calibration_end, as_of, {"pooled": FakePooledRate()}, time_unit="W"
+        )
+    assert GRADIENT_BOOSTING not in result.metrics.index
+    assert {"pooled", NAIVE} <= set(result.metrics.index)
