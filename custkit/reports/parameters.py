@@ -25,6 +25,19 @@ _RESERVED_OPTION = {
     "output_dir": "--out",
     "partial": "--partial",
 }
+#: Parameters a report no longer has: (report, name) → what replaces it, for params files
+#: written for an earlier custkit.
+_RETIRED = {
+    ("churn", "p_alive_churned"): (
+        "the churn rule no longer uses BG/NBD's P(alive): a customer has churned when silent for "
+        "longer than churn_quantile (default 0.9) of their own or the store's gaps between "
+        "purchases"
+    ),
+    ("churn", "p_alive_at_risk"): (
+        "the churn rule no longer uses BG/NBD's P(alive): a customer is at risk when silent for "
+        "longer than at_risk_quantile (default 0.75) of their own or the store's gaps"
+    ),
+}
 _TYPE_WORDS = {
     "int": "an int",
     "float": "a number",
@@ -141,6 +154,11 @@ def _declared(info: ReportInfo, name: str, source: str) -> Parameter:
         raise ParamsError(
             f"'{name}' cannot be set in {source}: the runner sets it for every report. "
             f"Use the {_RESERVED_OPTION[name]} option of 'custkit run' instead."
+        )
+    if (info.name, name) in _RETIRED:
+        raise ParamsError(
+            f"{info.name} parameter '{name}' (in {source}) was retired: "
+            f"{_RETIRED[info.name, name]}. Remove it, or set the new parameter instead."
         )
     if name not in info.parameters:
         valid = ", ".join(info.parameters) or "(none)"

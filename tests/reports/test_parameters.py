@@ -129,3 +129,20 @@ def test_parameter_papermill_cannot_read_is_an_error_not_a_silent_drop(
     write_notebook(notebooks / "churn.ipynb", reserved_cell + "days = 90  # a => b\n", [])
     with pytest.raises(ReportError, match="cannot read the parameter"):
         get_report("churn")
+
+
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [("p_alive_churned", "churn_quantile"), ("p_alive_at_risk", "at_risk_quantile")],
+)
+@pytest.mark.parametrize("given_in", ["file", "set"])
+def test_a_retired_parameter_says_what_replaced_it(fake_params, name, replacement, given_in):
+    # params files written for the P(alive) churn rule (before issue 14) name its thresholds
+    churn = get_report("churn")
+    if given_in == "file":
+        params, overrides = fake_params(path="shop.yaml", reports={"churn": {name: 0.3}}), None
+    else:
+        params, overrides = fake_params(), {name: "0.3"}
+    with pytest.raises(ParamsError, match=f"'{name}'.*retired.*{replacement}"):
+        resolve_parameters(churn, params, overrides)
+    assert name not in churn.parameters and replacement in churn.parameters
