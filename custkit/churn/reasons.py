@@ -145,6 +145,19 @@ def _fill(template: str, **columns: pd.Series) -> pd.Series:
     return out
 
 
+def _share_rise_text(recent: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The evidence text of a rise in the shipping share of the order value, per customer."""
+    return _each(
+        lambda r, b: _(
+            "delivery cost rose to {recent:.0%} of the order value (was {before:.0%})",
+            recent=r,
+            before=b,
+        ),
+        np.round(recent, 2),
+        np.round(before, 2),
+    )
+
+
 def _items(at, sign, reason: str, text) -> pd.DataFrame:
     """Evidence rows: which observations (positions *at*) show *sign* (a str, or one per row),
     pointing to *reason*."""
@@ -223,15 +236,7 @@ def _order_items(signals: pd.DataFrame, served: set[str] | None) -> tuple[list, 
             sign = np.where(
                 rose, _banded("surcharge+share", times[surcharged], _SURCHARGE_BANDS, "x"), sign
             )
-            share_text = _each(
-                lambda r, b: _(
-                    "delivery cost rose to {recent:.0%} of the order value (was {before:.0%})",
-                    recent=r,
-                    before=b,
-                ),
-                np.round(recent[rose], 2),
-                np.round(before[rose], 2),
-            )
+            share_text = _share_rise_text(recent[rose], before[rose])
             text = text.copy()
             text[rose] = text[rose] + "; " + share_text
         items.append(_items(ids[surcharged], sign, "delivery_cost", text))
@@ -243,15 +248,7 @@ def _order_items(signals: pd.DataFrame, served: set[str] | None) -> tuple[list, 
         before = s["shipping_share_before"].to_numpy()
         with np.errstate(invalid="ignore"):
             rose = (recent - before >= 0.04) & (recent >= 0.08)
-        text = _each(
-            lambda r, b: _(
-                "delivery cost rose to {recent:.0%} of the order value (was {before:.0%})",
-                recent=r,
-                before=b,
-            ),
-            np.round(recent[rose], 2),
-            np.round(before[rose], 2),
-        )
+        text = _share_rise_text(recent[rose], before[rose])
         items.append(_items(ids[rose], "shipping_share_rose", "delivery_cost", text))
     else:
         missing.append(_("shipping cost per order"))

@@ -167,6 +167,13 @@ def _sequential_recursion(
     return z, first_crossing
 
 
+def _obf_spending(fractions: np.ndarray, alpha: float, two_sided: bool) -> np.ndarray:
+    """Cumulative alpha Lan–DeMets O'Brien–Fleming-type spending allows by each fraction."""
+    sides = 2 if two_sided else 1
+    spend_z = float(special.ndtri(1.0 - alpha / sides / 2.0))
+    return sides * 2.0 * special.ndtr(-spend_z / np.sqrt(fractions))
+
+
 def _obf_z_boundaries(
     fractions: np.ndarray, alpha: float, two_sided: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -177,9 +184,7 @@ def _obf_z_boundaries(
     ``k`` makes the probability of first crossing at look ``k`` equal to the increment of
     spending, solved with ``brentq`` on :func:`_sequential_recursion` to 1e-12 in the score.
     """
-    sides = 2 if two_sided else 1
-    spend_z = float(special.ndtri(1.0 - alpha / sides / 2.0))
-    spent = sides * 2.0 * special.ndtr(-spend_z / np.sqrt(fractions))
+    spent = _obf_spending(fractions, alpha, two_sided)
     to_spend = np.diff(spent, prepend=0.0)
 
     def solve(k: int, crossing: Callable[[float], float], nodes: np.ndarray, sd: float) -> float:
@@ -253,6 +258,13 @@ def obrien_fleming_boundaries(
     alpha = _check_unit_interval("alpha", alpha)
     two_sided = _check_bool("two_sided", two_sided)
     z, spent = _obf_z_boundaries(fractions, alpha, two_sided)
+    return _boundaries(fractions, z, spent, alpha, two_sided)
+
+
+def _boundaries(
+    fractions: np.ndarray, z: np.ndarray, spent: np.ndarray, alpha: float, two_sided: bool
+) -> GroupSequentialBoundaries:
+    """Read-only boundaries with the nominal p-value of each look's z boundary."""
     nominal = special.ndtr(-z) * (2 if two_sided else 1)
     for array in (fractions, z, nominal, spent):
         array.setflags(write=False)
@@ -355,9 +367,7 @@ def extend_boundaries(
             "The 'frozen_boundaries' parameter must hold a positive z boundary (or inf) for each "
             f"of the first looks, at most {fractions.size}. Got {frozen_boundaries!r} instead."
         )
-    sides = 2 if two_sided else 1
-    spend_z = float(special.ndtri(1.0 - alpha / sides / 2.0))
-    allowed = sides * 2.0 * special.ndtr(-spend_z / np.sqrt(fractions))
+    allowed = _obf_spending(fractions, alpha, two_sided)
     spent_so_far = [0.0]
 
     def choose(k: int, crossing: Callable[[float], float], nodes: np.ndarray, sd: float) -> float:
@@ -389,18 +399,7 @@ def extend_boundaries(
     if frozen.size:  # exactly as reported, not through sqrt and back
         z[: frozen.size] = frozen
     first_crossing = np.where(np.isfinite(z), first_crossing, 0.0)
-    nominal = special.ndtr(-z) * sides
-    spent = np.cumsum(first_crossing)
-    for array in (fractions, z, nominal, spent):
-        array.setflags(write=False)
-    return GroupSequentialBoundaries(
-        information_fractions=fractions,
-        z_boundaries=z,
-        nominal_p_values=nominal,
-        cumulative_alpha_spent=spent,
-        alpha=alpha,
-        two_sided=two_sided,
-    )
+    return _boundaries(fractions, z, np.cumsum(first_crossing), alpha, two_sided)
 
 
 def information_fractions(
