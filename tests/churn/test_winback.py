@@ -703,3 +703,76 @@ def test_a_store_without_a_customers_table_gets_a_plan_that_contacts_no_one(mess
     assert plan.plan["customer_id"].tolist() == [1, 2]
     assert not plan.plan["contact"].any() and plan.contacted == 0
     assert plan.plan["action"].notna().all()
+
+
+# --- the plan's balance: value against incentives and messages ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "incentive", "messages", "balance", "words"),
+    [
+        (319_053.0, 312_800.0, 0.0, "break_even", "about break-even"),  # the demo's October plan
+        (300_000.0, 312_800.0, 0.0, "break_even", "about break-even"),  # a little short: still
+        (310_000.0, 300_000.0, 10_000.0, "break_even", "about break-even"),  # messages count too
+        (200_000.0, 312_800.0, 0.0, "loses_money", "loses money"),
+        (100.0, 0.0, 500.0, "loses_money", "loses money"),  # messages alone can outweigh it
+        (500_000.0, 312_800.0, 0.0, "pays_off", "exceeds"),
+        (1_000.0, 0.0, 0.0, "pays_off", "exceeds"),
+        (0.0, 0.0, 0.0, None, ""),
+    ],
+)
+def test_plan_says_plainly_whether_it_pays_off_is_about_break_even_or_loses_money(
+    value, incentive, messages, balance, words
+):
+    from dataclasses import replace
+
+    customers, targets, plan_messages = plan_inputs()
+    plan = winback_plan(targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND)
+    plan = replace(
+        plan, expected_revenue_won=value, total_incentive=incentive, message_cost=messages
+    )
+    assert plan.balance == balance
+    text = plan.balance_text()
+    finding = plan.finding()
+    if balance is None:
+        assert text == ""
+    else:
+        assert words in text
+        assert f"{incentive + messages:,.0f}" in text
+        assert text in finding.conclusion
+    assert finding.level == ("warning" if balance == "loses_money" else "info")
+
+
+def test_plan_balance_turns_at_the_break_even_tolerance_on_either_side():
+    from dataclasses import replace
+
+    from custkit.churn.winback import BREAK_EVEN_TOLERANCE
+
+    customers, targets, plan_messages = plan_inputs()
+    plan = winback_plan(targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND)
+    cost = 100_000.0
+    edge = BREAK_EVEN_TOLERANCE * cost
+    cases = {
+        cost + edge - 1: "break_even",
+        cost + edge + 1: "pays_off",
+        cost - edge + 1: "break_even",
+        cost - edge - 1: "loses_money",
+    }
+    for value, expected in cases.items():
+        shifted = replace(plan, expected_revenue_won=value, total_incentive=cost, message_cost=0.0)
+        assert shifted.balance == expected, value
+
+
+def test_plan_balance_is_said_in_russian():
+    from dataclasses import replace
+
+    from custkit.i18n import use_language
+
+    customers, targets, plan_messages = plan_inputs()
+    plan = winback_plan(targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND)
+    for value, word in ((319_053.0, "безубыточн"), (100_000.0, "убыток"), (900_000.0, "превышает")):
+        shifted = replace(
+            plan, expected_revenue_won=value, total_incentive=312_800.0, message_cost=0.0
+        )
+        with use_language("ru"):
+            assert word in shifted.balance_text()
