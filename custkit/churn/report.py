@@ -761,7 +761,9 @@ def _points(value: float) -> str:
     """A difference of two rates in percentage points: ``+6.1 pp``."""
     if not (isinstance(value, int | float) and np.isfinite(value)):
         return "—"
-    return _("{change:+.1f} pp", change=0.0 if abs(value) < 0.0005 else value * 100)
+    from custkit.reports.display import signed
+
+    return signed(_("{change:+.1f} pp", change=0.0 if abs(value) < 0.0005 else value * 100))
 
 
 def _points_interval(low: float, high: float) -> str:
@@ -817,7 +819,29 @@ def campaigns_shown(evaluation) -> pd.DataFrame:
                 ),
             }
         )
-    return pd.DataFrame(rows)
+    for result in evaluation.verdicts.to_dict("records"):
+        if result["campaign"] in set(table["campaign"].astype(str)):
+            continue
+        # no customer's window has closed yet: the split-test report says when to judge
+        rows.append(
+            {
+                _("Campaign"): result["campaign"],
+                _("Verdict of the split test"): result["verdict_label"],
+            }
+        )
+    columns = [
+        _("Campaign"),
+        _("Contacted"),
+        _("Held out"),
+        _("Bought again: contacted"),
+        _("Bought again: held out"),
+        _("Difference"),
+        _("Difference, {level:.0%} interval", level=1 - evaluation.alpha),
+        change,
+        _("{level:.0%} interval", level=1 - evaluation.alpha),
+        _("Verdict of the split test"),
+    ]
+    return pd.DataFrame(rows, columns=columns).astype(object).fillna("—")
 
 
 def winback_claim_finding(
