@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 import custkit as ck
@@ -311,3 +313,78 @@ def test_without_a_holdout_group_the_claim_stays_a_claim_and_the_table_says_it_c
     assert "cannot be checked" in winback_claim_finding(None, 0.6).conclusion
     few = evaluate_campaigns(messages.iloc[:48], experiments.iloc[np.r_[0:48, 400:412]], reductions)
     assert "Too few customers" in winback_claim_finding(few, 0.6, min_customers=100).action
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    horizon_days=st.integers(1, 120),
+    include_exposure_day=st.booleans(),
+)
+def test_any_store_counts_the_same_customers_and_returns_in_both_reports(
+    data, horizon_days, include_exposure_day
+):
+    contacted = data.draw(st.integers(8, 60), label="contacted")
+    held_out = data.draw(st.integers(2, 15), label="held_out")
+    n = contacted + held_out
+    assigned = pd.Timestamp("2026-03-01 09:00") + pd.to_timedelta(
+        data.draw(st.lists(st.integers(0, 60), min_size=n, max_size=n), label="day"), unit="D"
+    )
+    purchases = data.draw(
+        st.lists(st.tuples(st.integers(1, n), st.integers(-30, 250)), max_size=3 * n),
+        label="purchases",
+    )
+    ids = np.arange(1, n + 1)
+    group = np.where(ids <= contacted, "contact", "holdout")
+    experiments = pd.DataFrame(
+        {
+            "experiment_id": "winback_x",
+            "customer_id": ids,
+            "variant": group,
+            "assigned_at": assigned,
+        }
+    )
+    messages = pd.DataFrame(
+        {
+            "customer_id": ids[:contacted],
+            "sent_at": assigned[:contacted],
+            "channel": "email",
+            "campaign": "winback_x",
+        }
+    )
+    who = np.array([p[0] for p in purchases] + [1], dtype=np.int64)
+    when = [assigned[c - 1] + pd.Timedelta(days=d) for c, d in purchases]
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(len(who)),
+            "customer_id": who,
+            "order_date": [*when, pd.Timestamp("2025-01-01")],
+            "revenue": 100.0,
+        }
+    )
+    orders = orders.loc[orders["order_date"] <= AS_OF]
+    reductions = ck.reduce_orders(orders, AS_OF, customer_days=True)
+    options = {
+        **split_test_settings(),
+        "windows_days": [horizon_days],
+        "horizon_days": horizon_days,
+        "include_exposure_day": include_exposure_day,
+        "planned_splits": {},
+        "srm_alpha": 1e-12,  # any split: this test is about the counting
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluation = evaluate_campaigns(messages, experiments, reductions, settings=options)
+        review = review_experiments(experiments, reductions, **review_settings(options))
+        split = verdict(review, "winback_x")
+    totals = review.totals("winback_x", horizon_days)
+    churn = evaluation.verdicts.iloc[0]
+    assert churn["verdict"] == split.code
+    np.testing.assert_equal(
+        churn[["estimate", "ci_low", "ci_high"]].to_numpy(float),
+        [split.estimate, split.ci_low, split.ci_high],
+    )
+    by_group = evaluation.customers.groupby("group", observed=False)["returned"]
+    for group_name, arm in (("contact", "contact"), ("holdout", "holdout")):
+        assert by_group.size()[group_name] == totals.get(arm, {}).get("customers", 0)
+        assert by_group.sum()[group_name] == totals.get(arm, {}).get("sum_conversion", 0)
