@@ -871,14 +871,22 @@ def winback_claim_finding(
         if row["tested_contacted"] == 0 or row["holdout"] == 0:
             row = None
     if row is None:
-        return Finding(
-            _("What win-back campaigns bring back"),
-            claim
-            + " "
-            + _(
+        broken = evaluation is not None and (evaluation.verdicts["verdict"] == "srm").any()
+        why = (
+            _(
+                "The holdout groups of this store's win-back campaigns do not match their "
+                "planned share (a sample-ratio mismatch, see the split-test report), so the "
+                "claim cannot be checked here, and the win-back plan below rests on it."
+            )
+            if broken
+            else _(
                 "This store has no finished win-back campaign with a holdout group, so the "
                 "claim cannot be checked here, and the win-back plan below rests on it."
-            ),
+            )
+        )
+        return Finding(
+            _("What win-back campaigns bring back"),
+            f"{claim} {why}",
             _(
                 "Keep a holdout group (customers who get no message) in the next win-back "
                 "campaign, so its effect can be measured."

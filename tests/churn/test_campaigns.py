@@ -311,6 +311,14 @@ def test_without_a_holdout_group_the_claim_stays_a_claim_and_the_table_says_it_c
     assert "cannot be checked" in finding.conclusion
     assert finding.level == "warning"
     assert "cannot be checked" in winback_claim_finding(None, 0.6).conclusion
+    # a holdout far from its planned fifth: the split is broken, and the page says so
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        broken = evaluate_campaigns(
+            messages.iloc[:100], experiments.iloc[np.r_[0:100, 400:500]], reductions
+        )
+    assert broken.verdicts["verdict"].tolist() == ["srm"]
+    assert "sample-ratio mismatch" in winback_claim_finding(broken, 0.6).conclusion
     few = evaluate_campaigns(messages.iloc[:48], experiments.iloc[np.r_[0:48, 400:412]], reductions)
     assert "Too few customers" in winback_claim_finding(few, 0.6, min_customers=100).action
 
