@@ -122,9 +122,7 @@ def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
         )
     with steps.step("win-back plan + campaign evaluation"):
         value = report.value_if_kept(red)
-        evaluation = campaigns.evaluate_campaigns(
-            store.messages, store.experiments, red.customer_days, as_of=as_of
-        )
+        evaluation = campaigns.evaluate_campaigns(store.messages, store.experiments, red)
         targets = report.winback_targets(
             assessment.status, found.reasons, scored.scores, value, as_of
         )

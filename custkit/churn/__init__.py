@@ -59,7 +59,7 @@ _MODULES = {
         "evaluate_risk_model",
         "risk_training_data",
     ),
-    "campaigns": ("CampaignEvaluation", "evaluate_campaigns"),
+    "campaigns": ("REVIEW_SETTINGS", "CampaignEvaluation", "evaluate_campaigns"),
     "winback": (
         "ACTIONS",
         "WinbackPlan",
@@ -77,6 +77,7 @@ _MODULES = {
         "annual_revenue",
         "at_risk_finding",
         "at_risk_summary",
+        "campaigns_shown",
         "check_inputs",
         "churn_finding",
         "churn_kpis",
@@ -93,6 +94,7 @@ _MODULES = {
         "rule_check_table",
         "top_group_reasons",
         "value_if_kept",
+        "winback_claim_finding",
         "winback_targets",
     ),
 }

@@ -28,6 +28,7 @@ __all__ = [
     "annual_revenue",
     "at_risk_finding",
     "at_risk_summary",
+    "campaigns_shown",
     "churn_finding",
     "churn_kpis",
     "classifier_table",
@@ -43,6 +44,7 @@ __all__ = [
     "rule_check_table",
     "top_group_reasons",
     "value_if_kept",
+    "winback_claim_finding",
     "winback_targets",
 ]
 
@@ -752,3 +754,165 @@ def churn_kpis(
     }
     kpis.update(dict(extra or {}))
     return kpis
+
+
+# ============================================================================ past campaigns
+def _points(value: float) -> str:
+    """A difference of two rates in percentage points: ``+6.1 pp``."""
+    if not (isinstance(value, int | float) and np.isfinite(value)):
+        return "—"
+    from custkit.reports.display import signed
+
+    return signed(_("{change:+.1f} pp", change=0.0 if abs(value) < 0.0005 else value * 100))
+
+
+def _points_interval(low: float, high: float) -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "—"
+    return f"{_points(low)} … {_points(high)}"
+
+
+def campaigns_shown(evaluation) -> pd.DataFrame:
+    """Past win-back campaigns as a manager reads them, with the split-test report's verdicts.
+
+    One row per campaign: customers contacted and held out, the share of each who bought again
+    in the split-test window, the difference in percentage points (with its interval), and for a
+    campaign with a holdout group the split-test report's change of its primary metric, its
+    interval and its verdict, formatted as that report's overview formats them (the same
+    :func:`custkit.splittest.verdict`). A campaign without a holdout group cannot be judged.
+    """
+    from custkit.splittest.findings import label_shown
+    from custkit.splittest.metrics import METRICS
+    from custkit.splittest.sections import _change, _days, _interval, _share
+
+    table = evaluation.by_campaign
+    verdicts = evaluation.verdicts.set_index("campaign")
+    review = evaluation.review
+    metric = review.primary_metric if review is not None else "revenue"
+    change = _(
+        "{metric}, {days}: change",
+        metric=label_shown(METRICS[metric].label),
+        days=_days(evaluation.window_days),
+    )
+    rows = []
+    for row in table.to_dict("records"):
+        campaign = str(row["campaign"])
+        judged = campaign in verdicts.index
+        result = verdicts.loc[campaign] if judged else None
+        rows.append(
+            {
+                _("Campaign"): campaign,
+                _("Contacted"): int(row["contacted"]),
+                _("Held out"): int(row["holdout"]),
+                _("Bought again: contacted"): _share(row["return_rate"]),
+                _("Bought again: held out"): _share(row["holdout_return_rate"]),
+                _("Difference"): _points(row["uplift"]),
+                _("Difference, {level:.0%} interval", level=1 - evaluation.alpha): (
+                    _points_interval(row["uplift_low"], row["uplift_high"])
+                ),
+                change: _change(result["estimate"]) if judged else "—",
+                _("{level:.0%} interval", level=1 - evaluation.alpha): (
+                    _interval(result["ci_low"], result["ci_high"]) if judged else "—"
+                ),
+                _("Verdict of the split test"): (
+                    result["verdict_label"] if judged else _("no holdout group: cannot be judged")
+                ),
+            }
+        )
+    for result in evaluation.verdicts.to_dict("records"):
+        if result["campaign"] in set(table["campaign"].astype(str)):
+            continue
+        # no customer's window has closed yet: the split-test report says when to judge
+        rows.append(
+            {
+                _("Campaign"): result["campaign"],
+                _("Verdict of the split test"): result["verdict_label"],
+            }
+        )
+    columns = [
+        _("Campaign"),
+        _("Contacted"),
+        _("Held out"),
+        _("Bought again: contacted"),
+        _("Bought again: held out"),
+        _("Difference"),
+        _("Difference, {level:.0%} interval", level=1 - evaluation.alpha),
+        change,
+        _("{level:.0%} interval", level=1 - evaluation.alpha),
+        _("Verdict of the split test"),
+    ]
+    return pd.DataFrame(rows, columns=columns).astype(object).fillna("—")
+
+
+def winback_claim_finding(
+    evaluation, assumed_return_rate: float = 0.6, min_customers: int = 100
+) -> Finding:
+    """The literature's win-back figure shown as a claim, beside what this store measured.
+
+    Parameters
+    ----------
+    evaluation : CampaignEvaluation or None
+        :func:`custkit.churn.evaluate_campaigns`; None when the store has no messages or
+        experiments.
+    assumed_return_rate : float, default 0.6
+        The source articles' share of leavers who come back when their reason is addressed.
+    min_customers : int, default 100
+        Customers contacted and held out the plan needs to use the store's own uplift
+        (``WinbackPolicy.min_measured_customers``).
+    """
+    claim = _(
+        "Articles on win-back say about {rate:.0%} of customers who left come back when their "
+        "reason is addressed: a claim from the literature, not measured in this store.",
+        rate=assumed_return_rate,
+    )
+    row = None
+    if evaluation is not None and not evaluation.overall.empty:
+        row = evaluation.overall.iloc[0]
+        if row["tested_contacted"] == 0 or row["holdout"] == 0:
+            row = None
+    if row is None:
+        broken = evaluation is not None and (evaluation.verdicts["verdict"] == "srm").any()
+        why = (
+            _(
+                "The holdout groups of this store's win-back campaigns do not match their "
+                "planned share (a sample-ratio mismatch, see the split-test report), so the "
+                "claim cannot be checked here, and the win-back plan below rests on it."
+            )
+            if broken
+            else _(
+                "This store has no finished win-back campaign with a holdout group, so the "
+                "claim cannot be checked here, and the win-back plan below rests on it."
+            )
+        )
+        return Finding(
+            _("What win-back campaigns bring back"),
+            f"{claim} {why}",
+            _(
+                "Keep a holdout group (customers who get no message) in the next win-back "
+                "campaign, so its effect can be measured."
+            ),
+            "warning",
+        )
+    measured = _(
+        "This store's own campaigns: {contacted:.1%} of the {tested:,} contacted customers bought "
+        "again within {days} days, against {held:.1%} of the {held_out:,} held out who got no "
+        "message: {uplift} owed to the messages ({level:.0%} interval {interval}).",
+        contacted=row["tested_return_rate"],
+        tested=int(row["tested_contacted"]),
+        days=evaluation.window_days,
+        held=row["holdout_return_rate"],
+        held_out=int(row["holdout"]),
+        uplift=_points(row["uplift"]),
+        level=1 - evaluation.alpha,
+        interval=_points_interval(row["uplift_low"], row["uplift_high"]),
+    )
+    enough = row["tested_contacted"] >= min_customers and row["holdout"] >= min_customers
+    action = (
+        _("The win-back plan below expects the store's own measure, not the literature's.")
+        if enough
+        else _(
+            "Too few customers were measured to replace the literature's figure: the win-back "
+            "plan below still rests on it. Keep holdout groups in the next campaigns."
+        )
+    )
+    return Finding(_("What win-back campaigns bring back"), f"{claim} {measured}", action, "info")

@@ -91,6 +91,7 @@ from custkit.i18n import _
 
 __all__ = [
     "ACTIONS",
+    "BREAK_EVEN_TOLERANCE",
     "CHANNELS",
     "CHANNEL_LABELS",
     "CHURN_REASONS_EXPORT",
@@ -763,6 +764,11 @@ CHURN_REASONS_COLUMNS = (
 )
 
 
+#: The plan is "about break-even" when its expected value is within this share of its cost
+#: (incentives if all are used, plus messages): 319,053 of value for 312,800 of incentives is.
+BREAK_EVEN_TOLERANCE = 0.1
+
+
 @dataclass(frozen=True)
 class WinbackPlan:
     """A win-back plan: one row per target and what it adds up to.
@@ -848,6 +854,9 @@ class WinbackPlan:
             revenue=self.expected_revenue_won,
             incentive=self.total_incentive,
         )
+        balance = self.balance_text()
+        if balance:
+            conclusion = f"{conclusion} {balance}"
         file = f"exports/{CONTACTS_EXPORT}.csv"
         action = (
             _("Send the messages of {file}; not contacted: {skipped}.", file=file, skipped=skipped)
@@ -858,8 +867,56 @@ class WinbackPlan:
             _("Win-back plan"),
             f"{conclusion} {self.assumption}",
             action,
-            "info" if self.contacted else "warning",
+            "info" if self.contacted and self.balance != "loses_money" else "warning",
         )
+
+    @property
+    def balance(self) -> str | None:
+        """Whether the expected value pays for the incentives and messages.
+
+        ``"pays_off"``, ``"break_even"`` (the expected value is within
+        :data:`BREAK_EVEN_TOLERANCE` of the cost, either side), ``"loses_money"``, or None when
+        the plan costs nothing and expects nothing. The cost counts every incentive offered as
+        used, so a plan that is about break-even here pays only if fewer are redeemed or more
+        customers come back than expected.
+        """
+        cost = self.total_incentive + self.message_cost
+        value = self.expected_revenue_won
+        if cost <= 0 and value <= 0:
+            return None
+        if abs(value - cost) <= BREAK_EVEN_TOLERANCE * cost:
+            return "break_even"
+        return "pays_off" if value > cost else "loses_money"
+
+    def balance_text(self) -> str:
+        """:attr:`balance` in one sentence for a manager (empty when there is nothing to weigh)."""
+        cost = self.total_incentive + self.message_cost
+        fields = {
+            "value": self.expected_revenue_won,
+            "cost": cost,
+            "net": abs(self.expected_revenue_won - cost),
+        }
+        if self.balance == "break_even":
+            return _(
+                "That is about break-even: the expected value ({value:,.0f}) is close to what the "
+                "incentives and messages cost if every incentive is used ({cost:,.0f}); the plan "
+                "pays only if more customers come back than expected or fewer incentives are used.",
+                **fields,
+            )
+        if self.balance == "loses_money":
+            return _(
+                "The plan loses money: the expected value ({value:,.0f}) is {net:,.0f} less than "
+                "what the incentives and messages cost if every incentive is used ({cost:,.0f}). "
+                "Offer smaller incentives or contact fewer customers.",
+                **fields,
+            )
+        if self.balance == "pays_off":
+            return _(
+                "The expected value exceeds what the incentives and messages cost ({cost:,.0f}) "
+                "by {net:,.0f}.",
+                **fields,
+            )
+        return ""
 
 
 def _check_targets(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

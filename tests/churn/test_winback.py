@@ -452,9 +452,10 @@ def campaign_data():
         }
     )
     purchase_days = {
-        1: "2026-01-10",  # the send day counts
-        2: "2026-03-10",  # day 59 after the send: inside a 60-day window
-        3: "2026-03-11",  # day 60: outside
+        1: "2026-01-10",  # the assignment day is day 0: not counted, as in the split-test report
+        2: "2026-03-10",  # day 59 after the assignment: inside a 60-day window
+        3: "2026-03-11",  # day 60: inside (days 1…60, as the split-test report counts)
+        5: "2026-03-12",  # day 61: outside
         4: "2026-01-09",  # before the send: not a return
         7: "2026-02-01",
         8: "2026-01-20",
@@ -464,9 +465,9 @@ def campaign_data():
     }
     purchases = pd.DataFrame(
         {
+            "order_id": range(len(purchase_days)),
             "customer_id": list(purchase_days),
-            "order_day": pd.to_datetime(list(purchase_days.values())),
-            "orders": 1,
+            "order_date": pd.to_datetime(list(purchase_days.values())) + pd.Timedelta(hours=12),
             "revenue": 1000.0,
         }
     )
@@ -482,21 +483,40 @@ def campaign_data():
     return messages, experiments, purchases, reasons
 
 
-def test_campaign_evaluation_matches_hand_counts_and_statsmodels_interval():
+SIXTY_DAYS = {"windows_days": [60], "horizon_days": 60}
+
+
+def reductions_of(purchases, as_of="2026-06-30"):
+    import custkit as ck
+
+    return ck.reduce_orders(purchases, as_of, customer_days=True)
+
+
+def wald_difference(x_a, n_a, x_b, n_b, alpha=0.05):
+    """statsmodels' Wald interval of p_b - p_a (the split-test report's, with t ≈ normal)."""
+    return confint_proportions_2indep(
+        x_b, n_b, x_a, n_a, method="wald", compare="diff", alpha=alpha
+    )
+
+
+def test_campaign_evaluation_matches_hand_counts_and_the_split_test_interval():
     messages, experiments, purchases, reasons = campaign_data()
     result = evaluate_campaigns(
-        messages, experiments, purchases, 60, reasons=reasons, as_of="2026-06-30"
+        messages, experiments, reductions_of(purchases), reasons=reasons, settings=SIXTY_DAYS
     )
 
     overall = result.overall.iloc[0]
-    # contacted: 1..10 (returned 1, 2, 7, 8) and 21..24 (returned 21); holdout 11..15 (returned 11)
+    # contacted: 1..10 (returned 2, 3, 7, 8) and 21..24 (returned 21); holdout 11..15 (returned
+    # 11, 12)
     assert (overall["contacted"], overall["returned"]) == (14, 5)
     assert (overall["tested_contacted"], overall["tested_returned"]) == (10, 4)
-    assert (overall["holdout"], overall["holdout_returned"]) == (5, 1)
+    assert (overall["holdout"], overall["holdout_returned"]) == (5, 2)
     assert overall["return_rate"] == pytest.approx(5 / 14)
-    assert overall["uplift"] == pytest.approx(0.4 - 0.2)
-    low, high = confint_proportions_2indep(4, 10, 1, 5, method="newcomb", compare="diff")
-    assert (overall["uplift_low"], overall["uplift_high"]) == pytest.approx((low, high))
+    assert overall["uplift"] == pytest.approx(0.4 - 0.4)
+    # one standard error, unpooled, as the split-test report: Wald with the t quantile
+    low, high = wald_difference(2, 5, 4, 10)
+    assert overall["uplift_low"] < low and overall["uplift_high"] > high  # t is wider than z
+    assert (overall["uplift_low"], overall["uplift_high"]) == pytest.approx((low, high), rel=0.3)
 
     by_campaign = result.by_campaign.set_index("campaign")
     assert by_campaign.loc["winback_2026_01", "return_rate"] == pytest.approx(0.4)
@@ -505,19 +525,21 @@ def test_campaign_evaluation_matches_hand_counts_and_statsmodels_interval():
     assert "newsletter-2026-01" not in by_campaign.index
 
     by_channel = result.by_channel.set_index("channel")
-    # e-mail: 1..6 and 21..24, returned 1, 2, 21; customer 1's first message was an e-mail
+    # e-mail: 1..6 and 21..24, returned 2, 3, 21; customer 1's first message was an e-mail
     assert by_channel.loc["email", ["contacted", "returned"]].tolist() == [10, 3]
     assert by_channel.loc["email", ["tested_contacted", "tested_returned"]].tolist() == [6, 2]
     assert by_channel.loc["sms", ["contacted", "returned", "holdout"]].tolist() == [4, 2, 5]
-    low, high = confint_proportions_2indep(2, 4, 1, 5, method="newcomb", compare="diff")
+    from custkit.splittest import compare_proportions
+
+    sms = compare_proportions(2, 5, 2, 4, relative=False)
     assert by_channel.loc["sms", ["uplift_low", "uplift_high"]].tolist() == pytest.approx(
-        [low, high]
+        [sms.ci_low, sms.ci_high]
     )
 
     by_reason = result.by_reason.set_index("reason")
-    # forgot: 1..5 returned 1, 2 vs holdout 11..13 returned 11; delivery_cost: 6..10 returned
-    # 7, 8 vs 14, 15 none; 21..24 have no reason given
-    assert by_reason.loc["forgot", "uplift"] == pytest.approx(2 / 5 - 1 / 3)
+    # forgot: 1..5 returned 2, 3 vs holdout 11..13 returned 11, 12; delivery_cost: 6..10
+    # returned 7, 8 vs 14, 15 none; 21..24 have no reason given
+    assert by_reason.loc["forgot", "uplift"] == pytest.approx(2 / 5 - 2 / 3)
     assert by_reason.loc["delivery_cost", "uplift"] == pytest.approx(2 / 5 - 0)
     assert by_reason.loc["unknown", ["contacted", "returned", "tested_contacted"]].tolist() == [
         4,
@@ -529,11 +551,16 @@ def test_campaign_evaluation_matches_hand_counts_and_statsmodels_interval():
     assert cell.loc[("delivery_cost", "email"), ["contacted", "returned"]].tolist() == [1, 0]
 
     assert result.measured_return_rate(min_customers=5)[:2] == (
-        pytest.approx(0.2),
+        pytest.approx(0.0),
         "measured_uplift",
     )
     assert result.measured_return_rate(min_customers=100) is None
-    no_holdout = evaluate_campaigns(messages, None, purchases, 60, as_of="2026-06-30")
+    verdicts = result.verdicts.set_index("campaign")
+    assert list(verdicts.index) == ["winback_2026_01"]  # the March campaign has no holdout
+    assert verdicts.loc["winback_2026_01", ["contacted", "holdout"]].tolist() == [10, 5]
+    assert verdicts.loc["winback_2026_01", "return_change"] == pytest.approx(0.4 / 0.4 - 1)
+    no_holdout = evaluate_campaigns(messages, None, reductions_of(purchases), settings=SIXTY_DAYS)
+    assert no_holdout.verdicts.empty and no_holdout.review is None
     rate, source, text = no_holdout.measured_return_rate(min_customers=5)
     assert (rate, source) == (pytest.approx(5 / 14), "measured_return_rate")
     assert "overstates" in text
@@ -551,30 +578,39 @@ def test_campaign_evaluation_keeps_holdout_customers_in_the_holdout_and_waits_fo
     )
     messages = pd.concat([messages.astype({"campaign": str}), stray], ignore_index=True)
     with pytest.warns(WinbackWarning, match="1 customers of a holdout group were messaged"):
-        result = evaluate_campaigns(messages, experiments, purchases, as_of="2026-06-30")
+        result = evaluate_campaigns(
+            messages, experiments, reductions_of(purchases), settings=SIXTY_DAYS
+        )
     assert result.overall.iloc[0][["tested_contacted", "holdout"]].tolist() == [10, 5]
 
-    # by default the purchases' last day (2026-03-11) closes the windows: the March campaign's
+    # the reductions' as-of date closes the windows: on 2026-03-31 the March campaign's
     # customers cannot be judged yet
     messages, experiments, purchases, _ = campaign_data()
-    with pytest.warns(WinbackWarning, match=r"WinBack_2026_03.*window ending after 2026-03-11"):
-        result = evaluate_campaigns(messages, experiments, purchases)
+    with pytest.warns(WinbackWarning, match=r"WinBack_2026_03.*window ending after 2026-03-31"):
+        result = evaluate_campaigns(
+            messages, experiments, reductions_of(purchases, "2026-03-31"), settings=SIXTY_DAYS
+        )
     assert result.overall.iloc[0]["contacted"] == 10
     with pytest.warns(WinbackWarning, match=r"winback_2026_01.*window ending after 2026-02-01"):
-        result = evaluate_campaigns(messages, experiments, purchases, as_of="2026-02-01")
+        result = evaluate_campaigns(
+            messages, experiments, reductions_of(purchases, "2026-02-01"), settings=SIXTY_DAYS
+        )
     assert result.overall.empty
 
 
 def test_plan_uses_the_measured_uplift_when_the_store_has_one():
     messages, experiments, purchases, _ = campaign_data()
-    evaluation = evaluate_campaigns(messages, experiments, purchases, as_of="2026-06-30")
+    evaluation = evaluate_campaigns(
+        messages, experiments, reductions_of(purchases), settings={"horizon_days": 90}
+    )
+    # 90 days: contacted 2, 3, 5, 7, 8 of 10 and held-out 11, 12 of 5 returned
     customers, targets, plan_messages = plan_inputs()
     policy = WinbackPolicy(min_value=100, min_measured_customers=5)
     result = winback_plan(targets, customers, plan_messages, policy, SEND, evaluation=evaluation)
-    assert result.return_rate == pytest.approx(0.2)
+    assert result.return_rate == pytest.approx(0.5 - 0.4)
     assert result.return_rate_source == "measured_uplift"
     assert "measured uplift" in result.assumption
-    assert result.expected_customers_won == pytest.approx((0.9 + 0.6) * 0.2)
+    assert result.expected_customers_won == pytest.approx((0.9 + 0.6) * 0.1)
     # too few customers measured: the assumption stays, and the summary says why
     few = winback_plan(
         targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND, evaluation=evaluation
@@ -660,9 +696,15 @@ def test_policy_defaults_state_the_source_articles_return_rate():
     policy = WinbackPolicy(served_regions=["Kazan"])
     assert policy.assumed_return_rate == 0.6
     assert policy.served_regions == ("Kazan",)
-    with pytest.raises(ParamsError, match="'window_days' parameter of evaluate_campaigns"):
-        messages, experiments, purchases, _ = campaign_data()
-        evaluate_campaigns(messages, experiments, purchases, window_days=0)
+    messages, experiments, purchases, _ = campaign_data()
+    with pytest.raises(ParamsError, match="'reductions' parameter of evaluate_campaigns"):
+        evaluate_campaigns(messages, experiments, purchases)
+    with pytest.raises(ParamsError, match="'settings' parameter of evaluate_campaigns"):
+        evaluate_campaigns(messages, experiments, reductions_of(purchases), settings=[90])
+    with pytest.raises(ParamsError, match="horizon"):
+        evaluate_campaigns(
+            messages, experiments, reductions_of(purchases), settings={"horizon_days": 0}
+        )
     customers = plan_inputs()[0]
     no_conversions = message_rows([(1, "email", 2, 1)]).drop(columns="converted")
     with pytest.raises(DataError, match=r"(?s)column 'converted' is missing.*channel_metric"):
@@ -703,3 +745,76 @@ def test_a_store_without_a_customers_table_gets_a_plan_that_contacts_no_one(mess
     assert plan.plan["customer_id"].tolist() == [1, 2]
     assert not plan.plan["contact"].any() and plan.contacted == 0
     assert plan.plan["action"].notna().all()
+
+
+# --- the plan's balance: value against incentives and messages ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "incentive", "messages", "balance", "words"),
+    [
+        (319_053.0, 312_800.0, 0.0, "break_even", "about break-even"),  # the demo's October plan
+        (300_000.0, 312_800.0, 0.0, "break_even", "about break-even"),  # a little short: still
+        (310_000.0, 300_000.0, 10_000.0, "break_even", "about break-even"),  # messages count too
+        (200_000.0, 312_800.0, 0.0, "loses_money", "loses money"),
+        (100.0, 0.0, 500.0, "loses_money", "loses money"),  # messages alone can outweigh it
+        (500_000.0, 312_800.0, 0.0, "pays_off", "exceeds"),
+        (1_000.0, 0.0, 0.0, "pays_off", "exceeds"),
+        (0.0, 0.0, 0.0, None, ""),
+    ],
+)
+def test_plan_says_plainly_whether_it_pays_off_is_about_break_even_or_loses_money(
+    value, incentive, messages, balance, words
+):
+    from dataclasses import replace
+
+    customers, targets, plan_messages = plan_inputs()
+    plan = winback_plan(targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND)
+    plan = replace(
+        plan, expected_revenue_won=value, total_incentive=incentive, message_cost=messages
+    )
+    assert plan.balance == balance
+    text = plan.balance_text()
+    finding = plan.finding()
+    if balance is None:
+        assert text == ""
+    else:
+        assert words in text
+        assert f"{incentive + messages:,.0f}" in text
+        assert text in finding.conclusion
+    assert finding.level == ("warning" if balance == "loses_money" else "info")
+
+
+def test_plan_balance_turns_at_the_break_even_tolerance_on_either_side():
+    from dataclasses import replace
+
+    from custkit.churn.winback import BREAK_EVEN_TOLERANCE
+
+    customers, targets, plan_messages = plan_inputs()
+    plan = winback_plan(targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND)
+    cost = 100_000.0
+    edge = BREAK_EVEN_TOLERANCE * cost
+    cases = {
+        cost + edge - 1: "break_even",
+        cost + edge + 1: "pays_off",
+        cost - edge + 1: "break_even",
+        cost - edge - 1: "loses_money",
+    }
+    for value, expected in cases.items():
+        shifted = replace(plan, expected_revenue_won=value, total_incentive=cost, message_cost=0.0)
+        assert shifted.balance == expected, value
+
+
+def test_plan_balance_is_said_in_russian():
+    from dataclasses import replace
+
+    from custkit.i18n import use_language
+
+    customers, targets, plan_messages = plan_inputs()
+    plan = winback_plan(targets, customers, plan_messages, WinbackPolicy(min_value=100), SEND)
+    for value, word in ((319_053.0, "безубыточн"), (100_000.0, "убыток"), (900_000.0, "превышает")):
+        shifted = replace(
+            plan, expected_revenue_won=value, total_incentive=312_800.0, message_cost=0.0
+        )
+        with use_language("ru"):
+            assert word in shifted.balance_text()
