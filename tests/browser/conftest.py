@@ -14,6 +14,7 @@ Helpers are handed out as fixtures (not imported) so the tests work in any pytes
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -101,8 +102,29 @@ def chromium_binary() -> str:
     return found
 
 
-def _chromium_command(binary: str, page: Path) -> list[str]:
+@functools.cache
+def _window_size(binary: str) -> tuple[int, int]:
+    """The window that gives a :data:`VIEWPORT` page area: Chromium's headless mode keeps part of
+    the window for its (unseen) toolbar, 87 px in Chromium 156; asked of the browser once."""
     width, height = VIEWPORT
+    probe = (
+        "data:text/html,<body><script>document.body.textContent = "
+        "'viewport=' + innerWidth + 'x' + innerHeight</script></body>"
+    )
+    done = subprocess.run(
+        _chromium_command(binary, probe, (width, height)), capture_output=True, text=True
+    )
+    found = re.search(r"viewport=(\d+)x(\d+)", done.stdout)
+    if found is None:
+        pytest.fail(
+            f"Chromium did not start (exit status {done.returncode}): {done.stderr[-2000:]}",
+            pytrace=False,
+        )
+    return 2 * width - int(found.group(1)), 2 * height - int(found.group(2))
+
+
+def _chromium_command(binary: str, url: str, window: tuple[int, int]) -> list[str]:
+    width, height = window
     return [
         binary,
         "--headless",
@@ -116,7 +138,7 @@ def _chromium_command(binary: str, page: Path) -> list[str]:
         f"--window-size={width},{height}",
         "--virtual-time-budget=10000",  # let the page finish loading before the dump
         "--dump-dom",
-        page.as_uri(),
+        url,
     ]
 
 
@@ -142,6 +164,7 @@ def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 60) ->
         ``shown_height``).
     """
     binary = chromium_binary()
+    window = _window_size(binary)
     running = {}
     try:
         for name, page in pages.items():
@@ -152,7 +175,7 @@ def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 60) ->
             head, _, tail = html.rpartition("</body>")
             copy.write_text(head + MEASURE_SCRIPT + "</body>" + tail, encoding="utf-8")
             running[name] = subprocess.Popen(
-                _chromium_command(binary, copy),
+                _chromium_command(binary, copy.as_uri(), window),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,

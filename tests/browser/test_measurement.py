@@ -10,7 +10,10 @@ import pytest
 pytestmark = pytest.mark.browser
 
 # a 1×1 PNG, and bytes that are not an image
-PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5Er"
+    "kJggg=="
+)
 NOT_AN_IMAGE = base64.b64encode(b"not a png").decode()
 
 PAGES = {
@@ -47,7 +50,8 @@ def known_pages(tmp_path_factory, measure):
 
 def test_a_page_that_fits_measures_clean(known_pages):
     found = known_pages["fits"]
-    assert (found["viewport_width"], found["scroll_width"]) == (1400, 1400)
+    assert (found["viewport_width"], found["viewport_height"]) == (1400, 900)
+    assert (found["scroll_width"], found["scroll_height"]) == (1400, 900)
     assert found["overflowing"] == []
     assert [(i["natural_width"], i["shown_width"]) for i in found["images"]] == [(1, 1)]
     assert [s["shapes"] for s in found["svgs"]] == [1]

@@ -52,7 +52,7 @@ def test_every_report_of_the_run_and_the_index_is_measured(measurements):
     missing = [page for page in REQUIRED_PAGES if page not in measurements]
     assert not missing, f"pages missing from the run: {missing}"
     for page, found in measurements.items():
-        assert found["viewport_width"] == 1400, (page, found["viewport_width"])
+        assert (found["viewport_width"], found["viewport_height"]) == (1400, 900), page
         assert found["scroll_height"] > 0, page
 
 
