@@ -41,13 +41,13 @@ SMALL_STORE_CUSTOMERS = 2_000
 # clips it (a wide table in an `overflow-x: auto` box widens the box's content, not the page);
 # only the outermost such element of a branch is listed (its children overflow with it).
 MEASURE_SCRIPT = (
-    """<script>
+    r"""<script>
 window.addEventListener("load", function () {
   var root = document.documentElement, width = window.innerWidth;
   function describe(el) {
     var cls = el.getAttribute("class") || "";
     return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-      (cls ? "." + cls.trim().split(/\\s+/).join(".") : "");
+      (cls ? "." + cls.trim().split(/\s+/).join(".") : "");
   }
   var overflowing = [];
   document.querySelectorAll("body *").forEach(function (el) {
@@ -74,13 +74,32 @@ window.addEventListener("load", function () {
               "path, line, polyline, polygon, rect, circle, ellipse, text, use, image").length,
             shown_width: Math.round(box.width), shown_height: Math.round(box.height)};
   });
+  // a date broken over two lines ("2026-" / "10-14") reads as two numbers
+  var wrapped = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  var dates = /\d{4}-\d{2}(?:-\d{2})?|\d{1,2} [^\s\d]+\.? \d{4}/g;
+  for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+    var match;
+    dates.lastIndex = 0;
+    while ((match = dates.exec(node.data)) !== null) {
+      var range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      var tops = {};
+      Array.prototype.forEach.call(range.getClientRects(), function (r) {
+        if (r.width > 0) tops[Math.round(r.top)] = true;
+      });
+      if (Object.keys(tops).length > 1) {
+        wrapped.push({date: match[0], element: describe(node.parentElement)});
+      }
+    }
+  }
   var out = document.createElement("script");
   out.type = "application/json";
   out.id = "__RESULT_ID__";
   out.textContent = JSON.stringify({
     viewport_width: width, viewport_height: window.innerHeight,
     scroll_width: root.scrollWidth, scroll_height: root.scrollHeight,
-    overflowing: overflowing, images: images, svgs: svgs});
+    overflowing: overflowing, images: images, svgs: svgs, wrapped_dates: wrapped});
   document.body.appendChild(out);
 });
 </script>"""
@@ -161,7 +180,8 @@ def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 60) ->
         (CSS pixels), ``overflowing`` (outermost elements past the right edge: ``element``,
         ``right``, ``text``), ``images`` (``src``, ``complete``, ``natural_width``,
         ``shown_width``, ``shown_height``) and ``svgs`` (``label``, ``shapes``, ``shown_width``,
-        ``shown_height``).
+        ``shown_height``) and ``wrapped_dates`` (dates laid out over two lines: ``date``,
+        ``element``).
     """
     binary = chromium_binary()
     window = _window_size(binary)

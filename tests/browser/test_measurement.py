@@ -25,6 +25,8 @@ PAGES = {
     "three_screens": '<div style="height: 2700px">tall</div>',
     "broken_image": '<img src="data:image/png;base64,{broken}">'
     '<img src="data:image/png;base64,{pixel}">',
+    "wrapped_dates": '<p style="width: 4em">since 2026-10-14</p><p>since 2026-10-14</p>'
+    '<p style="width: 3em">14 окт. 2026</p>',
     "empty_chart": '<svg width="20" height="20" aria-label="empty"></svg>'
     '<svg width="20" height="20" aria-label="drawn"><rect width="5" height="5"/></svg>',
 }
@@ -83,3 +85,9 @@ def test_an_image_that_does_not_decode_is_seen(known_pages):
 def test_an_inline_svg_without_shapes_is_seen(known_pages):
     svgs = known_pages["empty_chart"]["svgs"]
     assert [(s["label"], s["shapes"]) for s in svgs] == [("empty", 0), ("drawn", 1)]
+
+
+def test_a_date_broken_over_two_lines_is_seen(known_pages):
+    wrapped = known_pages["wrapped_dates"]["wrapped_dates"]
+    assert [w["date"] for w in wrapped] == ["2026-10-14", "14 окт. 2026"]
+    assert known_pages["fits"]["wrapped_dates"] == []

@@ -1,7 +1,8 @@
 """Every report page of one run, and the index, laid out in headless Chromium at 1400×900.
 
 Checked: no page scrolls sideways, every ``<img>`` is decoded and shown, every inline SVG draws
-something, and each page's height against the issue 15 targets (:data:`TARGET_SCREENS`). The
+something, no date is broken over two lines (issue 15: "ISO dates wrapping mid-date"), and each
+page's height against the issue 15 targets (:data:`TARGET_SCREENS`). The
 pages come from a small demo run made for the test (about a minute), or from a finished run's
 folder given in ``CUSTKIT_BROWSER_REPORTS`` (e.g. the full demo's ``reports/``).
 """
@@ -85,6 +86,12 @@ def test_every_image_and_chart_on_a_page_is_shown(measurements, page):
         if svg["shapes"] == 0 or svg["shown_width"] == 0 or svg["shown_height"] == 0
     ]
     assert not empty, f"{page}: {len(empty)} of {len(found['svgs'])} inline SVGs empty: {empty}"
+
+
+@pytest.mark.parametrize("page", list(TARGET_SCREENS))
+def test_no_date_on_a_page_is_broken_over_two_lines(measurements, page):
+    found = _measured(measurements, page)
+    assert not found["wrapped_dates"], f"{page}: dates broken over lines: {found['wrapped_dates']}"
 
 
 @pytest.mark.parametrize("page", [p for p, target in TARGET_SCREENS.items() if target is not None])
