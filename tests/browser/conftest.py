@@ -246,10 +246,13 @@ def report_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def report_pages(report_folder) -> dict[str, Path]:
-    """``{"index": …, "audit": …, …}``: the index and every report of the run's latest month."""
+    """``{"index": …, "summary": …, "audit": …, …}``: the index, the monthly summary when the run
+    has one, and every report of the run's latest month (``<month>/<report>/<report>.html``)."""
     months = sorted(p for p in report_folder.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     assert months, f"{report_folder} holds no report month"
     pages = {"index": report_folder / "index.html"}
+    if (months[-1] / "summary.html").is_file():  # the monthly summary (issue 15 item 4)
+        pages["summary"] = months[-1] / "summary.html"
     for html in sorted(months[-1].glob("*/*.html")):
         if html.stem == html.parent.name:  # <month>/<report>/<report>.html
             pages[html.stem] = html
