@@ -131,7 +131,10 @@ def _window_size(binary: str) -> tuple[int, int]:
         "'viewport=' + innerWidth + 'x' + innerHeight</script></body>"
     )
     done = subprocess.run(
-        _chromium_command(binary, probe, (width, height)), capture_output=True, text=True
+        _chromium_command(binary, probe, (width, height)),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     found = re.search(r"viewport=(\d+)x(\d+)", done.stdout)
     if found is None:
@@ -161,7 +164,7 @@ def _chromium_command(binary: str, url: str, window: tuple[int, int]) -> list[st
     ]
 
 
-def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 60) -> dict[str, dict]:
+def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 180) -> dict[str, dict]:
     """Lay out each page in headless Chromium at :data:`VIEWPORT` and measure it.
 
     Parameters
@@ -171,7 +174,8 @@ def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 60) ->
     workdir : Path
         Empty folder for the measured copies.
     timeout : float
-        Seconds to wait for the slowest page.
+        Seconds to wait for the slowest page (a page takes about 3 s on an idle machine; the
+        shared 2-core machines run at a load of 10-30).
 
     Returns
     -------
