@@ -93,13 +93,19 @@ window.addEventListener("load", function () {
       }
     }
   }
+  // where each section starts, to tell which ones make a page long
+  var sections = Array.prototype.map.call(document.querySelectorAll("h2"), function (h) {
+    return {title: (h.textContent || "").replace(/¶/g, "").trim().slice(0, 80),
+            top: Math.round(h.getBoundingClientRect().top + window.scrollY)};
+  });
   var out = document.createElement("script");
   out.type = "application/json";
   out.id = "__RESULT_ID__";
   out.textContent = JSON.stringify({
     viewport_width: width, viewport_height: window.innerHeight,
     scroll_width: root.scrollWidth, scroll_height: root.scrollHeight,
-    overflowing: overflowing, images: images, svgs: svgs, wrapped_dates: wrapped});
+    overflowing: overflowing, images: images, svgs: svgs, wrapped_dates: wrapped,
+    sections: sections});
   document.body.appendChild(out);
 });
 </script>"""
@@ -184,8 +190,8 @@ def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 180) -
         (CSS pixels), ``overflowing`` (outermost elements past the right edge: ``element``,
         ``right``, ``text``), ``images`` (``src``, ``complete``, ``natural_width``,
         ``shown_width``, ``shown_height``) and ``svgs`` (``label``, ``shapes``, ``shown_width``,
-        ``shown_height``) and ``wrapped_dates`` (dates laid out over two lines: ``date``,
-        ``element``).
+        ``shown_height``), ``wrapped_dates`` (dates laid out over two lines: ``date``,
+        ``element``) and ``sections`` (each ``<h2>``: ``title``, ``top`` in px from the page top).
     """
     binary = chromium_binary()
     window = _window_size(binary)

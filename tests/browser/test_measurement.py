@@ -27,6 +27,9 @@ PAGES = {
     '<img src="data:image/png;base64,{pixel}">',
     "wrapped_dates": '<p style="width: 4em">since 2026-10-14</p><p>since 2026-10-14</p>'
     '<p style="width: 3em">14 окт. 2026</p>',
+    "two_sections": '<h2 style="margin: 0; height: 100px">One¶</h2>'
+    '<div style="height: 900px"></div>'
+    '<h2 style="margin: 0; height: 100px">Two</h2><div style="height: 1800px"></div>',
     "empty_chart": '<svg width="20" height="20" aria-label="empty"></svg>'
     '<svg width="20" height="20" aria-label="drawn"><rect width="5" height="5"/></svg>',
 }
@@ -91,3 +94,9 @@ def test_a_date_broken_over_two_lines_is_seen(known_pages):
     wrapped = known_pages["wrapped_dates"]["wrapped_dates"]
     assert [w["date"] for w in wrapped] == ["2026-10-14", "14 окт. 2026"]
     assert known_pages["fits"]["wrapped_dates"] == []
+
+
+def test_each_section_is_found_where_its_heading_starts(known_pages):
+    found = known_pages["two_sections"]
+    assert found["sections"] == [{"title": "One", "top": 0}, {"title": "Two", "top": 1000}]
+    assert found["scroll_height"] == 2900
