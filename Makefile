@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SETUP  := $(VENV)/.custkit-installed
 DEMO   := data/demo/.complete
 
-.PHONY: setup demo report test lint bench clean
+.PHONY: setup demo report test lint browser bench clean
 
 setup: $(SETUP)
 
@@ -30,7 +30,11 @@ lint: $(SETUP)
 	$(BIN)/ruff check custkit tests bench
 	$(BIN)/ruff format --check custkit tests bench
 
-test: $(SETUP) $(DEMO) lint
+# Chromium for the browser check (tests/browser): Debian's package, only when none is on the PATH
+browser:
+	.ci/install-chromium
+
+test: $(SETUP) $(DEMO) lint browser
 	$(BIN)/python -m pytest
 
 bench: $(SETUP)
