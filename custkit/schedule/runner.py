@@ -42,6 +42,7 @@ from custkit.i18n import LANGUAGES, _, use_language
 from custkit.reports.files import output_folder_errors
 from custkit.reports.lock import BUSY_EXIT_CODE, FolderBusy, folder_lock
 from custkit.reports.privacy import scrub_text
+from custkit.reports.progress import RunProgress
 from custkit.reports.run import RunResult, run_reports
 from custkit.schedule.calendar import due_fires, latest_fire, next_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule
@@ -193,6 +194,7 @@ def run_schedule(
     period: str | None = None,
     dry_run: bool = False,
     wait: bool = False,
+    progress: RunProgress | None = None,
 ) -> ScheduleReport:
     """Run every job's due periods (or one job's given period) and record them.
 
@@ -210,6 +212,8 @@ def run_schedule(
         Plan only: no lock, no report, no log, no state change.
     wait : bool
         Wait for a run holding an output folder instead of leaving that folder alone.
+    progress : RunProgress, optional
+        Shows each report's steps (see :mod:`custkit.reports.progress`).
 
     Returns
     -------
@@ -245,7 +249,13 @@ def run_schedule(
                 state = ScheduleState.load(out)
                 for planned_job, runs in _plan_folder(folder_jobs, state, now, period, report):
                     _run_job(
-                        planned_job, runs, state, now, on_demand=period is not None, report=report
+                        planned_job,
+                        runs,
+                        state,
+                        now,
+                        on_demand=period is not None,
+                        report=report,
+                        progress=progress,
                     )
         except FolderBusy as busy:
             log.warning("%s", busy)
@@ -355,6 +365,7 @@ def _run_job(
     now: dt.datetime,
     on_demand: bool,
     report: ScheduleReport,
+    progress: RunProgress | None = None,
 ) -> None:
     if runs:
         with _run_log(job, now) as log_file:
@@ -367,7 +378,7 @@ def _run_job(
                 job.out,
             )
             for run in runs:
-                report.outcomes.append(_run_period(run, state, log_file))
+                report.outcomes.append(_run_period(run, state, log_file, progress))
             for name, period, attempts in report.given_up:
                 if name == job.name:
                     log.warning("%s failed %d times; no longer retried", period, attempts)
@@ -377,7 +388,9 @@ def _run_job(
         state.set_last_fire(job.name, latest)
 
 
-def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> PeriodOutcome:
+def _run_period(
+    run: PlannedRun, state: ScheduleState, log_file: Path, progress: RunProgress | None = None
+) -> PeriodOutcome:
     job = run.job
     log.info("%s: running %s", _label(run), ", ".join(run.reports))
     results: tuple[RunResult, ...] = ()
@@ -389,6 +402,7 @@ def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> Period
                 period=run.period,
                 out_dir=job.out,
                 overrides=job.overrides,
+                progress=progress,
             )
         )
         error = "; ".join(f"{r.report}: {r.error}" for r in results if not r.ok) or None
