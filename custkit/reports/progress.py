@@ -40,6 +40,9 @@ class RunProgress:
     def step(self, report: str, number: int, total: int, name: str) -> None:
         """*report* starts its code cell *number* of *total*, which belongs to step *name*."""
 
+    def writing_page(self, report: str) -> None:
+        """*report*'s kernel has finished; its page is being written and checked."""
+
     def report_finished(self, result: RunResult) -> None:
         """*report* was published (or failed) as *result* says."""
 
@@ -107,6 +110,11 @@ class LineProgress(RunProgress):
         elapsed = time.perf_counter() - self._started.get(report, time.perf_counter())
         self._print(f"{report}: step {number}/{total} {name} ({elapsed:.1f} s)")
 
+    def writing_page(self, report: str) -> None:
+        self._section[report] = ""
+        elapsed = time.perf_counter() - self._started.get(report, time.perf_counter())
+        self._print(f"{report}: writing the page ({elapsed:.1f} s)")
+
     def report_finished(self, result: RunResult) -> None:
         self._section.pop(result.report, None)
         self._print(f"{result.report} {result.period or ''}: {_outcome(result)}")
@@ -162,6 +170,12 @@ class LiveProgress(RunProgress):
         task = self._tasks.get(report)
         if task is not None:
             self.progress.update(task, total=total, completed=number - 1, description=name)
+
+    def writing_page(self, report: str) -> None:
+        task = self._tasks.get(report)
+        if task is not None:
+            total = self.progress.tasks[task].total or 1
+            self.progress.update(task, completed=total, description="writing the page")
 
     def report_finished(self, result: RunResult) -> None:
         task = self._tasks.get(result.report)

@@ -23,7 +23,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -240,9 +240,7 @@ def run_reports(
                     period,
                     out,
                     values.get(name),
-                    on_step=lambda number, total, step, name=name: progress.step(
-                        name, number, total, step
-                    ),
+                    progress=progress,
                 )
                 log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
                 progress.report_finished(result)
@@ -265,7 +263,7 @@ def _run_one(
     period: str | None,
     out: Path,
     parameters: Mapping[str, Any] | None,
-    on_step: Callable[[int, int, str], None] | None = None,
+    progress: RunProgress,
 ) -> RunResult:
     started = time.perf_counter()
     staging = out / STAGING / f"{name}-{uuid.uuid4().hex[:12]}"
@@ -283,7 +281,7 @@ def _run_one(
                 staging / f"{name}.ipynb",
                 values,
                 language=params.language,
-                on_step=on_step,
+                on_step=lambda number, total, step: progress.step(name, number, total, step),
             )
         except NotebookStepError as exc:
             _raise_run_error(exc, out)
@@ -298,6 +296,7 @@ def _run_one(
                 f"The {name} notebook did not say which month it reports on: it must call "
                 "ck.reports.start_report(...) first."
             )
+        progress.writing_page(name)
         _refuse_personal_data(nb, staging, digests)
         title = _(info.title)
         page = notebook_to_html(nb, f"{store_name} — {title} — {resolved}")

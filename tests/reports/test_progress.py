@@ -48,6 +48,9 @@ class Recorder(RunProgress):
     def step(self, report, number, total, name):
         self.events.append(("step", report, number, total, name))
 
+    def writing_page(self, report):
+        self.events.append(("page", report))
+
     def report_finished(self, result):
         self.events.append(("end", result.report, result.status))
 
@@ -73,7 +76,7 @@ def test_run_reports_tells_progress_each_code_cell_with_its_step_in_order(two_re
     ]
     assert recorder.events[0] == ("run", ("alpha",), "2026-10")
     assert recorder.events[1] == ("start", "alpha")
-    assert recorder.events[-2:] == [("end", "alpha", "ok"), ("done", 1, True)]
+    assert recorder.events[-3:] == [("page", "alpha"), ("end", "alpha", "ok"), ("done", 1, True)]
 
 
 def test_cli_run_all_off_a_terminal_prints_timestamped_section_lines_and_the_total(
@@ -96,6 +99,8 @@ def test_cli_run_all_off_a_terminal_prints_timestamped_section_lines_and_the_tot
         assert re.search(rf"^{report}: step 5/6 Count repeat buyers \(\d+\.\d s\)$", text, re.M)
         # one line per section, not per cell
         assert text.count(f"{report}: step 4/6") == 0
+    assert re.search(r"^alpha: writing the page \(\d+\.\d s\)$", text, re.M)
+    assert "beta: writing the page" not in text  # it failed in its kernel
     assert re.search(r"^alpha 2026-10: done in \d+\.\d s$", text, re.M)
     assert re.search(r"^beta 2026-10: FAILED after \d+\.\d s$", text, re.M)
     assert re.search(r"^run: 2 reports, 1 failed in \d+\.\d s$", text, re.M)
@@ -165,6 +170,9 @@ def test_live_progress_on_a_terminal_shows_report_step_and_outcome():
         progress.step("audit", 3, 8, "Base health")
         progress.progress.refresh()
         drawn = stream.getvalue()
+        progress.writing_page("audit")
+        progress.progress.refresh()
+        assert "writing the page" in stream.getvalue()
         progress.report_finished(result("audit"))
         progress.report_started("ltv")
         progress.report_finished(result("ltv", "failed"))
