@@ -362,7 +362,7 @@ def mail_outcome(
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
         send_message(settings, build_message(settings, job, outcome, language=language))
-    except (smtplib.SMTPException, OSError) as exc:
+    except Exception as exc:  # SMTPException, OSError, or a bug: the run stays done either way
         return f"failed {now}: " + scrub_text(
             f"{type(exc).__name__}: {exc} (server {settings.host}:{settings.port})"
         )
