@@ -193,3 +193,41 @@ def test_a_reader_gone_away_does_not_stop_the_run_only_its_lines(two_reports, tm
     progress = LineProgress(ClosedPipe())
     (alpha,) = run_reports(["alpha"], two_reports.path, "2026-10", tmp_path / "out", progress=progress)
     assert alpha.ok and alpha.html.exists()
+
+
+def test_steps_of_a_russian_report_are_named_from_the_notebook_as_written(
+    notebooks, write_notebook, reserved_cell, fake_params, tmp_path, monkeypatch
+):
+    """Markdown is translated before the run; the CLI's progress stays in English."""
+    from custkit.reports import execute
+
+    cells = [("md", "# Alpha report"), ("md", "## Base health"), ("code", "repeat = 1")]
+    write_notebook(notebooks / "alpha.ipynb", reserved_cell, cells)
+    params = fake_params(path=tmp_path / "shop.yaml", language="ru")
+    monkeypatch.setattr(run_module, "_load_params", lambda path: params)
+    monkeypatch.setattr(execute, "_", lambda message: "Перевод: " + message)
+    recorder = Recorder()
+    (result,) = run_reports(["alpha"], params.path, "2026-10", tmp_path / "out", progress=recorder)
+    assert result.ok and "Перевод: ## Base health" in result.html.read_text(encoding="utf-8")
+    steps = [event[4] for event in recorder.events if event[0] == "step"]
+    assert steps == ["parameters", "parameters", "Base health"]
+
+
+def test_a_scheduled_run_passes_the_cli_progress_to_every_report_run(tmp_path, monkeypatch):
+    from custkit.schedule import runner
+
+    seen = []
+
+    def fake_run_reports(reports, params_file, period=None, out_dir="r", overrides=None, progress=None):
+        seen.append(progress)
+        return [RunResult(r, period, "ok", None, None, None, 1.0) for r in reports]
+
+    monkeypatch.setattr(runner, "run_reports", fake_run_reports)
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        "jobs:\n  - {name: acme, params: acme.yaml, reports: [audit], cron: '0 6 2 * *', "
+        "timezone: Europe/Moscow, out: out}\n"
+    )
+    assert main(["schedule", "run", "--file", str(schedule), "--now", "2026-12-02T06:00+03:00"]) == 0
+    (progress,) = seen
+    assert type(progress) is LineProgress  # pytest's captured output is not a terminal
