@@ -392,3 +392,89 @@ def test_mail_dates_and_ids_are_proper_headers(smtp, fake, password, tmp_path):
     sent = email.utils.parsedate_to_datetime(message["Date"])
     assert abs(sent - dt.datetime.now(ZoneInfo("UTC"))) < dt.timedelta(minutes=5)
     assert message["Message-ID"].endswith("@acme.ru>")
+
+
+@pytest.fixture
+def certificate(tmp_path_factory, monkeypatch):
+    """A self-signed certificate for 127.0.0.1, trusted by this process through SSL_CERT_FILE
+    (OpenSSL's default verify paths read it), so the client checks it as it would a real one."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command makes the test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_starttls_and_ssl_servers_get_the_login_only_over_an_encrypted_connection(
+    fake, password, tmp_path, monkeypatch, certificate, security
+):
+    from custkit.schedule import mail
+
+    monkeypatch.setattr(mail, "TIMEOUT", 5)
+    inbox = Inbox()
+    # as real servers do: no AUTH before STARTTLS. aiosmtpd 1.4 counts only STARTTLS as
+    # encryption for AUTH; with ssl the whole connection is encrypted from the start
+    encryption = (
+        {"tls_context": certificate, "require_starttls": True, "auth_require_tls": True}
+        if security == "starttls"
+        else {"ssl_context": certificate, "auth_require_tls": False}
+    )
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=inbox.authenticate,
+        **encryption,
+    )
+    controller.start()
+    inbox.port = controller.port
+    try:
+        section = mail_section(inbox, security=security)
+        assert run(write_schedule(tmp_path, section)) == 0
+    finally:
+        controller.stop()
+    assert inbox.logins[-1][1:] == ("reports@acme.ru", PASSWORD)
+    ((_, _, message),) = inbox.messages
+    assert message["Subject"] == "acme: 2 reports for 2026-11 are ready"
+
+
+def test_a_server_certificate_nobody_trusts_is_refused_and_the_run_stays_done(
+    fake, password, tmp_path, monkeypatch, certificate
+):
+    from custkit.schedule import mail
+
+    monkeypatch.setattr(mail, "TIMEOUT", 5)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-ca.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=inbox.authenticate,
+        tls_context=certificate,
+        require_starttls=True,
+    )
+    controller.start()
+    inbox.port = controller.port
+    try:
+        assert run(write_schedule(tmp_path, mail_section(inbox, security="starttls"))) == 0
+    finally:
+        controller.stop()
+    assert inbox.logins == [] and inbox.messages == []
+    record = state(tmp_path)["acme"]["periods"]["2026-11"]
+    assert record["status"] == "ok" and "SSLCertVerificationError" in record["mail"]
