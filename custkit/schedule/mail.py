@@ -250,31 +250,31 @@ def build_message(
         The report language of the job (subject and text).
     """
     page = page or period_page(job.out, outcome.run.period)
-    period = outcome.run.period
+    period = dt.date.fromisoformat(outcome.run.period + "-01")  # "November 2026", "ноябрь 2026"
     ok = [r for r in outcome.results if r.ok]
     failed = [r for r in outcome.results if not r.ok]
     with use_language(language):
         if outcome.ok:
             subject = n_(
-                "{job}: {count} report for {period} is ready",
-                "{job}: {count} reports for {period} are ready",
+                "{job}: {count} report for {period:%B %Y} is ready",
+                "{job}: {count} reports for {period:%B %Y} are ready",
                 len(ok),
                 job=job.name,
                 count=len(ok),
                 period=period,
             )
-            lines = [_("The reports of {period} are ready:", period=period), ""]
+            lines = [_("The reports of {period:%B %Y} are ready:", period=period), ""]
         else:
-            subject = _("{job}: the run for {period} failed", job=job.name, period=period)
-            lines = [_("The scheduled run for {period} failed.", period=period), ""]
+            subject = _("{job}: the run for {period:%B %Y} failed", job=job.name, period=period)
+            lines = [_("The scheduled run for {period:%B %Y} failed.", period=period), ""]
         for result in ok:
-            lines.append(f"- {result.report}: {_link(settings, job.out, result.html)}")
+            lines.append(f"- {_title(result.report)}: {_link(settings, job.out, result.html)}")
         for result in failed:
             lines.append(
                 "- "
                 + _(
                     "{report}: failed: {error}",
-                    report=result.report,
+                    report=_title(result.report),
                     error=result.error or "",
                 )
                 + f" ({_link(settings, job.out, result.html)})"
@@ -297,6 +297,16 @@ def build_message(
     for path in attachments:
         _attach(message, path, job.out)
     return message
+
+
+def _title(report: str) -> str:
+    """The report's title in the current language (the manager's words, not the report's code)."""
+    from custkit.reports.registry import get_report
+
+    try:
+        return _(get_report(report).title)
+    except Exception:  # a broken notebook still gets its line in the message
+        return report
 
 
 def _link(settings: MailSettings, out: Path, path: Path | None) -> str:

@@ -17,8 +17,10 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from custkit import i18n
 from custkit.cli import main
 from custkit.errors import ParamsError
+from custkit.reports.registry import get_report
 from custkit.reports.run import RunResult
 from custkit.schedule import runner
 from custkit.schedule.jobs import load_schedule
@@ -176,10 +178,10 @@ def test_a_finished_run_mails_the_page_and_the_reports_written_after_logging_in(
     ((sender, recipients, message),) = smtp.messages
     assert sender == "reports@acme.ru"
     assert recipients == ["manager@acme.ru", "analyst@acme.ru"]
-    assert message["Subject"] == "acme: 2 reports for 2026-11 are ready"
+    assert message["Subject"] == "acme: 2 reports for November 2026 are ready"
     body = message.get_body(("plain",)).get_content()
-    assert "- audit: https://reports.acme.ru/acme/2026-11/audit/audit.html" in body
-    assert "- ltv: https://reports.acme.ru/acme/2026-11/ltv/ltv.html" in body
+    assert "- Customer audit: https://reports.acme.ru/acme/2026-11/audit/audit.html" in body
+    assert "- Customer lifetime value: https://reports.acme.ru/acme/2026-11/ltv/ltv.html" in body
     assert "All reports: https://reports.acme.ru/acme/index.html" in body
     assert attachments(message) == {"index.html": "<html>index of reports</html>"}
     assert CUSTOMER not in whole_text(message) and PASSWORD not in whole_text(message)
@@ -210,11 +212,11 @@ def test_a_failed_report_sends_a_failure_notice_with_its_failure_page_and_the_lo
     assert run(write_schedule(tmp_path, mail_section(smtp, link_base=None))) == 1
 
     ((_, _, message),) = smtp.messages
-    assert message["Subject"] == "acme: the run for 2026-11 failed"
+    assert message["Subject"] == "acme: the run for November 2026 failed"
     body = message.get_body(("plain",)).get_content()
     out = tmp_path / "out"
-    assert f"- audit: {out / '2026-11' / 'audit' / 'audit.html'}" in body
-    assert "- ltv: failed: Step 'Base health' failed: ValueError" in body
+    assert f"- Customer audit: {out / '2026-11' / 'audit' / 'audit.html'}" in body
+    assert "- Customer lifetime value: failed: Step 'Base health' failed: ValueError" in body
     assert str(out / "2026-11" / "ltv.failed.html") in body
     assert "The run's log is " + str(out / "logs") in body
     assert attachments(message) == {
@@ -234,7 +236,7 @@ def test_a_job_that_could_not_start_any_report_sends_a_failure_notice(
     assert run(write_schedule(tmp_path, mail_section(smtp))) == 1
     ((_, _, message),) = smtp.messages
     body = message.get_body(("plain",)).get_content()
-    assert message["Subject"] == "acme: the run for 2026-11 failed"
+    assert message["Subject"] == "acme: the run for November 2026 failed"
     assert "- no report could start: acme.yaml: contact '<e-mail>' is not a column." in body
     assert CUSTOMER not in whole_text(message)
 
@@ -242,8 +244,12 @@ def test_a_job_that_could_not_start_any_report_sends_a_failure_notice(
 def test_a_russian_job_writes_its_message_in_russian(smtp, fake, password, tmp_path):
     assert run(write_schedule(tmp_path, mail_section(smtp), language="ru")) == 0
     ((_, _, message),) = smtp.messages
-    assert message["Subject"] == "acme: 2 отчёта за 2026-11 готовы"
-    assert "Отчёты за 2026-11 готовы:" in message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "acme: 2 отчёта за ноябрь 2026 готовы"
+    body = message.get_body(("plain",)).get_content()
+    assert "Отчёты за ноябрь 2026 готовы:" in body
+    with i18n.use_language("ru"):
+        title = i18n._(get_report("ltv").title)  # the title as the Russian reports call it
+    assert f"- {title}: https://" in body and "- ltv:" not in body  # titles, not codes
 
 
 @pytest.mark.parametrize(
@@ -298,7 +304,7 @@ def test_send_failures_mails_only_a_failed_run(smtp, fake, password, tmp_path):
     args = ["schedule", "run", "--file", str(schedule), "--job", "acme", "--period", "2026-10"]
     assert main(args) == 1
     ((_, _, message),) = smtp.messages
-    assert message["Subject"] == "acme: the run for 2026-10 failed"
+    assert message["Subject"] == "acme: the run for October 2026 failed"
 
 
 def test_a_job_changes_the_recipients_or_sends_nothing(smtp, fake, password, tmp_path):
@@ -449,7 +455,7 @@ def test_starttls_and_ssl_servers_get_the_login_only_over_an_encrypted_connectio
         controller.stop()
     assert inbox.logins[-1][1:] == ("reports@acme.ru", PASSWORD)
     ((_, _, message),) = inbox.messages
-    assert message["Subject"] == "acme: 2 reports for 2026-11 are ready"
+    assert message["Subject"] == "acme: 2 reports for November 2026 are ready"
 
 
 def test_a_server_certificate_nobody_trusts_is_refused_and_the_run_stays_done(
