@@ -1,5 +1,8 @@
 """The ``custkit`` command: validate a store's data, make the demo store, run and schedule reports.
 
+While reports run, their steps show on standard output (:mod:`custkit.reports.progress`): live
+bars on a terminal, plain timestamped lines otherwise (cron, a pipe, a CI log); errors stay
+alone on standard error.
 User errors (:class:`~custkit.errors.CustkitError`) are caught here, once, and printed without a
 traceback; the exit status is 2. A report that fails exits 1 after the other reports have run.
 ``custkit run`` and ``custkit schedule run`` exit 75 when another run holds the output folder
@@ -243,6 +246,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from custkit.reports import run_reports
+    from custkit.reports.progress import progress_display
 
     overrides = {}
     for item in args.set:
@@ -251,15 +255,17 @@ def _run(args: argparse.Namespace) -> int:
             raise ParamsError(f"--set takes KEY=VALUE, e.g. --set lapse_days=200. Got {item!r}.")
         overrides[key.strip()] = value
     reports = "all" if args.report == "all" else [args.report]
-    results = run_reports(
-        reports,
-        args.params,
-        period=args.period,
-        out_dir=args.out,
-        overrides=overrides,
-        partial=args.partial,
-        wait=args.wait,
-    )
+    with progress_display(sys.stdout) as progress:
+        results = run_reports(
+            reports,
+            args.params,
+            period=args.period,
+            out_dir=args.out,
+            overrides=overrides,
+            partial=args.partial,
+            wait=args.wait,
+            progress=progress,
+        )
     failed = 0
     for r in results:
         if r.status == "ok":
@@ -271,18 +277,21 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _schedule_run(args: argparse.Namespace) -> int:
+    from custkit.reports.progress import progress_display
     from custkit.schedule.runner import check_now, parse_now, run_schedule
 
     now = parse_now(args.now)
     check_now(now, dry_run=args.dry_run, on_demand=args.period is not None)
-    report = run_schedule(
-        args.file,
-        now,
-        job=args.job,
-        period=args.period,
-        dry_run=args.dry_run,
-        wait=args.wait,
-    )
+    with progress_display(sys.stdout) as progress:
+        report = run_schedule(
+            args.file,
+            now,
+            job=args.job,
+            period=args.period,
+            dry_run=args.dry_run,
+            wait=args.wait,
+            progress=progress,
+        )
     for line in report.lines():
         print(line)
     for problem in report.problems():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +115,7 @@ def execute_notebook(
     cwd: str | os.PathLike[str] | None = None,
     kernel: str | None = None,
     language: str = "en",
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> nbformat.NotebookNode:
     """Execute *notebook* with *parameters* and write the executed copy to *output*.
 
@@ -130,6 +131,10 @@ def execute_notebook(
     language : str
         Report language: markdown cells are translated before the run (the kernel translates
         what the code displays, from the params file's ``language``).
+    on_step : callable, optional
+        Called as ``on_step(number, total, step)`` when the kernel starts each code cell:
+        *number* of *total* code cells (the parameters papermill injects included), *step*
+        the cell's step named from the notebook as written (see :func:`code_cell_steps`).
 
     Returns
     -------
@@ -154,8 +159,14 @@ def execute_notebook(
     check_kernel(kernel)
     output.parent.mkdir(parents=True, exist_ok=True)
     source: Path | nbformat.NotebookNode = notebook
-    if language != LANGUAGES[0]:
+    engine_kwargs: dict[str, Any] = {}
+    if on_step is not None:
         source = nbformat.read(str(notebook), as_version=4)
+        # named before translation: progress is English, like the rest of the CLI
+        engine_kwargs["on_step"] = _StepCounter(code_cell_steps(source), on_step)
+    if language != LANGUAGES[0]:
+        if not isinstance(source, nbformat.NotebookNode):
+            source = nbformat.read(str(notebook), as_version=4)
         with use_language(language):
             translate_markdown(source)
     try:
@@ -170,11 +181,13 @@ def execute_notebook(
             parameters=dict(parameters),
             kernel_name=kernel,
             cwd=str(cwd or notebook.parent),
+            engine_name=_register_engine(),
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
             # the kernel's own log (TCP warning, shutdown notice) is noise on a user's terminal
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            **engine_kwargs,
         )
     except PapermillExecutionError as exc:
         executed = nbformat.read(str(output), as_version=4) if output.exists() else None
@@ -184,6 +197,69 @@ def execute_notebook(
         raise ReportError(
             f"The notebook '{notebook.name}' stopped: its kernel died (killed or out of memory)."
         ) from exc
+
+
+ENGINE = "custkit"
+
+
+def _register_engine() -> str:
+    """Register papermill's nbclient engine with a step callback under :data:`ENGINE`.
+
+    papermill calls ``cell_start`` of its execution manager for each cell it runs (its own
+    tqdm bar hangs there); this engine adds our callback beside it, so progress follows the
+    kernel cell by cell without a second notebook client.
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class StepEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, on_step=None, **kwargs):
+            if on_step is not None:
+                cell_start = nb_man.cell_start
+
+                def started(cell, cell_index=None, **kw):
+                    cell_start(cell, cell_index, **kw)
+                    on_step(cell)
+
+                nb_man.cell_start = started
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    if ENGINE not in papermill_engines._engines:
+        papermill_engines.register(ENGINE, StepEngine)
+    return ENGINE
+
+
+class _StepCounter:
+    """Turns papermill's cell starts into ``on_step(number, total, step)`` calls."""
+
+    def __init__(self, steps: list[str], on_step: Callable[[int, int, str], None]) -> None:
+        self.steps, self.on_step = steps, on_step
+        self.total = len(steps) + 1  # and the cell papermill injects
+        self.number = self.written = 0
+
+    def __call__(self, cell) -> None:
+        if cell.cell_type != "code":
+            return
+        self.number += 1
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            step = "parameters"
+        else:
+            written = self.written
+            self.written += 1
+            step = self.steps[written] if written < len(self.steps) else f"cell {self.number}"
+        self.on_step(self.number, self.total, step)
+
+
+def code_cell_steps(nb: nbformat.NotebookNode) -> list[str]:
+    """The step of each code cell of *nb*, in order (see :func:`step_name`); the parameters
+    cell is ``parameters``."""
+    steps = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.get("tags", [])
+        steps.append("parameters" if "parameters" in tags else step_name(nb.cells, index))
+    return steps
 
 
 def translate_markdown(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -51,8 +51,8 @@ from custkit.reports.files import (
 )
 from custkit.reports.html import failure_page, notebook_to_html
 from custkit.reports.index import build_index
-from custkit.reports.lock import folder_lock
 from custkit.reports.inspection import RESERVED
+from custkit.reports.lock import folder_lock
 from custkit.reports.parameters import resolve_parameters
 from custkit.reports.privacy import (
     ContactDigests,
@@ -62,6 +62,7 @@ from custkit.reports.privacy import (
     scrub_text,
     visible_text,
 )
+from custkit.reports.progress import RunProgress
 from custkit.reports.registry import ReportInfo, get_report, notebooks_dir, report_names
 
 if TYPE_CHECKING:
@@ -117,10 +118,18 @@ def run_report(
     *,
     partial: bool = False,
     wait: bool = False,
+    progress: RunProgress | None = None,
 ) -> RunResult:
     """Run one report; see :func:`run_reports`."""
     return run_reports(
-        [report], params_file, period, out_dir, overrides, partial=partial, wait=wait
+        [report],
+        params_file,
+        period,
+        out_dir,
+        overrides,
+        partial=partial,
+        wait=wait,
+        progress=progress,
     )[0]
 
 
@@ -133,6 +142,7 @@ def run_reports(
     *,
     partial: bool = False,
     wait: bool = False,
+    progress: RunProgress | None = None,
 ) -> list[RunResult]:
     """Run several reports (``"all"``: every notebook), each even if another fails.
 
@@ -154,6 +164,9 @@ def run_reports(
         refused.
     wait : bool
         Wait for another run working in *out_dir* instead of raising :class:`FolderBusy`.
+    progress : RunProgress, optional
+        Told of each report's start, each code cell the kernel starts and each report's end
+        (see :mod:`custkit.reports.progress`); default: nothing shown.
 
     Returns
     -------
@@ -205,7 +218,9 @@ def run_reports(
             if name in values:
                 values[name]["partial"] = True
     out = Path(out_dir).expanduser().resolve()
+    progress = progress or RunProgress()
     results = []
+    started = time.perf_counter()
     with (
         output_folder_errors(out),
         folder_lock(out, wait=wait, command="custkit run " + " ".join(names)),
@@ -213,14 +228,22 @@ def run_reports(
     ):
         recover_published(out)
         clear_folder(out / STAGING)  # killed runs' leftovers: under the lock, none is running
+        progress.run_started(names, period)
         try:
             for name in names:
+                progress.report_started(name)
                 result = _run_one(
-                    name, infos[name], params, params_path, period, out, values.get(name)
+                    name,
+                    infos[name],
+                    params,
+                    params_path,
+                    period,
+                    out,
+                    values.get(name),
+                    progress=progress,
                 )
-                log.info(
-                    "%s %s: %s in %.1f s", name, result.period, result.status, result.seconds
-                )
+                log.info("%s %s: %s in %.1f s", name, result.period, result.status, result.seconds)
+                progress.report_finished(result)
                 results.append(result)
         finally:
             try:
@@ -228,6 +251,7 @@ def run_reports(
             except OSError:
                 pass
         build_index(out)
+    progress.run_finished(results, time.perf_counter() - started)
     return results
 
 
@@ -239,6 +263,7 @@ def _run_one(
     period: str | None,
     out: Path,
     parameters: Mapping[str, Any] | None,
+    progress: RunProgress,
 ) -> RunResult:
     started = time.perf_counter()
     staging = out / STAGING / f"{name}-{uuid.uuid4().hex[:12]}"
@@ -252,7 +277,11 @@ def _run_one(
         staging.mkdir(parents=True)
         try:
             nb = execute_notebook(
-                info.notebook, staging / f"{name}.ipynb", values, language=params.language
+                info.notebook,
+                staging / f"{name}.ipynb",
+                values,
+                language=params.language,
+                on_step=lambda number, total, step: progress.step(name, number, total, step),
             )
         except NotebookStepError as exc:
             _raise_run_error(exc, out)
@@ -267,6 +296,7 @@ def _run_one(
                 f"The {name} notebook did not say which month it reports on: it must call "
                 "ck.reports.start_report(...) first."
             )
+        progress.writing_page(name)
         _refuse_personal_data(nb, staging, digests)
         title = _(info.title)
         page = notebook_to_html(nb, f"{store_name} — {title} — {resolved}")

@@ -11,6 +11,11 @@ A schedule file lists jobs; each job is one client's params file run on a cron e
         out: ../reports/acme        # reports, run state, lock and logs
         start: 2026-01-01           # optional: catch up every period due since this day
         set: {lapse_days: 200}      # optional: report parameters, like `custkit run --set`
+        mail: {to: [ceo@acme.ru]}   # optional: this job's changes to the mail section, or false
+    mail:                           # optional: e-mail after each run, see custkit.schedule.mail
+      host: smtp.acme.ru
+      from: reports@acme.ru
+      to: [analyst@acme.ru]
 
 Relative paths (``params``, ``out``) are relative to the schedule file's folder, like the source
 paths of a params file, so the schedule works from any working directory and from any scheduler.
@@ -33,9 +38,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from custkit.errors import ParamsError, did_you_mean
 from custkit.params import read_yaml
+from custkit.schedule.mail import MailSettings, parse_mail
 
-_TOP_KEYS = ("jobs",)
-JOB_KEYS = ("name", "params", "reports", "cron", "timezone", "out", "start", "set")
+_TOP_KEYS = ("jobs", "mail")
+JOB_KEYS = ("name", "params", "reports", "cron", "timezone", "out", "start", "set", "mail")
 _REQUIRED = ("name", "params", "cron", "timezone", "out")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _CRON_ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
@@ -65,6 +71,9 @@ class Job:
         day is caught up. ``None``: the first run reports only the most recent due period.
     overrides : Mapping[str, Any]
         Report parameters for this job (``set:``), passed like ``custkit run --set``.
+    mail : MailSettings or None
+        Where the job's messages go after a run: the schedule's ``mail`` section with the job's
+        own ``mail`` keys over it; None: no message (no section, or ``mail: false``).
     """
 
     name: str
@@ -75,6 +84,7 @@ class Job:
     out: Path
     start: dt.date | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    mail: MailSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,7 @@ def parse_schedule(raw: Any, path: Path | None = None) -> Schedule:
         if key not in _TOP_KEYS:
             raise ParamsError(
                 f"{where}: unknown section '{key}'.{did_you_mean(str(key), _TOP_KEYS)} "
-                "A schedule file has one section, 'jobs', a list of jobs."
+                "A schedule file has the sections 'jobs' (a list of jobs) and 'mail' (optional)."
             )
     entries = raw.get("jobs")
     if not entries:
@@ -134,12 +144,14 @@ def parse_schedule(raw: Any, path: Path | None = None) -> Schedule:
             f"Got {type(entries).__name__} instead."
         )
     base = path.parent if path else Path.cwd()
-    jobs = [_parse_job(entry, index, base, where) for index, entry in enumerate(entries, 1)]
+    mail = raw.get("mail")
+    parse_mail(mail, where)  # the section on its own must be usable, whichever job uses it
+    jobs = [_parse_job(entry, index, base, where, mail) for index, entry in enumerate(entries, 1)]
     _check_unique(jobs, where)
     return Schedule(path=path, jobs=tuple(jobs))
 
 
-def _parse_job(entry: Any, index: int, base: Path, where: str) -> Job:
+def _parse_job(entry: Any, index: int, base: Path, where: str, mail: Any = None) -> Job:
     label = f"job #{index}"
     if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
         label = f"job '{entry['name']}'"
@@ -173,6 +185,12 @@ def _parse_job(entry: Any, index: int, base: Path, where: str) -> Job:
         out=_path(entry["out"], base, where, label, "out"),
         start=_start(entry.get("start"), where, label),
         overrides=dict(overrides),
+        mail=parse_mail(
+            entry.get("mail"),
+            where,
+            f"{label}: mail",
+            base=mail if isinstance(mail, Mapping) else None,
+        ),
     )
 
 

@@ -22,12 +22,17 @@ Rules, in one place:
   report, and is retried by the next runs: a scheduled month is never published half-filled.
 - An output folder that cannot take files (read-only, no permission, disk full) stops that
   folder's jobs with a clear message and exit status 2; the other folders still run.
+- A job with mail settings (:mod:`custkit.schedule.mail`) sends a message after each period
+  it runs: the reports written, or a failure notice. A message that cannot be sent leaves the
+  run done: the error is logged, kept in the state file and printed on standard error. A
+  password variable that is not set stops the run before any report, like a wrong key.
 - ``--now`` (a testing aid) may not be later than the real clock, except with ``--dry-run`` or
   for an on-demand rerun: a run in the future would record months not yet over as handled.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -42,6 +47,7 @@ from custkit.i18n import LANGUAGES, _, use_language
 from custkit.reports.files import output_folder_errors
 from custkit.reports.lock import BUSY_EXIT_CODE, FolderBusy, folder_lock
 from custkit.reports.privacy import scrub_text
+from custkit.reports.progress import RunProgress
 from custkit.reports.run import RunResult, run_reports
 from custkit.schedule.calendar import due_fires, latest_fire, next_fire, period_of
 from custkit.schedule.jobs import Job, Schedule, load_schedule
@@ -86,6 +92,7 @@ class PeriodOutcome:
     results: tuple[RunResult, ...]
     error: str | None
     log: Path
+    mail: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -161,6 +168,12 @@ class ScheduleReport:
                 problems.append(
                     f"{_label(outcome.run)}: FAILED: {outcome.error} (log: {outcome.log})"
                 )
+        for outcome in self.outcomes:
+            if outcome.mail and outcome.mail.startswith("failed"):
+                problems.append(
+                    f"{_label(outcome.run)}: the e-mail was not sent: {outcome.mail} "
+                    f"(log: {outcome.log}); the reports are done"
+                )
         return problems + self.busy + self.unwritable
 
     def _plan_lines(self) -> list[str]:
@@ -193,6 +206,7 @@ def run_schedule(
     period: str | None = None,
     dry_run: bool = False,
     wait: bool = False,
+    progress: RunProgress | None = None,
 ) -> ScheduleReport:
     """Run every job's due periods (or one job's given period) and record them.
 
@@ -210,6 +224,8 @@ def run_schedule(
         Plan only: no lock, no report, no log, no state change.
     wait : bool
         Wait for a run holding an output folder instead of leaving that folder alone.
+    progress : RunProgress, optional
+        Shows each report's steps (see :mod:`custkit.reports.progress`).
 
     Returns
     -------
@@ -235,6 +251,10 @@ def run_schedule(
             names = ", ".join(j.name for j in schedule.jobs)
             raise ParamsError(f"--period reruns one job's period: add --job NAME (jobs: {names}).")
     jobs = [schedule.job(job)] if job else list(schedule.jobs)
+    if not dry_run:
+        for checked in jobs:
+            if checked.mail is not None:
+                checked.mail.password()  # an unset variable stops the run before any report
     report = ScheduleReport(dry_run=dry_run)
     for out, folder_jobs in _by_folder(jobs).items():
         if dry_run:
@@ -245,7 +265,13 @@ def run_schedule(
                 state = ScheduleState.load(out)
                 for planned_job, runs in _plan_folder(folder_jobs, state, now, period, report):
                     _run_job(
-                        planned_job, runs, state, now, on_demand=period is not None, report=report
+                        planned_job,
+                        runs,
+                        state,
+                        now,
+                        on_demand=period is not None,
+                        report=report,
+                        progress=progress,
                     )
         except FolderBusy as busy:
             log.warning("%s", busy)
@@ -355,6 +381,7 @@ def _run_job(
     now: dt.datetime,
     on_demand: bool,
     report: ScheduleReport,
+    progress: RunProgress | None = None,
 ) -> None:
     if runs:
         with _run_log(job, now) as log_file:
@@ -367,7 +394,10 @@ def _run_job(
                 job.out,
             )
             for run in runs:
-                report.outcomes.append(_run_period(run, state, log_file))
+                outcome = _run_period(run, state, log_file, progress)
+                if job.mail is not None:
+                    outcome = _mail(outcome, state)
+                report.outcomes.append(outcome)
             for name, period, attempts in report.given_up:
                 if name == job.name:
                     log.warning("%s failed %d times; no longer retried", period, attempts)
@@ -377,7 +407,9 @@ def _run_job(
         state.set_last_fire(job.name, latest)
 
 
-def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> PeriodOutcome:
+def _run_period(
+    run: PlannedRun, state: ScheduleState, log_file: Path, progress: RunProgress | None = None
+) -> PeriodOutcome:
     job = run.job
     log.info("%s: running %s", _label(run), ", ".join(run.reports))
     results: tuple[RunResult, ...] = ()
@@ -389,6 +421,7 @@ def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> Period
                 period=run.period,
                 out_dir=job.out,
                 overrides=job.overrides,
+                progress=progress,
             )
         )
         error = "; ".join(f"{r.report}: {r.error}" for r in results if not r.ok) or None
@@ -428,6 +461,23 @@ def _run_period(run: PlannedRun, state: ScheduleState, log_file: Path) -> Period
     else:
         log.error("%s: failed (attempt %d of %d): %s", _label(run), attempts, MAX_ATTEMPTS, error)
     return PeriodOutcome(run, status, results, error, log_file)
+
+
+def _mail(outcome: PeriodOutcome, state: ScheduleState) -> PeriodOutcome:
+    """Send the period's message; a failure is logged and kept, never raised."""
+    from custkit.schedule.mail import mail_outcome
+
+    run = outcome.run
+    sent = mail_outcome(run.job.mail, run.job, outcome, language=job_language(run.job))
+    if sent is None:
+        return outcome
+    if sent.startswith("failed"):
+        log.error("%s: the e-mail was not sent: %s", _label(run), sent)
+    else:
+        log.info("%s: e-mail %s", _label(run), sent)
+    record = state.periods(run.job.name)[run.period]
+    state.record(run.job.name, run.period, dataclasses.replace(record, mail=sent))
+    return dataclasses.replace(outcome, mail=sent)
 
 
 def _write_failure_pages(run: PlannedRun, error: str, log_file: Path) -> None:

@@ -45,6 +45,9 @@ class PeriodRecord:
         When the attempt ended (ISO 8601, UTC).
     error : str or None
         What failed, in one line per report.
+    mail : str or None
+        The message after the run: ``"sent <time> to N recipients"`` or ``"failed <time>:
+        <error>"``; None when none was due (see :mod:`custkit.schedule.mail`).
     """
 
     status: Literal["ok", "failed"]
@@ -53,6 +56,7 @@ class PeriodRecord:
     fire: str | None = None
     finished_at: str = ""
     error: str | None = None
+    mail: str | None = None
 
 
 class ScheduleState:
@@ -129,7 +133,7 @@ class ScheduleState:
 
 
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_RECORD_FIELDS = {"status", "attempts", "reports", "fire", "finished_at", "error"}
+_RECORD_FIELDS = {"status", "attempts", "reports", "fire", "finished_at", "error", "mail"}
 
 
 def _damaged(path: Path, problem: str) -> ReportError:

@@ -43,7 +43,9 @@ class FakeReports:
         self.calls = []
         self.failing = set()
 
-    def __call__(self, reports, params_file, period=None, out_dir="reports", overrides=None):
+    def __call__(
+        self, reports, params_file, period=None, out_dir="reports", overrides=None, progress=None
+    ):
         if Path(params_file).name == "broken.yaml":
             raise ParamsError(f"params file '{params_file}' does not exist.")
         results = []

@@ -22,7 +22,9 @@ GOOD_RECORD = {"status": "ok", "attempts": 1, "reports": {"audit": "ok"}, "fire"
 def fake(monkeypatch):
     calls = []
 
-    def run_reports(reports, params_file, period=None, out_dir="reports", overrides=None):
+    def run_reports(
+        reports, params_file, period=None, out_dir="reports", overrides=None, progress=None
+    ):
         calls.append(period)
         folder = Path(out_dir) / period / reports[0]
         folder.mkdir(parents=True, exist_ok=True)
