@@ -134,6 +134,7 @@ def customer_card(
             lines.append(_("Reason: {reason}", reason=reason))
     if pd.notna(row["next_action"]):
         action = row["next_action_text"] if pd.notna(row["next_action_text"]) else ""
+        action = str(action).rstrip(".")  # the plan's sentence, continued by the channel
         channel = row["contact_channel"]
         if pd.notna(channel) and str(channel):
             lines.append(

@@ -77,12 +77,12 @@ STATUSES = ("churned", "lapsed", "at_risk", "reactivated", "new", "active")
 
 #: How pages and the customer card name each status (translated by ``custkit.i18n._``).
 STATUS_LABELS = {
-    "churned": N_("Churned"),
+    "churned": N_("Churned earlier"),
     "lapsed": N_("Churned this month"),
-    "at_risk": N_("At risk"),
+    "at_risk": N_("At risk of churning"),
     "reactivated": N_("Came back this month"),
     "new": N_("New this month"),
-    "active": N_("Active"),
+    "active": N_("Active customer"),
 }
 
 #: The parameters of the churn and LTV reports the table reads, by report.
