@@ -115,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--export", metavar="DIR", help="also write DIR/customer_cards.csv and .parquet (everyone)"
     )
+    p.add_argument(
+        "--model",
+        choices=("BG/NBD", "MBG/NBD", "Pareto/NBD"),
+        help="purchase model (default: chosen on a holdout as the LTV report does; slower)",
+    )
     p.set_defaults(handler=_customer)
 
     p = sub.add_parser("cache", help="the Parquet cache of CSV sources")
@@ -296,7 +301,9 @@ def _customer(args: argparse.Namespace) -> int:
     requested = ReportPeriod.from_string(args.period) if args.period else None
     period = check_period(requested or default_period(dates.max()), dates.min(), dates.max())
     options = StateOptions.from_report_parameters(
-        churn=resolve_parameters("churn", params), ltv=resolve_parameters("ltv", params)
+        churn=resolve_parameters("churn", params),
+        ltv=resolve_parameters("ltv", params),
+        model=args.model,
     )
     table = customer_state(store, period.as_of, period=period, options=options)
     if args.export:

@@ -47,8 +47,10 @@ def exported(request, storegen, generated, tmp_path_factory):
     return request.param, params, table, out
 
 
-def _card(params: Path, customer_id: str) -> str:
-    status, out, err = _run("customer", customer_id, "--params", str(params), "--period", "2026-02")
+def _card(params: Path, customer_id: str, *options: str) -> str:
+    status, out, err = _run(
+        "customer", customer_id, "--params", str(params), "--period", "2026-02", *options
+    )
     assert status == 0, err
     return out
 
@@ -93,7 +95,7 @@ def test_the_card_shows_no_contact_data_of_anyone(exported, generated):
     _, params, table, first_card = exported
     personal = generated.personal_values()
     someone = table.sort_values("value", ascending=False).iloc[0]["customer_id"]
-    for card in (first_card, _card(params, someone)):
+    for card in (first_card, _card(params, someone, "--model", "BG/NBD")):
         assert not [value for value in personal if value in card]
 
 
@@ -129,3 +131,30 @@ def test_a_wrong_period_is_refused_before_any_computation(exported, period):
     status, out, err = _run("customer", "C-00001", "--params", str(params), "--period", period)
     assert status == 2
     assert "period" in err.lower() and out == ""
+
+
+def test_a_given_model_values_the_cards_with_it_as_the_ltv_report_would(exported, tmp_path):
+    import custkit as ck
+    from custkit import ltv
+    from custkit.data.load import load_store
+    from custkit.params import load_params
+
+    _, params, table, _ = exported
+    someone = str(table["customer_id"].iloc[0])
+    status, _, err = _run(
+        "customer", someone, "--params", str(params), "--period", "2026-02",
+        "--model", "BG/NBD", "--export", str(tmp_path),
+    )  # fmt: skip
+    assert status == 0, err
+    cards = pd.read_parquet(tmp_path / "customer_cards.parquet").set_index("customer_id")
+    store = load_store(load_params(params))
+    as_of = pd.Timestamp("2026-02-28")
+    red = ck.reduce_orders(store.orders, as_of, customer_days=True)
+    value = ltv.customer_value(store.orders, as_of, "BG/NBD", red).clv.reindex(cards.index)
+    pd.testing.assert_series_equal(
+        cards["expected_orders_12m"], value["expected_purchases"].round(4), check_names=False,
+        rtol=1e-3,
+    )  # fmt: skip
+    with pytest.raises(SystemExit) as exit_:
+        _run("customer", someone, "--params", str(params), "--model", "GBM")
+    assert exit_.value.code == 2
