@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import custkit as ck
 from custkit import churn, ltv
@@ -42,9 +44,9 @@ def shaped(request, storegen, generated, tmp_path_factory):
     return request.param, params, store, table
 
 
-def _expected_status(store, table_ids, period: ReportPeriod) -> pd.Series:
+def _expected_status(orders, table_ids, period: ReportPeriod) -> pd.Series:
     """The module docstring's definition, written out per customer from the churn rule."""
-    red = ck.reduce_orders(store.orders, period.as_of, customer_days=True)
+    red = ck.reduce_orders(orders, period.as_of, customer_days=True)
     assessment = churn.assess_churn(red)
     status = assessment.status
     first = red.customers.set_index("customer_id")["first_order_date"]
@@ -83,7 +85,7 @@ def test_statuses_partition_every_customer_with_a_purchase(shaped):
 
 def test_each_status_follows_its_definition_in_the_module_docstring(shaped):
     _, _, store, table = shaped
-    expected = _expected_status(store, table["customer_id"], PERIOD)
+    expected = _expected_status(store.orders, table["customer_id"], PERIOD)
     got = table.set_index("customer_id")["status"].astype(str)
     pd.testing.assert_series_equal(got, expected.reindex(got.index), check_names=False)
     # every status is met on a store of 700 customers over 14 months but reactivated (rare)
@@ -224,6 +226,33 @@ def test_reductions_alone_give_statuses_and_say_what_is_missing():
     assert status[3] == "reactivated"  # back after eleven silent months
     assert table["value"].isna().all()
     assert "choose a purchase model" in " ".join(table.attrs["notes"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 12), st.integers(0, 423), st.floats(1, 500)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_any_order_history_gets_one_status_per_customer_by_the_definition(rows):
+    days = pd.to_timedelta([day for _, day, _ in rows], unit="D")
+    orders = pd.DataFrame(
+        {
+            "customer_id": [cid for cid, _, _ in rows],
+            "order_date": pd.Timestamp("2025-01-01") + days,
+            "revenue": [amount for _, _, amount in rows],
+        }
+    )
+    red = ck.reduce_orders(orders, PERIOD.as_of, customer_days=True)
+    table = customer_state(red, PERIOD.as_of)
+    assert sorted(table["customer_id"]) == sorted(set(orders["customer_id"]))
+    expected = _expected_status(orders, table["customer_id"], PERIOD)
+    got = table.set_index("customer_id")["status"].astype(str)
+    pd.testing.assert_series_equal(got, expected.reindex(got.index), check_names=False)
+    churned = table["status"].isin(["churned", "lapsed"])
+    assert (table.loc[churned, "p_alive"] == 0).all()
 
 
 def test_wrong_options_and_periods_are_refused_with_what_to_pass():

@@ -146,7 +146,8 @@ def customer_card(
             )
         else:
             lines.append(_("Next action: {action}, no consented channel", action=action))
-        if row["contact"] is False and pd.notna(row["skip_reason"]):
+        held_back = pd.notna(row["contact"]) and not bool(row["contact"])
+        if held_back and pd.notna(row["skip_reason"]):
             lines.append(_("Not contacted now: {why}", why=_(str(row["skip_reason"]))))
     if np.isfinite(row["expected_orders_12m"]):
         lines.append(
