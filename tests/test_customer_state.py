@@ -297,3 +297,17 @@ def test_demo_store_table_agrees_with_the_churn_report_and_partitions_the_base()
     assert (table.loc[table["customer_id"].isin(churned), "p_alive"] == 0).all()
     assert table["next_action"].notna().sum() > 0
     assert not set(PERSONAL) & set(table.columns)
+
+
+def test_one_time_buyers_of_long_ago_get_no_chance_of_still_buying_on_the_demo():
+    """Issue 15: BG/NBD gave all 8,174 one-time buyers P(alive) = 1.00, those who bought once two
+    years ago included, while the churn report called them churned after 180 days."""
+    store = load_store(load_params(REPO / "params" / "demo.yaml"))
+    period = ReportPeriod.from_string("2026-10")
+    table = customer_state(store, period.as_of, period=period, options=StateOptions(model="BG/NBD"))
+    long_ago = (table["orders"] == 1) & (table["last_order_date"] < pd.Timestamp("2025-10-31"))
+    assert long_ago.sum() > 100  # 555 on the demo
+    assert (table.loc[long_ago, "p_alive_model"] > 0.99).all()  # the model's artefact, kept
+    assert (table.loc[long_ago, "p_alive"] == 0).all()
+    assert (table.loc[long_ago, "status"] == "churned").all()
+    assert (table.loc[long_ago, "value_at_risk"] == table.loc[long_ago, "value"]).all()

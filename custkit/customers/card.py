@@ -14,12 +14,15 @@ import numpy as np
 import pandas as pd
 
 from custkit.errors import DataError
-from custkit.i18n import _, format_value
+from custkit.i18n import N_, _, format_value
 
 __all__ = ["customer_card", "find_customer"]
 
 #: How many of the last orders a card lists.
 LAST_ORDERS = 5
+#: Order statuses as the demo and most English exports write them, translated on the card; a
+#: store's own words (``Выполнен``) are shown as written.
+ORDER_STATUS_WORDS = (N_("completed"), N_("cancelled"), N_("returned"))
 
 
 def _id_text(values: pd.Series) -> pd.Series:
