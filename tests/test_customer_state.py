@@ -159,6 +159,45 @@ def test_reasons_and_evidence_belong_to_churned_customers_only(shaped):
     assert set(table.loc[targets, "status"]) <= {"churned", "lapsed", "at_risk"}
 
 
+def test_given_risk_scores_make_the_plan_the_churn_reports_plan(shaped):
+    """The churn report plans with its risk model's probabilities; given them, the table's
+    next action, its text (incentive or not) and channel are that plan's, customer by customer."""
+    _, _, store, table = shaped
+    red = ck.reduce_orders(store.orders, PERIOD.as_of, customer_days=True)
+    assessment = churn.assess_churn(red)
+    at_risk = assessment.status.index[assessment.status["status"] == "at_risk"]
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame(
+        {"customer_id": at_risk, "churn_probability": rng.uniform(0, 1, len(at_risk))}
+    )
+    given = customer_state(
+        store, PERIOD.as_of, period=PERIOD, risk_scores=scores,
+        options=StateOptions(model=table.attrs["model"]),
+    )  # fmt: skip
+    signals = ck.data.reduce_order_signals(store.orders, PERIOD.as_of, recent_orders=2)
+    stayed = churn.stayer_signals(store.orders, PERIOD.as_of, recent_orders=2)
+    texts = churn.classify_feedback(store.feedback) if store.feedback is not None else None
+    reasons = churn.assign_reasons(
+        assessment.status, signals, PERIOD.as_of, texts, store.feedback, store.messages,
+        None, store.customers, stayed=stayed,
+    )  # fmt: skip
+    targets = churn.winback_targets(
+        assessment.status, reasons.reasons, scores, churn.value_if_kept(red), PERIOD.as_of
+    )
+    segments = ck.audit.rfm_scores(red, PERIOD).set_index("customer_id")["segment"]
+    plan = churn.winback_plan(
+        targets, store.customers, store.messages, churn.WinbackPolicy(),
+        PERIOD.as_of + pd.Timedelta(days=1), segments=segments,
+    ).plan.set_index("customer_id")  # fmt: skip
+    mine = given.set_index("customer_id").reindex(plan.index)
+    for ours, theirs in [("next_action", "action"), ("next_action_text", "action_text"),
+                         ("contact_channel", "channel")]:  # fmt: skip
+        got = mine[ours].astype("string").fillna("")
+        want = plan[theirs].astype("string").fillna("")
+        assert (got == want).all(), ours
+    assert (given["value"].to_numpy() == table["value"].to_numpy()).all()
+
+
 def test_missing_tables_leave_empty_columns_and_a_note_not_an_error(shaped):
     _, _, store, table = shaped
     notes = " ".join(table.attrs["notes"])

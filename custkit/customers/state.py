@@ -283,6 +283,7 @@ def customer_state(
     *,
     period: ReportPeriod | str | None = None,
     options: StateOptions | None = None,
+    risk_scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every customer's state at the end of a period, from the functions the reports use.
 
@@ -297,6 +298,13 @@ def customer_state(
         The period ending at *as_of*; default its calendar month (from its first day).
     options : StateOptions, optional
         The reports' parameters; default the notebooks' defaults.
+    risk_scores : pandas.DataFrame, optional
+        :attr:`custkit.churn.ChurnRisk.scores` when the caller has fitted the churn-risk model
+        (the churn report has): the win-back plan's incentives, and so ``next_action_text``,
+        then match the report's for every target. Without it the plan counts every target as
+        certain to stay away (:func:`custkit.churn.winback_targets`): on the demo (2026-10) the
+        action, channel, contact and reason of all 6,014 targets still match the churn report's,
+        the action text (with or without an incentive) of 5,470.
 
     Returns
     -------
@@ -385,7 +393,17 @@ def customer_state(
     table["value_at_risk"] = table["value"].to_numpy() * (1.0 - table["p_alive"].to_numpy())
 
     _add_reasons_and_plan(
-        table, red, assessment, period, options, notes, orders, customers, feedback, messages
+        table,
+        red,
+        assessment,
+        period,
+        options,
+        notes,
+        orders,
+        customers,
+        feedback,
+        messages,
+        risk_scores,
     )
     channel, source = _acquisition(red, customers)
     table["acquisition_channel"] = channel
@@ -418,7 +436,17 @@ def customer_state(
 
 
 def _add_reasons_and_plan(
-    table, red, assessment, period, options, notes, orders, customers, feedback, messages
+    table,
+    red,
+    assessment,
+    period,
+    options,
+    notes,
+    orders,
+    customers,
+    feedback,
+    messages,
+    risk_scores=None,
 ) -> None:
     """Churn reason with evidence (churned only), next action and channel (win-back targets)."""
     from custkit.audit.rfm import rfm_scores
@@ -471,7 +499,7 @@ def _add_reasons_and_plan(
     )
     kept = value_if_kept(red, options.winback_margin_rate)
     targets = winback_targets(
-        assessment.status, reasons.reasons, None, kept, as_of, options.winback_lookback_days
+        assessment.status, reasons.reasons, risk_scores, kept, as_of, options.winback_lookback_days
     )
     segments = rfm_scores(red, period).set_index("customer_id")["segment"]
     plan = (
