@@ -16,15 +16,17 @@ import pytest
 from custkit import cli
 from custkit.customers import STATUS_LABELS
 from custkit.i18n import _ as translate
-from custkit.i18n import use_language
+from custkit.i18n import get_language, use_language
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(list(args))
+    # the command sets the process's report language: restore it for the tests that follow
+    with use_language(get_language()):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli.main(list(args))
     return status, out.getvalue(), err.getvalue()
 
 
