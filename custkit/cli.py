@@ -109,6 +109,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_run)
 
+    p = sub.add_parser(
+        "customer", help="print one customer's card: importance, status, reason, next action"
+    )
+    p.add_argument("customer_id", help="the customer's id, as the orders file writes it")
+    p.add_argument("--params", required=True, help="params YAML file")
+    p.add_argument("--period", help="month YYYY-MM (default: last complete month)")
+    p.add_argument(
+        "--export", metavar="DIR", help="also write DIR/customer_cards.csv and .parquet (everyone)"
+    )
+    p.add_argument(
+        "--model",
+        choices=("BG/NBD", "MBG/NBD", "Pareto/NBD"),
+        help="purchase model (default: chosen on a holdout as the LTV report does; slower)",
+    )
+    p.set_defaults(handler=_customer)
+
     p = sub.add_parser("cache", help="the Parquet cache of CSV sources")
     cache = p.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
     p = cache.add_parser("clear", help="delete every cached file and print what was freed")
@@ -274,6 +290,33 @@ def _run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{r.report} {r.period or ''}: FAILED: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _customer(args: argparse.Namespace) -> int:
+    from custkit.customers import StateOptions, customer_card, customer_state, write_customer_cards
+    from custkit.data.load import load_store
+    from custkit.data.periods import ReportPeriod, check_period, default_period
+    from custkit.i18n import set_language
+    from custkit.params import load_params
+    from custkit.reports.parameters import resolve_parameters
+
+    params = load_params(args.params)
+    set_language(params.language)
+    store = load_store(params)
+    dates = store.orders["order_date"]
+    requested = ReportPeriod.from_string(args.period) if args.period else None
+    period = check_period(requested or default_period(dates.max()), dates.min(), dates.max())
+    options = StateOptions.from_report_parameters(
+        churn=resolve_parameters("churn", params),
+        ltv=resolve_parameters("ltv", params),
+        model=args.model,
+    )
+    table = customer_state(store, period.as_of, period=period, options=options)
+    if args.export:
+        written = write_customer_cards(args.export, table, params)
+        print(f"customer cards of {written.rows:,} customers: {', '.join(map(str, written.paths))}")
+    print(customer_card(table, args.customer_id, store.orders, params.currency))
+    return 0
 
 
 def _schedule_run(args: argparse.Namespace) -> int:
