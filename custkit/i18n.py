@@ -11,6 +11,9 @@ hand-written plural logic.
 Numbers and dates inside a message are written the way the language writes them: ``1,234.5`` and
 ``November 2026`` in English, ``1 234,5`` and ``ноябрь 2026`` in Russian (a comma would read as a
 decimal point to a Russian reader). Format specs stay Python's (``{share:.0%}``, ``{when:%B %Y}``).
+A day (``{date:%Y-%m-%d}``) is ``2026-10-14`` in English and ``14 окт. 2026`` in Russian, its
+parts joined by no-break spaces so it never wraps mid-date (:func:`format_day`); a currency is
+its code in English (``RUB``) and its sign in Russian (``₽``, :func:`currency_symbol`).
 
 The language is one setting per process (a report kernel runs one report): ``start_report`` sets it
 from the params file's top-level ``language`` key; analysts call :func:`set_language` or use
@@ -199,9 +202,39 @@ def format_value(value: Any, spec: str = "") -> str:
     if _language == "ru":
         if isinstance(value, numbers.Number) and not isinstance(value, bool):
             return format_number_ru(format(value, spec))
+        if isinstance(value, dt.date) and spec == _ISO_DAY:
+            return format_day(value)
         if isinstance(value, dt.date) and "%" in spec:
             return format_date_ru(value, spec)
     return format(value, spec)
+
+
+_ISO_DAY = "%Y-%m-%d"
+
+
+def format_day(value: dt.date, language: str | None = None) -> str:
+    """A day as a reader of *language* (default: the current one) writes it: ``2026-10-14`` in
+    English, ``14 окт. 2026`` in Russian (Babel's CLDR abbreviations: ``3 мая 2026``), with
+    no-break spaces so a line never breaks inside it."""
+    language = language or _language
+    if language == "ru":
+        from babel.dates import format_date as babel_format_date
+
+        text = babel_format_date(value, "d MMM y", locale="ru")
+        return text.replace(" ", _NBSP)
+    return format(value, _ISO_DAY)
+
+
+def currency_symbol(currency: str, language: str | None = None) -> str:
+    """How *language* (default: the current one) writes the currency *currency* (an ISO 4217
+    code) after an amount: the code in English (``RUB``, ``USD``), the sign in Russian (``₽``,
+    ``$``, ``€``; the code for currencies CLDR has no Russian sign for)."""
+    language = language or _language
+    if language == "ru" and currency:
+        from babel.numbers import get_currency_symbol
+
+        return get_currency_symbol(str(currency).upper(), locale="ru")
+    return currency
 
 
 def format_number(text: str) -> str:

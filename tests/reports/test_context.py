@@ -38,7 +38,7 @@ def test_save_kpis_writes_the_documented_shape_with_nan_as_null(store, fake_para
     document = json.loads(path.read_text(encoding="utf-8"))
     assert set(document) == {
         "report", "period", "as_of", "store", "currency", "custkit_version", "generated_at",
-        "kpis", "accounting",
+        "kpis", "units", "accounting",
     }  # fmt: skip
     assert (document["report"], document["period"], document["as_of"]) == (
         "audit",
