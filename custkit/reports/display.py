@@ -201,6 +201,8 @@ def format_kpi(value: Any, unit: str, currency: str = "") -> str:
 
 _ACRONYMS = {
     "auc": "AUC",
+    "roc": "ROC",
+    "pr": "PR",
     "clv": "CLV",
     "ltv": "LTV",
     "mae": "MAE",
