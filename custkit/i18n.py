@@ -193,7 +193,10 @@ _FORMATTER = _Formatter()
 
 def format_message(template: str, /, *args: Any, **fields: Any) -> str:
     """``template.format(*args, **fields)`` with numbers and dates written for the current
-    language."""
+    language; a field named ``currency`` (an ISO code such as ``"RUB"``) is written as the
+    language writes that currency (:func:`currency_symbol`: ``₽`` in Russian)."""
+    if isinstance(fields.get("currency"), str):
+        fields = {**fields, "currency": currency_symbol(fields["currency"])}
     return _FORMATTER.vformat(template, args, fields)
 
 

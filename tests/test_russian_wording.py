@@ -67,6 +67,7 @@ def test_russian_texts_call_a_win_back_reactivation_not_a_return():
         ("pr_auc", "Точность поиска уходящих"),
         ("Brier score", "Ошибка вероятностей"),
         ("Model AUC", "Точность ранжирования"),
+        ("clv", "LTV"),
         ("Holdout MAE", "Средняя ошибка"),
     ],
 )

@@ -20,7 +20,7 @@ from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.findings import Finding
-from custkit.i18n import N_, _, format_value, n_
+from custkit.i18n import N_, _, currency_symbol, format_value, n_
 from custkit.units import Kpis
 
 __all__ = [
@@ -178,8 +178,8 @@ def winback_targets(
 
 
 def _money(amount: float, currency: str = "") -> str:
-    """An amount of money for a sentence: ``12,345 RUB`` (``12 345 RUB`` in Russian)."""
-    return format_value(amount, ",.0f") + (f" {currency}" if currency else "")
+    """An amount of money for a sentence: ``12,345 RUB`` (``12 345 ₽`` in Russian)."""
+    return format_value(amount, ",.0f") + (f"\u00a0{currency_symbol(currency)}" if currency else "")
 
 
 def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:

@@ -17,7 +17,7 @@ from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
-from custkit.i18n import N_, _, format_value, n_
+from custkit.i18n import N_, _, currency_symbol, format_value, n_
 from custkit.ltv.base import check_penalizer
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.clv import (
@@ -298,7 +298,7 @@ def outlook_finding(value: CustomerValue, currency: str = "") -> Finding:
     fields = {
         "orders": last["expected_purchases"],
         "value": last["clv"],
-        "money": f" {currency}" if currency else "",
+        "money": f"\u00a0{currency_symbol(currency)}" if currency else "",
         "alive": value.clv["p_alive"].mean(),
     }
     months = int(last["horizon_months"])
@@ -357,7 +357,7 @@ def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
             "of it belongs to customers who may already have stopped buying.",
             share=top20,
             at_risk=at_risk,
-            money=f" {currency}" if currency else "",
+            money=f"\u00a0{currency_symbol(currency)}" if currency else "",
         ),
         _(
             "Contact valuable customers whose chance of still buying is falling (the "

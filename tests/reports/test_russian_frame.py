@@ -48,7 +48,7 @@ def russian():
 def test_numbers_of_the_frame_are_written_the_russian_way(russian):
     assert format_count(1234567) == f"1{NBSP}234{NBSP}567"
     assert format_count(-1234) == f"\u22121{NBSP}234"
-    assert format_money(1234.5, "RUB") == f"1{NBSP}234 RUB" and format_money(12.5) == "12,50"
+    assert format_money(1234.5, "RUB") == f"1{NBSP}234{NBSP}₽" and format_money(12.5) == "12,50"
     assert format_share(0.2345) == "23,4%"
     assert format_change(0.042, "count") == "+4,2%"
     assert format_change(-0.013, "share") == f"\u22121,3{NBSP}п.{NBSP}п."
