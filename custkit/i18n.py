@@ -257,7 +257,8 @@ def format_date(value: dt.date, spec: str) -> str:
 
 def format_date_ru(value: dt.date, spec: str) -> str:
     """strftime *spec* with Russian month names: ``%B %Y`` → ``ноябрь 2026``, ``%d %B`` →
-    ``23 ноября`` (Babel's CLDR data chooses the standalone or the genitive form)."""
+    ``23 ноября`` (Babel's CLDR data chooses the standalone or the genitive form), joined by
+    no-break spaces."""
     from babel.dates import format_datetime
 
     has_day = "%d" in spec or "%-d" in spec
@@ -275,4 +276,5 @@ def format_date_ru(value: dt.date, spec: str) -> str:
         elif token:
             pattern.append("'" + token.replace("'", "''") + "'")
     when = value if isinstance(value, dt.datetime) else dt.datetime(*value.timetuple()[:3])
-    return format_datetime(when, "".join(pattern), locale="ru")
+    # no-break spaces: a line never wraps inside a date ("3 ноября 2026", "ноябрь 2026")
+    return format_datetime(when, "".join(pattern), locale="ru").replace(" ", _NBSP)
