@@ -497,8 +497,8 @@ def _trends_html(
         f'<th class="num">{esc(words["change"])}</th></tr>'
     )
     note = _(
-        "Shares change in percentage points (pp); other figures in per cent. Rest the pointer "
-        "on a plot for its monthly values."
+        "Shares change in percentage points (pp), model scores (ROC-AUC) by their difference; "
+        "other figures in per cent. Rest the pointer on a plot for its monthly values."
     )
     return (
         f"<h3>{esc(words['heading'])}</h3>"
