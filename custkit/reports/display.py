@@ -19,7 +19,15 @@ import pandas as pd
 
 from custkit.errors import ReportError
 from custkit.findings import Finding
-from custkit.i18n import _, currency_symbol, format_date, format_message, format_value, n_
+from custkit.i18n import (
+    _,
+    currency_symbol,
+    format_date,
+    format_day,
+    format_message,
+    format_value,
+    n_,
+)
 from custkit.reports.privacy import ContactDigests, current_digests, describe_kinds
 
 if TYPE_CHECKING:
@@ -270,7 +278,8 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
             if _missing(v):
                 return "—"
             stamp = pd.Timestamp(v)
-            return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
+            day = format_day(stamp)  # "14 окт. 2026" in Russian, never wrapped
+            return day if stamp == stamp.normalize() else f"{day}\u00a0{stamp:%H:%M}"
 
         return date
     # custkit's own labels in a table (a tier, a verdict) are translated; a store's data is not

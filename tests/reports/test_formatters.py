@@ -123,3 +123,23 @@ def test_a_change_is_relative_for_amounts_and_a_difference_for_shares_and_scores
 
 def test_missing_days_show_a_dash():
     assert format_days(float("nan")) == "—" and format_days(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("language", "stamp", "shown"),
+    [
+        ("en", "2026-10-14", "2026-10-14"),
+        ("en", "2026-10-14 09:30", f"2026-10-14{NBSP}09:30"),
+        ("ru", "2026-10-14", f"14{NBSP}окт.{NBSP}2026"),
+        ("ru", "2026-10-14 09:30", f"14{NBSP}окт.{NBSP}2026{NBSP}09:30"),
+    ],
+)
+def test_dates_in_a_table_are_written_the_way_the_language_writes_them(language, stamp, shown):
+    import pandas as pd
+
+    from custkit.reports.display import table_html
+
+    frame = pd.DataFrame({"segment": ["a"], "first_order_date": [pd.Timestamp(stamp)]})
+    with use_language(language):
+        page = table_html(frame)
+    assert f">{shown}</td>" in page or f">{shown}<" in page, page
