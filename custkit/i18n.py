@@ -233,11 +233,11 @@ def currency_symbol(currency: str, language: str | None = None) -> str:
     code) after an amount: the code in English (``RUB``, ``USD``), the sign in Russian (``₽``,
     ``$``, ``€``; the code for currencies CLDR has no Russian sign for)."""
     language = language or _language
-    if language == "ru" and currency:
+    if language == "ru" and re.fullmatch(r"[A-Za-z]{3}", str(currency)):
         from babel.numbers import get_currency_symbol
 
         return get_currency_symbol(str(currency).upper(), locale="ru")
-    return currency
+    return currency  # not an ISO code (a word such as «валюта»): as written
 
 
 def format_number(text: str) -> str:

@@ -71,7 +71,15 @@ def test_a_russian_day_never_wraps_and_never_is_iso(day):
 
 @pytest.mark.parametrize(
     ("language", "currency", "symbol"),
-    [("en", "RUB", "RUB"), ("ru", "RUB", "₽"), ("ru", "KZT", "KZT"), ("ru", "", "")],
+    [
+        ("en", "RUB", "RUB"),
+        ("ru", "RUB", "₽"),
+        ("ru", "rub", "₽"),
+        ("ru", "KZT", "KZT"),
+        ("ru", "", ""),
+        ("ru", "валюта", "валюта"),
+        ("ru", "руб.", "руб."),
+    ],
 )
 def test_currency_symbol_is_the_code_in_english_and_the_sign_in_russian(language, currency, symbol):
     assert currency_symbol(currency, language) == symbol
