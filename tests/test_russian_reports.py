@@ -132,6 +132,8 @@ def test_report_in_russian_has_no_english_left(report, russian_params, allowed, 
     )
     for code in ("RUB", "CLV"):
         assert code not in text and code not in figures, f"{code} on the Russian {report} page"
+    iso_dates = re.findall(r"\b\d{4}-\d\d-\d\d\b", text)  # Russian pages write 14 окт. 2026
+    assert not iso_dates, f"ISO dates on the Russian {report} page: {iso_dates[:5]}"
     english_reasons = [reason for reason in REASONS.values() if reason in text]
     assert not english_reasons, english_reasons
     for quarantine in result.html.parent.glob("quarantine/*.csv"):
