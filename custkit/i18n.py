@@ -11,6 +11,9 @@ hand-written plural logic.
 Numbers and dates inside a message are written the way the language writes them: ``1,234.5`` and
 ``November 2026`` in English, ``1 234,5`` and ``ноябрь 2026`` in Russian (a comma would read as a
 decimal point to a Russian reader). Format specs stay Python's (``{share:.0%}``, ``{when:%B %Y}``).
+A day (``{date:%Y-%m-%d}``) is ``2026-10-14`` in English and ``14 окт. 2026`` in Russian, its
+parts joined by no-break spaces so it never wraps mid-date (:func:`format_day`); a currency is
+its code in English (``RUB``) and its sign in Russian (``₽``, :func:`currency_symbol`).
 
 The language is one setting per process (a report kernel runs one report): ``start_report`` sets it
 from the params file's top-level ``language`` key; analysts call :func:`set_language` or use
@@ -190,7 +193,10 @@ _FORMATTER = _Formatter()
 
 def format_message(template: str, /, *args: Any, **fields: Any) -> str:
     """``template.format(*args, **fields)`` with numbers and dates written for the current
-    language."""
+    language; a field named ``currency`` (an ISO code such as ``"RUB"``) is written as the
+    language writes that currency (:func:`currency_symbol`: ``₽`` in Russian)."""
+    if isinstance(fields.get("currency"), str):
+        fields = {**fields, "currency": currency_symbol(fields["currency"])}
     return _FORMATTER.vformat(template, args, fields)
 
 
@@ -199,9 +205,39 @@ def format_value(value: Any, spec: str = "") -> str:
     if _language == "ru":
         if isinstance(value, numbers.Number) and not isinstance(value, bool):
             return format_number_ru(format(value, spec))
+        if isinstance(value, dt.date) and spec == _ISO_DAY:
+            return format_day(value)
         if isinstance(value, dt.date) and "%" in spec:
             return format_date_ru(value, spec)
     return format(value, spec)
+
+
+_ISO_DAY = "%Y-%m-%d"
+
+
+def format_day(value: dt.date, language: str | None = None) -> str:
+    """A day as a reader of *language* (default: the current one) writes it: ``2026-10-14`` in
+    English, ``14 окт. 2026`` in Russian (Babel's CLDR abbreviations: ``3 мая 2026``), with
+    no-break spaces so a line never breaks inside it."""
+    language = language or _language
+    if language == "ru":
+        from babel.dates import format_date as babel_format_date
+
+        text = babel_format_date(value, "d MMM y", locale="ru")
+        return text.replace(" ", _NBSP)
+    return format(value, _ISO_DAY)
+
+
+def currency_symbol(currency: str, language: str | None = None) -> str:
+    """How *language* (default: the current one) writes the currency *currency* (an ISO 4217
+    code) after an amount: the code in English (``RUB``, ``USD``), the sign in Russian (``₽``,
+    ``$``, ``€``; the code for currencies CLDR has no Russian sign for)."""
+    language = language or _language
+    if language == "ru" and re.fullmatch(r"[A-Za-z]{3}", str(currency)):
+        from babel.numbers import get_currency_symbol
+
+        return get_currency_symbol(str(currency).upper(), locale="ru")
+    return currency  # not an ISO code (a word such as «валюта»): as written
 
 
 def format_number(text: str) -> str:
@@ -221,7 +257,8 @@ def format_date(value: dt.date, spec: str) -> str:
 
 def format_date_ru(value: dt.date, spec: str) -> str:
     """strftime *spec* with Russian month names: ``%B %Y`` → ``ноябрь 2026``, ``%d %B`` →
-    ``23 ноября`` (Babel's CLDR data chooses the standalone or the genitive form)."""
+    ``23 ноября`` (Babel's CLDR data chooses the standalone or the genitive form), joined by
+    no-break spaces."""
     from babel.dates import format_datetime
 
     has_day = "%d" in spec or "%-d" in spec
@@ -239,4 +276,5 @@ def format_date_ru(value: dt.date, spec: str) -> str:
         elif token:
             pattern.append("'" + token.replace("'", "''") + "'")
     when = value if isinstance(value, dt.datetime) else dt.datetime(*value.timetuple()[:3])
-    return format_datetime(when, "".join(pattern), locale="ru")
+    # no-break spaces: a line never wraps inside a date ("3 ноября 2026", "ноябрь 2026")
+    return format_datetime(when, "".join(pattern), locale="ru").replace(" ", _NBSP)

@@ -112,7 +112,8 @@ def test_numbers_and_dates_are_written_the_russian_way():
     )
     with use_language("ru"):
         assert format_message(template, **fields) == (
-            "1\u00a0234\u00a0567 · 23,4% · 1\u00a0234,50 · ноябрь 2026 · 3 ноября 2026 · 2026-11-03"
+            "1\u00a0234\u00a0567 · 23,4% · 1\u00a0234,50 · ноябрь\u00a02026 · "
+            "3\u00a0ноября\u00a02026 · 3\u00a0нояб.\u00a02026"
         )
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from custkit.data.validate import REASONS
 from custkit.reports import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,10 +25,10 @@ DEMO = ROOT / "data" / "demo"
 REPORTS = ("audit", "ltv", "churn", "splittest")
 
 #: Latin words a Russian report may show: notation and abbreviations kept in every language,
-#: units and file formats.
+#: units and file formats. Not "RUB" (Russian pages write ₽) nor "CLV" (the market says LTV).
 ALLOWED = {
-    *"CLV LTV RFM RF KPI MAE RMSE AUC ROC SRM AOV CUPED BG NBD MBG Pareto Gamma NPS".split(),
-    *"custkit CSV XLSX HTML ID SMS Email Push RUB".split(),
+    *"LTV RFM RF KPI MAE RMSE AUC ROC PR SRM AOV CUPED BG NBD MBG Pareto Gamma NPS".split(),
+    *"custkit CSV XLSX HTML ID SMS Email Push".split(),
     "P(alive)",
 }
 LATIN_WORD = re.compile(r"P\(alive\)|[A-Za-z][A-Za-z'’]+")
@@ -123,3 +124,19 @@ def test_report_in_russian_has_no_english_left(report, russian_params, allowed, 
         f"English left in the Russian {report} report — on the page: "
         f"{sorted(set(on_page))[:60]}; in figures: {sorted(set(in_figures))[:60]}"
     )
+    figures = " ".join(
+        figure_text
+        for cell in nb["cells"]
+        for output in cell.get("outputs", [])
+        for figure_text in output.get("metadata", {}).get("custkit", {}).get("texts", [])
+    )
+    for code in ("RUB", "CLV"):
+        assert code not in text and code not in figures, f"{code} on the Russian {report} page"
+    iso_dates = re.findall(r"\b\d{4}-\d\d-\d\d\b", text)  # Russian pages write 14 окт. 2026
+    assert not iso_dates, f"ISO dates on the Russian {report} page: {iso_dates[:5]}"
+    english_reasons = [reason for reason in REASONS.values() if reason in text]
+    assert not english_reasons, english_reasons
+    for quarantine in result.html.parent.glob("quarantine/*.csv"):
+        explanations = pd.read_csv(quarantine, sep=";", encoding="utf-8-sig", dtype=str)
+        english = explanations["rejection_explanation"].isin(list(REASONS.values()))
+        assert not english.any(), f"{quarantine.name}: quarantine explanations in English"

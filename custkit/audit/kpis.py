@@ -14,6 +14,7 @@ from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
 from custkit.i18n import _, n_
+from custkit.units import Kpis
 
 #: KPI name -> (label for managers, unit). Units: ``count``, ``money`` or ``share`` (0..1).
 #: The labels are written in English and translated when :func:`kpi_comparison` is called.
@@ -27,6 +28,8 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "active_customers_12m": ("Customers who bought in the last 12 months", "count"),
     "annual_churn_rate": ("Customers lost in a year", "share"),
 }
+#: The unit of each KPI of :func:`headline_kpis` (see :mod:`custkit.units`).
+KPI_UNITS = {name: unit for name, (_label, unit) in KPI_DEFINITIONS.items()}
 
 
 def _distinct_in_window(red: OrderReductions, first_month: int, last_month: int) -> np.ndarray:
@@ -39,7 +42,7 @@ def _distinct_in_window(red: OrderReductions, first_month: int, last_month: int)
     return pos[np.r_[True, pos[1:] != pos[:-1]]]
 
 
-def headline_kpis(red: OrderReductions, period: ReportPeriod) -> dict[str, float]:
+def headline_kpis(red: OrderReductions, period: ReportPeriod) -> Kpis:
     """Compute the headline KPIs of one report month.
 
     Parameters
@@ -51,8 +54,9 @@ def headline_kpis(red: OrderReductions, period: ReportPeriod) -> dict[str, float
 
     Returns
     -------
-    dict of str to float
-        Keys in :data:`KPI_DEFINITIONS` order:
+    Kpis
+        A dict of str to float with the units of :data:`KPI_UNITS`; keys in
+        :data:`KPI_DEFINITIONS` order:
 
         - ``customers``: distinct customers with a purchase in the month;
         - ``orders``, ``revenue``: purchases in the month and their amount;
@@ -72,7 +76,7 @@ def headline_kpis(red: OrderReductions, period: ReportPeriod) -> dict[str, float
     m = month_ordinal(period)
     first_month = red.first_month
     nan = float("nan")
-    kpis = dict.fromkeys(KPI_DEFINITIONS, nan)
+    kpis = Kpis(dict.fromkeys(KPI_DEFINITIONS, nan), KPI_UNITS)
     if first_month is None or m < first_month:
         return kpis
     cm = red.customer_months

@@ -20,7 +20,8 @@ from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.findings import Finding
-from custkit.i18n import N_, _, format_value, n_
+from custkit.i18n import N_, _, currency_symbol, format_value, n_
+from custkit.units import Kpis
 
 __all__ = [
     "READS",
@@ -179,8 +180,8 @@ def winback_targets(
 
 
 def _money(amount: float, currency: str = "") -> str:
-    """An amount of money for a sentence: ``12,345 RUB`` (``12 345 RUB`` in Russian)."""
-    return format_value(amount, ",.0f") + (f" {currency}" if currency else "")
+    """An amount of money for a sentence: ``12,345 RUB`` (``12 345 ₽`` in Russian)."""
+    return format_value(amount, ",.0f") + (f"\u00a0{currency_symbol(currency)}" if currency else "")
 
 
 def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:
@@ -739,7 +740,10 @@ def churn_kpis(
     extra: Mapping[str, float] | None = None,
 ) -> dict:
     """Headline figures for ``churn.kpis.json``; *extra* adds the risk-model and win-back ones
-    (``model_auc``, ``at_risk_value``, ``winback_contacts``, ``expected_winback_revenue``)."""
+    (``model_auc``, ``at_risk_value``, ``winback_contacts``, ``expected_winback_revenue``).
+
+    Returns a :class:`~custkit.units.Kpis` with the units of :data:`CHURN_KPI_UNITS`; an *extra*
+    KPI not named there needs its unit declared by the caller (``kpis.with_units(...)``)."""
     table = monthly.set_index("month")
     month = pd.Period(period.period, "M")
     row = table.loc[month] if month in table.index else None
@@ -753,7 +757,7 @@ def churn_kpis(
         },
     }
     kpis.update(dict(extra or {}))
-    return kpis
+    return Kpis(kpis, {k: u for k, u in CHURN_KPI_UNITS.items() if k in kpis})
 
 
 # ============================================================================ past campaigns
@@ -916,3 +920,24 @@ def winback_claim_finding(
         )
     )
     return Finding(_("What win-back campaigns bring back"), f"{claim} {measured}", action, "info")
+
+
+#: The unit of each numeric KPI of :func:`churn_kpis`, its usual *extra* ones and the win-back
+#: plan's (:meth:`custkit.churn.winback.WinbackPlan.kpis`); see :mod:`custkit.units`.
+CHURN_KPI_UNITS = {
+    "churned_customers": "count",
+    "churn_rate": "share",
+    "at_risk_customers": "count",
+    "reason_shares": "share",
+    "model_auc": "score",
+    "at_risk_value": "money",
+    "winback_contacts": "count",
+    "expected_winback_revenue": "money",
+    "winback_targets": "count",
+    "winback_contacted": "count",
+    "winback_total_incentive": "money",
+    "winback_message_cost": "money",
+    "winback_expected_customers_won": "count",
+    "winback_expected_revenue_won": "money",
+    "winback_return_rate": "share",
+}

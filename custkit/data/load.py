@@ -24,7 +24,7 @@ from custkit.data.readers import RawTable, read_source
 from custkit.data.store import Store, TableAccounting
 from custkit.data.validate import REASONS, validate_table
 from custkit.exports import CsvDialect, ExportSettings, write_csv
-from custkit.i18n import _
+from custkit.i18n import _, get_language, use_language
 
 if TYPE_CHECKING:
     from custkit.params import Params
@@ -296,7 +296,8 @@ def write_quarantine(
 
     Columns: ``source_row`` (1-based data row in the source file; ``source_file`` too when the
     source had several files), ``rejection_reason`` (a code from
-    :data:`custkit.data.validate.REASONS`), ``rejection_explanation``, then the row as read.
+    :data:`custkit.data.validate.REASONS`), ``rejection_explanation`` (in the params' report
+    language), then the row as read.
     Tables with no rejected rows get no file. Written like the reports' exports
     (:mod:`custkit.exports`): formula-like text neutralised, the CSV dialect of the store's
     params (``;`` and decimal comma for ``language: ru``); the values are not rounded or
@@ -317,6 +318,9 @@ def write_quarantine(
     dialect = dialect or ExportSettings.from_params(store.params).dialect
     out = Path(out_dir)
     written: dict[str, Path] = {}
+    # people read the explanation: in the params' report language (the codes stay as they are)
+    with use_language(getattr(store.params, "language", None) or get_language()):
+        explanations = {code: _(text) for code, text in REASONS.items()}
     for name, bad in store.rejected.items():
         if bad.empty:
             continue
@@ -324,7 +328,7 @@ def write_quarantine(
         frame.insert(
             frame.columns.get_loc("rejection_reason") + 1,
             "rejection_explanation",
-            frame["rejection_reason"].map(REASONS),
+            frame["rejection_reason"].map(explanations),
         )
         written[name] = write_csv(frame, out / f"{name}.csv", dialect)
     return written

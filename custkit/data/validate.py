@@ -68,26 +68,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custkit.data.contract import Column, Table
-from custkit.i18n import _
+from custkit.i18n import N_, _
 
 if TYPE_CHECKING:
     from custkit.params import SourceSpec
 
 #: Reason codes for rejected rows, with the explanation shown to users.
 REASONS: dict[str, str] = {
-    "missing_id": "an identifier column is empty or a placeholder such as NULL or N/A",
-    "unparseable_date": "a required date could not be read",
-    "date_out_of_range": "a required date is a placeholder or outside the years custkit can hold "
-    "(1677-09-22 to 2262-04-11), e.g. 1C's empty date 01.01.0001 or 9999-12-31",
-    "unparseable_amount": "a required amount could not be read or is not a finite number",
-    "negative_revenue": "revenue is below zero (record refunds with a 'returned' status instead)",
-    "date_in_future": "dated after today",
-    "date_before_store_opened": "dated before the store opened (store.opened in params)",
-    "exact_duplicate": "an exact copy of an earlier row",
-    "conflicting_duplicate_id": "the same order id appears with different contents; all copies "
-    "are set aside until the source is corrected",
-    "duplicate_customer_id": "a later record of a customer id already seen",
-    "malformed_row": "the record could not be split into the header's columns (see source_line)",
+    "missing_id": N_("an identifier column is empty or a placeholder such as NULL or N/A"),
+    "unparseable_date": N_("a required date could not be read"),
+    "date_out_of_range": N_(
+        "a required date is a placeholder or outside the years custkit can hold "
+        "(1677-09-22 to 2262-04-11), e.g. 1C's empty date 01.01.0001 or 9999-12-31"
+    ),
+    "unparseable_amount": N_("a required amount could not be read or is not a finite number"),
+    "negative_revenue": N_(
+        "revenue is below zero (record refunds with a 'returned' status instead)"
+    ),
+    "date_in_future": N_("dated after today"),
+    "date_before_store_opened": N_("dated before the store opened (store.opened in params)"),
+    "exact_duplicate": N_("an exact copy of an earlier row"),
+    "conflicting_duplicate_id": N_(
+        "the same order id appears with different contents; all copies "
+        "are set aside until the source is corrected"
+    ),
+    "duplicate_customer_id": N_("a later record of a customer id already seen"),
+    "malformed_row": N_(
+        "the record could not be split into the header's columns (see source_line)"
+    ),
 }
 
 #: Orders before this date are impossible for an online store when params give no store.opened.

@@ -17,7 +17,7 @@ from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.errors import ParamsError, did_you_mean
 from custkit.findings import Finding
-from custkit.i18n import N_, _, format_value, n_
+from custkit.i18n import N_, _, currency_symbol, format_value, n_
 from custkit.ltv.base import check_penalizer
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.clv import (
@@ -38,6 +38,7 @@ from custkit.ltv.mbgnbd import MBGNBD
 from custkit.ltv.paretonbd import ParetoNBD
 from custkit.ltv.summary import check_time_unit, summarize
 from custkit.ltv.validation import HoldoutComparison, _fit, calibration_holdout_comparison
+from custkit.units import Kpis
 
 #: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
 #: cancelled and returned orders) and the customer columns of its breakdowns and retention list.
@@ -297,7 +298,7 @@ def outlook_finding(value: CustomerValue, currency: str = "") -> Finding:
     fields = {
         "orders": last["expected_purchases"],
         "value": last["clv"],
-        "money": f" {currency}" if currency else "",
+        "money": f"\u00a0{currency_symbol(currency)}" if currency else "",
         "alive": value.clv["p_alive"].mean(),
     }
     months = int(last["horizon_months"])
@@ -356,7 +357,7 @@ def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
             "of it belongs to customers who may already have stopped buying.",
             share=top20,
             at_risk=at_risk,
-            money=f" {currency}" if currency else "",
+            money=f"\u00a0{currency_symbol(currency)}" if currency else "",
         ),
         _(
             "Contact valuable customers whose chance of still buying is falling (the "
@@ -375,10 +376,11 @@ def _finite_or_none(interval: TotalValueInterval | None, bound: str) -> float | 
 def ltv_kpis(
     comparison: HoldoutComparison, value: CustomerValue
 ) -> Mapping[str, float | str | dict]:
-    """Headline figures of the LTV report, for ``ltv.kpis.json``."""
+    """Headline figures of the LTV report, for ``ltv.kpis.json``, with their units
+    (:data:`LTV_KPI_UNITS`)."""
     outlook = value.outlook.set_index("horizon_months")
     horizon = outlook.index.max()
-    return {
+    kpis = {
         "model": value.model_name,
         "time_unit": value.purchase_model.time_unit_,
         "expected_purchases_12m": float(outlook.loc[horizon, "expected_purchases"]),
@@ -391,6 +393,21 @@ def ltv_kpis(
         "holdout_mae": comparison.metrics["mae"].to_dict(),
         "holdout_total_error_pct": comparison.metrics["total_error_pct"].to_dict(),
     }
+    return Kpis(kpis, LTV_KPI_UNITS)
+
+
+#: The unit of each numeric KPI of :func:`ltv_kpis` (see :mod:`custkit.units`).
+LTV_KPI_UNITS = {
+    "expected_purchases_12m": "count",
+    "clv_12m_total": "money",
+    "clv_12m_total_lower": "money",
+    "clv_12m_total_upper": "money",
+    "clv_12m_mean": "money",
+    "p_alive_mean": "share",
+    "value_at_risk": "money",
+    "holdout_mae": "count",  # purchases per customer
+    "holdout_total_error_pct": "percent",
+}
 
 
 def customer_value_table(value: CustomerValue) -> pd.DataFrame:

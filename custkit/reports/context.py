@@ -32,6 +32,7 @@ from custkit.exports import (
 )
 from custkit.i18n import n_, set_language
 from custkit.reports.files import write_text_atomic
+from custkit.units import Kpis
 
 if TYPE_CHECKING:
     from custkit.data.store import Store
@@ -111,15 +112,21 @@ class ReportContext:
 
             display(HTML("".join(skipped_line_html(line) for line in lines)))
 
-    def save_kpis(self, kpis: Mapping[str, Any]) -> Path:
+    def save_kpis(self, kpis: Mapping[str, Any], units: Mapping[str, str] | None = None) -> Path:
         """Write ``<output_dir>/<report>.kpis.json`` atomically and return its path.
 
         The file holds ``report, period, as_of, store, currency, custkit_version, generated_at,
-        kpis`` and
+        kpis, units`` and
         ``accounting`` (per table: read, accepted, rejected, reasons, quarantine file, notes).
         NaN and infinities become ``null``; numpy and pandas scalars become plain JSON values.
+
+        ``units`` names the unit of each numeric KPI (:mod:`custkit.units`): those *kpis*
+        declares (a :class:`~custkit.units.Kpis`, as the reports' kpi functions return), then
+        *units*. A numeric KPI declared by neither gets the unit its name suggests
+        (:func:`custkit.reports.history.kpi_unit`) and a warning saying how to declare it.
         """
         import custkit
+        from custkit.reports.history import kpi_units
 
         accounting = {}
         for table, acc in self.store.accounting.items():
@@ -136,6 +143,7 @@ class ReportContext:
             "custkit_version": custkit.__version__,
             "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
             "kpis": to_json_value(dict(kpis)),
+            "units": kpi_units(kpis, units, warn=True),
             "accounting": to_json_value(accounting),
         }
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
@@ -165,6 +173,7 @@ class ReportContext:
         from custkit.reports.history import (
             KPIS_SUFFIX,
             UnreadableKpis,
+            declared_units,
             history_root,
             kpi_history_comparison,
             load_kpis_file,
@@ -172,12 +181,13 @@ class ReportContext:
 
         if kpis is None:
             try:
-                kpis = load_kpis_file(self.output_dir / f"{self.report}{KPIS_SUFFIX}")["kpis"]
+                document = load_kpis_file(self.output_dir / f"{self.report}{KPIS_SUFFIX}")
             except UnreadableKpis:
                 raise ReportError(
                     "There are no saved KPIs to compare: call ctx.save_kpis(kpis) first, or pass "
                     "the KPIs to compare."
                 ) from None
+            kpis = Kpis(document["kpis"], declared_units(document))
         root = history_root(self.output_dir, self.period.period)
         return kpi_history_comparison(
             root, self.report, self.period.period, kpis, client=self.store_name, names=names
@@ -434,3 +444,4 @@ def _write_quarantine(store: Store, folder: Path) -> Mapping[str, Path]:
     from custkit.data.load import write_quarantine
 
     return write_quarantine(store, folder)
+

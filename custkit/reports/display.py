@@ -19,7 +19,15 @@ import pandas as pd
 
 from custkit.errors import ReportError
 from custkit.findings import Finding
-from custkit.i18n import _, format_date, format_message, format_value, n_
+from custkit.i18n import (
+    _,
+    currency_symbol,
+    format_date,
+    format_day,
+    format_message,
+    format_value,
+    n_,
+)
 from custkit.reports.privacy import ContactDigests, current_digests, describe_kinds
 
 if TYPE_CHECKING:
@@ -139,11 +147,13 @@ def format_count(value: Any) -> str:
 
 
 def format_money(value: Any, currency: str = "") -> str:
-    """``1,234`` or ``12.50`` (below 100), with the currency after it."""
+    """``1,234 RUB`` or ``12.50 RUB`` (below 100); in Russian ``1 234 ₽`` (the currency as the
+    language writes it, :func:`custkit.i18n.currency_symbol`), joined by a no-break space so a
+    line never ends between the number and its currency."""
     if _missing(value):
         return "—"
     text = format_value(value, ",.2f" if abs(value) < 100 else ",.0f")
-    return signed(text) + (f" {currency}" if currency else "")
+    return signed(text) + (f"\u00a0{currency_symbol(currency)}" if currency else "")
 
 
 def format_share(value: Any) -> str:
@@ -152,17 +162,55 @@ def format_share(value: Any) -> str:
 
 
 def format_change(change: Any, unit: str) -> str:
-    """``+4.2%`` for a relative change of counts or money, ``−1.3 pp`` for a change of shares
-    (``−1,3 п. п.`` in Russian)."""
+    """``+4.2%`` for a relative change of counts, money, ratios and days; ``−1.3 pp`` for a
+    change of shares (``−1,3 п. п.`` in Russian; a ``percent`` change is already in points);
+    ``+0.02`` for a change of a score (ROC-AUC)."""
     if _missing(change) or (isinstance(change, float) and math.isinf(change)):
         return "—"
-    if unit == "share":
-        return signed(_("{change:+.1f} pp", change=change * 100))
+    if unit in ("share", "percent"):
+        points = change * 100 if unit == "share" else change
+        return signed(_("{change:+.1f} pp", change=points))
+    if unit == "score":
+        return signed(format_value(change, "+.2f"))
     return signed(format_value(change, "+.1%"))
+
+
+def format_days(value: Any) -> str:
+    """``30 days`` (``30 дней`` in Russian); ``—`` for a missing value."""
+    if _missing(value):
+        return "—"
+    days = round(float(value))
+    return signed(n_("{n:,} day", "{n:,} days", days)).replace(" ", "\u00a0")
+
+
+def format_kpi(value: Any, unit: str, currency: str = "") -> str:
+    """A KPI written by its unit (:mod:`custkit.units`): ``1,234`` (count), ``1,234 RUB`` /
+    ``1 234 ₽`` (money), ``23.4%`` (share; ``percent``: already in per cent), ``1.25×``
+    (ratio), ``30 days``, ``0.72`` (score: never with a currency). A figure of unknown unit
+    (``number``, from an old file) is a plain number."""
+    if _missing(value):
+        return "—"
+    if unit == "share":
+        return format_share(value)
+    if unit == "percent":
+        return format_share(float(value) / 100)
+    if unit == "money":
+        return format_money(value, currency)
+    if unit == "count":
+        return format_count(value)
+    if unit == "days":
+        return format_days(value)
+    if unit == "ratio":
+        return signed(format_value(value, ",.2f")) + "×"
+    if unit == "score":
+        return signed(format_value(value, ".2f"))
+    return format_money(value)
 
 
 _ACRONYMS = {
     "auc": "AUC",
+    "roc": "ROC",
+    "pr": "PR",
     "clv": "CLV",
     "ltv": "LTV",
     "mae": "MAE",
@@ -230,7 +278,8 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
             if _missing(v):
                 return "—"
             stamp = pd.Timestamp(v)
-            return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
+            day = format_day(stamp)  # "14 окт. 2026" in Russian, never wrapped
+            return day if stamp == stamp.normalize() else f"{day}\u00a0{stamp:%H:%M}"
 
         return date
     # custkit's own labels in a table (a tier, a verdict) are translated; a store's data is not
@@ -353,12 +402,7 @@ def kpis_html(frame: pd.DataFrame, currency: str = "") -> str:
     for row in frame.to_dict("records"):
         unit = str(row["unit"])
         value = row["value"]
-        if unit == "share":
-            value_text = format_share(value)
-        elif unit == "money":
-            value_text = format_money(value, currency)
-        else:
-            value_text = format_count(value)
+        value_text = format_kpi(value, unit, currency)
         better = row.get("higher_is_better")
         if _missing(better):
             better = higher_is_better(str(row["kpi"])) is not False
@@ -496,17 +540,13 @@ def kpi_history_html(
 
 
 def _format_value(value: Any, unit: str, currency: str = "") -> str:
-    if unit == "share":
-        return format_share(value)
-    if unit in ("money", "number"):
-        return format_money(value, currency if unit == "money" else "")
-    return format_count(value)
+    return format_kpi(value, unit, currency)
 
 
 def _change(value: Any, base: Any, unit: str) -> float | None:
     if _missing(value) or _missing(base):
         return None
-    if unit == "share":
+    if unit in ("share", "percent", "score"):
         return value - base
     return None if base == 0 else value / base - 1
 

@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from custkit.reports.display import humanize
+from custkit.units import UNITS, Kpis, declared_unit
 
 KPIS_SUFFIX = ".kpis.json"
 #: How many KPIs of a report the index page draws trends for: its first numeric top-level ones.
 HEADLINE_KPIS = 4
 #: Columns of :attr:`KpiHistory.values`.
-VALUE_COLUMNS = ("client", "report", "period", "kpi", "value")
+VALUE_COLUMNS = ("client", "report", "period", "kpi", "value", "unit")
 #: Columns of :attr:`KpiHistory.files`.
 FILE_COLUMNS = ("client", "report", "period", "generated_at", "file", "currency")
 #: Columns of :func:`kpi_history_comparison`, the same as :func:`custkit.audit.kpi_comparison`.
@@ -48,11 +49,24 @@ COMPARISON_COLUMNS = (
     "unit",
 )
 
-Unit = Literal["count", "money", "number", "share"]
+#: A unit of :data:`custkit.units.UNITS`, or ``number`` (a figure of a file that declares no
+#: unit and whose name does not tell one).
+Unit = Literal["count", "money", "share", "percent", "ratio", "days", "score", "number"]
+
+#: Units whose change is a difference (percentage points, score points), not a relative change.
+DIFFERENCE_UNITS = ("share", "percent", "score")
 
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SHARE_RE = re.compile(r"(^|_)(share|shares|rate|ratio|pct|p_alive)($|_)")
-_MONEY_RE = re.compile(r"(^|_)(revenue|value|clv|ltv|aov|amount|spend|margin|profit|cost)($|_)")
+_MONEY_RE = re.compile(
+    r"(^|_)(revenue|value|clv|ltv|aov|amount|spend|margin|profit|cost|incentive)($|_)"
+)
+_SCORE_RE = re.compile(r"(^|_)(auc|brier|gini|score|r2)($|_)")
+_DAYS_RE = re.compile(r"(^|_)days($|_)")
+_PERCENT_RE = re.compile(r"(^|_)pct($|_)")
+_COUNT_RE = re.compile(
+    r"(^|_)(customers|orders|purchases|contacts|contacted|targets|experiments|count|mae)($|_)"
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,8 @@ class KpiHistory:
     ----------
     values : pandas.DataFrame
         Tidy: one row per numeric KPI of each file, columns ``client, report, period, kpi,
-        value`` (a float). Dicts of numbers are flattened one level (``reason_shares.forgot``);
+        value`` (a float) and ``unit`` (as the file declares it; ``""`` in files written before
+        kpis.json declared units). Dicts of numbers are flattened one level (``reason_shares.forgot``);
         text, flags, lists and missing values are left out. Sorted by client, report and
         period; within a file the KPIs keep the file's order.
     files : pandas.DataFrame
@@ -114,6 +129,19 @@ class KpiHistory:
         names = [k for k in latest if "." not in k] + [k for k in latest if "." in k]
         return names[:n]
 
+    def unit(self, client: str, report: str, kpi: str) -> Unit:
+        """The unit to show *kpi* of *report* in: the one its newest file declaring it names
+        (this client's first, then any client's: a report's KPIs mean the same for every
+        store); for KPI files written before units were declared, the one its name suggests
+        (:func:`kpi_unit`)."""
+        rows = self.values[(self.values["report"] == report) & (self.values["kpi"] == kpi)]
+        declared = rows[rows["unit"] != ""]
+        if len(declared):
+            own = declared[declared["client"] == client]
+            chosen = own if len(own) else declared.sort_values("period", kind="stable")
+            return chosen["unit"].iloc[-1]
+        return kpi_unit(kpi, rows.loc[rows["client"] == client, "value"].to_numpy())
+
     def currency(self, client: str) -> str:
         """The currency of the client's newest KPI file that names one (``""`` if none does)."""
         rows = self.files[(self.files["client"] == client) & (self.files["currency"] != "")]
@@ -144,7 +172,7 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
         ``unreadable``, never raised.
     """
     out = Path(out_dir)
-    values: list[tuple[str, str, str, str, float]] = []
+    values: list[tuple[str, str, str, str, float, str]] = []
     files: list[tuple[str, str, str, str, str, str]] = []
     unreadable = []
     for path in kpi_files(out):
@@ -165,8 +193,9 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
         generated = str(document.get("generated_at") or "")
         currency = str(document.get("currency") or "")
         files.append((client, report, period, generated, relative, currency))
+        units = declared_units(document)
         for kpi, value in flatten_kpis(document["kpis"]).items():
-            values.append((client, report, period, kpi, value))
+            values.append((client, report, period, kpi, value, declared_unit(kpi, units) or ""))
     value_frame = pd.DataFrame(values, columns=list(VALUE_COLUMNS)).astype({"value": "float64"})
     keys = ["client", "report", "period"]
     return KpiHistory(
@@ -256,30 +285,86 @@ def kpi_label(name: str) -> str:
 
 
 def kpi_unit(name: str, values: Iterable[Any] = ()) -> Unit:
-    """How a KPI is shown and compared, from its name, else its values.
+    """The unit a KPI's name suggests, else its values: for KPIs that declare none (files
+    written before kpis.json held ``units``, KPIs saved by hand without one).
 
-    ``share`` (0..1, changes in percentage points): ``…_rate``, ``…_share``, ``p_alive…`` or a
-    member of ``reason_shares``; ``money`` (shown with the currency): ``revenue``, ``…_value``,
-    ``clv…`` and the like; otherwise ``count`` when every value is whole, else ``number``
-    (``expected_purchases_12m``, ``model_auc``). All but shares change in per cent.
+    ``score`` for model measures (``…_auc``, ``brier…``); ``days`` (``horizon_days``);
+    ``percent`` (``…_pct``, already in per cent); ``share`` (0..1): ``…_rate``, ``…_share``,
+    ``p_alive…`` or a member of ``reason_shares``; ``money`` (shown with the currency):
+    ``revenue``, ``…_value``, ``clv…`` and the like; ``count``: customers, orders, purchases,
+    or every value whole; otherwise ``number`` (shown as a plain number, never with a currency).
     """
     parts = name.lower().split(".")
+    if _SCORE_RE.search(parts[0]):
+        return "score"
+    if _DAYS_RE.search(parts[0]):
+        return "days"
+    if _PERCENT_RE.search(parts[0]):
+        return "percent"
     if any(_SHARE_RE.search(part) for part in parts):
         return "share"
     if _MONEY_RE.search(parts[0]):
         return "money"
+    if _COUNT_RE.search(parts[0]):
+        return "count"
     numbers = [float(v) for v in values if _is_number(v)]
     if numbers and all(v == round(v) for v in numbers):
         return "count"
     return "number"
 
 
+def kpi_units(
+    kpis: Mapping[str, Any], units: Mapping[str, str] | None = None, warn: bool = False
+) -> dict[str, str]:
+    """The unit of each numeric KPI of *kpis* (flattened names, as in :func:`flatten_kpis`).
+
+    Declared units come first: those of *kpis* when it is a :class:`~custkit.units.Kpis`, then
+    *units*; the others are guessed by :func:`kpi_unit`, with a warning when *warn*.
+
+    Raises
+    ------
+    ValueError
+        A declared unit outside :data:`custkit.units.UNITS`.
+    """
+    from custkit.units import check_units
+
+    declared = {**getattr(kpis, "units", {}), **check_units(units or {})}
+    found: dict[str, str] = {}
+    guessed = []
+    for name, value in flatten_kpis(kpis).items():
+        unit = declared_unit(name, declared)
+        if unit is None:
+            unit = kpi_unit(name, [value])
+            guessed.append(f"{name}: {unit}")
+        found[name] = unit
+    if guessed and warn:
+        import warnings
+
+        warnings.warn(
+            f"KPI(s) saved without a declared unit, shown by the unit their name suggests "
+            f"({'; '.join(guessed)}). Declare them: ctx.save_kpis(kpis, units={{name: unit}}), "
+            f"unit one of {list(UNITS)}.",
+            stacklevel=3,
+        )
+    return found
+
+
+def declared_units(document: Mapping[str, Any]) -> dict[str, str]:
+    """The ``units`` a kpis.json document declares, known units only (a file edited by hand
+    loses only its unknown entries); ``{}`` for files written before kpis.json held units."""
+    units = document.get("units")
+    if not isinstance(units, Mapping):
+        return {}
+    return {str(k): str(u) for k, u in units.items() if u in UNITS}
+
+
 def kpi_change(value: Any, base: Any, unit: str) -> float:
-    """Relative change for counts and money (0.042 = +4.2%), the difference for shares; NaN
-    when either value is missing or the base is zero."""
+    """Relative change for counts, money, ratios and days (0.042 = +4.2%), the difference for
+    shares, per cents and scores; NaN when either value is missing, or the base is zero for a
+    relative change."""
     if not (_is_number(value) and _is_number(base)):
         return math.nan
-    if unit == "share":
+    if unit in DIFFERENCE_UNITS:
         return float(value) - float(base)
     return float(value) / float(base) - 1 if base else math.nan
 
@@ -310,6 +395,7 @@ def kpi_history_comparison(
     kpis: Mapping[str, Any],
     client: str | None = None,
     names: Sequence[str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """This run's KPIs next to those reported for the previous month and a year earlier.
 
@@ -327,6 +413,9 @@ def kpi_history_comparison(
     names : sequence of str, optional
         KPIs to compare, in this order (``"reason_shares.forgot"`` for a nested one); default:
         every numeric top-level KPI.
+    units : mapping, optional
+        KPI → unit, beside those *kpis* declares (:func:`kpi_units`); a KPI declared by
+        neither takes the unit the earlier files declare, else the one its name suggests.
 
     Returns
     -------
@@ -337,6 +426,7 @@ def kpi_history_comparison(
     from custkit.data.periods import ReportPeriod
 
     current = flatten_kpis(kpis)
+    declared = {**getattr(kpis, "units", {}), **dict(units or {})}
     if names is None:
         names = [name for name in current if "." not in name]
     month = ReportPeriod.from_string(period)
@@ -347,12 +437,14 @@ def kpi_history_comparison(
             root, month.same_month_last_year.period, report, client
         ),
     }
+    for earlier_kpis in earlier.values():  # this run's declarations win
+        declared = {**earlier_kpis.units, **declared}
     rows = []
     for name in names:
         value = current.get(name, math.nan)
         before = earlier["previous_month"].get(name, math.nan)
         year_ago = earlier["same_month_last_year"].get(name, math.nan)
-        unit = kpi_unit(name, [value, before, year_ago])
+        unit = declared_unit(name, declared) or kpi_unit(name, [value, before, year_ago])
         rows.append(
             {
                 "kpi": name,
@@ -368,14 +460,14 @@ def kpi_history_comparison(
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
-def _earlier_kpis(root: Path, period: str, report: str, client: str | None) -> dict[str, float]:
+def _earlier_kpis(root: Path, period: str, report: str, client: str | None) -> Kpis:
     try:
         document = load_kpis_file(report_kpis_path(root, period, report))
     except UnreadableKpis:  # no earlier report (or a broken one): nothing to compare with
-        return {}
+        return Kpis()
     if client is not None and str(document.get("store") or "") != client:
-        return {}
-    return flatten_kpis(document["kpis"])
+        return Kpis()
+    return Kpis(flatten_kpis(document["kpis"]), declared_units(document))
 
 
 def _is_number(value: Any) -> bool:

@@ -3,7 +3,9 @@
 Per client (the ``store`` named in its ``kpis.json`` files) the page shows:
 
 - **Trends**: each report's headline KPIs over the last 12 months as small inline SVG plots,
-  with the latest value and its change against the month before;
+  with the latest value and its change against the month before, each written by the unit its
+  ``kpis.json`` declares (:meth:`KpiHistory.unit <custkit.reports.history.KpiHistory.unit>`:
+  an AUC is a score, never money);
 - **Runs**: one row per month, newest first, one column per report, each cell ``ok`` (a link to
   the report), ``failed`` (a link to the failure page, and to the last good report when there is
   one) or ``missing`` (a month inside the report's run of months with no report).
@@ -35,9 +37,7 @@ from custkit.reports.display import (
     RED,
     capitalized,
     format_change,
-    format_count,
-    format_money,
-    format_share,
+    format_kpi,
     higher_is_better,
     humanize,
 )
@@ -46,7 +46,6 @@ from custkit.reports.history import (
     KpiHistory,
     kpi_change,
     kpi_label,
-    kpi_unit,
     read_kpi_history,
 )
 
@@ -458,7 +457,7 @@ def _trends_html(
             title = f'<a href="{esc(pages[report], quote=True)}">{title}</a>'
         for i, name in enumerate(names):
             series = history.series(client, report, name)
-            unit = kpi_unit(name, series.to_numpy())
+            unit = history.unit(client, report, name)
             window = [series.get(month) for month in months]
             label = kpi_label(name)
             tooltip = [
@@ -498,8 +497,8 @@ def _trends_html(
         f'<th class="num">{esc(words["change"])}</th></tr>'
     )
     note = _(
-        "Shares change in percentage points (pp); other figures in per cent. Rest the pointer "
-        "on a plot for its monthly values."
+        "Shares change in percentage points (pp), model scores (ROC-AUC) by their difference; "
+        "other figures in per cent. Rest the pointer on a plot for its monthly values."
     )
     return (
         f"<h3>{esc(words['heading'])}</h3>"
@@ -538,9 +537,7 @@ def _unreadable_html(history: KpiHistory) -> str:
 
 
 def _format(value: float | None, unit: str, currency: str = "") -> str:
-    if unit == "share":
-        return format_share(value)
-    return format_count(value) if unit == "count" else format_money(value, currency)
+    return format_kpi(value, unit, currency)
 
 
 def _month(period: str, short: bool = False, first: bool = True) -> str:

@@ -30,6 +30,7 @@ from custkit.splittest.report import (
     srm_p_value,
 )
 from custkit.splittest.verdicts import Verdict, metric_verdict, verdict
+from custkit.units import Kpis
 
 _VERDICT_LEVELS = {
     "ship": "good",
@@ -469,7 +470,7 @@ def splittest_kpis(review: SplitTestReview) -> dict[str, Any]:
         entry["looks"] = looks[experiment_id]
         experiments[experiment_id] = entry
     codes = [e["verdict_code"] for e in experiments.values()]
-    return {
+    kpis = {
         "experiments_reviewed": len(experiments),
         "ready_to_ship": codes.count("ship"),
         "srm_alerts": codes.count("srm"),
@@ -479,6 +480,18 @@ def splittest_kpis(review: SplitTestReview) -> dict[str, Any]:
         "alpha": review.alpha,
         "experiments": experiments,
     }
+    return Kpis(kpis, SPLITTEST_KPI_UNITS)
+
+
+#: The unit of each numeric top-level KPI of :func:`splittest_kpis` (see :mod:`custkit.units`).
+SPLITTEST_KPI_UNITS = {
+    "experiments_reviewed": "count",
+    "ready_to_ship": "count",
+    "srm_alerts": "count",
+    "too_early": "count",
+    "horizon_days": "days",
+    "alpha": "share",
+}
 
 
 def _metric_kpis(result: Verdict, window_days: int) -> dict[str, Any]:

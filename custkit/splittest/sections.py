@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custkit.findings import Finding
-from custkit.i18n import N_, _, n_
+from custkit.i18n import N_, _, format_day, n_
 from custkit.i18n import format_value as _number
 from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
@@ -428,7 +428,7 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
     for row in looks.to_dict("records"):
         rows.append(
             {
-                _("Look"): f"{pd.Timestamp(row['look_date']):%Y-%m-%d}",
+                _("Look"): format_day(pd.Timestamp(row["look_date"])),
                 _("Customers with a complete window"): _number(row["customers"], ","),
                 _("Share of the planned sample"): _number(row["information_fraction"], ".0%"),
                 _("Change"): _change(row["estimate"]),
@@ -560,8 +560,8 @@ def _exposure_dates(first: pd.Timestamp, last: pd.Timestamp) -> str:
     if pd.isna(first):
         return "—"
     if first.normalize() == last.normalize():
-        return f"{first:%Y-%m-%d}"
-    return f"{first:%Y-%m-%d} … {last:%Y-%m-%d}"
+        return format_day(first)
+    return f"{format_day(first)} … {format_day(last)}"
 
 
 def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:

@@ -74,7 +74,7 @@ def test_reason_finding_names_the_most_common_and_the_costliest_reason():
     )
     finding = reason_finding(summary, currency="RUB")
     assert "'Forgot about the store' (60% of those who left)" in finding.conclusion
-    assert "'Product quality' costs the most revenue (5,000 RUB a year)" in finding.conclusion
+    assert "'Product quality' costs the most revenue (5,000\u00a0RUB a year)" in finding.conclusion
 
 
 def test_findings_read_in_russian_with_russian_numbers():
@@ -94,7 +94,7 @@ def test_findings_read_in_russian_with_russian_numbers():
     assert finding.title == "Почему клиенты уходят"
     assert finding.conclusion == (
         "Самая частая причина ухода — «Забыли о магазине» (60% ушедших); дороже всего обходится "
-        "причина «Качество товара»: 12\u00a0345 RUB выручки в год. Растёт доля: Качество товара."
+        "причина «Качество товара»: 12\u00a0345\u00a0₽ выручки в год. Растёт доля: Качество товара."
     )
     assert finding.action.startswith("Начните с причины «Качество товара»")
 

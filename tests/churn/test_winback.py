@@ -730,7 +730,7 @@ def test_plan_in_russian_writes_actions_and_the_finding_in_russian_and_keeps_the
     assert set(contacted["action"].astype(str)) <= {a.code for a in ACTIONS.values()}
     assert contacted["action_text"].astype(str).str.contains("[а-яА-Я]").all()
     assert set(result.plan["skip_reason"].dropna().astype(str)) <= set(SKIP_REASONS)
-    assert finding.title == "План возврата клиентов"
+    assert finding.title == "План реактивации клиентов"
     assert "Допущение: 60%" in finding.conclusion
     assert finding.action.startswith("Отправьте сообщения по списку exports/winback_contacts.csv")
 

@@ -41,14 +41,14 @@ def _value(basis: str, months: int) -> CustomerValue:
 def test_outlook_finding_names_margin_or_revenue_in_whole_sentences(months, ru_months):
     margin = outlook_finding(_value("margin", months), "RUB")
     revenue = outlook_finding(_value("revenue", months), "")
-    assert "1,234,567 RUB in margin" in margin.conclusion
+    assert "1,234,567\u00a0RUB in margin" in margin.conclusion
     assert "1,234,567 in revenue" in revenue.conclusion and "70% likely" in revenue.conclusion
     with use_language("ru"):
         margin = outlook_finding(_value("margin", months), "RUB")
         revenue = outlook_finding(_value("revenue", months), "RUB")
     assert margin.conclusion.startswith("За " + ru_months)
-    assert "1\u00a0234\u00a0567 RUB маржи" in margin.conclusion
-    assert "RUB выручки" in revenue.conclusion and "1\u00a0234)" in revenue.conclusion
+    assert "1\u00a0234\u00a0567\u00a0₽ маржи" in margin.conclusion
+    assert "\u00a0₽ выручки" in revenue.conclusion and "1\u00a0234)" in revenue.conclusion
     assert margin.title == "Ценность клиентской базы"
 
 
@@ -64,7 +64,7 @@ def test_tiers_finding_in_russian():
     with use_language("ru"):
         finding = tiers_finding(tiers, "RUB")
     assert finding.conclusion.startswith("На 20% самых ценных клиентов приходится 30%")
-    assert "1\u00a0000 RUB из неё" in finding.conclusion
+    assert "1\u00a0000\u00a0₽ из неё" in finding.conclusion
     assert finding.level == "warning"
 
 

@@ -111,4 +111,4 @@ def test_every_audit_plot_is_drawn_in_russian(computed_ru, plot, key):
 def test_month_ticks_are_russian_month_names_in_a_russian_report(computed):
     with use_language("ru"):
         ax = plots.plot_kpi_trend(computed["trend"]).axes[0]
-    assert ax.get_xticklabels()[-1].get_text() == "дек. 2024"
+    assert ax.get_xticklabels()[-1].get_text() == "дек.\u00a02024"

@@ -38,7 +38,7 @@ def test_save_kpis_writes_the_documented_shape_with_nan_as_null(store, fake_para
     document = json.loads(path.read_text(encoding="utf-8"))
     assert set(document) == {
         "report", "period", "as_of", "store", "currency", "custkit_version", "generated_at",
-        "kpis", "accounting",
+        "kpis", "units", "accounting",
     }  # fmt: skip
     assert (document["report"], document["period"], document["as_of"]) == (
         "audit",
@@ -205,3 +205,27 @@ def test_section_shows_why_it_is_skipped_and_refuses_undeclared_names(
     assert "Sections skipped for lack of data:" in header and header.count("<li>") == 1
     with pytest.raises(ReportError, match="Got 'birthday' instead.*Did you mean 'birthdays'"):
         ctx.section("birthday")
+
+
+def test_save_kpis_writes_the_declared_units_and_warns_about_a_guessed_one(
+    store, fake_params, tmp_path
+):
+    from custkit.units import Kpis
+
+    ctx = make_context(store, fake_params, tmp_path)
+    kpis = Kpis({"customers": 120, "model_auc": 0.74, "shares": {"a": 0.4}, "odd": 2.5},
+                {"customers": "count", "model_auc": "score", "shares": "share"})  # fmt: skip
+    with pytest.warns(UserWarning, match=r"odd: number.*units=\{name: unit\}"):
+        path = ctx.save_kpis(kpis)
+    units = json.loads(path.read_text(encoding="utf-8"))["units"]
+    assert units == {
+        "customers": "count", "model_auc": "score", "shares.a": "share", "odd": "number"
+    }  # fmt: skip
+    path = ctx.save_kpis(kpis, units={"odd": "ratio"})  # declared by the caller: no warning
+    assert json.loads(path.read_text(encoding="utf-8"))["units"]["odd"] == "ratio"
+    frame = ctx.history_comparison()  # read back from the file, units included
+    assert dict(zip(frame["kpi"], frame["unit"], strict=True)) == {
+        "customers": "count", "model_auc": "score", "odd": "ratio"
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="must be one of"):
+        ctx.save_kpis(kpis, units={"odd": "RUB"})

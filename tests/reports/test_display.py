@@ -171,7 +171,7 @@ def test_names_read_as_words_with_acronyms_and_units(name, shown):
     ("language", "text"),
     [
         ("en", "November 2026 · month not over: data through 15 November 2026"),
-        ("ru", "Ноябрь 2026 · месяц не завершён: данные по 15 ноября 2026"),
+        ("ru", "Ноябрь\u00a02026 · месяц не завершён: данные по 15\u00a0ноября\u00a02026"),
     ],
 )
 def test_header_of_a_month_not_over_says_data_through_its_last_day(
@@ -188,4 +188,4 @@ def test_header_of_a_month_not_over_says_data_through_its_last_day(
         page = header_html(ctx)
         full = header_html(ReportContext("audit", store, fake_params(), month, None, "Audit"))
     assert text in page
-    assert "15 November 2026" not in full and "15 ноября 2026" not in full
+    assert "15 November 2026" not in full and "15\u00a0ноября\u00a02026" not in full

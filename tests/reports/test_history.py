@@ -60,8 +60,8 @@ def two_clients(tmp_path):
 
 def test_history_frame_is_tidy_per_client_with_nested_kpis_flattened(two_clients):
     history = read_kpi_history(two_clients)
-    assert list(history.values.columns) == ["client", "report", "period", "kpi", "value"]
-    rows = history.values.drop(columns="report").itertuples(index=False, name=None)
+    assert list(history.values.columns) == ["client", "report", "period", "kpi", "value", "unit"]
+    rows = history.values.drop(columns=["report", "unit"]).itertuples(index=False, name=None)
     assert list(rows) == [
         ("Acme", "2026-08", "customers", 100),
         ("Acme", "2026-08", "revenue", 1000.5),
@@ -128,11 +128,14 @@ def test_flatten_kpis_keeps_finite_numbers_one_level_deep():
         ("customers", [120.0, 100.0], "count"),
         ("revenue", [1000.5], "money"),
         ("revenue", [1000.0], "money"),
-        ("expected_purchases_12m", [2264.3], "number"),
-        ("model_auc", [0.74], "number"),
+        ("expected_purchases_12m", [2264.3], "count"),
+        ("model_auc", [0.74], "score"),
+        ("horizon_days", [30.0], "days"),
+        ("holdout_total_error_pct", [15.5], "percent"),
+        ("lift", [1.2345], "number"),
     ],
 )
-def test_kpi_unit_is_read_from_the_name_then_the_values(name, values, unit):
+def test_kpi_unit_of_an_old_file_is_read_from_the_name_then_the_values(name, values, unit):
     assert kpi_unit(name, values) == unit
 
 

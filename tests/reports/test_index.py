@@ -119,7 +119,7 @@ def test_index_shows_money_in_the_currency_of_the_newest_kpi_file(tmp_path):
     put_report(tmp_path, "2026-09", "audit", {"revenue": 1000.0}, currency="EUR")
     put_report(tmp_path, "2026-10", "audit", {"revenue": 1500.0}, currency="RUB")
     page = build_index(tmp_path).read_text(encoding="utf-8")
-    assert "<b>1,500 RUB</b>" in page and "Sep 2026: 1,000 RUB" in page
+    assert "<b>1,500\u00a0RUB</b>" in page and "Sep 2026: 1,000\u00a0RUB" in page
     older = tmp_path / "older"
     put_report(older, "2026-10", "audit", {"revenue": 7.0})  # no file names a currency
     assert "<b>7.00</b>" in build_index(older).read_text(encoding="utf-8")

@@ -48,7 +48,7 @@ def russian():
 def test_numbers_of_the_frame_are_written_the_russian_way(russian):
     assert format_count(1234567) == f"1{NBSP}234{NBSP}567"
     assert format_count(-1234) == f"\u22121{NBSP}234"
-    assert format_money(1234.5, "RUB") == f"1{NBSP}234 RUB" and format_money(12.5) == "12,50"
+    assert format_money(1234.5, "RUB") == f"1{NBSP}234{NBSP}₽" and format_money(12.5) == "12,50"
     assert format_share(0.2345) == "23,4%"
     assert format_change(0.042, "count") == "+4,2%"
     assert format_change(-0.013, "share") == f"\u22121,3{NBSP}п.{NBSP}п."
@@ -95,13 +95,13 @@ def test_kpi_history_in_russian_names_the_months_and_explains_the_gaps(russian):
         }
     )
     page = kpi_history_html(frame, period="2026-10", collapsed=True)
-    for heading in ("Октябрь 2026", "Сентябрь 2026", "Октябрь 2025", "Изменение"):
+    for heading in ("Октябрь\u00a02026", "Сентябрь\u00a02026", "Октябрь\u00a02025", "Изменение"):
         assert f">{heading}</th>" in page
-    assert "<b>В сравнении с прошлыми отчётами</b>: значения, опубликованные за сентябрь " in page
+    assert "<b>В сравнении с прошлыми отчётами</b>: значения, опубликованные за сентябрь\u00a0" in page
     assert f"3{NBSP}417" in page and "+10,2%" in page and f"\u22121,7{NBSP}п.{NBSP}п." in page
     assert "Доли меняются в процентных пунктах." in page
     empty = frame.assign(previous_month=np.nan, same_month_last_year=np.nan)
-    assert "ни за сентябрь 2026, ни за октябрь 2025" in kpi_history_html(empty, period="2026-10")
+    assert "ни за сентябрь\u00a02026, ни за октябрь\u00a02025" in kpi_history_html(empty, period="2026-10")
     assert ">Прошлый месяц</th>" in kpi_history_html(frame)
     assert not any(word in page for word in ("Change", "October", "Against", "figures"))
 
@@ -145,7 +145,7 @@ def test_header_in_russian(store, fake_params, russian):
     }  # fmt: skip
     ctx = _context(store, fake_params, orders=orders, accounting=MappingProxyType(accounting))
     page = header_html(ctx)
-    assert "Октябрь 2026 · данные на 31 октября 2026" in page
+    assert "Октябрь\u00a02026 · данные на 31\u00a0октября\u00a02026" in page
     assert (
         f"Использованные данные: заказы — принято 12{NBSP}341 из 12{NBSP}345 строк; "
         "клиенты — принято 21 из 21 строки"
@@ -153,7 +153,7 @@ def test_header_in_russian(store, fake_params, russian):
     for heading in ("Таблица", "Прочитано строк", "Принято", "Отклонено", "Основные причины"):
         assert f">{heading}</th>" in page
     assert "дата не распознана (4)" in page
-    assert "В отчёт не вошли заказы с датой после 31 октября 2026: 1." in page
+    assert "В отчёт не вошли заказы с датой после 31\u00a0октября\u00a02026: 1." in page
     assert "Отменённые и возвращённые заказы не считаются покупками: 2." in page
     unknown = "Заказы клиентов, которых нет в таблице клиентов"
     assert f"{unknown}: 2{NBSP}345 (клиентов: 1{NBSP}234)" in page
@@ -218,7 +218,7 @@ def test_exports_note_in_english(tmp_path):
 def test_failure_page_in_russian(russian):
     page = failure_page("audit", "2026-10", "Проверка данных", "DataError: column <orders>")
     assert '<html lang="ru">' in page
-    assert f"Не удалось сформировать отчёт «{report_title('audit')}» за октябрь 2026" in page
+    assert f"Не удалось сформировать отчёт «{report_title('audit')}» за октябрь\u00a02026" in page
     assert "Шаг, на котором произошла ошибка: <b>Проверка данных</b>" in page
     assert "DataError: column &lt;orders&gt;" in page  # the error stays as raised
     assert "Прежний отчёт за этот месяц, если он был, не изменён." in page
@@ -278,13 +278,13 @@ def test_index_in_russian_from_several_months(tmp_path, russian):
     page = build_index(tmp_path).read_text(encoding="utf-8")
     assert '<html lang="ru">' in page and "<h1>Отчёты</h1>" in page
     assert "1 клиент · обновлено " in page
-    assert "Октябрь 2026: 1 отчёт готов, 1 отчёт с ошибкой" in page
+    assert "Октябрь\u00a02026: 1 отчёт готов, 1 отчёт с ошибкой" in page
     assert "<h3>Динамика за последние 12 месяцев</h3>" in page
-    assert "Нояб. 2025 – окт. 2026" in page and "Окт. 2026: 1" in page
+    assert "Нояб.\u00a02025 – окт.\u00a02026" in page and "Окт.\u00a02026: 1" in page
     assert ">Клиенты</td>" in page and ">Доля повторных покупателей</td>" in page
     assert f"<b>1{NBSP}234</b>" in page and "+23,4%" in page and "31,4%" in page
     assert "<h3>Запуски, сначала новые</h3>" in page and "<th>Месяц</th>" in page
-    assert "<td>Август 2026</td>" in page and "&mdash; нет отчёта" in page
+    assert "<td>Август\u00a02026</td>" in page and "&mdash; нет отчёта" in page
     assert "&#10003; готов" in page and ">открыть</a>" in page
     assert "&#10007; ошибка" in page and ">что не так</a>" in page
     assert "Не удалось прочитать 1 файл KPI" in page

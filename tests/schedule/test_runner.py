@@ -300,7 +300,7 @@ def test_failure_pages_and_index_of_a_job_are_in_its_params_language(fake, tmp_p
     path = write_schedule(tmp_path, {"name": "broken", "params": "ru/broken.yaml", "out": "out"})
     runner.run_schedule(path, at(2026, 12, 2, 6))
     page = (tmp_path / "out" / "2026-11" / "audit.failed.html").read_text(encoding="utf-8")
-    assert '<html lang="ru">' in page and "за ноябрь 2026" in page
+    assert '<html lang="ru">' in page and "за ноябрь\u00a02026" in page
     assert "<b>запуск по расписанию</b>" in page and "Задание расписания «broken»" in page
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "<h1>Отчёты</h1>" in index and "&#10007; ошибка" in index

@@ -17,7 +17,7 @@ def winner(make_store, review_of):
 
 def test_values_carry_their_units():
     assert format_value(0.3646, "share") == "36.5%"
-    assert format_value(1736.9, "money", "RUB") == "1,737 RUB"
+    assert format_value(1736.9, "money", "RUB") == "1,737\u00a0RUB"
     assert format_value(-12.345, "money") == "\u221212.35"
     assert format_value(0.5234, "count") == "0.52"
     assert format_value(math.nan, "money", "RUB") == "—"
@@ -40,7 +40,7 @@ def test_the_section_shows_values_with_units_and_names_the_variants(winner):
     shown = section.metrics_shown
     assert list(shown.columns[:4]) == ["Window", "Metric", "A (control)", "B (challenger)"]
     revenue = shown.loc[shown["Metric"] == "Revenue per customer"].iloc[-1]
-    assert revenue["A (control)"].endswith(" RUB") and revenue["Change"].startswith("+")
+    assert revenue["A (control)"].endswith("\u00a0RUB") and revenue["Change"].startswith("+")
     assert revenue["Reading"] == "B higher"
     assert section.title == "winner: B vs A" and section.srm_banner == ""
     assert section.cuped_shown["Variance removed"].str.endswith("%").all()
