@@ -244,9 +244,9 @@ def test_a_job_that_could_not_start_any_report_sends_a_failure_notice(
 def test_a_russian_job_writes_its_message_in_russian(smtp, fake, password, tmp_path):
     assert run(write_schedule(tmp_path, mail_section(smtp), language="ru")) == 0
     ((_, _, message),) = smtp.messages
-    assert message["Subject"] == "acme: 2 отчёта за ноябрь 2026 готовы"
+    assert message["Subject"] == "acme: 2 отчёта за ноябрь\u00a02026 готовы"
     body = message.get_body(("plain",)).get_content()
-    assert "Отчёты за ноябрь 2026 готовы:" in body
+    assert "Отчёты за ноябрь\u00a02026 готовы:" in body
     with i18n.use_language("ru"):
         title = i18n._(get_report("ltv").title)  # the title as the Russian reports call it
     assert f"- {title}: https://" in body and "- ltv:" not in body  # titles, not codes
