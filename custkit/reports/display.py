@@ -290,6 +290,15 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
 # --- HTML builders -------------------------------------------------------------------------------
 
 
+
+_ISO_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ \u00a0]\d{2}:\d{2})?")
+
+
+def _dates_whole(cell: str) -> str:
+    """*cell* (escaped HTML) with each ISO date kept on one line: a narrow column would break
+    ``2026-12-14`` at its hyphens ("judge on 2026-12-14" in a table's text cell)."""
+    return _ISO_DAY_TEXT.sub(lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>', cell)
+
 def table_html(
     frame: pd.DataFrame,
     caption: str | None = None,
@@ -324,7 +333,7 @@ def table_html(
     for record in shown.itertuples(index=False):
         cells = "".join(
             f'<td style="{cell} text-align: {"right" if c in numeric else "left"};">'
-            f"{html.escape(formatters[c](value))}</td>"
+            f"{_dates_whole(html.escape(formatters[c](value)))}</td>"
             for c, value in zip(shown.columns, record, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")

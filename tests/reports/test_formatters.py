@@ -151,3 +151,17 @@ def test_dates_in_a_table_are_written_the_way_the_language_writes_them(language,
     with use_language(language):
         page = table_html(frame)
     assert f">{shown}</td>" in page or f">{shown}<" in page, page
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-12-14", "too early — judge on 2026-12-14", f"2026-10-14{NBSP}09:30"]
+)
+def test_an_iso_date_inside_a_table_cell_never_breaks_at_its_hyphens(text):
+    # the churn page's campaign table broke "2026-12-14" over two lines in a narrow column
+    import pandas as pd
+
+    from custkit.reports.display import table_html
+
+    page = table_html(pd.DataFrame({"verdict": [text]}))
+    date = text[text.index("2026") :]
+    assert f'<span style="white-space: nowrap">{date}</span>' in page
