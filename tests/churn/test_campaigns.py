@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 import custkit as ck
-from custkit.churn.campaigns import evaluate_campaigns
+from custkit.churn.campaigns import REVIEW_SETTINGS, evaluate_campaigns
 from custkit.churn.report import campaigns_shown, winback_claim_finding
 from custkit.i18n import use_language
 from custkit.splittest import (
@@ -34,21 +34,7 @@ def split_test_settings():
 
 def review_settings(settings):
     """The keyword arguments the split-test notebook passes to review_experiments."""
-    names = (
-        "windows_days",
-        "horizon_days",
-        "primary_metric",
-        "alpha",
-        "srm_alpha",
-        "multiple_testing",
-        "planned_splits",
-        "pre_exposure_days",
-        "include_exposure_day",
-        "cap_percentile",
-        "planned_customers",
-        "planned_lift",
-    )
-    return {name: settings[name] for name in names}
+    return {name: settings[name] for name in REVIEW_SETTINGS}
 
 
 # --- the demo store: winback_2026_04 read by both reports ---------------------------------------
@@ -396,3 +382,13 @@ def test_any_store_counts_the_same_customers_and_returns_in_both_reports(
     for group_name, arm in (("contact", "contact"), ("holdout", "holdout")):
         assert by_group.size()[group_name] == totals.get(arm, {}).get("customers", 0)
         assert by_group.sum()[group_name] == totals.get(arm, {}).get("sum_conversion", 0)
+
+
+def test_the_settings_taken_over_are_split_test_report_parameters_review_experiments_takes():
+    import inspect
+
+    from custkit.splittest import review_experiments
+
+    notebook = split_test_settings()
+    accepted = inspect.signature(review_experiments).parameters
+    assert [name for name in REVIEW_SETTINGS if name not in notebook or name not in accepted] == []
