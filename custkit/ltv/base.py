@@ -215,6 +215,36 @@ def check_purchase_counts(x: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
     return x_, t_
 
 
+def purchase_probability(
+    x: Any,
+    t: Any,
+    history: Sequence[Any],
+    new_customer: Any,
+    p_alive: Any,
+    after_history: Any,
+) -> Any:
+    """P(exactly *x* purchases in *t*) of a purchase model, for a new customer or given a history.
+
+    *history* is ``(frequency, recency, T)``, all None for a new customer, whose probability is
+    ``new_customer(x, t)``. Given a history, a customer who has dropped out buys nothing and one
+    still alive (``p_alive(frequency, recency, T)``) buys as ``after_history(x, t, frequency, T)``
+    (the model's posterior). The callables take float arrays of one shape.
+    """
+    x_, t_ = check_purchase_counts(x, t)
+    if all(v is None for v in history):
+        x_, t_ = np.broadcast_arrays(x_, t_)
+        return like_input(new_customer(x_, t_), x, t, name="probability")
+    if any(v is None for v in history):
+        raise ParamsError(
+            "probability_of_purchases needs frequency, recency and T together, or none "
+            "of them (a new customer)."
+        )
+    x_, t_, f_, r_, big_t = as_float_arrays(x_, t_, *history)
+    alive = np.asarray(p_alive(f_, r_, big_t), dtype=np.float64)
+    result = alive * after_history(x_, t_, f_, big_t) + (1.0 - alive) * (x_ == 0)
+    return like_input(result, *history, x, t, name="probability")
+
+
 def check_penalizer(penalizer: Any, owner: str) -> float:
     """*penalizer* as a float if it is a finite number >= 0, else :class:`ParamsError` naming
     *owner* (the model, or the function that passes it on to its models)."""

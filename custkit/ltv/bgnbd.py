@@ -24,10 +24,10 @@ from custkit.ltv.base import (
     BaseFitter,
     Distinct,
     as_float_arrays,
-    check_purchase_counts,
     dot,
     like_input,
     log_nbd_pmf,
+    purchase_probability,
 )
 
 #: Below this many rows, finding the distinct (x, T) pairs costs more than it saves.
@@ -372,22 +372,14 @@ class BGNBD(BaseFitter):
             Aligned to the index of the first Series argument.
         """
         r, alpha, a, b = self._params_tuple()
-        x_, t_ = check_purchase_counts(x, t)
-        history = [frequency, recency, T]
-        if all(v is None for v in history):
-            x_, t_ = np.broadcast_arrays(x_, t_)
-            result = _bgnbd_pmf(x_, t_, r, alpha, a, b)
-            return like_input(result, x, t, name="probability")
-        if any(v is None for v in history):
-            raise ParamsError(
-                "probability_of_purchases needs frequency, recency and T together, or none "
-                "of them (a new customer)."
-            )
-        x_, t_, f_, r_, big_t = as_float_arrays(x_, t_, frequency, recency, T)
-        alive = np.asarray(self.p_alive(f_, r_, big_t), dtype=np.float64)
-        after = _bgnbd_pmf(x_, t_, r + f_, alpha + big_t, a, b + f_)
-        result = alive * after + (1.0 - alive) * (x_ == 0)
-        return like_input(result, frequency, recency, T, x, t, name="probability")
+        return purchase_probability(
+            x,
+            t,
+            (frequency, recency, T),
+            lambda x_, t_: _bgnbd_pmf(x_, t_, r, alpha, a, b),
+            self.p_alive,
+            lambda x_, t_, f_, big_t: _bgnbd_pmf(x_, t_, r + f_, alpha + big_t, a, b + f_),
+        )
 
 
 def _bgnbd_pmf(x: np.ndarray, t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np.ndarray:

@@ -37,13 +37,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, logsumexp, roots_jacobi
 
-from custkit.errors import ParamsError
 from custkit.ltv.base import (
     BaseFitter,
     as_float_arrays,
-    check_purchase_counts,
     like_input,
     log_nbd_pmf,
+    purchase_probability,
 )
 
 __all__ = ["ParetoNBD"]
@@ -490,26 +489,27 @@ class ParetoNBD(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Aligned to the index of the first Series argument.
         """
-        r, alpha, s, beta = self._params_tuple()
-        x_, t_ = check_purchase_counts(x, t)
-        history = [frequency, recency, T]
-        if all(v is None for v in history):
-            x_, t_ = np.broadcast_arrays(x_, t_)
-            shape = x_.shape
-            result = _pmf(x_.ravel(), t_.ravel(), r, alpha, s, beta).reshape(shape)
-            return like_input(result, x, t, name="probability")
-        if any(v is None for v in history):
-            raise ParamsError(
-                "probability_of_purchases needs frequency, recency and T together, or none "
-                "of them (a new customer)."
+        params = r, alpha, s, beta = self._params_tuple()
+
+        def new_customer(x_: np.ndarray, t_: np.ndarray) -> np.ndarray:
+            return _pmf(x_.ravel(), t_.ravel(), r, alpha, s, beta).reshape(x_.shape)
+
+        def after_history(x_, t_, f_, big_t) -> np.ndarray:
+            # the integral depends on (x, t, frequency, T) only: once per distinct row
+            rows, where = np.unique(
+                np.column_stack([v.ravel() for v in (x_, t_, f_, big_t)]),
+                axis=0,
+                return_inverse=True,
             )
-        x_, t_, f_, r_, big_t = as_float_arrays(x_, t_, frequency, recency, T)
-        shape = x_.shape
-        alive = np.asarray(_p_alive((r, alpha, s, beta), f_, r_, big_t), dtype=np.float64)
-        x_, t_, f_, big_t, alive = (v.ravel() for v in (x_, t_, f_, big_t, alive))
-        # the integral depends on (x, t, frequency, T) only: once per distinct row
-        rows, where = np.unique(np.column_stack([x_, t_, f_, big_t]), axis=0, return_inverse=True)
-        dx, dt, df, d_t = rows.T
-        after = _pmf(dx, dt, r + df, alpha + d_t, s, beta + d_t)[where.reshape(-1)]
-        result = (alive * after + (1.0 - alive) * (x_ == 0)).reshape(shape)
-        return like_input(result, frequency, recency, T, x, t, name="probability")
+            dx, dt, df, d_t = rows.T
+            after = _pmf(dx, dt, r + df, alpha + d_t, s, beta + d_t)
+            return after[where.reshape(-1)].reshape(x_.shape)
+
+        return purchase_probability(
+            x,
+            t,
+            (frequency, recency, T),
+            new_customer,
+            lambda f_, r_, big_t: _p_alive(params, f_, r_, big_t),
+            after_history,
+        )
