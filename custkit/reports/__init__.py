@@ -10,6 +10,7 @@ exist), ``inspection`` (what a notebook declares), ``parameters`` (checked param
 
 from custkit.reports.context import ReportContext, start_report
 from custkit.reports.display import (
+    for_analysts,
     pii_guard,
     show_figure,
     show_finding,
@@ -37,6 +38,7 @@ __all__ = [
     "RunResult",
     "build_index",
     "execute_notebook",
+    "for_analysts",
     "failure_page",
     "get_report",
     "kernel_name",

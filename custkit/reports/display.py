@@ -830,3 +830,74 @@ def figure_texts(fig: Any) -> list[str]:
         if text and artist.get_visible() and (artist.axes is None or artist.axes.get_visible()):
             found.append(text)
     return list(dict.fromkeys(found))
+
+
+def details_html(summary: str, parts: Sequence[str], *, open_: bool = False) -> str:
+    """A block folded under a one-line *summary* (``<details>``), holding the HTML *parts*.
+
+    The summary is plain text (escaped); the parts are HTML already built by the ``*_html``
+    functions (tables, findings, figures as ``<img>``). A page's height counts only the summary
+    line until the reader opens the block.
+    """
+    opened = " open" if open_ else ""
+    return (
+        f'<details class="ck-details" style="margin: 10px 0; {_FONT}"{opened}>'
+        f'<summary style="cursor: pointer; color: {GREY};">{html.escape(summary)}</summary>'
+        f'<div style="padding-left: 12px;">{"".join(parts)}</div></details>'
+    )
+
+
+def _output_html(output: Any) -> tuple[str, list[str]]:
+    """One captured display output as HTML, with the figure texts it carried."""
+    import base64
+
+    data, metadata = output.data, output.metadata or {}
+    texts = list((metadata.get("custkit") or {}).get("texts", []))
+    if "text/html" in data:
+        return str(data["text/html"]), texts
+    if "image/png" in data:
+        png = data["image/png"]
+        if isinstance(png, bytes):
+            png = base64.b64encode(png).decode("ascii")
+        return f'<img src="data:image/png;base64,{png}" style="max-width: 100%;">', texts
+    if "text/plain" in data:
+        return f"<pre>{html.escape(str(data['text/plain']))}</pre>", texts
+    return "", texts
+
+
+class for_analysts:  # noqa: N801 - used as a context manager, named for how it reads
+    """Fold everything the block displays under one line for analysts.
+
+    ``with for_analysts(tr("Model fits, holdout errors and intervals")): show_table(...)``
+    shows the tables, findings and figures displayed inside the block as one collapsed
+    ``<details>`` headed "For analysts: <summary>". Pages stay short for a manager; nothing is
+    dropped. Figures keep the words drawn into them in the output's metadata, as
+    :func:`show_figure` leaves them. Nothing is shown for a block that displayed nothing.
+    """
+
+    def __init__(self, summary: str = "") -> None:
+        self.summary = summary
+
+    def __enter__(self) -> for_analysts:
+        from IPython.utils.capture import capture_output
+
+        self._capture = capture_output(stdout=False, stderr=False, display=True)
+        self._captured = self._capture.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._capture.__exit__(*exc)
+        if exc[0] is not None:
+            return
+        parts, texts = [], []
+        for output in self._captured.outputs:
+            part, drawn = _output_html(output)
+            parts.append(part)
+            texts.extend(drawn)
+        if not any(parts):
+            return
+        label = _("For analysts")
+        summary = f"{label}: {self.summary}" if self.summary else label
+        from IPython.display import HTML, display
+
+        display(HTML(details_html(summary, parts)), metadata={"custkit": {"texts": texts}})

@@ -49,6 +49,15 @@ window.addEventListener("load", function () {
     return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
       (cls ? "." + cls.trim().split(/\s+/).join(".") : "");
   }
+  // the height and the sections as a reader first sees the page: folded blocks closed
+  var height = root.scrollHeight;
+  var sections = Array.prototype.map.call(document.querySelectorAll("h2"), function (h) {
+    return {title: (h.textContent || "").replace(/¶/g, "").trim().slice(0, 80),
+            top: Math.round(h.getBoundingClientRect().top + window.scrollY)};
+  });
+  // everything else with every folded block opened: what is inside must fit and show too
+  var folded = document.querySelectorAll("details:not([open])").length;
+  document.querySelectorAll("details").forEach(function (d) { d.open = true; });
   var overflowing = [];
   document.querySelectorAll("body *").forEach(function (el) {
     var box = el.getBoundingClientRect();
@@ -93,17 +102,12 @@ window.addEventListener("load", function () {
       }
     }
   }
-  // where each section starts, to tell which ones make a page long
-  var sections = Array.prototype.map.call(document.querySelectorAll("h2"), function (h) {
-    return {title: (h.textContent || "").replace(/¶/g, "").trim().slice(0, 80),
-            top: Math.round(h.getBoundingClientRect().top + window.scrollY)};
-  });
   var out = document.createElement("script");
   out.type = "application/json";
   out.id = "__RESULT_ID__";
   out.textContent = JSON.stringify({
     viewport_width: width, viewport_height: window.innerHeight,
-    scroll_width: root.scrollWidth, scroll_height: root.scrollHeight,
+    scroll_width: root.scrollWidth, scroll_height: height, folded_blocks: folded,
     overflowing: overflowing, images: images, svgs: svgs, wrapped_dates: wrapped,
     sections: sections});
   document.body.appendChild(out);

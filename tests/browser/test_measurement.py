@@ -30,6 +30,9 @@ PAGES = {
     "two_sections": '<h2 style="margin: 0; height: 100px">One¶</h2>'
     '<div style="height: 900px"></div>'
     '<h2 style="margin: 0; height: 100px">Two</h2><div style="height: 1800px"></div>',
+    "folded": '<details><summary style="height: 100px">For analysts</summary>'
+    '<div style="height: 2700px"></div><img src="data:image/png;base64,{pixel}">'
+    '<table class="inside"><tr><td style="min-width: 2000px">wide</td></tr></table></details>',
     "empty_chart": '<svg width="20" height="20" aria-label="empty"></svg>'
     '<svg width="20" height="20" aria-label="drawn"><rect width="5" height="5"/></svg>',
 }
@@ -100,3 +103,11 @@ def test_each_section_is_found_where_its_heading_starts(known_pages):
     found = known_pages["two_sections"]
     assert found["sections"] == [{"title": "One", "top": 0}, {"title": "Two", "top": 1000}]
     assert found["scroll_height"] == 2900
+
+
+def test_a_folded_block_counts_as_its_summary_line_yet_what_it_holds_is_checked(known_pages):
+    found = known_pages["folded"]
+    assert found["folded_blocks"] == 1
+    assert found["scroll_height"] == 900  # the 2,700 px inside stay folded for the reader
+    assert [(i["natural_width"], i["shown_width"]) for i in found["images"]] == [(1, 1)]
+    assert [o["element"] for o in found["overflowing"]] == ["table.inside"]
