@@ -179,8 +179,72 @@ def kpi_trend(red: OrderReductions, period: ReportPeriod, months: int = 13) -> p
     )
 
 
+#: A change of revenue within this share either way reads as "about the same" in the headline.
+FLAT_CHANGE = 0.05
+#: Fewer buyers in the month than this: the headline says its changes are rough.
+THIN_BUYERS = 100
+
+
+def _change_clause(change: float, previous_month: bool) -> str:
+    """``revenue is down 41% on the previous month`` / ``… on a year ago``."""
+    size = pct(abs(change))
+    if previous_month:
+        if change >= 0:
+            return _("revenue is up {change} on the previous month", change=size)
+        return _("revenue is down {change} on the previous month", change=size)
+    if change >= 0:
+        return _("revenue is up {change} on a year ago", change=size)
+    return _("revenue is down {change} on a year ago", change=size)
+
+
+def _verdict(mom: float, yoy: float) -> tuple[str, str]:
+    """What to do and the level, from the month-on-month and the year-on-year change together.
+
+    A month can look fine against last year and still have fallen sharply against the month
+    before (issue 15: revenue −41% on the previous month read "Keep the current plan", because
+    only the yearly change was read), or the reverse; either drop is named.
+    """
+    down_m, down_y = mom < -FLAT_CHANGE, yoy < -FLAT_CHANGE  # False for NaN
+    up_m, up_y = mom > FLAT_CHANGE, yoy > FLAT_CHANGE
+    if down_m and down_y:
+        return (
+            _(
+                "Look at the sections below to see whether fewer new customers or fewer "
+                "returning customers caused the drop."
+            ),
+            "warning",
+        )
+    if down_m:
+        return (
+            _(
+                "Do not read the month as on plan: find out why revenue fell on the previous "
+                "month (the season, fewer new customers or fewer returning ones; see the trend "
+                "chart and the sections below) before deciding what to change."
+            ),
+            "warning",
+        )
+    if down_y:
+        return (
+            _(
+                "Revenue is below the same month last year: look at the sections below to see "
+                "whether fewer new customers or fewer returning customers caused the drop."
+            ),
+            "warning",
+        )
+    return (
+        _("Keep the current plan; the sections below show where growth can come from."),
+        "good" if up_m or up_y else "info",
+    )
+
+
 def kpi_finding(comparison: pd.DataFrame) -> Finding:
-    """One-sentence summary of the month's KPIs (from :func:`kpi_comparison`)."""
+    """The page's answer in one sentence, from :func:`kpi_comparison`: buyers and revenue of the
+    month, revenue's change on the previous month *and* on the same month last year, and what
+    the data cannot tell (no earlier month, no previous year, few buyers).
+
+    The verdict weighs both changes (:func:`_verdict`): a sharp drop on either is a warning, so
+    a good year-on-year figure never hides a bad month.
+    """
     title = _("Headline figures")
     row = comparison.set_index("kpi")
     customers, revenue = row.loc["customers"], row.loc["revenue"]
@@ -200,39 +264,39 @@ def kpi_finding(comparison: pd.DataFrame) -> Finding:
             revenue=num(revenue["value"]),
         )
     ]
-    yoy = revenue["change_vs_last_year"]
-    mom = revenue["change_vs_previous_month"]
+    mom = float(revenue["change_vs_previous_month"])
+    yoy = float(revenue["change_vs_last_year"])
+    if np.isfinite(mom):
+        parts.append(_change_clause(mom, previous_month=True))
     if np.isfinite(yoy):
-        if yoy >= 0:
-            parts.append(_("revenue is up {change} on a year ago", change=pct(abs(yoy))))
-        else:
-            parts.append(_("revenue is down {change} on a year ago", change=pct(abs(yoy))))
-    elif np.isfinite(mom):
-        if mom >= 0:
-            parts.append(_("revenue is up {change} on the previous month", change=pct(abs(mom))))
-        else:
-            parts.append(_("revenue is down {change} on the previous month", change=pct(abs(mom))))
-    else:
+        parts.append(_change_clause(yoy, previous_month=False))
+    if not (np.isfinite(mom) or np.isfinite(yoy)):
         parts.append(_("there is no earlier month to compare with"))
     conclusion = "; ".join(parts) + "."
-    if not np.isfinite(row.loc["annual_churn_rate", "value"]):
-        conclusion += " " + _(
-            "The data covers less than two years, so yearly loss of customers is not shown."
-        )
-    change = yoy if np.isfinite(yoy) else mom
-    if np.isfinite(change) and change < -0.05:
-        return Finding(
-            title,
-            conclusion,
+    cannot_tell = []
+    if np.isfinite(mom) and not np.isfinite(yoy):
+        cannot_tell.append(
             _(
-                "Look at the sections below to see whether fewer new customers or fewer "
-                "returning customers caused the drop."
-            ),
-            "warning",
+                "The data does not reach back to the same month last year, so whether the "
+                "change is the usual season cannot be told."
+            )
         )
-    return Finding(
-        title,
-        conclusion,
-        _("Keep the current plan; the sections below show where growth can come from."),
-        "good" if np.isfinite(change) and change > 0.05 else "info",
-    )
+    if buyers < THIN_BUYERS:
+        cannot_tell.append(
+            n_(
+                "With only {n:,} buyer this month, a few customers more or fewer move these "
+                "figures a lot: read the changes as rough.",
+                "With only {n:,} buyers this month, a few customers more or fewer move these "
+                "figures a lot: read the changes as rough.",
+                buyers,
+            )
+        )
+    if not np.isfinite(row.loc["annual_churn_rate", "value"]):
+        cannot_tell.append(
+            _("The data covers less than two years, so yearly loss of customers is not shown.")
+        )
+    conclusion = " ".join([conclusion, *cannot_tell])
+    action, level = _verdict(mom, yoy)
+    if buyers < THIN_BUYERS and level == "good":
+        level = "info"
+    return Finding(title, conclusion, action, level)

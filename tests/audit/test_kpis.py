@@ -1,7 +1,10 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custkit.audit.kpis import (
     KPI_DEFINITIONS,
@@ -85,3 +88,106 @@ def test_kpi_finding_warns_when_there_is_no_data(orders):
     red = reduce_orders(orders, "2021-01-31")
     finding = kpi_finding(kpi_comparison(red, ReportPeriod.from_string("2021-01")))
     assert finding.level == "warning"
+
+
+# --- the headline weighs the month-on-month change as well as the yearly one (issue 15) --------
+
+KEEP_PLAN = "Keep the current plan"
+
+
+def _store(monthly: dict[str, tuple[int, float]]):
+    """Orders of distinct customers: month -> (buyers, revenue per order), one order each."""
+    rows, customer = [], 0
+    for month, (buyers, value) in monthly.items():
+        for _ in range(buyers):
+            customer += 1
+            rows.append((customer, customer, f"{month}-15", value))
+    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "revenue"])
+    frame["order_date"] = pd.to_datetime(frame["order_date"])
+    return frame
+
+
+def _finding(monthly, period="2024-06"):
+    report = ReportPeriod.from_string(period)
+    red = reduce_orders(_store(monthly), report.as_of)
+    return kpi_finding(kpi_comparison(red, report))
+
+
+# (previous month, same month last year) revenue per order against 100 in June 2024; 200 buyers
+HEADLINE_CASES = {
+    "down 41% on the month, up 20% on the year": (169.5, 83.3, "warning", False),
+    "up 30% on the month, down 30% on the year": (76.9, 142.9, "warning", False),
+    "down on the month and on the year": (150.0, 150.0, "warning", False),
+    "flat on both": (100.0, 100.0, "info", True),
+    "up on both": (80.0, 80.0, "good", True),
+}
+
+
+@pytest.mark.parametrize("case", list(HEADLINE_CASES))
+def test_headline_verdict_weighs_the_change_on_the_month_and_on_the_year(case):
+    before, year_ago, level, keeps_plan = HEADLINE_CASES[case]
+    finding = _finding(
+        {"2023-06": (200, year_ago), "2024-05": (200, before), "2024-06": (200, 100.0)}
+    )
+    assert finding.level == level, finding
+    assert (KEEP_PLAN in finding.action) is keeps_plan, finding.action
+    # both changes are stated, whichever way they go
+    assert "on the previous month" in finding.conclusion
+    assert "on a year ago" in finding.conclusion
+
+
+def test_a_sharp_drop_on_the_previous_month_is_named_though_the_year_is_up():
+    finding = _finding({"2023-06": (200, 83.3), "2024-05": (200, 169.5), "2024-06": (200, 100.0)})
+    assert "revenue is down 41% on the previous month" in finding.conclusion
+    assert "revenue is up 20% on a year ago" in finding.conclusion
+
+
+def _comparison(mom: float, yoy: float, buyers: float = 1_000.0) -> pd.DataFrame:
+    rows = {kpi: (1.0, np.nan, np.nan) for kpi in KPI_DEFINITIONS}
+    rows["customers"] = (buyers, np.nan, np.nan)
+    rows["revenue"] = (1e6, mom, yoy)
+    return pd.DataFrame(
+        [
+            {"kpi": k, "value": v, "change_vs_previous_month": m, "change_vs_last_year": y}
+            for k, (v, m, y) in rows.items()
+        ]
+    )
+
+
+changes = st.one_of(st.just(np.nan), st.floats(-0.95, 3.0, allow_nan=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(mom=changes, yoy=changes)
+def test_the_plan_is_kept_only_when_neither_change_is_a_drop(mom, yoy):
+    finding = kpi_finding(_comparison(mom, yoy))
+    dropped = bool(mom < -0.05 or yoy < -0.05)  # False for NaN
+    assert (KEEP_PLAN in finding.action) is not dropped, (mom, yoy, finding)
+    assert (finding.level == "warning") is dropped
+    for change, words in ((mom, "on the previous month"), (yoy, "on a year ago")):
+        assert (words in finding.conclusion) is bool(np.isfinite(change))
+
+
+THIN_STORES = {
+    "one month of data": (
+        {"2024-06": (200, 100.0)},
+        "there is no earlier month to compare with",
+    ),
+    "no previous year": (
+        {"2024-04": (200, 100.0), "2024-05": (200, 100.0), "2024-06": (200, 100.0)},
+        "does not reach back to the same month last year",
+    ),
+    "few customers": (
+        {"2023-06": (8, 100.0), "2024-05": (10, 100.0), "2024-06": (12, 100.0)},
+        "With only 12 buyers this month",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(THIN_STORES))
+def test_a_thin_data_headline_says_what_it_cannot_tell(case):
+    monthly, says = THIN_STORES[case]
+    finding = _finding(monthly)
+    assert says in finding.conclusion, finding.conclusion
+    assert finding.level != "good"
+    assert "yearly loss of customers is not shown" in finding.conclusion
