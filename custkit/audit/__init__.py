@@ -4,7 +4,12 @@ Every section reads the order reductions (:func:`custkit.data.reduce.reduce_orde
 needs them, the canonical customers table; none re-scans the raw orders.
 """
 
-from custkit.audit.acquisition import acquisition_by, acquisition_finding, referral_performance
+from custkit.audit.acquisition import (
+    acquisition_by,
+    acquisition_finding,
+    referral_group_label,
+    referral_performance,
+)
 from custkit.audit.categories import (
     CrossTab,
     categories_finding,
@@ -121,6 +126,7 @@ __all__ = [
     "normalize_email",
     "normalize_phone",
     "reactivation_list",
+    "referral_group_label",
     "referral_performance",
     "rejected_rows",
     "retention_finding",

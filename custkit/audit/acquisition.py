@@ -188,6 +188,12 @@ def referral_performance(
     return pd.DataFrame(rows, columns=columns)
 
 
+def referral_group_label(group: str) -> str:
+    """A row of :func:`referral_performance` in words, in the report language."""
+    labels = {"referred": _("Brought by a friend"), "not_referred": _("Came on their own")}
+    return labels.get(str(group), str(group))
+
+
 def acquisition_finding(by_channel: pd.DataFrame, referral: pd.DataFrame | None = None) -> Finding:
     """Name the channel bringing most new customers and the one whose customers come back most."""
     title = _("Where customers come from")

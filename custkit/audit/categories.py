@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,9 +101,25 @@ def customer_categories(
     )
 
 
+#: The acquisition channels of custkit's demo store (:mod:`custkit.data.demo`) in words, in
+#: English (translated where shown); a store's other channel names are shown as written.
+CHANNEL_WORDS = {
+    "organic": "Organic",
+    "referral": "Referrals",
+    "partners": "Partners",
+    "social": "Social media",
+    "context_ads": "Context ads",
+    "coupons": "Coupons",
+    "cold_calls": "Cold calls",
+}
+_CODE_LIKE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
+
+
 def category_label(value: object) -> str:
     """A category as shown, in the report language: custkit's activity and loyalty categories
-    (``one_time`` → ``One-time``) and ``unknown``; a store's own regions and channels as written.
+    (``one_time`` → ``One-time``), ``unknown`` and the demo store's channels (``cold_calls`` →
+    ``Cold calls``); a store's own regions and channels as written, except that a name written
+    like a code (``paid_search``) reads with spaces (``paid search``).
     """
     labels = {
         "active": _("Active"),
@@ -114,7 +131,11 @@ def category_label(value: object) -> str:
         "unknown": _("unknown"),
     }
     text = str(value)
-    return labels.get(text, text)
+    if text in labels:
+        return labels[text]
+    if text in CHANNEL_WORDS:
+        return _(CHANNEL_WORDS[text])
+    return text.replace("_", " ") if _CODE_LIKE.fullmatch(text) else text
 
 
 def category_crosstab(categories: pd.DataFrame, rows: str, columns: str) -> CrossTab:

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from custkit.audit.categories import CrossTab, category_label
 from custkit.audit.cohorts import CohortRetention
@@ -20,6 +20,18 @@ from custkit.plots.style import ReportFigure, draws_text_as_written
 
 _THOUSANDS = FuncFormatter(lambda v, _pos: format_value(v, ",.0f"))
 _GAINED, _LOST, _MAIN, _SECOND = "#2a9d8f", "#e76f51", "#264653", "#e9c46a"
+
+
+def _people_axis(axis) -> None:
+    """Ticks of a count of people: whole numbers only (never 0.5 customers), with thousands
+    separators (never ``1e6``)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(_THOUSANDS)
+
+
+def _in_month_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """*frame* sorted by its ``month`` column: a month axis always reads left to right."""
+    return frame.sort_values("month", kind="stable", ignore_index=True)
 
 
 def _month_labels(months: pd.Series | pd.Index) -> list[str]:
@@ -58,18 +70,21 @@ def _heatmap(ax: plt.Axes, values: pd.DataFrame, fmt: str, cmap: str = "YlGnBu")
                     fontsize=7,
                     color="white" if v > middle else "black",
                 )
-    ax.figure.colorbar(image, ax=ax)
+    bar = ax.figure.colorbar(image, ax=ax)
+    if len(finite) and (finite == finite.round()).all():  # counts: whole-number ticks
+        _people_axis(bar.ax.yaxis)
 
 
 @draws_text_as_written
 def plot_kpi_trend(trend: pd.DataFrame, currency: str | None = None) -> Figure:
     """Customers (bars) and revenue (line, in *currency*) per month, from
     :func:`~custkit.audit.kpi_trend`."""
+    trend = _in_month_order(trend)
     fig, ax = _figure()
     x = np.arange(len(trend))
     ax.bar(x, trend["customers"], color=_MAIN, label=_("Customers who bought"))
     ax.set_ylabel(_("Customers who bought (people)"))
-    ax.yaxis.set_major_formatter(_THOUSANDS)
+    _people_axis(ax.yaxis)
     ax.set_xticks(x, _month_labels(trend["month"]), rotation=45, ha="right")
     ax.set_xlabel(_("Month"))
     ax2 = ax.twinx()
@@ -83,6 +98,7 @@ def plot_kpi_trend(trend: pd.DataFrame, currency: str | None = None) -> Figure:
 @draws_text_as_written
 def plot_base_turnover(turnover: pd.DataFrame) -> Figure:
     """Gained + returned (up) vs lost (down) customers per month."""
+    turnover = _in_month_order(turnover)
     fig, ax = _figure()
     x = np.arange(len(turnover))
     ax.bar(x, turnover["gained"], color=_GAINED, label=_("New customers"))
@@ -93,7 +109,7 @@ def plot_base_turnover(turnover: pd.DataFrame) -> Figure:
     ax.set_xticks(x, _month_labels(turnover["month"]), rotation=45, ha="right")
     ax.set_xlabel(_("Month"))
     ax.set_ylabel(_("Customers (people)"))
-    ax.yaxis.set_major_formatter(_THOUSANDS)
+    _people_axis(ax.yaxis)
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(_("Customers gained and lost per month"))
     return fig
@@ -127,7 +143,7 @@ def plot_lapsed_bands(bands: pd.DataFrame) -> Figure:
     _labelled_bars(ax, [str(b) for b in bands["band"]], bands["customers"], bands["customer_share"])
     ax.set_xlabel(_("Time since last purchase"))
     ax.set_ylabel(_("Customers (people)"))
-    ax.yaxis.set_major_formatter(_THOUSANDS)
+    _people_axis(ax.yaxis)
     ax.set_title(_("How long ago customers last bought"))
     return fig
 
@@ -143,7 +159,7 @@ def plot_acquisition(by_group: pd.DataFrame) -> Figure:
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_xlabel(_("New customers in the last 12 months (people)"))
-    ax.xaxis.set_major_formatter(_THOUSANDS)
+    _people_axis(ax.xaxis)
     ax.set_ylabel(_(label.replace("_", " ").capitalize()))
     ax2 = ax.twiny()
     ax2.plot(by_group["repeat_rate"], y, "o", color=_LOST)
@@ -173,7 +189,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     )
     ax.set_xlabel(_("Step"))
     ax.set_ylabel(_("Customers (people)"))
-    ax.yaxis.set_major_formatter(_THOUSANDS)
+    _people_axis(ax.yaxis)
     ax.set_title(_("From registration to the third order"))
     return fig
 
@@ -185,6 +201,7 @@ def plot_cohort_retention(
     """Heatmap of cohort retention (``value="share"``) or revenue per customer (in
     *currency*)."""
     frame = retention.share if value == "share" else retention.revenue_per_customer
+    frame = frame.sort_index()  # cohorts in month order, oldest at the top
     fig, ax = _figure(10, 5)
     shown = frame.copy()
     shown.index = _month_labels(frame.index)
