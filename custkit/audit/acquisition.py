@@ -25,6 +25,9 @@ from custkit.errors import ParamsError
 from custkit.findings import Finding
 from custkit.i18n import _, n_
 
+#: The rows of :func:`referral_performance` (codes; :func:`referral_group_label` names them).
+REFERRAL_GROUPS = ("referred", "not_referred")
+
 
 def _check_same_as_of(red: OrderReductions, period: ReportPeriod) -> None:
     check_period(red, period)
@@ -171,7 +174,7 @@ def referral_performance(
     referred = referrer.notna().to_numpy()
     flags = _repeat_flags(red.customers, period.end, repeat_within_days)
     rows = []
-    for name, mask in (("referred", referred), ("not_referred", ~referred)):
+    for name, mask in zip(REFERRAL_GROUPS, (referred, ~referred), strict=True):
         part = buyers.loc[mask]
         observed = flags["observed"].to_numpy()[mask]
         repeated = flags["repeated"].to_numpy()[mask]

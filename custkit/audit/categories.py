@@ -117,9 +117,9 @@ _CODE_LIKE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
 
 def category_label(value: object) -> str:
     """A category as shown, in the report language: custkit's activity and loyalty categories
-    (``one_time`` → ``One-time``), ``unknown`` and the demo store's channels (``cold_calls`` →
-    ``Cold calls``); a store's own regions and channels as written, except that a name written
-    like a code (``paid_search``) reads with spaces (``paid search``).
+    (``one_time`` → ``One-time``), ``unknown`` (``Not recorded``) and the demo store's channels
+    (``cold_calls`` → ``Cold calls``); a store's own regions and channels as written, except
+    that a name written like a code (``paid_search``) reads with spaces (``paid search``).
     """
     labels = {
         "active": _("Active"),
@@ -128,7 +128,7 @@ def category_label(value: object) -> str:
         "one_time": _("One-time"),
         "repeat": _("Repeat"),
         "loyal": _("Loyal"),
-        "unknown": _("unknown"),
+        "unknown": _("Not recorded"),
     }
     text = str(value)
     if text in labels:

@@ -16,7 +16,8 @@ from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
 from custkit.i18n import _, n_
 
-_STEPS = ("registered", "first_order", "second_order", "third_order")
+#: The funnel's steps, in order (codes; :func:`step_label` names them).
+STEPS = ("registered", "first_order", "second_order", "third_order")
 
 
 def _median_days(later: pd.Series, earlier: pd.Series) -> float:

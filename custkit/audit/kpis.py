@@ -245,7 +245,7 @@ def kpi_finding(comparison: pd.DataFrame) -> Finding:
     The verdict weighs both changes (:func:`_verdict`): a sharp drop on either is a warning, so
     a good year-on-year figure never hides a bad month.
     """
-    title = _("Headline figures")
+    title = _("The month in brief")
     row = comparison.set_index("kpi")
     customers, revenue = row.loc["customers"], row.loc["revenue"]
     if not np.isfinite(customers["value"]):
