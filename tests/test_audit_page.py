@@ -202,3 +202,17 @@ def test_the_page_opens_with_its_answer_and_folds_its_detail(audit_page):
     assert first_section < text.index(answer) < first_card, "the answer comes after the cards"
     analysts = "For analysts:" if language == "en" else "Для аналитиков:"
     assert text.count(analysts) >= 6, text.count(analysts)
+
+
+def test_a_thin_store_says_in_its_headline_what_it_cannot_tell(tmp_path):
+    """The demo store's second month: a few hundred customers, no previous year."""
+    store = write_demo_store(tmp_path / "store", 300, seed=5)
+    result = run_report("audit", store / "params.yaml", "2024-12", out_dir=tmp_path / "reports")
+    assert result.ok, result.error
+    page, _ = _read(result)
+    text = " ".join(" ".join(page.texts).split())
+    headline = text[text.index("The month in brief") : text.index("What to do:")]
+    assert "on the previous month" in headline
+    assert "does not reach back to the same month last year" in headline
+    assert re.search(r"With only \d+ buyers? this month", headline), headline
+    assert "yearly loss of customers is not shown" in headline
