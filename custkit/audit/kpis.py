@@ -13,7 +13,7 @@ from custkit.audit._common import check_period, customer_positions, month_ordina
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
-from custkit.i18n import _, n_
+from custkit.i18n import _, currency_symbol, n_
 from custkit.units import Kpis
 
 #: KPI name -> (label for managers, unit). Units: ``count``, ``money`` or ``share`` (0..1).
@@ -185,6 +185,11 @@ FLAT_CHANGE = 0.05
 THIN_BUYERS = 100
 
 
+def _money(value: float, currency: str) -> str:
+    """``11,537,206 RUB`` (``11 537 206 ₽``): the amount and its currency, never split."""
+    return num(value) + (f"\u00a0{currency_symbol(currency)}" if currency else "")
+
+
 def _change_clause(change: float, previous_month: bool) -> str:
     """``revenue is down 41% on the previous month`` / ``… on a year ago``."""
     size = pct(abs(change))
@@ -237,10 +242,11 @@ def _verdict(mom: float, yoy: float) -> tuple[str, str]:
     )
 
 
-def kpi_finding(comparison: pd.DataFrame) -> Finding:
+def kpi_finding(comparison: pd.DataFrame, currency: str = "") -> Finding:
     """The page's answer in one sentence, from :func:`kpi_comparison`: buyers and revenue of the
-    month, revenue's change on the previous month *and* on the same month last year, and what
-    the data cannot tell (no earlier month, no previous year, few buyers).
+    month (in *currency*, an ISO code such as ``RUB``, when given), revenue's change on the
+    previous month *and* on the same month last year, and what the data cannot tell (no
+    earlier month, no previous year, few buyers).
 
     The verdict weighs both changes (:func:`_verdict`): a sharp drop on either is a warning, so
     a good year-on-year figure never hides a bad month.
@@ -261,7 +267,7 @@ def kpi_finding(comparison: pd.DataFrame) -> Finding:
             "{n:,} customer bought for {revenue} in total",
             "{n:,} customers bought for {revenue} in total",
             buyers,
-            revenue=num(revenue["value"]),
+            revenue=_money(revenue["value"], currency),
         )
     ]
     mom = float(revenue["change_vs_previous_month"])

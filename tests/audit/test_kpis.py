@@ -16,6 +16,7 @@ from custkit.audit.kpis import (
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import reduce_orders
 from custkit.errors import ParamsError
+from custkit.i18n import use_language
 
 
 def test_headline_kpis_match_hand_computed_june(red, period):
@@ -191,3 +192,10 @@ def test_a_thin_data_headline_says_what_it_cannot_tell(case):
     assert says in finding.conclusion, finding.conclusion
     assert finding.level != "good"
     assert "yearly loss of customers is not shown" in finding.conclusion
+
+
+@pytest.mark.parametrize(("language", "written"), [("en", "380\u00a0RUB"), ("ru", "380\u00a0₽")])
+def test_the_headline_writes_revenue_with_its_currency(red, period, language, written):
+    with use_language(language):
+        finding = kpi_finding(kpi_comparison(red, period), currency="RUB")
+    assert written in finding.conclusion
