@@ -16,6 +16,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -29,6 +30,7 @@ from custkit.churn.winback import CHANNELS
 from custkit.customers.state import STATUSES
 from custkit.data.demo import write_demo_store
 from custkit.data.validate import REASONS
+from custkit.i18n import format_date, use_language
 from custkit.reports import run_report
 
 #: Every code the kit defines that could reach the audit page.
@@ -96,23 +98,25 @@ class _Page(HTMLParser):
             self._cell.append(data)
 
 
-def _read(result) -> tuple[_Page, list[str]]:
-    """The parsed page and the texts drawn into its figures."""
+def _read(result) -> tuple[_Page, list[str], list[list[str]]]:
+    """The parsed page, the texts drawn into its figures, and those texts output by output (in
+    the order each figure holds them: a month axis's tick labels left to right)."""
     page = _Page()
     page.feed(result.html.read_text(encoding="utf-8"))
     nb = json.loads(result.html.with_suffix(".ipynb").read_text(encoding="utf-8"))
     figures = [
-        text
+        output["metadata"]["custkit"]["texts"]
         for cell in nb["cells"]
         for output in cell.get("outputs", [])
-        for text in output.get("metadata", {}).get("custkit", {}).get("texts", [])
+        if output.get("metadata", {}).get("custkit", {}).get("texts")
     ]
-    return page, figures
+    return page, [text for texts in figures for text in texts], figures
 
 
 @pytest.fixture(scope="module", params=["en", "ru"])
 def audit_page(request, tmp_path_factory):
-    """(language, parsed page, figure texts) of the audit of a small demo store."""
+    """(language, parsed page, figure texts, figure texts per output) of the audit of a small
+    demo store."""
     folder = tmp_path_factory.mktemp(f"audit-{request.param}")
     store = write_demo_store(folder / "store", 1500, seed=5)
     params = store / "params.yaml"
@@ -122,8 +126,8 @@ def audit_page(request, tmp_path_factory):
         params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     result = run_report("audit", params, out_dir=folder / "reports")
     assert result.ok, result.error
-    page, figures = _read(result)
-    return request.param, page, figures
+    page, figures, by_output = _read(result)
+    return request.param, page, figures, by_output
 
 
 def _codes_in(text: str, language: str) -> set[str]:
@@ -148,7 +152,7 @@ def test_the_kit_codes_checked_include_every_kind_the_issue_names():
 
 
 def test_no_internal_code_appears_as_a_word_on_the_page_or_in_a_figure(audit_page):
-    language, page, figures = audit_page
+    language, page, figures, _ = audit_page
     on_page = {code: text for text in page.texts for code in _codes_in(text, language)}
     in_figures = {code: text for text in figures for code in _codes_in(text, language)}
     assert not on_page, f"codes on the {language} audit page: {on_page}"
@@ -162,7 +166,7 @@ PER_CENT = re.compile(r"[−-]?\d+(?:[.,]\d+)?\s?%|—")
 
 
 def test_days_are_whole_numbers(audit_page):
-    language, page, _ = audit_page
+    language, page, _, _ = audit_page
     fractional = [text for text in page.texts if DAYS_TEXT.search(text)]
     for table in page.tables:
         for column, header in enumerate(table["header"]):
@@ -173,7 +177,7 @@ def test_days_are_whole_numbers(audit_page):
 
 
 def test_shares_and_rates_in_tables_are_per_cents(audit_page):
-    language, page, _ = audit_page
+    language, page, _, _ = audit_page
     checked, bare = 0, []
     for table in page.tables:
         for column, header in enumerate(table["header"]):
@@ -186,7 +190,7 @@ def test_shares_and_rates_in_tables_are_per_cents(audit_page):
 
 
 def test_findings_write_no_share_as_a_bare_fraction(audit_page):
-    language, page, _ = audit_page
+    language, page, _, _ = audit_page
     # 0.07 beside percentages (issue 15); a version number (custkit 0.1.0) is not a share
     fraction = re.compile(r"(?<![\d.,])0[.,]\d+(?![.,]?\d|\s?%)")
     fractions = [t for t in page.texts if fraction.search(t)]
@@ -194,7 +198,7 @@ def test_findings_write_no_share_as_a_bare_fraction(audit_page):
 
 
 def test_the_page_opens_with_its_answer_and_folds_its_detail(audit_page):
-    language, page, _ = audit_page
+    language, page, _, _ = audit_page
     text = " ".join(" ".join(page.texts).split())
     answer = "What to do:" if language == "en" else "Что делать:"
     first_section = text.index("Headline figures" if language == "en" else "Главные показатели")
@@ -209,10 +213,22 @@ def test_a_thin_store_says_in_its_headline_what_it_cannot_tell(tmp_path):
     store = write_demo_store(tmp_path / "store", 300, seed=5)
     result = run_report("audit", store / "params.yaml", "2024-12", out_dir=tmp_path / "reports")
     assert result.ok, result.error
-    page, _ = _read(result)
+    page, _, _ = _read(result)
     text = " ".join(" ".join(page.texts).split())
     headline = text[text.index("The month in brief") : text.index("What to do:")]
     assert "on the previous month" in headline
     assert "does not reach back to the same month last year" in headline
     assert re.search(r"With only \d+ buyers? this month", headline), headline
     assert "yearly loss of customers is not shown" in headline
+
+
+def test_every_month_axis_on_the_page_reads_in_month_order(audit_page):
+    language, _, _, by_output = audit_page
+    months = pd.period_range("2020-01", "2030-12", freq="M")
+    with use_language(language):
+        month_of = {format_date(m.to_timestamp(), "%b %Y"): m for m in months}
+    axes = [[month_of[t] for t in texts if t in month_of] for texts in by_output]
+    axes = [found for found in axes if len(found) >= 3]
+    assert len(axes) >= 3, "the trend, the turnover and the cohort figures have month axes"
+    for found in axes:
+        assert found == sorted(found), [str(m) for m in found]
