@@ -26,8 +26,8 @@ def test_values_carry_their_units():
 def test_a_reading_states_the_direction_only_when_significant_after_holm():
     row = {"variant": "B", "estimate": 0.1, "p_value": 0.01, "p_holm": 0.2}
     assert reading(row, 0.05, srm=False) == "unclear (not after Holm)"
-    assert reading({**row, "p_holm": 0.01}, 0.05, srm=False) == "B higher"
-    assert reading({**row, "estimate": -0.1, "p_holm": 0.01}, 0.05, srm=False) == "B lower"
+    assert reading({**row, "p_holm": 0.01}, 0.05, srm=False) == "“B” higher"
+    assert reading({**row, "estimate": -0.1, "p_holm": 0.01}, 0.05, srm=False) == "“B” lower"
     assert reading({**row, "p_value": 0.3, "p_holm": 1.0}, 0.05, srm=False) == (
         "no clear difference"
     )
@@ -41,11 +41,11 @@ def test_the_section_shows_values_with_units_and_names_the_variants(winner):
     assert list(shown.columns[:4]) == ["Window", "Metric", "A (control)", "B (challenger)"]
     revenue = shown.loc[shown["Metric"] == "Revenue per customer"].iloc[-1]
     assert revenue["A (control)"].endswith("\u00a0RUB") and revenue["Change"].startswith("+")
-    assert revenue["Reading"] == "B higher"
+    assert revenue["Reading"] == "“B” higher"
     assert section.title == "winner: B vs A" and section.srm_banner == ""
     assert section.cuped_shown["Variance removed"].str.endswith("%").all()
     assert len(section.bayes_shown) == 5  # every metric but the ratio
-    chances = section.bayes_shown["Chance B is better"]
+    chances = section.bayes_shown["Chance “B” is better"]
     assert not chances.str.contains("100.0%").any()  # ">99.9%", not a false certainty
     assert section.sequential_shown["Decision"].iloc[-1] == "stop: significant"
     assert "crossed on" in section.sequential_caption
