@@ -118,6 +118,7 @@ _MODULES = {
         "assignments_shown",
         "experiment_section",
         "planning_caption",
+        "planning_line",
         "planning_shown",
         "reading_guide",
         "segments_caption",

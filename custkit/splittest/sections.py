@@ -274,6 +274,11 @@ def _holm_family(metrics: pd.DataFrame) -> str:
     )
 
 
+def _day(value: object) -> str:
+    """A timestamp as the day it falls on (a manager reads days, not minutes); ``—`` for none."""
+    return format_day(pd.Timestamp(value)) if pd.notna(value) else "—"
+
+
 def _lower(label: str) -> str:
     """A label for the middle of a sentence: its first letter in lower case."""
     return label[:1].lower() + label[1:]
@@ -340,8 +345,8 @@ def design_shown(table: pd.DataFrame) -> pd.DataFrame:
             _("Planned share"): [_share(s) for s in table["planned_share"]],
             _("Actual share"): [_share(s) for s in table["actual_share"]],
             _("Customers"): table["customers"],
-            _("First exposure"): table["first_exposure"],
-            _("Last exposure"): table["last_exposure"],
+            _("First exposure"): [_day(t) for t in table["first_exposure"]],
+            _("Last exposure"): [_day(t) for t in table["last_exposure"]],
         }
     )
     for column in table.columns:
@@ -621,6 +626,34 @@ def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
         shown[column] = _change(row["detectable_change"])
         rows.append(shown)
     return pd.DataFrame(rows)
+
+
+def planning_line(table: pd.DataFrame, metric: str) -> str:
+    """How large the next test on *metric* must be, in one sentence for the page: customers per
+    variant for the change nearest +5% of the table's, and what the tests reviewed could detect
+    (``""`` when the table cannot say)."""
+    rows = table.loc[table["metric"] == metric] if not table.empty else table
+    lifts = table.attrs.get("lifts", ())
+    if rows.empty or not lifts:
+        return ""
+    row = rows.iloc[0]
+    lift = min(lifts, key=lambda value: abs(value - 0.05))
+    size = row[f"customers_for_{lift:g}"]
+    if not _finite(size):
+        return ""
+    return n_(
+        "To detect a {change} change of {metric}, a test needs about {customers} customers in "
+        "each variant; with the {n:,} per variant of the tests reviewed it detects about "
+        "{detectable}.",
+        "To detect a {change} change of {metric}, a test needs about {customers} customers in "
+        "each variant; with the {n:,} per variant of the tests reviewed it detects about "
+        "{detectable}.",
+        int(row["typical_customers"]),
+        change=_change(lift),
+        metric=metric_name(metric),
+        customers=_number(size, ",.0f"),
+        detectable=_change(row["detectable_change"]),
+    )
 
 
 def planning_caption(table: pd.DataFrame) -> str:
