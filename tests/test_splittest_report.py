@@ -114,6 +114,7 @@ def test_splittest_page_shows_effects_by_segment_and_states_the_revenue_cap(spli
     assert page.count("by segment: the change within each segment") == len(EXPERIMENTS)  # folded
     assert "adjusted (Holm) over each segmentation" in page
     assert "Revenue per customer is capped at what 99% of the buyers of all variants" in page
+    assert "To detect a +5.0% change of revenue per customer, a test needs about" in page
 
 
 # ------------------------------------------------------------------- the page a manager reads
@@ -181,7 +182,8 @@ def test_the_page_as_it_opens_writes_shares_as_per_cents_and_days_whole(run):
     text = text_of(managers_view(run.html.read_text(encoding="utf-8")))
     text = re.sub(r"custkit \d[\d.]*", " ", text)  # the version in the header
     text = re.sub(r"\bp\s*[<=]\s*[\d.,]+", " ", text)  # a p-value is a probability, said as such
-    fractions = re.findall(r"(?<![\d.,])[01][.,]\d+(?![\d%])", text)
+    mark = "," if run.html.parent.parent.parent.name == "reports-ru" else "."  # decimal mark
+    fractions = re.findall(rf"(?<![\d.,])[01]{re.escape(mark)}\d+(?![\d%])", text)
     assert not fractions, f"numbers that should be per cents: {fractions[:10]}"
     part_days = re.findall(r"\d+[.,]\d+\s*(?:days?|дн)", text)
     assert not part_days, part_days

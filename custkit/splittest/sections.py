@@ -638,7 +638,7 @@ def planning_line(table: pd.DataFrame, metric: str) -> str:
         return ""
     row = rows.iloc[0]
     lift = min(lifts, key=lambda value: abs(value - 0.05))
-    size = row[f"customers_for_{lift:g}"]
+    size = float(row[f"customers_for_{lift:g}"])  # numpy integers are no Python int
     if not _finite(size):
         return ""
     return n_(
@@ -652,7 +652,7 @@ def planning_line(table: pd.DataFrame, metric: str) -> str:
         change=_change(lift),
         metric=metric_name(metric),
         customers=_number(size, ",.0f"),
-        detectable=_change(row["detectable_change"]),
+        detectable=_change(float(row["detectable_change"])),
     )
 
 

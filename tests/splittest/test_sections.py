@@ -6,7 +6,12 @@ import math
 import pandas as pd
 import pytest
 
-from custkit.splittest import experiment_section, planning_caption, planning_table
+from custkit.splittest import (
+    experiment_section,
+    planning_caption,
+    planning_line,
+    planning_table,
+)
 from custkit.splittest.sections import format_value, reading, sequential_caption
 
 
@@ -57,3 +62,12 @@ def test_captions_say_what_a_table_assumes(winner):
     empty = pd.DataFrame()
     empty.attrs.update(metric="revenue", window_days=90)
     assert "no customer's window is complete yet" in sequential_caption(empty)
+
+
+def test_the_planning_line_says_how_many_customers_the_next_test_needs(winner):
+    table = planning_table(winner, lifts=(0.02, 0.05, 0.1))
+    line = planning_line(table, "revenue")
+    customers = table.set_index("metric").loc["revenue", "customers_for_0.05"]
+    assert line.startswith("To detect a +5.0% change of revenue per customer, a test needs about")
+    assert f"{customers:,.0f} customers in each variant" in line
+    assert planning_line(table.iloc[:0], "revenue") == ""
