@@ -92,9 +92,9 @@ def _change_words(review: SplitTestReview, result: Verdict) -> str:
         return _("no customer's {days}-day window is complete yet", days=review.horizon_days)
     return n_(
         "{metric} over {n} day: “{variant}” {change} vs “{control}” "
-        "({confidence:.0%} CI {low} … {high})",
+        "({confidence:.0%} interval: {low} … {high})",
         "{metric} over {n} days: “{variant}” {change} vs “{control}” "
-        "({confidence:.0%} CI {low} … {high})",
+        "({confidence:.0%} interval: {low} … {high})",
         review.horizon_days,
         metric=metric_name(result.metric),
         variant=result.variant,
