@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from custkit.i18n import _, format_date, format_value, n_
 from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
 from custkit.plots.style import draws_text_as_written
+from custkit.splittest.findings import quoted
 from custkit.splittest.metrics import METRICS
 
 _WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
@@ -74,8 +75,19 @@ def _metric_label(label: object) -> str:
 
 
 def _percent_axis(axis) -> None:
-    """Relative changes as whole per cents, written the report language's way."""
-    axis.set_major_formatter(lambda value, _pos: format_value(value, ".0%").replace("-", "\u2212"))
+    """Relative changes as per cents, written the report language's way, each tick exactly
+    (``2.5%``, never a rounded ``2%`` or ``3%`` at 0.025): as few decimals as the tick needs."""
+    axis.set_major_formatter(lambda value, _pos: percent_tick(value))
+
+
+def percent_tick(value: float) -> str:
+    """A tick at relative change *value* as per cents with the fewest decimals that write it
+    exactly (up to 3; matplotlib's locators put ticks on 1, 2, 2.5 or 5 times a power of ten)."""
+    per_cent = value * 100
+    decimals = next((d for d in range(3) if abs(round(per_cent, d) - per_cent) < 1e-6), 3)
+    return format_value(0.0 if abs(per_cent) < 1e-9 else value, f".{decimals}%").replace(
+        "-", "\u2212"
+    )
 
 
 def _empty(ax, message: str) -> None:
@@ -127,10 +139,10 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     ax.invert_yaxis()
     _percent_axis(ax.xaxis)
     control = metrics["control"].iloc[0] if len(metrics) else _("control")
-    challenger = " / ".join(map(str, variants)) or _("challenger")
+    challenger = " / ".join(quoted(v) for v in variants) or _("challenger")
     ax.set_xlabel(
         _(
-            "Change of {challenger} against {control} (relative, with interval)",
+            "Change of {challenger} against “{control}” (relative, with interval)",
             challenger=challenger,
             control=control,
         )
@@ -207,7 +219,7 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     control = months["control"].iloc[0] if len(months) else _("control")
     variant = months["variant"].iloc[0] if len(months) else _("challenger")
     ax.set_xlabel(_("Month since each customer's exposure"))
-    ax.set_ylabel(_("Change of {variant} against {control}", variant=variant, control=control))
+    ax.set_ylabel(_("Change of “{variant}” against “{control}”", variant=variant, control=control))
     experiment = months.attrs.get("experiment_id", "")
     ax.set_title(_title(experiment, _("when the effect happens, by month since exposure")))
     _srm_strip(fig, months)

@@ -386,6 +386,19 @@ def banner_html(text: str) -> str:
     )
 
 
+def line_html(text: str, level: str = "info") -> str:
+    """One line of plain words marked by a thin bar coloured by *level* (as a finding's): what
+    is wrong with, or when to judge, something a page folds away (e.g. a broken or too early
+    split test). ``""`` for an empty *text*."""
+    if not text:
+        return ""
+    border, background = _LEVEL_COLOURS.get(level, _LEVEL_COLOURS["info"])
+    return (
+        f'<p style="border-left: 4px solid {border}; background: {background}; '
+        f'padding: 4px 10px; margin: 6px 0; {_FONT}">{html.escape(text)}</p>'
+    )
+
+
 def heading_html(text: str, level: int = 2) -> str:
     """A section heading from data (e.g. one per split test), escaped."""
     level = min(max(int(level), 1), 6)
@@ -770,6 +783,12 @@ def show_banner(text: str) -> None:
     """Display a red warning strip (see :func:`banner_html`); nothing for an empty *text*."""
     if text:
         _display_html(banner_html(text))
+
+
+def show_line(text: str, level: str = "info") -> None:
+    """Display one line of plain words (see :func:`line_html`); nothing for an empty *text*."""
+    if text:
+        _display_html(line_html(text, level))
 
 
 def show_heading(text: str, level: int = 2) -> None:

@@ -72,6 +72,13 @@ def label_shown(text: object) -> str:
     return _(str(text))
 
 
+def quoted(name: object) -> str:
+    """A variant's (or another of the store's own) name quoted for the middle of a sentence:
+    ``“contact”``, ``«contact»`` in Russian. Bare, a code reads as a word of the sentence
+    ("ship contact")."""
+    return _("“{name}”", name=name)
+
+
 def metric_name(metric: str) -> str:
     """A metric's label in the report language, for the middle of a sentence
     ("revenue per customer", "выручка на клиента"; "AOV" keeps its capitals)."""
@@ -84,10 +91,10 @@ def _change_words(review: SplitTestReview, result: Verdict) -> str:
     if not math.isfinite(result.estimate):
         return _("no customer's {days}-day window is complete yet", days=review.horizon_days)
     return n_(
-        "{metric} over {n} day: {variant} {change} vs {control} "
-        "({confidence:.0%} CI {low} … {high})",
-        "{metric} over {n} days: {variant} {change} vs {control} "
-        "({confidence:.0%} CI {low} … {high})",
+        "{metric} over {n} day: “{variant}” {change} vs “{control}” "
+        "({confidence:.0%} interval: {low} … {high})",
+        "{metric} over {n} days: “{variant}” {change} vs “{control}” "
+        "({confidence:.0%} interval: {low} … {high})",
         review.horizon_days,
         metric=metric_name(result.metric),
         variant=result.variant,
@@ -123,19 +130,19 @@ def verdict_finding(review: SplitTestReview, result: Verdict) -> Finding:
         )
         if result.code == "ship":
             conclusion = _(
-                "{variant} is better than {control} on {change}; the monthly-look boundary was "
+                "“{variant}” is better than “{control}” on {change}; the monthly-look boundary was "
                 "crossed on {date:%Y-%m-%d}.",
                 **fields,
             )
-            action = _("Roll out {variant} to everyone.", variant=result.variant)
+            action = _("Roll out “{variant}” to everyone.", variant=result.variant)
         else:
             conclusion = _(
-                "{variant} is worse than {control} on {change}; the monthly-look boundary was "
+                "“{variant}” is worse than “{control}” on {change}; the monthly-look boundary was "
                 "crossed on {date:%Y-%m-%d}.",
                 **fields,
             )
             action = _(
-                "Stop {variant} and keep {control}.",
+                "Stop “{variant}” and keep “{control}”.",
                 variant=result.variant,
                 control=result.control,
             )
@@ -186,7 +193,7 @@ def design_finding(review: SplitTestReview, experiment_id: str) -> Finding:
     design = _design(review, experiment_id)
     table = design_check(review, experiment_id)
     shares = " / ".join(
-        f"{v} {_pct(s, sign=False)}"
+        f"{quoted(v)} {_pct(s, sign=False)}"
         for v, s in zip(table["variant"], table["actual_share"], strict=True)
     )
     planned = " / ".join(format_value(s, ".0%") for s in design.planned_shares)
@@ -318,7 +325,8 @@ def overview_finding(review: SplitTestReview) -> Finding:
             ),
             "info",
         )
-    codes = [verdict(review, e).code for e in review.designs]
+    verdicts = [verdict(review, e) for e in report_order(review)]
+    codes = [v.code for v in verdicts]
     count = {c: codes.count(c) for c in _VERDICT_LEVELS}
     words = {
         "srm": lambda n: _("{n} with a broken split", n=n),
@@ -345,11 +353,95 @@ def overview_finding(review: SplitTestReview) -> Finding:
         )
     )
     level = "bad" if count["srm"] else "good" if count["ship"] else "info"
-    action = _(
-        "Fix the broken splits first; act only on the tests with a verdict, and leave the young "
-        "ones running until their judge date."
+    return Finding(_("Split tests"), conclusion, _overview_actions(verdicts), level)
+
+
+def _overview_actions(verdicts: Sequence[Verdict]) -> str:
+    """What to do with each experiment, by verdict, naming the experiments and their variants
+    (quoted): the answer the page opens with."""
+
+    def named(code: str, item) -> str:
+        return ", ".join(item(v) for v in verdicts if v.code == code)
+
+    sentences = []
+    ship = named(
+        "ship",
+        lambda v: _(
+            "{variant_quoted} of {experiment} ({change})",
+            variant_quoted=quoted(v.variant),
+            experiment=v.experiment_id,
+            change=_pct(v.estimate),
+        ),
     )
-    return Finding(_("Split tests"), conclusion, action, level)
+    if ship:
+        sentences.append(_("Ship {items}.", items=ship))
+    stop = named(
+        "keep_control",
+        lambda v: _(
+            "{variant_quoted} of {experiment} ({change})",
+            variant_quoted=quoted(v.variant),
+            experiment=v.experiment_id,
+            change=_pct(v.estimate),
+        ),
+    )
+    if stop:
+        sentences.append(_("Stop {items}: worse than the control.", items=stop))
+    broken = named("srm", lambda v: v.experiment_id)
+    if broken:
+        sentences.append(
+            _(
+                "Do not act on {items}: the split is broken; find the cause and restart.",
+                items=broken,
+            )
+        )
+    early = named(
+        "too_early",
+        lambda v: (
+            _(
+                "{experiment} (judge on {date:%Y-%m-%d})",
+                experiment=v.experiment_id,
+                date=v.judge_date,
+            )
+            if v.judge_date is not None
+            else v.experiment_id
+        ),
+    )
+    if early:
+        sentences.append(_("Leave {items} running: too early to judge.", items=early))
+    flat = named("no_difference", lambda v: v.experiment_id)
+    if flat:
+        sentences.append(
+            _("No difference in {items}: keep the cheaper or simpler variant.", items=flat)
+        )
+    return " ".join(sentences)
+
+
+def experiment_line(review: SplitTestReview, experiment_id: str) -> str:
+    """A broken (sample-ratio mismatch) or too early experiment in one line: what is wrong, or
+    when to judge it (``""`` for an experiment with a verdict to act on)."""
+    result = verdict(review, experiment_id)
+    if result.code == "srm":
+        return _(
+            "{experiment}: the split is broken — the variants' sizes do not match the planned "
+            "split (sample-ratio test {p}); do not act on its numbers, find why customers went "
+            "missing from one variant and restart the test.",
+            experiment=experiment_id,
+            p=_p_is(result.srm_p_value),
+        )
+    if result.code != "too_early":
+        return ""
+    if result.variant is None or result.judge_date is None:
+        return _("{experiment}: {verdict}.", experiment=experiment_id, verdict=result.label)
+    return n_(
+        "{experiment}: too early — judge on {date:%Y-%m-%d}, when every customer's {n} day is "
+        "over; so far {change}.",
+        "{experiment}: too early — judge on {date:%Y-%m-%d}, when every customer's {n} days are "
+        "over; so far {change}.",
+        review.horizon_days,
+        experiment=experiment_id,
+        date=result.judge_date,
+        change=_change_words(review, result),
+    )
 
 
 def results_table(review: SplitTestReview) -> pd.DataFrame:

@@ -19,12 +19,15 @@ from custkit.i18n import N_, _, format_day, n_
 from custkit.i18n import format_value as _number
 from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
+    _VERDICT_LEVELS,
     REASON_LABELS,
     _finite,
     _p,
     design_finding,
+    experiment_line,
     label_shown,
     metric_name,
+    quoted,
     srm_banner,
     summary_table,
     verdict_finding,
@@ -65,6 +68,15 @@ class ExperimentSection:
     metrics_shown, cuped_shown, bayes_shown, sequential_shown : pandas.DataFrame
         The same and the CUPED, Bayesian and sequential views, as text.
     metrics_caption, cuped_caption, bayes_caption, sequential_caption : str
+    collapsed : bool
+        A broken split or a test too early to judge: the page shows only :attr:`line` and
+        folds the rest away for analysts.
+    line : str
+        That one line (:func:`~custkit.splittest.findings.experiment_line`), or ``""``.
+    level : str
+        The line's and the verdict's colour: ``good``, ``info``, ``warning`` or ``bad``.
+    analysts_summary : str
+        What the folded block for analysts holds, in a few words.
     """
 
     experiment_id: str
@@ -85,6 +97,10 @@ class ExperimentSection:
     sequential: pd.DataFrame
     sequential_shown: pd.DataFrame
     sequential_caption: str
+    collapsed: bool = False
+    line: str = ""
+    level: str = "info"
+    analysts_summary: str = ""
 
 
 def experiment_section(
@@ -109,7 +125,23 @@ def experiment_section(
     pre = review.sums.pre_exposure_days
     looks = sequential_table(review, experiment_id)
     challengers = _challengers(design.challengers)
+    collapsed = result.code in ("srm", "too_early")
     return ExperimentSection(
+        collapsed=collapsed,
+        line=experiment_line(review, experiment_id),
+        level=_VERDICT_LEVELS[result.code],
+        analysts_summary=(
+            _(
+                "{experiment}: the split, every metric by window and the monthly looks",
+                experiment=experiment_id,
+            )
+            if collapsed
+            else _(
+                "{experiment}: the split, every metric by window, the effect by month, CUPED, "
+                "the Bayesian view and the monthly looks",
+                experiment=experiment_id,
+            )
+        ),
         experiment_id=experiment_id,
         title=f"{experiment_id}: {_versus(design.variants)}",
         verdict=result,
@@ -121,9 +153,9 @@ def experiment_section(
         metrics_shown=metrics_shown(metrics, currency),
         metrics_caption=n_(
             "Every metric over {windows} day from each customer's exposure: change of "
-            "{challengers} against {control}, {confidence:.0%} interval, p-value and {family}.",
+            "{challengers} against “{control}”, {confidence:.0%} interval, p-value and {family}.",
             "Every metric over {windows} days from each customer's exposure: change of "
-            "{challengers} against {control}, {confidence:.0%} interval, p-value and {family}.",
+            "{challengers} against “{control}”, {confidence:.0%} interval, p-value and {family}.",
             review.windows_days[-1],
             windows=_listing(review.windows_days),
             challengers=challengers,
@@ -196,7 +228,7 @@ def capping_note(review: SplitTestReview, experiment_id: str, currency: str = ""
 
 
 def _challengers(variants: Sequence[str]) -> str:
-    return _listing(variants) if variants else _("no challenger")
+    return _listing([quoted(v) for v in variants]) if variants else _("no challenger")
 
 
 def _listing(items: Sequence[object]) -> str:
@@ -240,6 +272,16 @@ def _holm_family(metrics: pd.DataFrame) -> str:
         "Holm-adjusted over the {n} tests of this experiment (every metric × window)",
         tests,
     )
+
+
+def _day(value: object) -> str:
+    """A timestamp as the day it falls on (a manager reads days, not minutes); ``—`` for none."""
+    return format_day(pd.Timestamp(value)) if pd.notna(value) else "—"
+
+
+def _lower(label: str) -> str:
+    """A label for the middle of a sentence: its first letter in lower case."""
+    return label[:1].lower() + label[1:]
 
 
 def _days(days: int) -> str:
@@ -303,8 +345,8 @@ def design_shown(table: pd.DataFrame) -> pd.DataFrame:
             _("Planned share"): [_share(s) for s in table["planned_share"]],
             _("Actual share"): [_share(s) for s in table["actual_share"]],
             _("Customers"): table["customers"],
-            _("First exposure"): table["first_exposure"],
-            _("Last exposure"): table["last_exposure"],
+            _("First exposure"): [_day(t) for t in table["first_exposure"]],
+            _("Last exposure"): [_day(t) for t in table["last_exposure"]],
         }
     )
     for column in table.columns:
@@ -323,8 +365,8 @@ def reading(row: pd.Series | dict, alpha: float, srm: bool, bh: bool = False) ->
     adjusted = row.get("p_adjusted", row["p_holm"])
     if adjusted < alpha:
         if row["estimate"] > 0:
-            return _("{variant} higher", variant=row["variant"])
-        return _("{variant} lower", variant=row["variant"])
+            return _("“{variant}” higher", variant=row["variant"])
+        return _("“{variant}” lower", variant=row["variant"])
     if row["p_value"] < alpha:
         if bh:
             return _("unclear (not after Benjamini–Hochberg)")
@@ -408,13 +450,13 @@ def bayes_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
         rows.append(
             {
                 _("Metric"): label_shown(row["label"]),
-                _("Chance {variant} is better", variant=row["variant"]): _chance(
+                _("Chance “{variant}” is better", variant=row["variant"]): _chance(
                     row["prob_better"]
                 ),
-                _("Expected loss if keeping {control}", control=row["control"]): _loss(
+                _("Expected loss if keeping “{control}”", control=row["control"]): _loss(
                     row["loss_choosing_control"], row["unit"], currency
                 ),
-                _("Expected loss if choosing {variant}", variant=row["variant"]): _loss(
+                _("Expected loss if choosing “{variant}”", variant=row["variant"]): _loss(
                     row["loss_choosing_variant"], row["unit"], currency
                 ),
             }
@@ -546,7 +588,6 @@ def summary_shown(review: SplitTestReview, currency: str = "") -> pd.DataFrame:
                 _exposure_dates(a, b)
                 for a, b in zip(table["exposed_from"], table["exposed_to"], strict=True)
             ],
-            _("SRM p"): table["srm_p"],
             _("{metric}, {days}", metric=label, days=_days(review.horizon_days)): [
                 _change(v) for v in table[change]
             ],
@@ -585,6 +626,34 @@ def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
         shown[column] = _change(row["detectable_change"])
         rows.append(shown)
     return pd.DataFrame(rows)
+
+
+def planning_line(table: pd.DataFrame, metric: str) -> str:
+    """How large the next test on *metric* must be, in one sentence for the page: customers per
+    variant for the change nearest +5% of the table's, and what the tests reviewed could detect
+    (``""`` when the table cannot say)."""
+    rows = table.loc[table["metric"] == metric] if not table.empty else table
+    lifts = table.attrs.get("lifts", ())
+    if rows.empty or not lifts:
+        return ""
+    row = rows.iloc[0]
+    lift = min(lifts, key=lambda value: abs(value - 0.05))
+    size = float(row[f"customers_for_{lift:g}"])  # numpy integers are no Python int
+    if not _finite(size):
+        return ""
+    return n_(
+        "To detect a {change} change of {metric}, a test needs about {customers} customers in "
+        "each variant; with the {n:,} per variant of the tests reviewed it detects about "
+        "{detectable}.",
+        "To detect a {change} change of {metric}, a test needs about {customers} customers in "
+        "each variant; with the {n:,} per variant of the tests reviewed it detects about "
+        "{detectable}.",
+        int(row["typical_customers"]),
+        change=_change(lift),
+        metric=metric_name(metric),
+        customers=_number(size, ",.0f"),
+        detectable=_change(float(row["detectable_change"])),
+    )
 
 
 def planning_caption(table: pd.DataFrame) -> str:
@@ -668,6 +737,51 @@ def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_difference") -> str:
+    """The segment differences of one experiment that survive the adjustment over the segments
+    (:func:`custkit.splittest.segments.segment_effects`) and change what to do, as one line for
+    the page; ``""`` when there is none.
+
+    *code* is the experiment's verdict (:attr:`~custkit.splittest.verdicts.Verdict.code`). A
+    segment counts when its adjusted p-value is below alpha and it goes against the verdict: a
+    segment that loses in a test to ship, one that gains in a test whose challenger is stopped,
+    any in a test without a difference overall. None is shown for a broken split (no segment of
+    it can be trusted) nor for a test too early to judge (its segments are provisional too).
+    """
+    if table.attrs.get("srm_alert") or table.empty or code in ("srm", "too_early"):
+        return ""
+    kept = table.loc[table["significant"].fillna(False).astype(bool)]
+    if code == "ship":  # a segment that gains too says nothing the verdict does not
+        kept = kept.loc[kept["estimate"] < 0]
+    elif code == "keep_control":
+        kept = kept.loc[kept["estimate"] > 0]
+    if kept.empty:
+        return ""
+    items = [
+        _(
+            "{segment} ({segmentation}): {variant_quoted} {change} ({low} … {high})",
+            segment=_(SEGMENT_LABELS[row["segment"]])
+            if row["segment"] in SEGMENT_LABELS
+            else row["segment"],
+            segmentation=_lower(
+                _(SEGMENTATION_LABELS.get(row["segmentation"], row["segmentation"]))
+            ),
+            variant_quoted=quoted(row["variant"]),
+            change=_change(row["estimate"]),
+            low=_change(row["ci_low"]),
+            high=_change(row["ci_high"]),
+        )
+        for row in kept.to_dict("records")
+    ]
+    return _(
+        "{experiment}, {metric} by segment: a difference that survives the adjustment for the "
+        "many segments compared — {items}.",
+        experiment=experiment_id,
+        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+        items="; ".join(items),
+    )
+
+
 def segments_caption(table: pd.DataFrame) -> str:
     """What the effects by segment show, and the multiplicity note."""
     families = table.attrs.get("families", {})
@@ -700,3 +814,63 @@ def segments_caption(table: pd.DataFrame) -> str:
             names=", ".join(_(SEGMENTATION_LABELS.get(s, s)) for s in skipped),
         )
     return text
+
+
+#: What each table and chart folded under an experiment shows: (name, how to read it).
+READING_GUIDE = (
+    (
+        N_("Metrics by window"),
+        N_(
+            "Each customer is followed for 30, 60 and 90 days from their own exposure and counts "
+            "in a window only once it is over; a window marked * is not over for every customer "
+            "yet. The change is the challenger against the control, with its interval; the "
+            "adjusted p-value allows for looking at many metrics and windows at once."
+        ),
+    ),
+    (
+        N_("Chart of intervals"),
+        N_(
+            "A dot is the change, the bar its interval: a bar across zero means no clear "
+            "difference."
+        ),
+    ),
+    (
+        N_("By month since exposure"),
+        N_(
+            "Month 1 is days 1–30 after exposure, month 2 days 31–60, month 3 days 61–90: an "
+            "effect that shows only from month 2 on is the reason to wait three months."
+        ),
+    ),
+    (
+        N_("CUPED"),
+        N_(
+            "What each customer bought before the test removes noise: the change stays, the "
+            "interval narrows by the share of variance removed."
+        ),
+    ),
+    (
+        N_("Bayesian view"),
+        N_(
+            "The chance that the challenger is better, and what each choice costs per customer "
+            "on average if it turns out wrong."
+        ),
+    ),
+    (
+        N_("Monthly looks"),
+        N_(
+            "A test may be looked at every month without false alarms while each look is held to "
+            "the stricter O'Brien–Fleming boundary; it stops before its judge date only when a "
+            "look crosses it. A look once reported is kept as it was."
+        ),
+    ),
+)
+
+
+def reading_guide() -> pd.DataFrame:
+    """How to read the tables and charts folded under each experiment, in the report language."""
+    return pd.DataFrame(
+        [
+            {_("Table or chart"): _(name), _("How to read it"): _(text)}
+            for name, text in READING_GUIDE
+        ]
+    )

@@ -90,14 +90,15 @@ class Verdict:
 
     @property
     def label(self) -> str:
-        """:attr:`text` in the report language, as the page shows it ("внедрять B"); ``text``
-        itself stays English for ``splittest.kpis.json``."""
+        """:attr:`text` in the report language, as the page shows it, the variant's name quoted
+        ("ship “contact”", "внедрять «contact»": a bare code reads as a word of the sentence);
+        ``text`` itself stays as it was for ``splittest.kpis.json``."""
         if self.code == "srm":
             return _("sample-ratio mismatch — fix the split before judging")
         if self.code == "ship":
-            return _("ship {variant}", variant=self.variant)
+            return _("ship “{variant}”", variant=self.variant)
         if self.code == "keep_control":
-            return _("keep {control}", control=self.control)
+            return _("keep “{control}”", control=self.control)
         if self.code == "no_difference":
             return _("no difference detected")
         if self.variant is None:

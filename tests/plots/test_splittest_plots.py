@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from custkit.i18n import use_language
 from custkit.plots import plot_effect_by_month, plot_effect_intervals, plot_sequential
 
 
@@ -103,3 +104,53 @@ def test_figures_cope_with_no_results_yet():
     assert labelled(plot_effect_intervals(empty))
     assert isinstance(plot_effect_by_month(month_rows().iloc[:0]), Figure)
     assert isinstance(plot_sequential(looks(0)), Figure)
+
+
+def _per_cent(label: str) -> float:
+    """A tick label such as ``−2.5%`` or ``−2,5 %`` back to its relative change."""
+    text = label.replace("\u2212", "-").replace(",", ".").replace("\u00a0", "").replace(" ", "")
+    return float(text.rstrip("%")) / 100
+
+
+def _scaled(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
+    scaled = frame.copy()
+    for column in ("estimate", "ci_low", "ci_high"):
+        scaled[column] = scaled[column].clip(-0.9, 0.9) * scale
+    scaled.attrs.update(frame.attrs)
+    return scaled
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("scale", [0.02, 0.1, 1.0, 3.0])  # changes of ±2% to ±300%
+@pytest.mark.parametrize(
+    ("plot", "frame", "axis"),
+    [
+        (plot_effect_intervals, metric_rows(), "x"),
+        (plot_effect_by_month, month_rows(), "y"),
+    ],
+)
+def test_every_per_cent_tick_label_is_its_tick_exactly(plot, frame, axis, scale, language):
+    # issue 15: "exact axis ticks"; a tick at 2.5% written "2%" or "3%" (whole per cents
+    # always) tells the reader a number the axis does not hold
+    with use_language(language):
+        fig = plot(_scaled(frame, scale))
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        getter = ax.get_xticklabels if axis == "x" else ax.get_yticklabels
+        locs = ax.get_xticks() if axis == "x" else ax.get_yticks()
+        labels = [t.get_text() for t in getter()]
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    shown = [(loc, label) for loc, label in zip(locs, labels, strict=True) if low <= loc <= high]
+    assert len(shown) >= 2
+    for loc, label in shown:
+        assert _per_cent(label) == pytest.approx(loc, abs=1e-9), (label, loc)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.0, "0%"), (0.1, "10%"), (-0.05, "\u22125%"), (0.025, "2.5%"), (0.0125, "1.25%")],
+)
+def test_a_per_cent_tick_has_as_many_decimals_as_it_needs(value, expected):
+    from custkit.plots.splittest import percent_tick
+
+    assert percent_tick(value) == expected

@@ -189,3 +189,13 @@ def test_header_of_a_month_not_over_says_data_through_its_last_day(
         full = header_html(ReportContext("audit", store, fake_params(), month, None, "Audit"))
     assert text in page
     assert "15 November 2026" not in full and "15\u00a0ноября\u00a02026" not in full
+
+
+@pytest.mark.parametrize("level", ["good", "info", "warning", "bad"])
+def test_a_line_is_one_escaped_paragraph_marked_by_its_level(level):
+    from custkit.reports.display import _LEVEL_COLOURS, line_html
+
+    html = line_html("exp_1: <b> & “B”", level)
+    assert html.count("<p ") == 1 and "&lt;b&gt; &amp; “B”" in html
+    assert _LEVEL_COLOURS[level][0] in html
+    assert line_html("", level) == ""

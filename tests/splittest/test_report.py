@@ -51,7 +51,7 @@ def test_a_clear_winner_is_shipped_once_its_boundary_is_crossed(four_tests):
     assert result.estimate > 0.15 and result.ci_low > 0 and not result.provisional
     assert result.crossing_date is not None and result.crossing_date <= AS_OF
     finding = verdict_finding(four_tests, result)
-    assert finding.level == "good" and "Roll out B" in finding.action
+    assert finding.level == "good" and "Roll out “B”" in finding.action
     assert "+" in finding.conclusion and "90 days" in finding.conclusion
 
 

@@ -6,7 +6,12 @@ import math
 import pandas as pd
 import pytest
 
-from custkit.splittest import experiment_section, planning_caption, planning_table
+from custkit.splittest import (
+    experiment_section,
+    planning_caption,
+    planning_line,
+    planning_table,
+)
 from custkit.splittest.sections import format_value, reading, sequential_caption
 
 
@@ -26,8 +31,8 @@ def test_values_carry_their_units():
 def test_a_reading_states_the_direction_only_when_significant_after_holm():
     row = {"variant": "B", "estimate": 0.1, "p_value": 0.01, "p_holm": 0.2}
     assert reading(row, 0.05, srm=False) == "unclear (not after Holm)"
-    assert reading({**row, "p_holm": 0.01}, 0.05, srm=False) == "B higher"
-    assert reading({**row, "estimate": -0.1, "p_holm": 0.01}, 0.05, srm=False) == "B lower"
+    assert reading({**row, "p_holm": 0.01}, 0.05, srm=False) == "“B” higher"
+    assert reading({**row, "estimate": -0.1, "p_holm": 0.01}, 0.05, srm=False) == "“B” lower"
     assert reading({**row, "p_value": 0.3, "p_holm": 1.0}, 0.05, srm=False) == (
         "no clear difference"
     )
@@ -41,11 +46,11 @@ def test_the_section_shows_values_with_units_and_names_the_variants(winner):
     assert list(shown.columns[:4]) == ["Window", "Metric", "A (control)", "B (challenger)"]
     revenue = shown.loc[shown["Metric"] == "Revenue per customer"].iloc[-1]
     assert revenue["A (control)"].endswith("\u00a0RUB") and revenue["Change"].startswith("+")
-    assert revenue["Reading"] == "B higher"
+    assert revenue["Reading"] == "“B” higher"
     assert section.title == "winner: B vs A" and section.srm_banner == ""
     assert section.cuped_shown["Variance removed"].str.endswith("%").all()
     assert len(section.bayes_shown) == 5  # every metric but the ratio
-    chances = section.bayes_shown["Chance B is better"]
+    chances = section.bayes_shown["Chance “B” is better"]
     assert not chances.str.contains("100.0%").any()  # ">99.9%", not a false certainty
     assert section.sequential_shown["Decision"].iloc[-1] == "stop: significant"
     assert "crossed on" in section.sequential_caption
@@ -57,3 +62,12 @@ def test_captions_say_what_a_table_assumes(winner):
     empty = pd.DataFrame()
     empty.attrs.update(metric="revenue", window_days=90)
     assert "no customer's window is complete yet" in sequential_caption(empty)
+
+
+def test_the_planning_line_says_how_many_customers_the_next_test_needs(winner):
+    table = planning_table(winner, lifts=(0.02, 0.05, 0.1))
+    line = planning_line(table, "revenue")
+    customers = table.set_index("metric").loc["revenue", "customers_for_0.05"]
+    assert line.startswith("To detect a +5.0% change of revenue per customer, a test needs about")
+    assert f"{customers:,.0f} customers in each variant" in line
+    assert planning_line(table.iloc[:0], "revenue") == ""
