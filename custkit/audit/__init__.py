@@ -5,6 +5,7 @@ needs them, the canonical customers table; none re-scans the raw orders.
 """
 
 from custkit.audit.acquisition import acquisition_by, acquisition_finding, referral_performance
+from custkit.audit.actions import list_actions, yearly_spend
 from custkit.audit.categories import (
     CrossTab,
     categories_finding,
@@ -118,6 +119,7 @@ __all__ = [
     "kpi_finding",
     "kpi_trend",
     "lapsed_bands",
+    "list_actions",
     "normalize_email",
     "normalize_phone",
     "reactivation_list",
@@ -131,4 +133,5 @@ __all__ = [
     "segment_summary",
     "step_label",
     "time_to_second_order",
+    "yearly_spend",
 ]
