@@ -58,9 +58,9 @@ def list_actions(
     customers = len(table)
     line = n_(
         "{n:,} customer who last bought {low}–{high} days ago and may be contacted; while "
-        "buying, they spent about this much a year.",
+        "buying, they spent about this much a year: the most winning them back can bring.",
         "{n:,} customers who last bought {low}–{high} days ago and may be contacted; while "
-        "buying, they spent about this much a year.",
+        "buying, they spent about this much a year: the most winning them back can bring.",
         customers,
         low=min_days,
         high=max_days,
