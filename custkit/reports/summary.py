@@ -177,7 +177,13 @@ def summary_html(
     body = [
         f"<h1>{esc(store)} · {esc(month)}</h1>",
         '<div class="muted">'
-        + esc(_("Summary of the month's reports · updated {when:%Y-%m-%d %H:%M}", when=updated))
+        + esc(
+            _(
+                "Summary of the month's reports · updated {day:%Y-%m-%d} at {time}",
+                day=updated,
+                time=f"{updated:%H:%M}",
+            )
+        )
         + ' · <a href="../index.html">'
         + esc(_("All reports and months"))
         + "</a></div>",

@@ -239,6 +239,7 @@ def test_the_summary_is_written_in_russian_with_roubles(two_months):
     for words in ("Что сделать в первую очередь", "Отчёты", "из отчёта «Пожизненная ценность"):
         assert words in text, words
     assert "RUB" not in text
+    assert not re.search(r"\b\d{4}-\d\d-\d\d\b", text), text  # 8 дек. 2026, not ISO
     for english in ("Revenue", "What to do first", "from the", "vs month before"):
         assert english not in text, english
 
