@@ -40,7 +40,13 @@ from custkit.reports.actions import (
 )
 from custkit.reports.display import GREEN, GREY, RED, format_change, format_kpi, higher_is_better
 from custkit.reports.files import write_text_atomic
-from custkit.reports.history import KpiHistory, kpi_change, read_kpi_history
+from custkit.reports.history import (
+    KpiHistory,
+    UnreadableKpis,
+    kpi_change,
+    load_kpis_file,
+    read_kpi_history,
+)
 from custkit.reports.index import SUMMARY_FILE, ReportRun, month_name, report_runs, report_title
 
 #: The five figures the summary opens with: (report, KPI name in its ``kpis.json``) → the label
@@ -124,6 +130,7 @@ def build_summary(
         runs,
         reports,
         history.currency(client),
+        as_of=_data_through(out, history, client, period),
     )
     return write_text_atomic(target, page)
 
@@ -153,11 +160,15 @@ def summary_html(
     reports: Sequence[str],
     currency: str = "",
     updated: dt.datetime | None = None,
+    as_of: dt.date | None = None,
 ) -> str:
     """The summary page (see the module docstring).
 
     Parameters
     ----------
+    as_of : date, optional
+        The last day of data of a month reported before it was over (``--partial``): the page
+        says "month not over: data through <as_of>", as the reports' headers do.
     actions : sequence of (Action, links)
         Every action of the month with its export files that exist (``{"CSV": path, "XLSX":
         path}``, relative to the period folder); the page shows the :data:`TOP_ACTIONS` most
@@ -187,6 +198,7 @@ def summary_html(
         + ' · <a href="../index.html">'
         + esc(_("All reports and months"))
         + "</a></div>",
+        _partial_html(as_of),
         _figures_html(figures, currency),
         f"<h2>{esc(_('What to do first'))}</h2>",
         _actions_html(ranked, links, currency),
@@ -199,6 +211,22 @@ def summary_html(
 
 
 # --- reading the folder --------------------------------------------------------------------------
+
+
+def _data_through(out: Path, history: KpiHistory, client: str, period: str) -> dt.date | None:
+    """The last day of data of the client's reports of *period* when it is before the month's
+    last day (a month reported with ``--partial``), else None."""
+    files = history.files[(history.files["client"] == client) & (history.files["period"] == period)]
+    days = []
+    for file in files["file"]:
+        try:
+            as_of = load_kpis_file(out / file).get("as_of")
+            days.append(dt.date.fromisoformat(str(as_of)))
+        except (UnreadableKpis, ValueError):  # no as_of (an older file): taken as a whole month
+            continue
+    month_end = pd.Period(period, "M").end_time.date()
+    latest = max(days, default=month_end)
+    return latest if latest < month_end else None
 
 
 def _client(history: KpiHistory, period: str, client: str | None, runs: Sequence[ReportRun]) -> str:
@@ -238,6 +266,13 @@ def _period_actions(
 
 
 # --- the page ------------------------------------------------------------------------------------
+
+
+def _partial_html(as_of: dt.date | None) -> str:
+    if as_of is None:
+        return ""
+    text = _("month not over: data through {as_of:%-d %B %Y}", as_of=as_of)
+    return f'<div class="partial">{html.escape(text)}</div>'
 
 
 def _figures_html(figures: Sequence[Figure], currency: str) -> str:
@@ -352,6 +387,8 @@ ul.reports {{ list-style: none; padding: 0; margin: 0; display: flex; flex-wrap:
              gap: 8px 28px; }}
 ul.reports li {{ font-size: 1.05em; }}
 .failed {{ color: #c62828; font-weight: 600; }}
+.partial {{ border-left: 6px solid #ef6c00; background: #fff5e6; padding: 4px 12px;
+           margin-top: 10px; display: inline-block; }}
 .missing {{ color: #999; }}
 a {{ color: #1565c0; }}
 </style>

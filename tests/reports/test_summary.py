@@ -280,3 +280,24 @@ def test_the_index_lists_each_months_summary_first_and_never_as_a_report(two_mon
 def test_the_index_has_no_summary_column_while_no_month_has_a_summary(two_months):
     index = build_index(two_months).read_text(encoding="utf-8")
     assert "<th>Summary</th>" not in index and SUMMARY_FILE not in index
+
+
+@pytest.mark.parametrize(
+    ("as_of", "says"),
+    [
+        ("2026-10-15", "month not over: data through 15 October 2026"),
+        ("2026-10-31", None),
+        (None, None),  # a file written before kpis.json held as_of: a whole month
+    ],
+)
+def test_a_month_reported_before_it_is_over_says_so(two_months, as_of, says):
+    for report in REPORTS:
+        path = two_months / "2026-10" / report / f"{report}.kpis.json"
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document["as_of"] = as_of
+        path.write_text(json.dumps(document), encoding="utf-8")
+    page = build_summary(two_months, "2026-10", reports=REPORTS).read_text(encoding="utf-8")
+    if says:
+        assert f'<div class="partial">{says}</div>' in page
+    else:
+        assert "partial" not in page.split("</style>")[1]
