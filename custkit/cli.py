@@ -18,6 +18,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from custkit.errors import CustkitError, ParamsError
 
@@ -262,6 +263,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from custkit.reports import run_reports
+    from custkit.reports.index import SUMMARY_FILE
     from custkit.reports.progress import progress_display
 
     overrides = {}
@@ -289,6 +291,11 @@ def _run(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(f"{r.report} {r.period or ''}: FAILED: {r.error}", file=sys.stderr)
+    out = Path(args.out).expanduser().resolve()
+    for period in dict.fromkeys(r.period for r in results if r.period):
+        summary = out / period / SUMMARY_FILE
+        if summary.exists():
+            print(f"summary {period}: {summary}")
     return 1 if failed else 0
 
 

@@ -10,6 +10,7 @@ store in any page or notebook.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -208,4 +209,60 @@ def test_no_personal_value_of_the_store_in_any_page_or_notebook(shape_run, gener
     for path in pages:
         text = re.sub(r"[A-Za-z0-9+/=\\n]{300,}", " ", path.read_text(encoding="utf-8"))  # images
         leaked = personal.findall(text) if personal else []
+        assert not leaked, f"{name}: {path.name} shows {leaked[:3]}"
+
+
+def test_the_run_writes_the_months_summary_from_its_reports_figures_and_actions(
+    shape_run, generated
+):
+    """``<period>/summary.html``: a link to every report of the run, the headline figures as
+    each report's kpis.json holds them, the three most valuable of the actions the reports
+    declared with links to lists that exist, in the report language, and no personal value."""
+    from custkit.i18n import _, use_language
+    from custkit.reports.actions import rank_actions, read_actions
+    from custkit.reports.display import format_kpi
+    from custkit.reports.summary import HEADLINE_FIGURES
+
+    name, language, _skips, results = shape_run
+    folder = next(iter(results.values())).html.parent.parent
+    page = (folder / "summary.html").read_text(encoding="utf-8")
+    text = _text(html.unescape(page))
+    links = re.findall(r'href="([^"]+)"', page)
+    for report in results:
+        assert f"{report}/{report}.html" in links, f"{name}: no link to {report}"
+    for link in links:
+        assert (folder / link).resolve().is_file(), f"{name}: {link} leads nowhere"
+
+    currency = json.loads(results["audit"].kpis.read_text(encoding="utf-8"))["currency"]
+    with use_language(language):
+        for (report, kpi), label in HEADLINE_FIGURES.items():
+            document = json.loads(results[report].kpis.read_text(encoding="utf-8"))
+            shown = format_kpi(document["kpis"].get(kpi), document["units"].get(kpi), currency)
+            shown = re.sub(r"\s+", " ", shown)  # as _text writes no-break spaces
+            assert f"{_(label)} {shown}" in text, f"{name}: {label} is not {shown}"
+        declared = [
+            action
+            for report in results
+            if (results[report].html.parent / f"{report}.actions.json").exists()
+            for action in read_actions(results[report].html.parent / f"{report}.actions.json")
+        ]
+        for action in rank_actions(declared):
+            shown = f"{format_kpi(action.value, action.unit, currency)} {action.title}"
+            shown = re.sub(r"\s+", " ", shown)
+            assert shown in text, f"{name}: action {action.title!r} not shown"
+        heading = _("What to do first")
+    assert heading in text
+    if name == "full":
+        assert {"audit", "ltv"} <= {a.report for a in declared}
+        for action in declared:
+            assert (folder / action.report / "exports" / f"{action.export}.csv").is_file()
+    if language == "ru":
+        assert "Что сделать в первую очередь" in text
+        for english in ("What to do first", "The reports", "Revenue", "vs month", "from the "):
+            assert english not in text, f"{name}: {english!r} on the Russian summary"
+        assert not re.search(r"\b(customers?|did better|spent|list)\b", text), text
+    values = generated.personal_values() if name != "cdnow_master" else []
+    for path in [folder / "summary.html", *folder.glob("*/*.actions.json")]:
+        content = path.read_text(encoding="utf-8")
+        leaked = [value for value in values if value in content]
         assert not leaked, f"{name}: {path.name} shows {leaked[:3]}"

@@ -10,6 +10,7 @@ from custkit.audit.acquisition import (
     referral_group_label,
     referral_performance,
 )
+from custkit.audit.actions import list_actions, yearly_spend
 from custkit.audit.categories import (
     CrossTab,
     categories_finding,
@@ -123,6 +124,7 @@ __all__ = [
     "kpi_finding",
     "kpi_trend",
     "lapsed_bands",
+    "list_actions",
     "normalize_email",
     "normalize_phone",
     "reactivation_list",
@@ -137,4 +139,5 @@ __all__ = [
     "segment_summary",
     "step_label",
     "time_to_second_order",
+    "yearly_spend",
 ]

@@ -59,6 +59,7 @@ _MODULES = {
         "evaluate_risk_model",
         "risk_training_data",
     ),
+    "actions": ("winback_action",),
     "campaigns": ("REVIEW_SETTINGS", "CampaignEvaluation", "evaluate_campaigns"),
     "winback": (
         "ACTIONS",

@@ -1,5 +1,5 @@
-"""What a report notebook calls first: ``ctx = start_report(...)``, then ``ctx.save_kpis`` and
-``ctx.export``.
+"""What a report notebook calls first: ``ctx = start_report(...)``, then ``ctx.save_kpis``,
+``ctx.export`` and ``ctx.save_actions``.
 
 Keeping this in the package keeps notebooks thin: loading, the period, the output folder, the
 quarantine files and the header are the same for every report.
@@ -30,13 +30,14 @@ from custkit.exports import (
     WrittenExport,
     write_export,
 )
-from custkit.i18n import n_, set_language
+from custkit.i18n import get_language, n_, set_language
 from custkit.reports.files import write_text_atomic
 from custkit.units import Kpis
 
 if TYPE_CHECKING:
     from custkit.data.store import Store
     from custkit.params import Params
+    from custkit.reports.actions import Action
 
 #: Hidden file in the output folder telling the runner which period and store a run resolved,
 #: even when the notebook fails before it saves its KPIs.
@@ -148,6 +149,41 @@ class ReportContext:
         }
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
         return write_text_atomic(self.output_dir / f"{self.report}.kpis.json", text + "\n")
+
+    def save_actions(self, actions: Sequence[Action]) -> None:
+        """Write ``<output_dir>/<report>.actions.json``: what this report says to do, with the
+        money at stake and the export list each action works from, for the monthly summary page
+        (:mod:`custkit.reports.actions`, :mod:`custkit.reports.summary`).
+
+        Call it once, at the end of the cell that writes the lists, with every action of the
+        run (an empty list when there is nothing to propose); a second call replaces the first.
+        Returns nothing, so that the call can end a cell without showing a path on the page.
+
+        Raises
+        ------
+        ReportError
+            An action points to an export this run has not written.
+        """
+        from custkit.reports.actions import write_actions
+
+        actions = list(actions)
+        exports = self.output_dir / "exports"
+        for action in actions:
+            if action.export and not (exports / f"{action.export}.csv").exists():
+                raise ReportError(
+                    f"Action {action.title!r} points to the export {action.export!r}, which this "
+                    f"run has not written: call ctx.export(frame, {action.export!r}) before "
+                    "ctx.save_actions."
+                )
+        write_actions(
+            self.output_dir,
+            self.report,
+            actions,
+            period=self.period.period,
+            store=self.store_name,
+            currency=str(getattr(self.params, "currency", "") or ""),
+            language=get_language(),
+        )
 
     def history_comparison(
         self, kpis: Mapping[str, Any] | None = None, names: Sequence[str] | None = None

@@ -6,9 +6,10 @@ Per client (the ``store`` named in its ``kpis.json`` files) the page shows:
   with the latest value and its change against the month before, each written by the unit its
   ``kpis.json`` declares (:meth:`KpiHistory.unit <custkit.reports.history.KpiHistory.unit>`:
   an AUC is a score, never money);
-- **Runs**: one row per month, newest first, one column per report, each cell ``ok`` (a link to
-  the report), ``failed`` (a link to the failure page, and to the last good report when there is
-  one) or ``missing`` (a month inside the report's run of months with no report).
+- **Runs**: one row per month, newest first; its first column links the month's summary page
+  (``<period>/summary.html``) when there is one, then one column per report, each cell ``ok``
+  (a link to the report), ``failed`` (a link to the failure page, and to the last good report
+  when there is one) or ``missing`` (a month inside the report's run of months with no report).
 
 KPI files that cannot be read are listed at the top instead of stopping the page. The page is
 one file with no scripts and nothing fetched from the internet, so it opens offline from disk.
@@ -52,6 +53,8 @@ from custkit.reports.history import (
 #: Months a trend covers, the latest included.
 TREND_MONTHS = 12
 UNKNOWN_PERIOD = "unknown"
+#: The month's one-page summary, ``<out>/<period>/summary.html`` (:mod:`custkit.reports.summary`).
+SUMMARY_FILE = "summary.html"
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _FAILED = ".failed.html"
 
@@ -151,17 +154,37 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
     out = Path(out_dir)
     history = read_kpi_history(out)
     runs = report_runs(out, history)
-    return write_text_atomic(out / "index.html", index_html(runs, history))
+    return write_text_atomic(
+        out / "index.html", index_html(runs, history, summaries=summary_pages(out))
+    )
+
+
+def summary_pages(out_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """Period → its summary page (``<period>/summary.html``, relative to *out_dir*), for every
+    month that has one."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        return {}
+    return {
+        page.parent.name: page.relative_to(out).as_posix()
+        for page in sorted(out.glob(f"*/{SUMMARY_FILE}"))
+        if _PERIOD_RE.match(page.parent.name)
+    }
 
 
 def index_html(
-    runs: Sequence[ReportRun], history: KpiHistory, updated: dt.datetime | None = None
+    runs: Sequence[ReportRun],
+    history: KpiHistory,
+    updated: dt.datetime | None = None,
+    summaries: Mapping[str, str] | None = None,
 ) -> str:
-    """The index page of *runs* and *history* (see the module docstring)."""
+    """The index page of *runs* and *history* (see the module docstring); *summaries* maps a
+    period to its summary page (:func:`summary_pages`), listed first in the month's row."""
     updated = updated or dt.datetime.now()
+    summaries = summaries or {}
     clients = list(dict.fromkeys(run.client for run in runs))
     titles = _report_titles({run.report for run in runs})
-    sections = [_client_html(client, runs, history, titles) for client in clients]
+    sections = [_client_html(client, runs, history, titles, summaries) for client in clients]
     no_reports = html.escape(_("No reports yet. Run {run}, or {schedule}."))
     body = "".join(sections) or (
         "<p>"
@@ -255,7 +278,11 @@ def _pages(out: Path) -> dict[tuple[str, str], tuple[str | None, str | None, str
         ):
             continue
         names = {p.name.removesuffix(_FAILED) for p in folder.glob(f"*{_FAILED}")}
-        names |= {p.stem for p in folder.glob("*.html") if not p.name.endswith(_FAILED)}
+        names |= {
+            p.stem
+            for p in folder.glob("*.html")
+            if not p.name.endswith(_FAILED) and p.name != SUMMARY_FILE
+        }
         names |= {p.parent.name for p in folder.glob("*/*.html") if p.stem == p.parent.name}
         for report in sorted(n for n in names if not n.startswith(".")):
             page, failed = folder / report / f"{report}.html", folder / f"{report}{_FAILED}"
@@ -353,7 +380,11 @@ a {{ color: #1565c0; }}
 
 
 def _client_html(
-    client: str, runs: Sequence[ReportRun], history: KpiHistory, titles: Mapping[str, str]
+    client: str,
+    runs: Sequence[ReportRun],
+    history: KpiHistory,
+    titles: Mapping[str, str],
+    summaries: Mapping[str, str] | None = None,
 ) -> str:
     esc = html.escape
     own = [run for run in runs if run.client == client]
@@ -367,14 +398,17 @@ def _client_html(
         parts = [
             _status_count(s, int(counts[s])) for s in ("ok", "failed", "missing") if s in counts
         ]
-        status_line = f"{_month(newest)}: {', '.join(parts)}"
+        status_line = esc(f"{_month(newest)}: {', '.join(parts)}")
+        if summaries and newest in summaries:
+            summary = _("summary of the month")
+            status_line += f' · <a href="{esc(summaries[newest], quote=True)}">{esc(summary)}</a>'
     trends = _trends_html(client, reports, newest, own, history, titles) if newest else ""
     runs_heading = _("Runs, newest first")
     return (
         f"<h2>{name}</h2>"
-        f'<div class="muted">{esc(status_line)}</div>'
+        f'<div class="muted">{status_line}</div>'
         f"{trends}"
-        f"<h3>{esc(runs_heading)}</h3>{_runs_html(own, months, reports, titles)}"
+        f"<h3>{esc(runs_heading)}</h3>{_runs_html(own, months, reports, titles, summaries)}"
     )
 
 
@@ -392,14 +426,25 @@ def _runs_html(
     months: Sequence[str],
     reports: Sequence[str],
     titles: Mapping[str, str],
+    summaries: Mapping[str, str] | None = None,
 ) -> str:
     esc = html.escape
+    summaries = summaries or {}
     cells = {(run.period, run.report): run for run in runs}
     month_heading = _("Month")
-    head = "".join(f"<th>{esc(titles.get(report, report))}</th>" for report in reports)
+    shown = any(month in summaries for month in months)  # the summary column, first
+    head = f"<th>{esc(_('Summary'))}</th>" if shown else ""
+    head += "".join(f"<th>{esc(titles.get(report, report))}</th>" for report in reports)
     rows = []
     for month in months:
-        row = "".join(_status_cell(cells.get((month, report))) for report in reports)
+        row = ""
+        if shown:
+            row = "<td></td>"
+            if month in summaries:
+                open_ = _("open")
+                href = esc(summaries[month], quote=True)
+                row = f'<td><a class="summary" href="{href}">{esc(open_)}</a></td>'
+        row += "".join(_status_cell(cells.get((month, report))) for report in reports)
         rows.append(f"<tr><td>{esc(_month(month))}</td>{row}</tr>")
     return (
         f"<table><thead><tr><th>{esc(month_heading)}</th>{head}</tr></thead>"
@@ -540,7 +585,7 @@ def _format(value: float | None, unit: str, currency: str = "") -> str:
     return format_kpi(value, unit, currency)
 
 
-def _month(period: str, short: bool = False, first: bool = True) -> str:
+def month_name(period: str, short: bool = False, first: bool = True) -> str:
     """``October 2026`` (``Oct 2026`` when *short*), in the report language; capitalized when
     *first* in its line (Russian month names are written in lower case inside a phrase)."""
     if not _PERIOD_RE.match(period):
@@ -548,6 +593,9 @@ def _month(period: str, short: bool = False, first: bool = True) -> str:
     month = pd.Period(period, freq="M").to_timestamp()
     text = format_date(month, "%b %Y" if short else "%B %Y")
     return capitalized(text) if first else text
+
+
+_month = month_name
 
 
 def report_title(report: str) -> str:

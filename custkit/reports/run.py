@@ -6,7 +6,8 @@ clear what killed runs left (``.staging/``, a report set aside) → per report: 
 private staging folder ``<out>/.staging/<report>-<id>/`` (the notebook writes kpis.json,
 exports/ and quarantine/ there) → write ``<report>.ipynb`` and ``<report>.html`` there → swap
 the staging folder in as ``<out>/<period>/<report>/`` in one step
-(:func:`~custkit.reports.files.publish_folder`) → rebuild ``index.html``.
+(:func:`~custkit.reports.files.publish_folder`) → rebuild each month's ``summary.html``
+(:mod:`custkit.reports.summary`) and ``index.html``.
 
 A failed or killed run leaves the previous report of that period in place, whole; a failure
 writes ``<period>/<report>.failed.html`` naming the failing step and removes its staging. A
@@ -38,6 +39,7 @@ from custkit.errors import (
     did_you_mean,
 )
 from custkit.i18n import _, use_language
+from custkit.reports.actions import ACTIONS_SUFFIX
 from custkit.reports.context import RUN_INFO_FILE
 from custkit.reports.execute import NotebookStepError, check_kernel, execute_notebook, step_name
 from custkit.reports.files import (
@@ -64,6 +66,7 @@ from custkit.reports.privacy import (
 )
 from custkit.reports.progress import RunProgress
 from custkit.reports.registry import ReportInfo, get_report, notebooks_dir, report_names
+from custkit.reports.summary import build_summary
 
 if TYPE_CHECKING:
     import nbformat
@@ -250,6 +253,8 @@ def run_reports(
                 (out / STAGING).rmdir()
             except OSError:
                 pass
+        for month in dict.fromkeys(r.period for r in results if r.period):
+            build_summary(out, month, client=params.store_name)
         build_index(out)
     progress.run_finished(results, time.perf_counter() - started)
     return results
@@ -427,12 +432,15 @@ def _refuse_personal_data(
         raise ReportError(
             f"Step '{step_name(nb.cells, index)}' shows {_whose(found, digests)}; {_ADVICE}"
         )
-    saved = sorted(staging.glob("*.kpis.json")) if staging else []  # published beside the page
-    for kpis in saved:
-        found = digests.find(kpis.read_text(encoding="utf-8"))
+    saved = []  # published beside the page, read by the index and the monthly summary
+    if staging:
+        saved = sorted(staging.glob("*.kpis.json")) + sorted(staging.glob(f"*{ACTIONS_SUFFIX}"))
+    for file in saved:
+        found = digests.find(file.read_text(encoding="utf-8"))
         if found:
+            what = "KPIs" if file.name.endswith(".kpis.json") else "actions"
             raise ReportError(
-                f"The saved KPIs ({kpis.name}) show {_whose(found, digests)}; KPIs are "
+                f"The saved {what} ({file.name}) show {_whose(found, digests)}; {what} are "
                 "published with the report and must not hold personal data."
             )
 

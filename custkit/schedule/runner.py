@@ -486,6 +486,7 @@ def _write_failure_pages(run: PlannedRun, error: str, log_file: Path) -> None:
     from custkit.reports.files import write_text_atomic
     from custkit.reports.html import failure_page
     from custkit.reports.index import build_index
+    from custkit.reports.summary import build_summary
 
     folder = run.job.out / run.period
     with use_language(job_language(run.job)):
@@ -496,6 +497,7 @@ def _write_failure_pages(run: PlannedRun, error: str, log_file: Path) -> None:
             step = _("starting the scheduled run")
             page = failure_page(name, run.period, step, error, details)
             write_text_atomic(folder / f"{name}.failed.html", page)
+        build_summary(run.job.out, run.period)
         build_index(run.job.out)
 
 

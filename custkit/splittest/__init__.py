@@ -99,6 +99,7 @@ _MODULES = {
         "metric_verdict",
         "verdict",
     ),
+    "actions": ("RESULTS_EXPORT", "ship_actions"),
     "findings": (
         "assignment_table",
         "assignments_finding",

@@ -14,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 #: The pages every run has; a page missing from the run fails the check rather than shrinking it.
-REQUIRED_PAGES = ("index", "audit", "ltv", "churn", "splittest")
+REQUIRED_PAGES = ("index", "summary", "audit", "ltv", "churn", "splittest")
 
 #: Longest page, in screens of 900 px at 1400 px wide, a manager should have to read (issue 15,
 #: "Manager pages"; the summary: "It fits one screen"). ``None``: measured, no target.
@@ -36,7 +36,8 @@ OVER_TARGET_TODAY: dict[str, str] = {
     "churn": "8.8 screens on the small demo run, 8.9 on the demo (133395e)",
 }
 #: Pages issue 15 adds in a later step; until a run has them their checks are expected to fail.
-NOT_BUILT_YET = {"summary": "the one-page monthly summary (issue 15 item 4) is not built yet"}
+#: (The monthly summary, the last of them, is built: every run writes it.)
+NOT_BUILT_YET: dict[str, str] = {}
 
 
 def _measured(measurements: dict, page: str) -> dict:

@@ -87,8 +87,9 @@ def test_cli_run_all_off_a_terminal_prints_timestamped_section_lines_and_the_tot
 
     assert status == 1
     captured = capsys.readouterr()
-    *progress, result_line = captured.out.splitlines()  # the results follow, as before
+    *progress, result_line, summary_line = captured.out.splitlines()  # results, as before
     assert result_line.startswith("alpha 2026-10: ") and result_line.endswith(" s)")
+    assert summary_line == f"summary 2026-10: {tmp_path / 'out' / '2026-10' / 'summary.html'}"
     assert progress and all(LINE_RE.match(line) for line in progress), progress
     text = "\n".join(line[20:] for line in progress)  # without the timestamps
     assert "\x1b" not in captured.out and "\r" not in captured.out  # no bars, no colours

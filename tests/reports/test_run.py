@@ -253,7 +253,11 @@ def test_a_crash_at_any_step_of_a_run_leaves_the_old_or_the_new_report_never_a_m
 
         (result,) = run_reports(["good"], two_reports.path, "2026-10", out)  # the next run
         assert tree(out / "2026-10" / "good") == new
-        assert sorted(p.name for p in (out / "2026-10").iterdir()) == ["exports", "good"]
+        assert sorted(p.name for p in (out / "2026-10").iterdir()) == [
+            "exports",
+            "good",
+            "summary.html",  # rebuilt by every run that publishes
+        ]
         assert not (out / ".staging").exists()
         if finished:
             break
@@ -269,10 +273,14 @@ def test_a_failed_run_removes_its_staging_and_a_success_removes_the_earlier_fail
     fake_kernel.error = NotebookStepError("Base health", "ValueError", "negative")
     (failed,) = run_reports(["good"], two_reports.path, "2026-10", out)
     assert failed.status == "failed" and not (out / ".staging").exists()
-    assert sorted(p.name for p in (out / "2026-10").iterdir()) == ["good.failed.html"]
+    assert sorted(p.name for p in (out / "2026-10").iterdir()) == [
+        "good.failed.html",
+        "summary.html",  # saying the report failed
+    ]
     fake_kernel.error = None
     (ok,) = run_reports(["good"], two_reports.path, "2026-10", out)
-    assert ok.ok and sorted(p.name for p in (out / "2026-10").iterdir()) == ["good"]
+    assert ok.ok
+    assert sorted(p.name for p in (out / "2026-10").iterdir()) == ["good", "summary.html"]
 
 
 HOLD = """
@@ -486,3 +494,35 @@ def test_partial_reports_the_month_so_far_and_every_page_says_data_through(
     assert "month not over: data through 15 November 2026" in page
     kpis = json.loads((folder / "audit.kpis.json").read_text(encoding="utf-8"))
     assert kpis["period"] == "2026-11" and kpis["as_of"] == "2026-11-15"
+
+
+def test_every_run_rebuilds_the_months_summary_which_the_scheduled_mail_attaches(
+    fake_kernel, two_reports, tmp_path
+):
+    """A run of one report refreshes ``<period>/summary.html`` from what is in the folder, and
+    the mail of a scheduled run attaches that very page."""
+    from custkit.reports.execute import NotebookStepError
+    from custkit.schedule.mail import period_page
+
+    out = tmp_path / "out"
+    summary = out / "2026-10" / "summary.html"
+    fake_kernel.tree = {
+        "exports/list.csv": "customer_id\n1\n",
+        "good.actions.json": json.dumps(
+            {"actions": [{"title": "Call them", "line": "Two.", "value": 5.0, "export": "list"}]}
+        ),
+    }
+    run_reports(["good"], two_reports.path, "2026-10", out)
+    page = summary.read_text(encoding="utf-8")
+    assert 'href="good/good.html">Good report</a>' in page
+    assert "Bad report: <span" in page and "did not run this month" in page
+    assert "<b>Call them</b>" in page and 'href="good/exports/list.csv"' in page
+    assert period_page(out, "2026-10") == summary
+
+    fake_kernel.error = NotebookStepError("Base health", "ValueError", "negative")
+    run_reports(["bad"], two_reports.path, "2026-10", out)  # only 'bad' runs, and fails
+    page = summary.read_text(encoding="utf-8")
+    assert "failed this month" in page and 'href="bad.failed.html"' in page
+    assert 'href="good/good.html">Good report</a>' in page and "<b>Call them</b>" in page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.index('href="2026-10/summary.html"') < index.index('href="2026-10/good/good.html"')

@@ -158,6 +158,24 @@ def test_a_customers_contact_value_in_an_output_fails_the_run_naming_step_and_ki
     assert _files_holding(out, _values(customer)) == {}
 
 
+def test_a_customers_contact_value_in_the_saved_actions_fails_the_run(demo, leak_report, tmp_path):
+    """actions.json is published beside the page and read into the monthly summary: a customer's
+    address in an action's line stops the report, and the summary shows no action of it."""
+    data, customer = demo
+    save = (
+        "# Declare the actions\n"
+        "from custkit.reports.actions import Action\n"
+        "ctx.save_actions([Action('Call the best customer', f'Write to {email}.', 10.0)])"
+    )
+    leak_report([("code", save)])
+    out = tmp_path / "out"
+    (result,) = run_reports(["leak"], data / "params.yaml", "2026-10", out)
+    assert not result.ok
+    assert "The saved actions (leak.actions.json) show e-mail addresses" in result.error
+    assert not list(out.rglob("*.actions.json"))
+    assert _files_holding(out, _values(customer)) == {}
+
+
 def test_a_customers_contact_value_in_the_saved_kpis_fails_the_run(demo, leak_report, tmp_path):
     data, customer = demo
     leak_report([("code", "# Save the figures\nctx.save_kpis({'top_customer': email})")])

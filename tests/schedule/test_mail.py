@@ -239,6 +239,8 @@ def test_a_job_that_could_not_start_any_report_sends_a_failure_notice(
     assert message["Subject"] == "acme: the run for November 2026 failed"
     assert "- no report could start: acme.yaml: contact '<e-mail>' is not a column." in body
     assert CUSTOMER not in whole_text(message)
+    summary = attachments(message)["2026-11-summary.html"]  # the month's page, rebuilt
+    assert summary.count("failed this month") == 2 and 'href="audit.failed.html"' in summary
 
 
 def test_a_russian_job_writes_its_message_in_russian(smtp, fake, password, tmp_path):
