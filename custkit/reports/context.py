@@ -480,4 +480,3 @@ def _write_quarantine(store: Store, folder: Path) -> Mapping[str, Path]:
     from custkit.data.load import write_quarantine
 
     return write_quarantine(store, folder)
-

@@ -290,14 +290,16 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
 # --- HTML builders -------------------------------------------------------------------------------
 
 
-
 _ISO_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ \u00a0]\d{2}:\d{2})?")
 
 
 def _dates_whole(cell: str) -> str:
     """*cell* (escaped HTML) with each ISO date kept on one line: a narrow column would break
     ``2026-12-14`` at its hyphens ("judge on 2026-12-14" in a table's text cell)."""
-    return _ISO_DAY_TEXT.sub(lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>', cell)
+    return _ISO_DAY_TEXT.sub(
+        lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>', cell
+    )
+
 
 def table_html(
     frame: pd.DataFrame,
@@ -884,7 +886,7 @@ def _output_html(output: Any) -> tuple[str, list[str]]:
     return "", texts
 
 
-class for_analysts:  # noqa: N801 - used as a context manager, named for how it reads
+class for_analysts:
     """Fold everything the block displays under one line for analysts.
 
     ``with for_analysts(tr("Model fits, holdout errors and intervals")): show_table(...)``

@@ -94,9 +94,9 @@ class KpiHistory:
     values : pandas.DataFrame
         Tidy: one row per numeric KPI of each file, columns ``client, report, period, kpi,
         value`` (a float) and ``unit`` (as the file declares it; ``""`` in files written before
-        kpis.json declared units). Dicts of numbers are flattened one level (``reason_shares.forgot``);
-        text, flags, lists and missing values are left out. Sorted by client, report and
-        period; within a file the KPIs keep the file's order.
+        kpis.json declared units). Dicts of numbers are flattened one level
+        (``reason_shares.forgot``); text, flags, lists and missing values are left out. Sorted by
+        client, report and period; within a file the KPIs keep the file's order.
     files : pandas.DataFrame
         One row per readable file: ``client, report, period, generated_at, file, currency``
         (``""`` for files written before kpis.json recorded the store's currency).

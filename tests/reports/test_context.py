@@ -7,9 +7,9 @@ import pytest
 from custkit.data.periods import ReportPeriod
 from custkit.data.sections import section, skipped_sections
 from custkit.errors import ReportError
-from custkit.reports.display import header_html
 from custkit.reports import context as context_module
 from custkit.reports.context import RUN_INFO_FILE, ReportContext, start_report
+from custkit.reports.display import header_html
 
 
 def make_context(store, fake_params, folder):
@@ -137,7 +137,10 @@ def test_exports_longer_than_the_xlsx_cap_of_params_are_csv_only(fake_params, tm
     )
     files = ctx.export(pd.DataFrame({"customer_id": [1, 2, 3]}), "big")
     assert [p.name for p in files] == ["big.csv"]
-    assert repr(files) == "3 rows exported to exports/big.csv (no XLSX: more than 2 rows; open the CSV)"
+    assert (
+        repr(files)
+        == "3 rows exported to exports/big.csv (no XLSX: more than 2 rows; open the CSV)"
+    )
     assert [p.name for p in ctx.export(pd.DataFrame({"customer_id": [1]}), "small")] == [
         "small.csv",
         "small.xlsx",
@@ -175,7 +178,6 @@ def test_csv_exports_write_dates_plainly_and_categories_as_text(tmp_path):
     assert lines[2] == ",2026-10-02 00:00:00,rest,false"
 
 
-
 def test_section_shows_why_it_is_skipped_and_refuses_undeclared_names(
     store, fake_params, tmp_path, monkeypatch
 ):
@@ -203,7 +205,7 @@ def test_section_shows_why_it_is_skipped_and_refuses_undeclared_names(
     assert "Birthday list for next month: skipped — the data has no customers table" in shown[0]
     header = header_html(ctx)
     assert "Sections skipped for lack of data:" in header and header.count("<li>") == 1
-    with pytest.raises(ReportError, match="Got 'birthday' instead.*Did you mean 'birthdays'"):
+    with pytest.raises(ReportError, match=r"Got 'birthday' instead.*Did you mean 'birthdays'"):
         ctx.section("birthday")
 
 

@@ -38,7 +38,11 @@ def two_clients(tmp_path):
     Bolt's churn for 2026-10, one broken file, one non-KPI JSON file and a staging folder and a
     report set aside while publishing that must be ignored."""
     put_kpis(
-        tmp_path, "2026-08", "audit", {"customers": 100, "revenue": 1000.5, "model": "x"}, legacy=True
+        tmp_path,
+        "2026-08",
+        "audit",
+        {"customers": 100, "revenue": 1000.5, "model": "x"},
+        legacy=True,
     )
     put_kpis(tmp_path, "2026-10", "audit", {"customers": 120, "revenue": None, "flag": True})
     put_kpis(

@@ -82,8 +82,8 @@ def test_title_heading_above_parameters_is_left_to_the_report_header():
 
 
 def test_a_stores_html_in_a_channel_name_stays_text_on_the_page():
-    from custkit.reports.display import finding_html, table_html
     from custkit.findings import Finding
+    from custkit.reports.display import finding_html, table_html
 
     channel = "<script>alert('x')</script><b>Promo</b> $5 & \"more\""
     table = table_html(pd.DataFrame({"acquisition_channel": [channel], "customers": [12]}))

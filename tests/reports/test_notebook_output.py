@@ -17,7 +17,7 @@ from custkit.reports.context import (
     notebook_output_root,
     start_report,
 )
-from custkit.reports.registry import notebooks_dir, report_names, repo_root
+from custkit.reports.registry import notebooks_dir, repo_root, report_names
 
 ORDERS = "order_id,customer_id,order_date,revenue\n1,1,2025-01-03,100\n2,2,2025-02-10,250\n"
 

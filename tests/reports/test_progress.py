@@ -121,8 +121,14 @@ def result(report, status="ok", seconds=12.34):
 
 @pytest.mark.parametrize(
     ("seconds", "shown"),
-    [(0.04, "0.0 s"), (12.34, "12.3 s"), (59.94, "59.9 s"), (105.2, "1 min 45 s"), (3600, "60 min 0 s")],
-)  # fmt: skip
+    [
+        (0.04, "0.0 s"),
+        (12.34, "12.3 s"),
+        (59.94, "59.9 s"),
+        (105.2, "1 min 45 s"),
+        (3600, "60 min 0 s"),
+    ],
+)
 def test_line_progress_shows_elapsed_time_in_seconds_then_minutes(seconds, shown):
     stream = io.StringIO()
     progress = LineProgress(stream, clock=clock)
@@ -192,7 +198,9 @@ class ClosedPipe(io.StringIO):
 def test_a_reader_gone_away_does_not_stop_the_run_only_its_lines(two_reports, tmp_path):
     """``custkit run all | head -1``: progress stops printing; the reports still run."""
     progress = LineProgress(ClosedPipe())
-    (alpha,) = run_reports(["alpha"], two_reports.path, "2026-10", tmp_path / "out", progress=progress)
+    (alpha,) = run_reports(
+        ["alpha"], two_reports.path, "2026-10", tmp_path / "out", progress=progress
+    )
     assert alpha.ok and alpha.html.exists()
 
 
@@ -219,7 +227,9 @@ def test_a_scheduled_run_passes_the_cli_progress_to_every_report_run(tmp_path, m
 
     seen = []
 
-    def fake_run_reports(reports, params_file, period=None, out_dir="r", overrides=None, progress=None):
+    def fake_run_reports(
+        reports, params_file, period=None, out_dir="r", overrides=None, progress=None
+    ):
         seen.append(progress)
         return [RunResult(r, period, "ok", None, None, None, 1.0) for r in reports]
 
@@ -229,6 +239,8 @@ def test_a_scheduled_run_passes_the_cli_progress_to_every_report_run(tmp_path, m
         "jobs:\n  - {name: acme, params: acme.yaml, reports: [audit], cron: '0 6 2 * *', "
         "timezone: Europe/Moscow, out: out}\n"
     )
-    assert main(["schedule", "run", "--file", str(schedule), "--now", "2026-12-02T06:00+03:00"]) == 0
+    assert (
+        main(["schedule", "run", "--file", str(schedule), "--now", "2026-12-02T06:00+03:00"]) == 0
+    )
     (progress,) = seen
     assert type(progress) is LineProgress  # pytest's captured output is not a terminal

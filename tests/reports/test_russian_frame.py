@@ -97,11 +97,15 @@ def test_kpi_history_in_russian_names_the_months_and_explains_the_gaps(russian):
     page = kpi_history_html(frame, period="2026-10", collapsed=True)
     for heading in ("Октябрь\u00a02026", "Сентябрь\u00a02026", "Октябрь\u00a02025", "Изменение"):
         assert f">{heading}</th>" in page
-    assert "<b>В сравнении с прошлыми отчётами</b>: значения, опубликованные за сентябрь\u00a0" in page
+    assert (
+        "<b>В сравнении с прошлыми отчётами</b>: значения, опубликованные за сентябрь\u00a0" in page
+    )
     assert f"3{NBSP}417" in page and "+10,2%" in page and f"\u22121,7{NBSP}п.{NBSP}п." in page
     assert "Доли меняются в процентных пунктах." in page
     empty = frame.assign(previous_month=np.nan, same_month_last_year=np.nan)
-    assert "ни за сентябрь\u00a02026, ни за октябрь\u00a02025" in kpi_history_html(empty, period="2026-10")
+    assert "ни за сентябрь\u00a02026, ни за октябрь\u00a02025" in kpi_history_html(
+        empty, period="2026-10"
+    )
     assert ">Прошлый месяц</th>" in kpi_history_html(frame)
     assert not any(word in page for word in ("Change", "October", "Against", "figures"))
 
