@@ -17,7 +17,7 @@
 from importlib import import_module
 
 _MODULES = {
-    "codes": ("REASON_CODES", "REASON_LABELS", "reason_label"),
+    "codes": ("NO_SIGN_LABEL", "REASON_CODES", "REASON_LABELS", "reason_label"),
     "definition": (
         "METHODS",
         "STATUSES",
@@ -74,22 +74,28 @@ _MODULES = {
     "report": (
         "READS",
         "SECTIONS",
+        "TABLE_FORMATS",
         "annual_revenue",
         "at_risk_finding",
         "at_risk_summary",
         "campaigns_shown",
         "check_inputs",
+        "churn_answer",
         "churn_finding",
         "churn_kpis",
+        "classifier_finding",
         "classifier_table",
         "data_gaps_finding",
         "feedback_classifier_check",
+        "orders_before_leaving",
+        "plan_assumption_finding",
         "reason_finding",
         "reason_summary",
         "reason_trend",
         "reason_weights",
         "reasons_by_group",
         "risk_finding",
+        "risk_metrics_table",
         "rule_check_finding",
         "rule_check_table",
         "top_group_reasons",

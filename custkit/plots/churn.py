@@ -116,9 +116,9 @@ def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
 
 
 @draws_text_as_written
-def plot_reason_trend(trend: pd.DataFrame) -> Figure:
+def plot_reason_trend(trend: pd.DataFrame, tells_forgot: bool = True) -> Figure:
     """Customers who churned each month, stacked by reason, from
-    :func:`custkit.churn.reason_trend`."""
+    :func:`custkit.churn.reason_trend`; *tells_forgot* as in :func:`custkit.churn.reason_label`."""
     months = [c for c in trend.columns if c[:4].isdigit()]
     fig, ax = _figure(9, 4.2)
     x = np.arange(len(months))
@@ -126,7 +126,7 @@ def plot_reason_trend(trend: pd.DataFrame) -> Figure:
     colours = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#6a4c93", "#8d99ae", "#bbb"]
     for i, row in enumerate(trend.to_dict("records")):
         values = np.array([row[m] for m in months], dtype=float)
-        label = reason_label(row["reason"])
+        label = reason_label(row["reason"], tells_forgot)
         if row.get("growing", False):
             label = _("{reason} (growing)", reason=label)
         ax.bar(x, values, bottom=bottom, color=colours[i % len(colours)], label=label)
@@ -141,15 +141,16 @@ def plot_reason_trend(trend: pd.DataFrame) -> Figure:
 
 
 @draws_text_as_written
-def plot_reasons_by_group(by_group: pd.DataFrame) -> Figure:
+def plot_reasons_by_group(by_group: pd.DataFrame, tells_forgot: bool = True) -> Figure:
     """Churn rate by group (rows) and reason (columns), from
-    :func:`custkit.churn.reasons_by_group`; the 95% intervals are in that table."""
+    :func:`custkit.churn.reasons_by_group`; the 95% intervals are in that table. *tells_forgot*
+    as in :func:`custkit.churn.reason_label`."""
     name = by_group.columns[0]
     rates = by_group.pivot_table(index=name, columns="reason", values="rate", observed=True)
     rates = rates.fillna(0.0) * 100
     # custkit's own group labels (RF segments) in the report language; a store's stay as written
     rates.index = [_(str(i).replace("_", " ")) for i in rates.index]
-    rates.columns = [reason_label(c) for c in rates.columns]
+    rates.columns = [reason_label(c, tells_forgot) for c in rates.columns]
     fig, ax = _figure(10, 0.45 * len(rates) + 2.2)
     _heatmap(ax, rates, ".1f", cmap="OrRd")
     ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=30, ha="right")
@@ -172,6 +173,8 @@ def plot_calibration(calibration: pd.DataFrame) -> Figure:
         marker="o",
         label=_("Risk model"),
     )
+    ax.set_xlim(0, 1)  # shares: no tick below 0% or above 100%
+    ax.set_ylim(0, 1)
     ax.xaxis.set_major_formatter(_Percent(1.0, decimals=0))
     ax.yaxis.set_major_formatter(_Percent(1.0, decimals=0))
     ax.set_xlabel(_("Predicted chance of not buying in the next period"))

@@ -290,14 +290,16 @@ def _column_formatter(name: str, values: pd.Series, spec: Any) -> Callable[[Any]
 # --- HTML builders -------------------------------------------------------------------------------
 
 
-
 _ISO_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ \u00a0]\d{2}:\d{2})?")
 
 
 def _dates_whole(cell: str) -> str:
     """*cell* (escaped HTML) with each ISO date kept on one line: a narrow column would break
     ``2026-12-14`` at its hyphens ("judge on 2026-12-14" in a table's text cell)."""
-    return _ISO_DAY_TEXT.sub(lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>', cell)
+    return _ISO_DAY_TEXT.sub(
+        lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>', cell
+    )
+
 
 def table_html(
     frame: pd.DataFrame,
@@ -754,6 +756,27 @@ def show_header(ctx: ReportContext) -> None:
 def show_finding(finding: Finding) -> None:
     """Display a finding as a coloured box (see :func:`finding_html`)."""
     _display_html(finding_html(finding))
+
+
+class reserve_finding:  # called like the show_* helpers it stands beside
+    """A place for a finding that is computed further down the page.
+
+    A page opens with its answer, but the answer adds up sections below it (the churn page's
+    win-back plan). ``answer = reserve_finding()`` holds the place (nothing visible);
+    ``answer.show(finding)`` in a later cell fills it: the kernel updates that first output
+    (an IPython display id), and the executed notebook keeps the finding where it was reserved.
+    """
+
+    def __init__(self) -> None:
+        from IPython.display import HTML, display
+
+        self._handle = display(HTML(""), display_id=True)
+
+    def show(self, finding: Finding) -> None:
+        """Fill the reserved place with *finding* (see :func:`finding_html`)."""
+        from IPython.display import HTML
+
+        self._handle.update(HTML(finding_html(finding)))
 
 
 def show_table(
