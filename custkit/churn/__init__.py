@@ -98,6 +98,7 @@ _MODULES = {
         "risk_metrics_table",
         "rule_check_finding",
         "rule_check_table",
+        "rule_finding",
         "top_group_reasons",
         "value_if_kept",
         "winback_claim_finding",

@@ -49,6 +49,7 @@ __all__ = [
     "risk_metrics_table",
     "rule_check_finding",
     "rule_check_table",
+    "rule_finding",
     "top_group_reasons",
     "value_if_kept",
     "winback_claim_finding",
@@ -190,14 +191,17 @@ def _money(amount: float, currency: str = "") -> str:
     return format_value(amount, ",.0f") + (f"\u00a0{currency_symbol(currency)}" if currency else "")
 
 
-def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:
-    """This month's churn against last month's and the year's average, and the rule used."""
+def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str = "") -> Finding:
+    """This month's churn against last month's and the year's average, and the rule used when
+    *rule_text* is given (the churn page shows it to the analysts: :func:`rule_finding`)."""
     table = monthly.set_index("month")
     month = pd.Period(period.period, "M")
     this = table.loc[month] if month in table.index else None
     if this is None or not np.isfinite(this["churn_rate"]):
         return Finding(
-            _("Churn this month"), _("No active customers to judge churn by."), rule_text
+            _("Churn this month"),
+            _("No active customers to judge churn by."),
+            rule_text or _("Check that the orders reach into this month."),
         )
     before = table.loc[table.index < month, "churn_rate"].dropna()
     previous = before.iloc[-1] if len(before) else np.nan
@@ -241,7 +245,8 @@ def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -
                 share=back.mean(),
             )
         )
-    sentences.append(rule_text)
+    if rule_text:
+        sentences.append(rule_text)
     worse = np.isfinite(typical) and this["churn_rate"] > 1.2 * typical
     return Finding(
         _("Churn this month"),
@@ -366,6 +371,19 @@ def churn_answer(
         " ".join(t for t in sentences if t),
         action,
         "warning" if balance == "loses_money" or not tells_forgot else "info",
+    )
+
+
+def rule_finding(assessment: ChurnAssessment) -> Finding:
+    """How the churn rule decides, with this store's thresholds
+    (:attr:`custkit.churn.ChurnAssessment.description`), and the parameters that move it."""
+    return Finding(
+        _("How the churn rule decides"),
+        assessment.description,
+        _(
+            "To call customers churned sooner or later, change churn_quantile, at_risk_quantile "
+            "or one_time_window_days in the params file."
+        ),
     )
 
 

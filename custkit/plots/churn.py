@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter
 
-from custkit.churn.codes import reason_label
+from custkit.churn.codes import REASON_LABELS, reason_label
 from custkit.i18n import _, format_number
 from custkit.plots.audit import (
     _GAINED,
@@ -56,7 +56,7 @@ class _Scalar(ScalarFormatter):
 def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
     """Monthly churn rate with its 95% interval, and the share of leavers who came back, from
     :func:`custkit.churn.monthly_churn`."""
-    fig, ax = _figure(9, 4.2)
+    fig, ax = _figure(9, 3.6)
     x = np.arange(len(monthly))
     ax.plot(x, monthly["churn_rate"], color=_LOST, marker="o", label=_("Churn rate"))
     ax.fill_between(
@@ -90,7 +90,7 @@ def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
 def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
     """Why customers left: share of churned customers by reason (with 95% intervals) and the
     yearly revenue each reason costs, from :func:`custkit.churn.reason_summary`."""
-    fig = ReportFigure(figsize=(10, 4.2), layout="constrained")
+    fig = ReportFigure(figsize=(10, 0.35 * len(summary) + 1.4), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(summary))[::-1]
     labels = [_(str(label)) for label in summary["label"]]
@@ -150,10 +150,14 @@ def plot_reasons_by_group(by_group: pd.DataFrame, tells_forgot: bool = True) -> 
     rates = rates.fillna(0.0) * 100
     # custkit's own group labels (RF segments) in the report language; a store's stay as written
     rates.index = [_(str(i).replace("_", " ")) for i in rates.index]
-    rates.columns = [reason_label(c, tells_forgot) for c in rates.columns]
-    fig, ax = _figure(10, 0.45 * len(rates) + 2.2)
+    # reasons on two or three short lines, level: a slanted label costs the figure an inch
+    rates.columns = [
+        textwrap.fill(reason_label(c, tells_forgot), 16) if c in REASON_LABELS else str(c)
+        for c in rates.columns
+    ]  # a store's own reason is drawn as written
+    fig, ax = _figure(10, 0.4 * len(rates) + 1.9)
     _heatmap(ax, rates, ".1f", cmap="OrRd")
-    ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=30, ha="right")
+    ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), fontsize=8)
     ax.set_xlabel(_("Reason for leaving"))
     ax.set_ylabel(_(str(name).replace("_", " ").capitalize()))
     ax.set_title(_("Customers who left, % of the group, by reason"))
@@ -214,7 +218,7 @@ def plot_winback_plan(by_action_channel: pd.DataFrame, currency: str = "") -> Fi
     revenue = by_action_channel.groupby("action", observed=True)["expected_revenue_won"].sum()
     order = customers.sum(axis=1).sort_values().index
     customers, revenue = customers.loc[order], revenue.reindex(order)
-    fig = ReportFigure(figsize=(11, 0.5 * len(order) + 1.8), layout="constrained")
+    fig = ReportFigure(figsize=(11, 0.38 * len(order) + 1.5), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
     y = np.arange(len(order))
     left_edge = np.zeros(len(order))
