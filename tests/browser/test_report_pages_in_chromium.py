@@ -34,7 +34,6 @@ TARGET_SCREENS: dict[str, float | None] = {
 OVER_TARGET_TODAY: dict[str, str] = {
     "audit": "12.1 screens on the small demo run, 12.1 on the demo (133395e)",
     "ltv": "8.9 screens on the small demo run, 8.8 on the demo (133395e)",
-    "churn": "8.8 screens on the small demo run, 8.9 on the demo (133395e)",
     "splittest": "41.1 screens on the small demo run, 41.4 on the demo (133395e)",
 }
 #: Pages issue 15 adds in a later step; until a run has them their checks are expected to fail.
