@@ -361,11 +361,27 @@ def churn_answer(
                 ),
             }.get(balance, "")
         )
-    action = (
-        _("Make the incentives smaller or contact fewer customers before sending the plan.")
-        if balance == "loses_money"
-        else _("Send the win-back plan below; each section says why.")
-    )
+    elif plan.targets:
+        sentences.append(
+            n_(
+                "The win-back plan can contact none of the {n:,} churned or at-risk customer.",
+                "The win-back plan can contact none of the {n:,} churned or at-risk customers.",
+                plan.targets,
+            )
+        )
+    if balance == "loses_money":
+        action = _(
+            "Make the incentives smaller or contact fewer customers before sending the plan."
+        )
+    elif plan.targets and not plan.contacted:
+        action = _("The win-back plan below says why no one can be contacted.")
+    elif not tells_forgot:
+        action = _(
+            "Send the win-back plan below, and add the store's reviews, support tickets or survey "
+            "answers to the export to learn why customers leave."
+        )
+    else:
+        action = _("Send the win-back plan below; each section says why.")
     return Finding(
         _("This month in short"),
         " ".join(t for t in sentences if t),

@@ -348,3 +348,61 @@ def test_the_value_at_stake_is_called_margin_only_with_a_cost_or_a_margin_rate(
         assert "of margin a year" in text and "revenue" not in text
     else:
         assert "of revenue a year (the orders have no cost, so not margin)" in text
+
+
+# ---- the page's answer ------------------------------------------------------------------------
+def _answer_inputs(tells_forgot):
+    reasons, status = frames(["forgot"] * 6 + ["delivery"] * 4, ["churned"] * 10)
+    summary = reason_summary(reasons, status, pd.Series(1.0, index=status.index), tells_forgot)
+    monthly = pd.DataFrame(
+        {
+            "month": [pd.Period("2024-11", "M"), pd.Period("2024-12", "M")],
+            "churned": [9, 10],
+            "active_at_start": [400, 400],
+            "churn_rate": [9 / 400, 10 / 400],
+        }
+    )
+    at_risk = pd.DataFrame({"customers": [30], "expected_loss": [1234.0]})
+    return monthly, summary, at_risk
+
+
+@pytest.mark.parametrize(
+    ("contacted", "value", "cost", "words", "action"),
+    [
+        (20, 500.0, 100.0, "it pays off", "Send the win-back plan"),
+        (20, 105.0, 100.0, "about break-even", "Send the win-back plan"),
+        (20, 50.0, 100.0, "it loses money", "Make the incentives smaller"),
+        (0, 0.0, 0.0, "can contact none of the 40", "says why no one can be contacted"),
+    ],
+)
+@pytest.mark.parametrize("tells_forgot", [True, False])
+def test_the_churn_answer_says_who_left_why_what_is_at_stake_and_the_plans_bottom_line(
+    contacted, value, cost, words, action, tells_forgot
+):
+    from custkit.churn.report import churn_answer
+    from custkit.churn.winback import WinbackPlan
+
+    plan = SimpleNamespace(
+        contacted=contacted,
+        targets=40,
+        expected_customers_won=3.0,
+        expected_revenue_won=value,
+        total_incentive=cost,
+        message_cost=0.0,
+    )
+    plan.balance = WinbackPlan.balance.fget(plan)
+    monthly, summary, at_risk = _answer_inputs(tells_forgot)
+    finding = churn_answer(monthly, PERIOD, summary, at_risk, plan, "EUR", tells_forgot)
+    text = finding.conclusion
+    assert text.startswith("In December 2024, 10 of 400 active customers stopped buying (2.5%).")
+    assert "30 customers are slipping away; 1,234\u00a0EUR a year is likely lost" in text
+    assert words in text
+    if tells_forgot:
+        assert "The most common reason: 'Forgot about the store' (60% of those who left)." in text
+    else:
+        assert "Forgot" not in text
+        assert "For 60% of those who left the data cannot tell why" in text
+        assert finding.level == "warning"
+    if contacted:
+        assert f"contacts {contacted} customers" in text
+    assert action in finding.action
