@@ -39,9 +39,14 @@ __all__ = [
 
 
 class _Percent(PercentFormatter):
-    """Percent ticks with the report language's decimal mark (``1,5%`` in Russian)."""
+    """Percent ticks with the report language's decimal mark (``1,5%`` in Russian). With
+    ``decimals=None`` each tick is written exactly, with no trailing zeros: ``2%``, ``2.5%``
+    (matplotlib's own choice gives every tick the same decimals: ``2.0%``)."""
 
     def __call__(self, x, pos=None):
+        if self.decimals is None:
+            value = float(f"{self.convert_to_pct(x):.2f}") + 0.0  # no "-0"
+            return format_number(f"{value:g}{self.symbol}")
         return format_number(super().__call__(x, pos))
 
 
@@ -68,8 +73,8 @@ def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
         label=_("95% interval"),
     )
     ax.set_ylabel(_("Active customers who stopped buying"))
-    ax.yaxis.set_major_formatter(_Percent(1.0, decimals=1))
-    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(_Percent(1.0, decimals=None))  # "2%", not "2.0%"
+    ax.set_ylim(0, min(1.0, ax.get_ylim()[1]))  # a share: no tick above 100%
     ax.set_xticks(x, _month_labels(monthly["month"]), rotation=45, ha="right")
     ax.set_xlabel(_("Month the customer churned"))
     back = ax.twinx()
@@ -157,6 +162,7 @@ def plot_reasons_by_group(by_group: pd.DataFrame, tells_forgot: bool = True) -> 
     ]  # a store's own reason is drawn as written
     fig, ax = _figure(10, 0.4 * len(rates) + 1.9)
     _heatmap(ax, rates, ".1f", cmap="OrRd")
+    fig.axes[-1].yaxis.set_major_formatter(_Percent(100.0, decimals=None))  # the colour bar
     ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), fontsize=8)
     ax.set_xlabel(_("Reason for leaving"))
     ax.set_ylabel(_(str(name).replace("_", " ").capitalize()))
