@@ -4,9 +4,9 @@ Kept apart from :mod:`custkit.churn.text` so that tables and plots can name reas
 importing scikit-learn.
 """
 
-from custkit.i18n import _
+from custkit.i18n import N_, _
 
-__all__ = ["REASON_CODES", "REASON_LABELS", "reason_label"]
+__all__ = ["NO_SIGN_LABEL", "REASON_CODES", "REASON_LABELS", "reason_label"]
 
 #: Why a customer left, in the order reports list them. ``unknown``: the text names no reason.
 REASON_CODES = (
@@ -34,6 +34,18 @@ REASON_LABELS = {
 }
 
 
-def reason_label(code: str) -> str:
-    """The label of reason *code* in the report language (the code itself when unknown)."""
+#: What ``forgot`` means when the store has no feedback: no sign of a reason in the orders, which
+#: a customer who forgot the store and one who left for a reason the orders do not show share.
+NO_SIGN_LABEL = N_("No sign of a reason in the data")
+
+
+def reason_label(code: str, tells_forgot: bool = True) -> str:
+    """The label of reason *code* in the report language (the code itself when unknown).
+
+    With *tells_forgot* False (no feedback: :attr:`custkit.churn.ReasonAssignment.tells_forgot`)
+    ``forgot`` is labelled :data:`NO_SIGN_LABEL`: the data cannot tell forgetting apart from a
+    reason it does not record.
+    """
+    if code == "forgot" and not tells_forgot:
+        return _(NO_SIGN_LABEL)
     return _(REASON_LABELS.get(code, code))

@@ -85,6 +85,10 @@ _BAND_PRIOR = 10.0
 _KINDS = ("survey", "ticket", "review")
 
 
+#: The evidence source of customers' own words (:attr:`ReasonAssignment.sources_used`).
+FEEDBACK_SOURCE = "feedback texts and ratings"
+
+
 @dataclass(frozen=True)
 class ReasonAssignment:
     """Reasons of the churned customers, drivers of those at risk, and the weights behind them.
@@ -114,6 +118,14 @@ class ReasonAssignment:
     sources_used: tuple[str, ...]
     sources_missing: tuple[str, ...]
     ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def tells_forgot(self) -> bool:
+        """Whether ``forgot`` means forgot: only customers' own words (feedback) can say that a
+        leaver with no sign in the orders had no reason. Without feedback such a leaver may
+        have left for a reason the orders do not show (prices elsewhere, poor support), and
+        the reports say "no sign of a reason in the data" instead."""
+        return FEEDBACK_SOURCE in self.sources_used
 
 
 def _each(say: Callable[..., str], *columns) -> np.ndarray:
@@ -718,7 +730,7 @@ def assign_reasons(
         )
 
     if feedback_reasons is not None and feedback is not None and len(feedback_reasons):
-        used.append("feedback texts and ratings")
+        used.append(FEEDBACK_SOURCE)
         # a leaver's feedback from lookback_days before the last order to one period after it;
         # of a customer who stayed, to the cut (at most one period after their order)
         end = np.r_[

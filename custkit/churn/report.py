@@ -14,35 +14,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custkit.churn.codes import REASON_CODES, REASON_LABELS, reason_label
+from custkit.churn.codes import NO_SIGN_LABEL, REASON_CODES, REASON_LABELS, reason_label
 from custkit.churn.definition import ChurnAssessment, RuleBacktest
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.findings import Finding
-from custkit.i18n import N_, _, currency_symbol, format_value, n_
+from custkit.i18n import N_, _, currency_symbol, format_day, format_value, n_
 from custkit.units import Kpis
 
 __all__ = [
     "READS",
     "SECTIONS",
+    "TABLE_FORMATS",
     "annual_revenue",
     "at_risk_finding",
     "at_risk_summary",
     "campaigns_shown",
+    "churn_answer",
     "churn_finding",
     "churn_kpis",
+    "classifier_finding",
     "classifier_table",
     "data_gaps_finding",
     "feedback_classifier_check",
+    "orders_before_leaving",
+    "plan_assumption_finding",
     "reason_finding",
     "reason_summary",
     "reason_trend",
     "reason_weights",
     "reasons_by_group",
     "risk_finding",
+    "risk_metrics_table",
     "rule_check_finding",
     "rule_check_table",
+    "rule_finding",
     "top_group_reasons",
     "value_if_kept",
     "winback_claim_finding",
@@ -184,14 +191,17 @@ def _money(amount: float, currency: str = "") -> str:
     return format_value(amount, ",.0f") + (f"\u00a0{currency_symbol(currency)}" if currency else "")
 
 
-def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -> Finding:
-    """This month's churn against last month's and the year's average, and the rule used."""
+def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str = "") -> Finding:
+    """This month's churn against last month's and the year's average, and the rule used when
+    *rule_text* is given (the churn page shows it to the analysts: :func:`rule_finding`)."""
     table = monthly.set_index("month")
     month = pd.Period(period.period, "M")
     this = table.loc[month] if month in table.index else None
     if this is None or not np.isfinite(this["churn_rate"]):
         return Finding(
-            _("Churn this month"), _("No active customers to judge churn by."), rule_text
+            _("Churn this month"),
+            _("No active customers to judge churn by."),
+            rule_text or _("Check that the orders reach into this month."),
         )
     before = table.loc[table.index < month, "churn_rate"].dropna()
     previous = before.iloc[-1] if len(before) else np.nan
@@ -235,7 +245,8 @@ def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -
                 share=back.mean(),
             )
         )
-    sentences.append(rule_text)
+    if rule_text:
+        sentences.append(rule_text)
     worse = np.isfinite(typical) and this["churn_rate"] > 1.2 * typical
     return Finding(
         _("Churn this month"),
@@ -250,11 +261,163 @@ def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str) -
     )
 
 
+def churn_answer(
+    monthly: pd.DataFrame,
+    period: ReportPeriod,
+    summary: pd.DataFrame,
+    at_risk: pd.DataFrame,
+    plan,
+    currency: str = "",
+    tells_forgot: bool = True,
+) -> Finding:
+    """The page's answer in plain words: how many left this month and why, what is at stake,
+    and the win-back plan's bottom line.
+
+    Parameters
+    ----------
+    monthly : pandas.DataFrame
+        :func:`custkit.churn.monthly_churn`.
+    period : ReportPeriod
+    summary : pandas.DataFrame
+        :func:`reason_summary`.
+    at_risk : pandas.DataFrame
+        :func:`at_risk_summary`.
+    plan : WinbackPlan
+        :func:`custkit.churn.winback_plan`.
+    currency : str
+    tells_forgot : bool, default True
+        :attr:`custkit.churn.ReasonAssignment.tells_forgot`: without feedback the answer says
+        how many left with no sign of a reason the data can see, not that they forgot.
+    """
+    table = monthly.set_index("month")
+    month = pd.Period(period.period, "M")
+    sentences = []
+    if month in table.index and np.isfinite(table.loc[month, "churn_rate"]):
+        row = table.loc[month]
+        sentences.append(
+            _(
+                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
+                "({rate:.1%}).",
+                month=month.to_timestamp(),
+                churned=int(row["churned"]),
+                active=int(row["active_at_start"]),
+                rate=row["churn_rate"],
+            )
+        )
+    if len(summary):
+        silent = summary["reason"].isin(["forgot", "unknown"])
+        known = summary.loc[summary["reason"] != "unknown"]
+        if not tells_forgot and silent.any():
+            sentences.append(
+                _(
+                    "For {share:.0%} of those who left the data cannot tell why: without "
+                    "feedback, forgetting the store looks the same as a reason the orders do not "
+                    "record.",
+                    share=float(summary.loc[silent, "share"].sum()),
+                )
+            )
+        elif len(known):
+            sentences.append(
+                _(
+                    "The most common reason: '{reason}' ({share:.0%} of those who left).",
+                    reason=_(str(known.iloc[0]["label"])),
+                    share=known.iloc[0]["share"],
+                )
+            )
+    stake = at_risk.iloc[0]
+    if stake["customers"]:
+        sentences.append(
+            n_(
+                "{n:,} customer is slipping away; {loss} a year is likely lost without action.",
+                "{n:,} customers are slipping away; {loss} a year is likely lost without action.",
+                int(stake["customers"]),
+                loss=_money(stake["expected_loss"], currency),
+            )
+        )
+    balance = plan.balance
+    fields = {
+        "contacted": plan.contacted,
+        "won": plan.expected_customers_won,
+        "value": _money(plan.expected_revenue_won, currency),
+        "cost": _money(plan.total_incentive + plan.message_cost, currency),
+    }
+    if plan.contacted:
+        sentences.append(
+            {
+                "pays_off": _(
+                    "The win-back plan contacts {contacted:,} customers and expects {won:,.0f} "
+                    "back, {value} for {cost} of incentives and messages: it pays off.",
+                    **fields,
+                ),
+                "break_even": _(
+                    "The win-back plan contacts {contacted:,} customers and expects {won:,.0f} "
+                    "back, {value} for {cost} of incentives and messages: about break-even.",
+                    **fields,
+                ),
+                "loses_money": _(
+                    "The win-back plan contacts {contacted:,} customers and expects {won:,.0f} "
+                    "back, {value} for {cost} of incentives and messages: it loses money.",
+                    **fields,
+                ),
+            }.get(balance, "")
+        )
+    elif plan.targets:
+        sentences.append(
+            n_(
+                "The win-back plan can contact none of the {n:,} churned or at-risk customer.",
+                "The win-back plan can contact none of the {n:,} churned or at-risk customers.",
+                plan.targets,
+            )
+        )
+    if balance == "loses_money":
+        action = _(
+            "Make the incentives smaller or contact fewer customers before sending the plan."
+        )
+    elif plan.targets and not plan.contacted:
+        action = _("The win-back plan below says why no one can be contacted.")
+    elif not tells_forgot:
+        action = _(
+            "Send the win-back plan below, and add the store's reviews, support tickets or survey "
+            "answers to the export to learn why customers leave."
+        )
+    else:
+        action = _("Send the win-back plan below; each section says why.")
+    return Finding(
+        _("This month in short"),
+        " ".join(t for t in sentences if t),
+        action,
+        "warning" if balance == "loses_money" or not tells_forgot else "info",
+    )
+
+
+def rule_finding(assessment: ChurnAssessment) -> Finding:
+    """How the churn rule decides, with this store's thresholds
+    (:attr:`custkit.churn.ChurnAssessment.description`), and the parameters that move it."""
+    return Finding(
+        _("How the churn rule decides"),
+        assessment.description,
+        _(
+            "To call customers churned sooner or later, change churn_quantile, at_risk_quantile "
+            "or one_time_window_days in the params file."
+        ),
+    )
+
+
 #: Buyer types of :class:`custkit.churn.RuleBacktest`, in words.
 _BUYERS = {
     "one_time": N_("One-time buyers"),
     "repeat": N_("Repeat buyers"),
     "all": N_("All customers"),
+}
+
+
+#: How the churn page's analyst tables show their columns (``show_table(formats=...)``):
+#: precision and recall as per cents, likelihood ratios to one decimal.
+TABLE_FORMATS = {
+    **dict.fromkeys(
+        [f"{m}{end}" for m in ("precision", "recall") for end in ("", "_low", "_high")], "share"
+    ),
+    "times_as_common": "{:.1f}",
 }
 
 
@@ -325,7 +488,9 @@ def rule_check_finding(backtest: RuleBacktest) -> Finding:
     )
 
 
-def reason_summary(reasons: pd.DataFrame, status: pd.DataFrame, revenue: pd.Series) -> pd.DataFrame:
+def reason_summary(
+    reasons: pd.DataFrame, status: pd.DataFrame, revenue: pd.Series, tells_forgot: bool = True
+) -> pd.DataFrame:
     """Customers, share (with a 95% Wilson interval) and yearly revenue lost, by reason.
 
     Parameters
@@ -337,11 +502,15 @@ def reason_summary(reasons: pd.DataFrame, status: pd.DataFrame, revenue: pd.Seri
         count; at-risk customers have not left yet.
     revenue : pandas.Series
         :func:`annual_revenue`.
+    tells_forgot : bool, default True
+        :attr:`custkit.churn.ReasonAssignment.tells_forgot`: without feedback ``forgot`` is
+        labelled "No sign of a reason in the data" (:data:`custkit.churn.codes.NO_SIGN_LABEL`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per reason code that occurs, largest first: ``reason``, ``label``,
+        One row per reason code that occurs, largest first: ``reason``, ``label`` (in English,
+        for :func:`custkit.i18n._`),
         ``customers``, ``share``, ``share_low``, ``share_high``, ``revenue_lost_per_year``.
     """
     churned = status.index[status["status"].astype(str).to_numpy() == "churned"]
@@ -353,7 +522,10 @@ def reason_summary(reasons: pd.DataFrame, status: pd.DataFrame, revenue: pd.Seri
     table = pd.DataFrame(
         {
             "reason": counts.index,
-            "label": [REASON_LABELS[c] for c in counts.index],
+            "label": [
+                NO_SIGN_LABEL if c == "forgot" and not tells_forgot else REASON_LABELS[c]
+                for c in counts.index
+            ],
             "customers": counts.to_numpy(),
             "share": counts.to_numpy() / max(total, 1),
             "share_low": low,
@@ -368,11 +540,14 @@ def reason_summary(reasons: pd.DataFrame, status: pd.DataFrame, revenue: pd.Seri
 def reasons_by_group(
     reasons: pd.DataFrame, status: pd.DataFrame, groups: pd.Series, min_customers: int = 100
 ) -> pd.DataFrame:
-    """Churn rate by reason within each group (segment, channel, region), with 95% intervals.
+    """Churn rate by reason within each group (a band of :func:`orders_before_leaving`, a
+    channel, a region), with 95% intervals.
 
     The rate is the share of the group's customers (churned, at risk and active) who churned for
     that reason. Groups with fewer than *min_customers* customers are left out (listed in
-    ``attrs["small_groups"]``): their rates are too noisy to act on.
+    ``attrs["small_groups"]``): their rates are too noisy to act on. Categorical *groups* keep
+    their categories' order in the result. Group by what a customer was before leaving: a
+    segment measured at the report date (RF) moves with the silence that made them churned.
 
     Returns
     -------
@@ -395,13 +570,51 @@ def reasons_by_group(
         counts["churned"].to_numpy(), counts["customers"].to_numpy()
     )
     out = counts[[name, "reason", "customers", "churned", "rate", "rate_low", "rate_high"]]
+    if isinstance(groups.dtype, pd.CategoricalDtype):  # bands keep their order (1, 2, 3–4, 5+)
+        order = [str(c) for c in groups.cat.categories] + ["unknown"]
+        present = set(labels)
+        out = out.assign(**{name: pd.Categorical(out[name], [g for g in order if g in present])})
     out = out.sort_values([name, "rate"], ascending=[True, False]).reset_index(drop=True)
     out.attrs["small_groups"] = small
     return out
 
 
-def top_group_reasons(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
-    """The *top* highest churn rates of :func:`reasons_by_group`, in words, with intervals."""
+#: Bands of :func:`orders_before_leaving`: (fewest orders, most orders, label).
+ORDER_BANDS = (
+    (1, 1, N_("One order")),
+    (2, 2, N_("Two orders")),
+    (3, 4, N_("3–4 orders")),
+    (5, np.inf, N_("5 or more orders")),
+)
+
+
+def orders_before_leaving(reductions: OrderReductions) -> pd.Series:
+    """Each customer's group as it stood at their last order: how many orders they had placed
+    (:data:`ORDER_BANDS`, labels in the report language), by ``customer_id``.
+
+    The group of :func:`reasons_by_group` for the churn page. An RF segment is measured at the
+    report date, after the customer left: churned customers sit in the "gone quiet" segments
+    because they churned, so their reasons by segment say nothing a manager can act on. The
+    order count is fixed by the last order: a leaver's group is the one they were in before
+    leaving, and later silence cannot move them.
+    """
+    c = reductions.customers
+    orders = c["orders"].to_numpy()
+    band = np.searchsorted([hi for _lo, hi, _label in ORDER_BANDS], orders, side="left")
+    labels = [_(label) for _lo, _hi, label in ORDER_BANDS]
+    codes = np.minimum(band, len(ORDER_BANDS) - 1)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, labels),
+        index=pd.Index(c["customer_id"], name="customer_id"),
+        name="orders_before_leaving",
+    )
+
+
+def top_group_reasons(
+    by_group: pd.DataFrame, top: int = 10, tells_forgot: bool = True
+) -> pd.DataFrame:
+    """The *top* highest churn rates of :func:`reasons_by_group`, in words, with intervals;
+    *tells_forgot* as in :func:`custkit.churn.reason_label`."""
     name = by_group.columns[0]
     rows = by_group.nlargest(top, "rate")
     # custkit's own group labels (RF segments) in the report language; a store's stay as written
@@ -409,7 +622,7 @@ def top_group_reasons(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     return pd.DataFrame(
         {
             name: groups,
-            "reason": [reason_label(r) for r in rows["reason"]],
+            "reason": [reason_label(r, tells_forgot) for r in rows["reason"]],
             "customers": rows["customers"].to_numpy(),
             "churned": rows["churned"].to_numpy(),
             "rate": rows["rate"].to_numpy(),
@@ -484,11 +697,21 @@ def reason_trend(
 
 
 def reason_finding(
-    summary: pd.DataFrame, trend: pd.DataFrame | None = None, currency: str = ""
+    summary: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    currency: str = "",
+    tells_forgot: bool = True,
 ) -> Finding:
-    """The main reasons people leave, what they cost, and what is getting worse."""
+    """The main reasons people leave, what they cost, and what is getting worse.
+
+    With *tells_forgot* False (no feedback) a leaver with no sign in the orders may have
+    forgotten the store or left for a reason the orders do not show: the finding says how many
+    the data cannot explain before naming the most common reason it can see.
+    """
     if summary.empty:
         return Finding(_("Why customers leave"), _("No customer churned in this period."), "—")
+    if not tells_forgot:
+        return _unexplained_finding(summary, trend, currency)
     known = summary.loc[summary["reason"] != "unknown"]
     top = known.iloc[0] if len(known) else summary.iloc[0]
     costly = (
@@ -526,6 +749,46 @@ def reason_finding(
             **fields,
         ),
         "warning" if growing else "info",
+    )
+
+
+def _unexplained_finding(
+    summary: pd.DataFrame, trend: pd.DataFrame | None, currency: str = ""
+) -> Finding:
+    """:func:`reason_finding` when the store has no feedback: what the data cannot tell first."""
+    silent = summary["reason"].isin(["forgot", "unknown"])
+    unexplained = float(summary.loc[silent, "share"].sum())
+    seen = summary.loc[~silent]
+    text = _(
+        "For {share:.0%} of those who left the orders show no sign of a reason, and without "
+        "feedback (reviews, support tickets, survey answers) the data cannot tell whether they "
+        "forgot the store or left for a reason the orders do not record.",
+        share=unexplained,
+    )
+    if len(seen):
+        top = seen.iloc[0]
+        text += " " + _(
+            "Of the reasons the orders do show, the most common is '{top}' ({share:.0%} of those "
+            "who left, {money} of revenue a year).",
+            top=_(str(top["label"])),
+            share=top["share"],
+            money=_money(top["revenue_lost_per_year"], currency),
+        )
+    growing = []
+    if trend is not None and len(trend):
+        growing = [
+            reason_label(c, tells_forgot=False) for c in trend.loc[trend["growing"], "reason"]
+        ]
+    if growing:
+        text += " " + _("Growing: {reasons}.", reasons=", ".join(growing))
+    return Finding(
+        _("Why customers leave"),
+        text,
+        _(
+            "Add the store's reviews, support tickets or survey answers to the export: they "
+            "tell a customer who forgot the store from one who left for a reason."
+        ),
+        "warning",
     )
 
 
@@ -623,28 +886,63 @@ def classifier_table(evaluation) -> pd.DataFrame:
     )
 
 
+def classifier_finding(evaluation) -> Finding:
+    """How well the feedback texts are read, in plain words (the cross-validation table goes to
+    the analysts: :func:`classifier_table`)."""
+    good = evaluation.accuracy >= 0.8
+    return Finding(
+        _("How well the feedback texts are read"),
+        _(
+            "Checked on {n:,} texts the store had labelled, each read without having seen it "
+            "before, the reader named the store's own reason for {accuracy:.0%} of them.",
+            n=int(evaluation.n_texts),
+            accuracy=evaluation.accuracy,
+        ),
+        _("Trust the reasons read from the texts.")
+        if good
+        else _(
+            "Read the reasons from texts with care; more labelled feedback would teach the "
+            "reader the store's words."
+        ),
+        "good" if good else "warning",
+    )
+
+
+def risk_metrics_table(risk) -> pd.DataFrame:
+    """The risk model's holdout check for analysts: each model's ROC-AUC, PR-AUC and Brier."""
+    metrics = risk.evaluation.metrics
+    return pd.DataFrame(
+        {
+            "model": [_(str(label)) for label in metrics["label"]],
+            "roc_auc": metrics["roc_auc"].to_numpy(),
+            "pr_auc": metrics["pr_auc"].to_numpy(),
+            "brier_score": metrics["brier"].to_numpy(),
+        }
+    )
+
+
 def risk_finding(risk) -> Finding:
-    """How well the risk model predicts, against "days since the last order" alone."""
+    """How well the risk model predicts, against "days since the last order" alone, in plain
+    words: ROC-AUC as the chance of ranking a leaver above a stayer (its definition), the
+    scores themselves in :func:`risk_metrics_table` for the analysts."""
     from custkit.churn.risk import DAYS_SINCE_LAST_ORDER, GRADIENT_BOOSTING
 
     metrics = risk.evaluation.metrics
     model, base = metrics.loc[GRADIENT_BOOSTING], metrics.loc[DAYS_SINCE_LAST_ORDER]
-    gain = risk.evaluation.auc_gain
-    good = gain > 0.01
+    good = risk.evaluation.auc_gain > 0.01
     return Finding(
         _("How well the risk model predicts"),
         n_(
-            "On customers active on {day:%Y-%m-%d}, the model ranked those who then bought "
-            "nothing for {n} day above those who bought with ROC-AUC {auc:.2f}, against "
-            "{base:.2f} for days since the last order alone ({gain:+.2f}).",
-            "On customers active on {day:%Y-%m-%d}, the model ranked those who then bought "
-            "nothing for {n} days above those who bought with ROC-AUC {auc:.2f}, against "
-            "{base:.2f} for days since the last order alone ({gain:+.2f}).",
+            "Of two customers active on {day}, one who then bought nothing for {n} day and one "
+            "who bought, the model put the one who left first {auc:.0f} times in 100; "
+            "days since the last order alone, {base:.0f} times in 100.",
+            "Of two customers active on {day}, one who then bought nothing for {n} days and one "
+            "who bought, the model put the one who left first {auc:.0f} times in 100; "
+            "days since the last order alone, {base:.0f} times in 100.",
             int(risk.horizon_days),
-            day=risk.test_as_of,
-            auc=model["roc_auc"],
-            base=base["roc_auc"],
-            gain=gain,
+            day=format_day(risk.test_as_of),
+            auc=100 * model["roc_auc"],
+            base=100 * base["roc_auc"],
         ),
         _("Use the risk scores to choose whom to contact first.")
         if good
@@ -658,7 +956,9 @@ def risk_finding(risk) -> Finding:
 
 def at_risk_summary(status: pd.DataFrame, value: pd.Series, risk_scores: pd.DataFrame | None):
     """Customers at risk now, by their churn status' basis: count, yearly value and expected
-    loss (value × churn probability)."""
+    loss (value × churn probability), and ``basis``: what the value counts (``"margin"`` or
+    ``"revenue"``, from *value*'s ``attrs["basis"]`` as :func:`value_if_kept` sets it; revenue
+    when unsaid)."""
     at_risk = status.index[status["status"].astype(str) == "at_risk"]
     probability = pd.Series(1.0, index=at_risk)
     if risk_scores is not None:
@@ -671,6 +971,7 @@ def at_risk_summary(status: pd.DataFrame, value: pd.Series, risk_scores: pd.Data
             "value": [float(worth.sum())],
             "expected_loss": [float((worth * probability).sum())],
             "high_risk_customers": [int((probability >= 0.5).sum())],
+            "basis": [value.attrs.get("basis", "revenue")],
         }
     )
 
@@ -678,20 +979,37 @@ def at_risk_summary(status: pd.DataFrame, value: pd.Series, risk_scores: pd.Data
 def at_risk_finding(summary: pd.DataFrame, currency: str = "") -> Finding:
     """What the customers slipping away are worth."""
     row = summary.iloc[0]
+    fields = {
+        "value": _money(row["value"], currency),
+        "loss": _money(row["expected_loss"], currency),
+        "high": int(row["high_risk_customers"]),
+    }
+    # a year of margin only when the orders have a cost or params a margin rate: else revenue
+    if row.get("basis", "revenue") == "margin":
+        text = n_(
+            "{n:,} customer is overdue by their own rhythm; together they bring {value} of "
+            "margin a year, of which {loss} is likely lost without action ({high:,} customers "
+            "are more likely to leave than to stay).",
+            "{n:,} customers are overdue by their own rhythm; together they bring {value} of "
+            "margin a year, of which {loss} is likely lost without action ({high:,} customers "
+            "are more likely to leave than to stay).",
+            int(row["customers"]),
+            **fields,
+        )
+    else:
+        text = n_(
+            "{n:,} customer is overdue by their own rhythm; together they bring {value} of "
+            "revenue a year (the orders have no cost, so not margin), of which {loss} is likely "
+            "lost without action ({high:,} customers are more likely to leave than to stay).",
+            "{n:,} customers are overdue by their own rhythm; together they bring {value} of "
+            "revenue a year (the orders have no cost, so not margin), of which {loss} is likely "
+            "lost without action ({high:,} customers are more likely to leave than to stay).",
+            int(row["customers"]),
+            **fields,
+        )
     return Finding(
         _("What is at stake"),
-        n_(
-            "{n:,} customer is overdue by their own rhythm; together they bring {value} a year, "
-            "of which {loss} is likely lost without action ({high:,} customers are more likely "
-            "to leave than to stay).",
-            "{n:,} customers are overdue by their own rhythm; together they bring {value} a "
-            "year, of which {loss} is likely lost without action ({high:,} customers are more "
-            "likely to leave than to stay).",
-            int(row["customers"]),
-            value=_money(row["value"], currency),
-            loss=_money(row["expected_loss"], currency),
-            high=int(row["high_risk_customers"]),
-        ),
+        text,
         _(
             "Contact the high-risk valuable customers first; low-risk ones need a reminder, not "
             "a discount."
@@ -806,8 +1124,8 @@ def campaigns_shown(evaluation) -> pd.DataFrame:
         rows.append(
             {
                 _("Campaign"): campaign,
-                _("Contacted"): int(row["contacted"]),
-                _("Held out"): int(row["holdout"]),
+                _("Contacted"): format_value(int(row["contacted"]), ","),
+                _("Held out"): format_value(int(row["holdout"]), ","),
                 _("Bought again: contacted"): _share(row["return_rate"]),
                 _("Bought again: held out"): _share(row["holdout_return_rate"]),
                 _("Difference"): _points(row["uplift"]),
@@ -848,6 +1166,23 @@ def campaigns_shown(evaluation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).astype(object).fillna("—")
 
 
+def plan_assumption_finding(plan) -> Finding:
+    """Where the win-back plan's return rate comes from and how its expectation is computed
+    (:attr:`custkit.churn.WinbackPlan.assumption`), for the analysts."""
+    measured = plan.return_rate_source != "assumed"
+    return Finding(
+        _("Where the plan's expectation comes from"),
+        plan.assumption,
+        _("Keep a holdout group in every win-back campaign, so the rate stays measured.")
+        if measured
+        else _(
+            "Keep a holdout group (customers who get no message) in the next win-back "
+            "campaign, so its effect can be measured."
+        ),
+        "info" if measured else "warning",
+    )
+
+
 def winback_claim_finding(
     evaluation, assumed_return_rate: float = 0.6, min_customers: int = 100
 ) -> Finding:
@@ -880,12 +1215,12 @@ def winback_claim_finding(
             _(
                 "The holdout groups of this store's win-back campaigns do not match their "
                 "planned share (a sample-ratio mismatch, see the split-test report), so the "
-                "claim cannot be checked here, and the win-back plan below rests on it."
+                "claim cannot be checked here, and the win-back plan rests on it."
             )
             if broken
             else _(
                 "This store has no finished win-back campaign with a holdout group, so the "
-                "claim cannot be checked here, and the win-back plan below rests on it."
+                "claim cannot be checked here, and the win-back plan rests on it."
             )
         )
         return Finding(
@@ -912,11 +1247,11 @@ def winback_claim_finding(
     )
     enough = row["tested_contacted"] >= min_customers and row["holdout"] >= min_customers
     action = (
-        _("The win-back plan below expects the store's own measure, not the literature's.")
+        _("The win-back plan expects the store's own measure, not the literature's.")
         if enough
         else _(
             "Too few customers were measured to replace the literature's figure: the win-back "
-            "plan below still rests on it. Keep holdout groups in the next campaigns."
+            "plan still rests on it. Keep holdout groups in the next campaigns."
         )
     )
     return Finding(_("What win-back campaigns bring back"), f"{claim} {measured}", action, "info")

@@ -834,9 +834,10 @@ class WinbackPlan:
             "winback_return_rate_source": self.return_rate_source,
         }
 
-    def finding(self) -> Finding:
+    def finding(self, assumption: bool = True) -> Finding:
         """The plan in two sentences, with the assumption behind the expectation (in the report
-        language)."""
+        language); *assumption* False leaves that out (a page that shows :attr:`assumption` in
+        its detail for analysts)."""
         counts = zip(self.skipped["skip_reason"], self.skipped["customers"], strict=True)
         skipped = ", ".join(
             _("{reason} {customers:,}", reason=_(str(reason)), customers=int(n))
@@ -865,7 +866,7 @@ class WinbackPlan:
         )
         return Finding(
             _("Win-back plan"),
-            f"{conclusion} {self.assumption}",
+            f"{conclusion} {self.assumption}" if assumption else conclusion,
             action,
             "info" if self.contacted and self.balance != "loses_money" else "warning",
         )
@@ -982,8 +983,8 @@ def _return_rate(
     """The return rate ``r``, its source and the sentences saying where it comes from (in the
     report language)."""
     how = _(
-        "Expected customers won back = sum of churn_probability × that rate over the contacted; "
-        "revenue = sum of value × churn_probability × rate."
+        "Customers expected back: each contacted customer's chance of leaving times that rate, "
+        "added up; value expected back: the same, weighted by each customer's value."
     )
     sentences = []
     if evaluation is not None:

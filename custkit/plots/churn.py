@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter
 
-from custkit.churn.codes import reason_label
+from custkit.churn.codes import REASON_LABELS, reason_label
 from custkit.i18n import _, format_number
 from custkit.plots.audit import (
     _GAINED,
@@ -39,9 +39,14 @@ __all__ = [
 
 
 class _Percent(PercentFormatter):
-    """Percent ticks with the report language's decimal mark (``1,5%`` in Russian)."""
+    """Percent ticks with the report language's decimal mark (``1,5%`` in Russian). With
+    ``decimals=None`` each tick is written exactly, with no trailing zeros: ``2%``, ``2.5%``
+    (matplotlib's own choice gives every tick the same decimals: ``2.0%``)."""
 
     def __call__(self, x, pos=None):
+        if self.decimals is None:
+            value = float(f"{self.convert_to_pct(x):.2f}") + 0.0  # no "-0"
+            return format_number(f"{value:g}{self.symbol}")
         return format_number(super().__call__(x, pos))
 
 
@@ -56,7 +61,7 @@ class _Scalar(ScalarFormatter):
 def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
     """Monthly churn rate with its 95% interval, and the share of leavers who came back, from
     :func:`custkit.churn.monthly_churn`."""
-    fig, ax = _figure(9, 4.2)
+    fig, ax = _figure(9, 3.6)
     x = np.arange(len(monthly))
     ax.plot(x, monthly["churn_rate"], color=_LOST, marker="o", label=_("Churn rate"))
     ax.fill_between(
@@ -68,8 +73,8 @@ def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
         label=_("95% interval"),
     )
     ax.set_ylabel(_("Active customers who stopped buying"))
-    ax.yaxis.set_major_formatter(_Percent(1.0, decimals=1))
-    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(_Percent(1.0, decimals=None))  # "2%", not "2.0%"
+    ax.set_ylim(0, min(1.0, ax.get_ylim()[1]))  # a share: no tick above 100%
     ax.set_xticks(x, _month_labels(monthly["month"]), rotation=45, ha="right")
     ax.set_xlabel(_("Month the customer churned"))
     back = ax.twinx()
@@ -90,7 +95,7 @@ def plot_churn_trend(monthly: pd.DataFrame) -> Figure:
 def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
     """Why customers left: share of churned customers by reason (with 95% intervals) and the
     yearly revenue each reason costs, from :func:`custkit.churn.reason_summary`."""
-    fig = ReportFigure(figsize=(10, 4.2), layout="constrained")
+    fig = ReportFigure(figsize=(10, 0.35 * len(summary) + 1.4), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(summary))[::-1]
     labels = [_(str(label)) for label in summary["label"]]
@@ -116,9 +121,9 @@ def plot_reason_shares(summary: pd.DataFrame, currency: str = "") -> Figure:
 
 
 @draws_text_as_written
-def plot_reason_trend(trend: pd.DataFrame) -> Figure:
+def plot_reason_trend(trend: pd.DataFrame, tells_forgot: bool = True) -> Figure:
     """Customers who churned each month, stacked by reason, from
-    :func:`custkit.churn.reason_trend`."""
+    :func:`custkit.churn.reason_trend`; *tells_forgot* as in :func:`custkit.churn.reason_label`."""
     months = [c for c in trend.columns if c[:4].isdigit()]
     fig, ax = _figure(9, 4.2)
     x = np.arange(len(months))
@@ -126,7 +131,7 @@ def plot_reason_trend(trend: pd.DataFrame) -> Figure:
     colours = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#6a4c93", "#8d99ae", "#bbb"]
     for i, row in enumerate(trend.to_dict("records")):
         values = np.array([row[m] for m in months], dtype=float)
-        label = reason_label(row["reason"])
+        label = reason_label(row["reason"], tells_forgot)
         if row.get("growing", False):
             label = _("{reason} (growing)", reason=label)
         ax.bar(x, values, bottom=bottom, color=colours[i % len(colours)], label=label)
@@ -141,18 +146,24 @@ def plot_reason_trend(trend: pd.DataFrame) -> Figure:
 
 
 @draws_text_as_written
-def plot_reasons_by_group(by_group: pd.DataFrame) -> Figure:
+def plot_reasons_by_group(by_group: pd.DataFrame, tells_forgot: bool = True) -> Figure:
     """Churn rate by group (rows) and reason (columns), from
-    :func:`custkit.churn.reasons_by_group`; the 95% intervals are in that table."""
+    :func:`custkit.churn.reasons_by_group`; the 95% intervals are in that table. *tells_forgot*
+    as in :func:`custkit.churn.reason_label`."""
     name = by_group.columns[0]
     rates = by_group.pivot_table(index=name, columns="reason", values="rate", observed=True)
     rates = rates.fillna(0.0) * 100
     # custkit's own group labels (RF segments) in the report language; a store's stay as written
     rates.index = [_(str(i).replace("_", " ")) for i in rates.index]
-    rates.columns = [reason_label(c) for c in rates.columns]
-    fig, ax = _figure(10, 0.45 * len(rates) + 2.2)
+    # reasons on two or three short lines, level: a slanted label costs the figure an inch
+    rates.columns = [
+        textwrap.fill(reason_label(c, tells_forgot), 16) if c in REASON_LABELS else str(c)
+        for c in rates.columns
+    ]  # a store's own reason is drawn as written
+    fig, ax = _figure(10, 0.4 * len(rates) + 1.9)
     _heatmap(ax, rates, ".1f", cmap="OrRd")
-    ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=30, ha="right")
+    fig.axes[-1].yaxis.set_major_formatter(_Percent(100.0, decimals=None))  # the colour bar
+    ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), fontsize=8)
     ax.set_xlabel(_("Reason for leaving"))
     ax.set_ylabel(_(str(name).replace("_", " ").capitalize()))
     ax.set_title(_("Customers who left, % of the group, by reason"))
@@ -172,6 +183,8 @@ def plot_calibration(calibration: pd.DataFrame) -> Figure:
         marker="o",
         label=_("Risk model"),
     )
+    ax.set_xlim(0, 1)  # shares: no tick below 0% or above 100%
+    ax.set_ylim(0, 1)
     ax.xaxis.set_major_formatter(_Percent(1.0, decimals=0))
     ax.yaxis.set_major_formatter(_Percent(1.0, decimals=0))
     ax.set_xlabel(_("Predicted chance of not buying in the next period"))
@@ -211,7 +224,7 @@ def plot_winback_plan(by_action_channel: pd.DataFrame, currency: str = "") -> Fi
     revenue = by_action_channel.groupby("action", observed=True)["expected_revenue_won"].sum()
     order = customers.sum(axis=1).sort_values().index
     customers, revenue = customers.loc[order], revenue.reindex(order)
-    fig = ReportFigure(figsize=(11, 0.5 * len(order) + 1.8), layout="constrained")
+    fig = ReportFigure(figsize=(11, 0.38 * len(order) + 1.5), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
     y = np.arange(len(order))
     left_edge = np.zeros(len(order))

@@ -771,6 +771,27 @@ def show_finding(finding: Finding) -> None:
     _display_html(finding_html(finding))
 
 
+class reserve_finding:  # called like the show_* helpers it stands beside
+    """A place for a finding that is computed further down the page.
+
+    A page opens with its answer, but the answer adds up sections below it (the churn page's
+    win-back plan). ``answer = reserve_finding()`` holds the place (nothing visible);
+    ``answer.show(finding)`` in a later cell fills it: the kernel updates that first output
+    (an IPython display id), and the executed notebook keeps the finding where it was reserved.
+    """
+
+    def __init__(self) -> None:
+        from IPython.display import HTML, display
+
+        self._handle = display(HTML(""), display_id=True)
+
+    def show(self, finding: Finding) -> None:
+        """Fill the reserved place with *finding* (see :func:`finding_html`)."""
+        from IPython.display import HTML
+
+        self._handle.update(HTML(finding_html(finding)))
+
+
 def show_table(
     frame: pd.DataFrame,
     caption: str | None = None,

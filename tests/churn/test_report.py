@@ -1,10 +1,15 @@
 """Churn report summaries on hand-made reasons and statuses."""
 
+import json
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
 from custkit.churn.report import reason_finding, reason_summary, reason_trend, reasons_by_group
@@ -210,3 +215,194 @@ def test_rule_check_says_how_often_the_rule_was_right_six_months_back(
     table = rule_check_table(result)
     assert table["buyers"].tolist() == ["One-time buyers", "Repeat buyers", "All customers"]
     assert table["precision"].tolist() == pytest.approx([flagged_left / flagged] * 3)
+
+
+# ---- reasons by group: a group the customer was in before leaving, not measured after --------
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "churn.ipynb"
+
+
+def _orders(customer_ids, days, revenue):
+    return pd.DataFrame(
+        {
+            "order_id": [str(i) for i in range(len(customer_ids))],
+            "customer_id": [str(c) for c in customer_ids],
+            "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D"),
+            "revenue": revenue,
+        }
+    )
+
+
+def _notebook_grouping():
+    """The function the churn notebook groups leavers' reasons by: its ``reasons_by_group`` call
+    must take a group made by ``churn.<function>(red)``."""
+    import custkit.churn as churn
+
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    call = re.search(r"reasons_by_group\(\s*[^,]+,\s*[^,]+,\s*(\w+)", source)
+    assert call, "the churn notebook no longer groups the reasons"
+    made = re.search(rf"^{call.group(1)} = churn\.(\w+)\(red\)", source, re.MULTILINE)
+    assert made, (
+        f"the churn notebook groups the reasons by {call.group(1)!r}, not by a group "
+        "churn.<function>(red) fixes at the customer's last order"
+    )
+    return getattr(churn, made.group(1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 25), st.integers(0, 360), st.floats(1, 500)),
+        min_size=1,
+        max_size=120,
+    ),
+    st.sampled_from(["2025-03", "2025-12", "2027-06"]),
+)
+def test_the_churn_page_groups_reasons_by_what_a_customer_was_before_leaving(history, later):
+    """Circularity check: a leaver's group must not move while they stay away. An RF segment
+    does (recency grows with the silence that made them churned), so reasons by RF segment
+    say only that the customers who left are the ones who left."""
+    import custkit as ck
+    from custkit.data.periods import ReportPeriod
+
+    grouping = _notebook_grouping()
+    customers, days, revenue = zip(*history, strict=True)
+    orders = _orders(customers, list(days), list(revenue))
+    groups = [
+        grouping(ck.reduce_orders(orders, ReportPeriod.from_string(p).as_of))
+        for p in ("2024-12", later)
+    ]
+    pd.testing.assert_series_equal(groups[0], groups[1])
+
+
+def test_rf_segments_move_with_silence_so_the_grouping_check_catches_them():
+    import custkit as ck
+    from custkit.audit import rfm_scores
+    from custkit.data.periods import ReportPeriod
+
+    rng = np.random.default_rng(0)
+    orders = _orders(rng.integers(0, 80, 300), rng.integers(0, 365, 300), rng.uniform(10, 100, 300))
+    segments = []
+    for month in ("2024-12", "2025-12"):
+        period = ReportPeriod.from_string(month)
+        red = ck.reduce_orders(orders, period.as_of)
+        segments.append(rfm_scores(red, period).set_index("customer_id")["segment"])
+    assert (segments[0] != segments[1].reindex(segments[0].index)).any()
+
+
+@pytest.mark.parametrize(
+    ("orders", "band"),
+    [(1, "One order"), (2, "Two orders"), (3, "3–4 orders"), (4, "3–4 orders"),
+     (5, "5 or more orders"), (40, "5 or more orders")],
+)  # fmt: skip
+def test_orders_before_leaving_puts_each_order_count_in_its_band(orders, band):
+    import custkit as ck
+    from custkit.churn.report import orders_before_leaving
+    from custkit.data.periods import ReportPeriod
+
+    history = _orders([7] * orders, list(range(orders)), [10.0] * orders)
+    red = ck.reduce_orders(history, ReportPeriod.from_string("2024-12").as_of)
+    assert orders_before_leaving(red).to_dict() == {"7": band}
+
+
+# ---- thin evidence and the value's basis -------------------------------------------------------
+@pytest.mark.parametrize("tells_forgot", [True, False])
+def test_reason_finding_says_forgot_only_when_feedback_could_have_said_otherwise(tells_forgot):
+    reasons, status = frames(["forgot"] * 8 + ["delivery"] * 2, ["churned"] * 10)
+    summary = reason_summary(reasons, status, pd.Series(1.0, index=status.index), tells_forgot)
+    finding = reason_finding(summary, tells_forgot=tells_forgot)
+    labels = set(summary["label"])
+    if tells_forgot:
+        assert "'Forgot about the store' (80%" in finding.conclusion
+        assert "Forgot about the store" in labels
+    else:
+        assert "Forgot" not in finding.conclusion and "Forgot about the store" not in labels
+        assert "For 80% of those who left" in finding.conclusion
+        assert "cannot tell whether they forgot the store" in finding.conclusion
+        assert "'Late or failed delivery' (20%" in finding.conclusion
+        assert "No sign of a reason in the data" in labels
+        assert finding.level == "warning"
+
+
+@pytest.mark.parametrize(
+    ("margin_rate", "cost", "basis"),
+    [(None, False, "revenue"), (0.3, False, "margin"), (None, True, "margin")],
+)
+def test_the_value_at_stake_is_called_margin_only_with_a_cost_or_a_margin_rate(
+    margin_rate, cost, basis
+):
+    import custkit as ck
+    from custkit.churn.report import at_risk_finding, at_risk_summary, value_if_kept
+    from custkit.data.periods import ReportPeriod
+
+    orders = _orders([1, 1, 2], [0, 100, 50], [100.0, 100.0, 80.0])
+    if cost:
+        orders["cost"] = orders["revenue"] * 0.6
+    red = ck.reduce_orders(orders, ReportPeriod.from_string("2024-12").as_of)
+    value = value_if_kept(red, margin_rate)
+    status = pd.DataFrame({"status": ["at_risk", "churned"]}, index=pd.Index(["1", "2"]))
+    summary = at_risk_summary(status, value, None)
+    assert summary["basis"].iloc[0] == basis
+    text = at_risk_finding(summary, "EUR").conclusion
+    if basis == "margin":
+        assert "of margin a year" in text and "revenue" not in text
+    else:
+        assert "of revenue a year (the orders have no cost, so not margin)" in text
+
+
+# ---- the page's answer ------------------------------------------------------------------------
+def _answer_inputs(tells_forgot):
+    reasons, status = frames(["forgot"] * 6 + ["delivery"] * 4, ["churned"] * 10)
+    summary = reason_summary(reasons, status, pd.Series(1.0, index=status.index), tells_forgot)
+    monthly = pd.DataFrame(
+        {
+            "month": [pd.Period("2024-11", "M"), pd.Period("2024-12", "M")],
+            "churned": [9, 10],
+            "active_at_start": [400, 400],
+            "churn_rate": [9 / 400, 10 / 400],
+        }
+    )
+    at_risk = pd.DataFrame({"customers": [30], "expected_loss": [1234.0]})
+    return monthly, summary, at_risk
+
+
+@pytest.mark.parametrize(
+    ("contacted", "value", "cost", "words", "action"),
+    [
+        (20, 500.0, 100.0, "it pays off", "Send the win-back plan"),
+        (20, 105.0, 100.0, "about break-even", "Send the win-back plan"),
+        (20, 50.0, 100.0, "it loses money", "Make the incentives smaller"),
+        (0, 0.0, 0.0, "can contact none of the 40", "says why no one can be contacted"),
+    ],
+)
+@pytest.mark.parametrize("tells_forgot", [True, False])
+def test_the_churn_answer_says_who_left_why_what_is_at_stake_and_the_plans_bottom_line(
+    contacted, value, cost, words, action, tells_forgot
+):
+    from custkit.churn.report import churn_answer
+    from custkit.churn.winback import WinbackPlan
+
+    plan = SimpleNamespace(
+        contacted=contacted,
+        targets=40,
+        expected_customers_won=3.0,
+        expected_revenue_won=value,
+        total_incentive=cost,
+        message_cost=0.0,
+    )
+    plan.balance = WinbackPlan.balance.fget(plan)
+    monthly, summary, at_risk = _answer_inputs(tells_forgot)
+    finding = churn_answer(monthly, PERIOD, summary, at_risk, plan, "EUR", tells_forgot)
+    text = finding.conclusion
+    assert text.startswith("In December 2024, 10 of 400 active customers stopped buying (2.5%).")
+    assert "30 customers are slipping away; 1,234\u00a0EUR a year is likely lost" in text
+    assert words in text
+    if tells_forgot:
+        assert "The most common reason: 'Forgot about the store' (60% of those who left)." in text
+    else:
+        assert "Forgot" not in text
+        assert "For 60% of those who left the data cannot tell why" in text
+        assert finding.level == "warning"
+    if contacted:
+        assert f"contacts {contacted} customers" in text
+    assert action in finding.action

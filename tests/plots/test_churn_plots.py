@@ -38,3 +38,42 @@ def test_reason_shares_draw_when_every_leaver_has_one_reason(counts):
 @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=8))
 def test_reason_shares_draw_for_any_counts(counts):
     plot_reason_shares(_summary(counts))
+
+
+def _monthly(top: float) -> pd.DataFrame:
+    rate = np.linspace(top / 4, top, 12)
+    return pd.DataFrame(
+        {
+            "month": pd.period_range("2025-11", periods=12, freq="M"),
+            "churn_rate": rate,
+            "churn_rate_low": rate * 0.9,
+            "churn_rate_high": rate * 1.1,
+            "returned_share": np.linspace(0.6, 0.05, 12),
+        }
+    )
+
+
+@pytest.mark.parametrize("top", [0.004, 0.02, 0.09, 0.3, 0.9])
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_churn_axes_write_each_percent_tick_exactly(top, language):
+    """Issue 15: exact axis ticks. Every share axis of the churn figures writes its ticks as
+    the numbers they are ("2%", "2.5%"), never "2.0%", and never a tick outside 0…100%."""
+    from custkit.i18n import use_language
+    from custkit.plots.churn import plot_calibration, plot_churn_trend
+
+    calibration = pd.DataFrame(
+        {"mean_predicted": [0.1, 0.5, 0.9], "observed_rate": [0.2, 0.5, 0.8]}
+    )
+    with use_language(language):
+        figures = [plot_churn_trend(_monthly(top)), plot_calibration(calibration)]
+    ticks = []
+    for fig in figures:
+        fig.canvas.draw()
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                ticks += [t.get_text() for t in axis.get_ticklabels() if "%" in t.get_text()]
+    assert ticks
+    for tick in ticks:
+        number = tick.rstrip("%").replace(",", ".").replace("\u2212", "-")
+        assert not number.endswith(("0", ".")) or "." not in number, tick  # "2.0%", "2.50%"
+        assert 0 <= float(number) <= 100, tick
