@@ -777,6 +777,13 @@ def show_heading(text: str, level: int = 2) -> None:
     _display_html(heading_html(text, level))
 
 
+def show_paragraph(text: str) -> None:
+    """Display one plain sentence for managers (escaped): a line that needs no box, e.g. the
+    model behind a forecast and how far to trust it."""
+    if text:
+        _display_html(f'<p style="margin: 8px 0; {_FONT}">{html.escape(text)}</p>')
+
+
 def show_kpis(frame: pd.DataFrame, currency: str = "") -> None:
     """Display KPI cards (see :func:`kpis_html`)."""
     _display_html(kpis_html(frame, currency))

@@ -33,7 +33,6 @@ TARGET_SCREENS: dict[str, float | None] = {
 #: entry here. A page not listed that grows past its target fails.
 OVER_TARGET_TODAY: dict[str, str] = {
     "audit": "12.1 screens on the small demo run, 12.1 on the demo (133395e)",
-    "ltv": "8.9 screens on the small demo run, 8.8 on the demo (133395e)",
     "churn": "8.8 screens on the small demo run, 8.9 on the demo (133395e)",
     "splittest": "41.1 screens on the small demo run, 41.4 on the demo (133395e)",
 }
