@@ -189,3 +189,31 @@ def test_header_of_a_month_not_over_says_data_through_its_last_day(
         full = header_html(ReportContext("audit", store, fake_params(), month, None, "Audit"))
     assert text in page
     assert "15 November 2026" not in full and "15\u00a0ноября\u00a02026" not in full
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("The forecast uses the BG/NBD model.", "The forecast uses the BG/NBD model."),
+        ("off by 20% <b>", "off by 20% &lt;b&gt;"),  # plain text, never markup
+        ("", None),  # nothing to say: nothing shown
+    ],
+)
+def test_show_paragraph_displays_one_escaped_sentence_or_nothing(text, shown):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from custkit.reports.display import show_paragraph
+
+    InteractiveShell.instance()  # display publishes only inside a shell, as in a report's kernel
+    try:
+        with capture_output(stdout=False, stderr=False, display=True) as captured:
+            show_paragraph(text)
+    finally:
+        InteractiveShell.clear_instance()
+    if shown is None:
+        assert captured.outputs == []
+        return
+    (output,) = captured.outputs
+    html = output.data["text/html"]
+    assert html.startswith("<p ") and html.endswith(f">{shown}</p>")
