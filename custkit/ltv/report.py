@@ -78,8 +78,10 @@ PURCHASE_MODELS = {"BG/NBD": BGNBD, "MBG/NBD": MBGNBD, "Pareto/NBD": ParetoNBD}
 UNCHECKED_MODEL = "BG/NBD"
 
 #: Fewer repeat buyers than this and the page says the data cannot tell how often customers come
-#: back: a rule of thumb for four-parameter purchase models, whose standard errors on the demo's
-#: 1,500-customer sample (~600 repeat buyers) are already 20-40% of the estimates.
+#: back: a rule of thumb for four-parameter purchase models. On the test generator's 15-month
+#: stores (``tests/storegen.py``, seed 1) the standard errors of the purchase rate's r and α were
+#: 42-68% of the estimates with 32 repeat buyers (BG/NBD, Pareto/NBD), 32-44% with 104 and
+#: 16-40% with 385; the dropout parameters were not pinned down at any of these sizes.
 MIN_REPEAT_BUYERS = 100
 
 
