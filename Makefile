@@ -40,6 +40,7 @@ test: $(SETUP) $(DEMO) lint browser
 bench: $(SETUP)
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_ltv.py
+	$(BIN)/python bench/bench_ltv_value.py
 	$(BIN)/python bench/bench_splittest.py
 	$(BIN)/python bench/bench_churn.py
 

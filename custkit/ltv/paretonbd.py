@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, logsumexp, roots_jacobi
 
@@ -161,12 +162,24 @@ def _log_a0_term(
 
 
 def _pair_index(x: FloatArray, t_x: FloatArray, T: FloatArray) -> _PairIndex:
-    """Distinct ``(x, t)`` pairs among ``(x, t_x)`` and ``(x, T)``, and where each row's are."""
+    """Distinct ``(x, t)`` pairs among ``(x, t_x)`` and ``(x, T)``, and where each row's are.
+
+    Pairs are found by hashing (``pandas.factorize``, column by column, as
+    :func:`custkit.ltv.clv._distinct_rows` does), not by ``numpy.unique(axis=0)``, whose sort of
+    the rows as bytes took 14 ms per call on the demo's 20,000 customers and was called on every
+    prediction (the LTV report's interval: ~230 calls, 3.2 of its 4.6 s). The order of the pairs
+    does not matter: each pair's term is computed on its own.
+    """
     n = x.shape[0]
-    pairs = np.stack([np.concatenate([x, x]), np.concatenate([t_x, T])], axis=1)
-    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return distinct[:, 0].copy(), distinct[:, 1].copy(), inverse[:n], inverse[n:]
+    both_x, both_t = np.concatenate([x, x]), np.concatenate([t_x, T])
+    x_codes, x_values = pd.factorize(both_x, use_na_sentinel=False)
+    t_codes, t_values = pd.factorize(both_t, use_na_sentinel=False)
+    width = max(len(t_values), 1)
+    inverse, keys = pd.factorize(x_codes.astype(np.int64) * width + t_codes)
+    inverse = inverse.astype(np.intp, copy=False)
+    pair_x = np.asarray(x_values, dtype=np.float64)[keys // width]
+    pair_t = np.asarray(t_values, dtype=np.float64)[keys % width]
+    return pair_x, pair_t, inverse[:n], inverse[n:]
 
 
 def _log_a0(
@@ -311,8 +324,12 @@ def _conditional_expected_purchases(
     given alive at ``T`` (``μ`` then follows ``Gamma(s, β + T)``).
     """
     r, alpha, s, beta = _unpack(params)
-    t, x, t_x, T = np.broadcast_arrays(_as_float(t), _as_float(x), _as_float(t_x), _as_float(T))
-    p_alive = _p_alive((r, alpha, s, beta), x, t_x, T)
+    # P(alive) depends on the history only: computed before the horizons are broadcast against
+    # it (the interval of the LTV report asks for 12 months × its customers at once)
+    p_alive = _p_alive((r, alpha, s, beta), *np.broadcast_arrays(x, t_x, T))
+    t, x, t_x, T, p_alive = np.broadcast_arrays(
+        _as_float(t), _as_float(x), _as_float(t_x), _as_float(T), p_alive
+    )
     return p_alive * (r + x) / (alpha + T) * _expected_time_alive(s, beta + T, t)
 
 

@@ -36,8 +36,15 @@ from custkit.ltv.clv import (
 from custkit.ltv.gammagamma import GammaGamma
 from custkit.ltv.mbgnbd import MBGNBD
 from custkit.ltv.paretonbd import ParetoNBD
-from custkit.ltv.summary import check_time_unit, summarize
-from custkit.ltv.validation import HoldoutComparison, _fit, calibration_holdout_comparison
+from custkit.ltv.summary import TIME_UNIT_DAYS, check_time_unit, summarize
+from custkit.ltv.validation import (
+    GRADIENT_BOOSTING,
+    MAX_TOTAL_ERROR_PCT,
+    NAIVE,
+    HoldoutComparison,
+    _fit,
+    calibration_holdout_comparison,
+)
 from custkit.units import Kpis
 
 #: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
@@ -65,6 +72,17 @@ SECTIONS = {
 
 #: The purchase models the report compares, by display name.
 PURCHASE_MODELS = {"BG/NBD": BGNBD, "MBG/NBD": MBGNBD, "Pareto/NBD": ParetoNBD}
+
+#: The model the report values customers with when none could be checked on past months: the
+#: most used of the three (Fader, Hardie & Lee 2005), fitted on all purchases.
+UNCHECKED_MODEL = "BG/NBD"
+
+#: Fewer repeat buyers than this and the page says the data cannot tell how often customers come
+#: back: a rule of thumb for four-parameter purchase models. On the test generator's 15-month
+#: stores (``tests/storegen.py``, seed 1) the standard errors of the purchase rate's r and α were
+#: 42-68% of the estimates with 32 repeat buyers (BG/NBD, Pareto/NBD), 32-44% with 104 and
+#: 16-40% with 385; the dropout parameters were not pinned down at any of these sizes.
+MIN_REPEAT_BUYERS = 100
 
 
 def _check_comparison_rules(holdout_months: int, time_unit: str, penalizer: float) -> None:
@@ -182,7 +200,7 @@ def _check_value_rules(
 def customer_value(
     orders: pd.DataFrame,
     as_of: pd.Timestamp,
-    model_name: str,
+    model_name: str | None,
     reductions: OrderReductions,
     horizons_months: Sequence[int] = (3, 6, 12),
     monthly_discount_rate: float = 0.01,
@@ -194,6 +212,10 @@ def customer_value(
 ) -> CustomerValue:
     """Fit *model_name* and Gamma-Gamma on all purchases up to *as_of* and value each customer.
 
+    *model_name* ``None`` (no purchase model could be fitted on the months before the holdout,
+    e.g. a history shorter than the holdout: ``HoldoutComparison.best_purchase_model``) takes
+    :data:`UNCHECKED_MODEL`; the page says that the forecast could not be checked.
+
     The margin is *margin_rate* when given, else each customer's own margin from the orders'
     ``cost`` column (shrunk towards the store's, :func:`custkit.ltv.margin_rates`), else revenue.
     Both models are fitted as in :func:`compare_purchase_models` (*penalizer* 0: through
@@ -202,6 +224,8 @@ def customer_value(
     are valued with it like everyone else. The total's interval (90%) comes from
     *interval_draws* parameter draws (:func:`custkit.ltv.clv.total_value_interval`, seeded).
     """
+    if model_name is None:  # no model could be checked (see compare_purchase_models)
+        model_name = UNCHECKED_MODEL
     if model_name not in PURCHASE_MODELS:
         raise ParamsError(
             f"model must be one of {list(PURCHASE_MODELS)}. Got {model_name!r} instead."
@@ -365,6 +389,246 @@ def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
             "customers need no discount."
         ),
         "warning" if at_risk > 0.2 * tiers["clv_total"].sum() else "info",
+    )
+
+
+# ------------------------------------------------------------- the page's answer, in plain words
+def model_label(name: str) -> str:
+    """How the page names a model of the comparison: a baseline in words (its code stays in
+    ``kpis.json``), a purchase model by its published name (``BG/NBD``)."""
+    if name == NAIVE:
+        return _("Simple rule: past purchase rate")
+    if name == GRADIENT_BOOSTING:
+        return _("Gradient boosting on purchase history")
+    return str(name)
+
+
+def _money_text(currency: str) -> str:
+    return f"\u00a0{currency_symbol(currency)}" if currency else ""
+
+
+def _checked(comparison: HoldoutComparison, model: str) -> pd.Series | None:
+    """The comparison's row of *model*, when the holdout had purchases to check it on."""
+    metrics = comparison.metrics
+    if model not in metrics.index or not metrics.loc[model, "actual_purchases"] > 0:
+        return None
+    return metrics.loc[model]
+
+
+def data_limits(
+    comparison: HoldoutComparison, value: CustomerValue, horizon_months: int | None = None
+) -> list[str]:
+    """What these data cannot tell, in plain words in the report language; empty when the
+    forecast stands on enough data.
+
+    Four limits are named: a history shorter than the forecast's horizon, fewer repeat buyers
+    than :data:`MIN_REPEAT_BUYERS`, a forecast that could not be checked on past months (no
+    purchase model could be fitted before the holdout) and a checked forecast whose total was
+    off by more than the comparison trusts.
+    """
+    limits = []
+    horizon = int(horizon_months or value.outlook["horizon_months"].max())
+    unit_days = TIME_UNIT_DAYS[value.purchase_model.time_unit_]
+    history_months = float(value.summary["T"].max()) * unit_days / (365.25 / 12)
+    if history_months < horizon:
+        limits.append(
+            n_(
+                "the orders cover only {n} month, less than the {horizon} months forecast",
+                "the orders cover only {n} months, less than the {horizon} months forecast",
+                max(int(history_months), 1),
+                horizon=horizon,
+            )
+        )
+    repeat = int((value.summary["frequency"] > 0).sum())
+    if repeat < MIN_REPEAT_BUYERS:
+        limits.append(
+            n_(
+                "only {n} customer has bought more than once, too few to tell how often "
+                "customers come back",
+                "only {n} customers have bought more than once, too few to tell how often "
+                "customers come back",
+                repeat,
+            )
+        )
+    row = _checked(comparison, value.model_name)
+    if row is None:
+        limits.append(
+            _(
+                "the forecast could not be checked against the last months (no model could be "
+                "fitted on the months before them)"
+            )
+        )
+    elif not row["eligible"]:
+        limits.append(
+            _(
+                "checked on the last months, the forecast was off by {error:.0f}%, more than "
+                "the {tolerance:g}% we trust",
+                error=abs(row["total_error_pct"]),
+                tolerance=MAX_TOTAL_ERROR_PCT,
+            )
+        )
+    return limits
+
+
+def worth_finding(
+    comparison: HoldoutComparison,
+    value: CustomerValue,
+    tiers: pd.DataFrame,
+    currency: str = "",
+) -> Finding:
+    """The LTV page's answer: what today's customers are worth over the horizon and its
+    interval, how much of it the most valuable hold and how much may walk away; on thin data
+    (:func:`data_limits`), first what the data cannot tell.
+
+    *tiers* is :func:`custkit.ltv.tier_summary` of ``value.clv``.
+    """
+    last = value.outlook.iloc[-1]
+    months = int(last["horizon_months"])
+    money = _money_text(currency)
+    worth = (
+        n_(
+            "Today's customers are expected to bring {value:,.0f}{money} of margin over the "
+            "next {n} month",
+            "Today's customers are expected to bring {value:,.0f}{money} of margin over the "
+            "next {n} months",
+            months,
+            value=last["clv"],
+            money=money,
+        )
+        if value.value_basis == "margin"
+        else n_(
+            "Today's customers are expected to bring {value:,.0f}{money} of revenue over the "
+            "next {n} month",
+            "Today's customers are expected to bring {value:,.0f}{money} of revenue over the "
+            "next {n} months",
+            months,
+            value=last["clv"],
+            money=money,
+        )
+    )
+    interval = value.interval
+    if interval is not None and np.isfinite(interval.lower) and np.isfinite(interval.upper):
+        worth += " " + _(
+            "(likely between {lower:,.0f} and {upper:,.0f}{money})",
+            lower=interval.lower,
+            upper=interval.upper,
+            money=money,
+        )
+    worth += "."
+    scored = tiers.loc[tiers["tier"] != "not_scored"]
+    top = scored.loc[scored["tier"] != "rest"]
+    at_risk = float(tiers["value_at_risk"].sum())
+    total = float(tiers["clv_total"].sum())
+    who = ""
+    if len(top):
+        who = " " + _(
+            "The most valuable {share:.0%} of customers ({customers:,} people) hold {held:.0%} "
+            "of it; {at_risk:,.0f}{money} ({risk_share:.0%}) belongs to customers who may "
+            "already have stopped buying.",
+            share=float(top["customers"].sum()) / max(float(scored["customers"].sum()), 1.0),
+            customers=int(top["customers"].sum()),
+            held=float(top["clv_share"].sum()),
+            at_risk=at_risk,
+            money=money,
+            risk_share=at_risk / total if total > 0 else 0.0,
+        )
+    limits = data_limits(comparison, value)
+    if limits:
+        return Finding(
+            _("What the base is worth: the data are too thin to tell reliably"),
+            _(
+                "These data cannot tell reliably what the base is worth: {limits}.",
+                limits="; ".join(limits),
+            )
+            + " "
+            + _("A rough estimate:")
+            + " "
+            + worth[:1].lower()
+            + worth[1:]
+            + who,
+            _(
+                "Read these numbers as a rough guide, not a plan; the forecast becomes "
+                "checkable once the orders cover more months and more customers have bought "
+                "twice."
+            ),
+            "warning",
+        )
+    return Finding(
+        _("What the base is worth"),
+        worth + who,
+        _(
+            "Plan retention spend against this value, and contact the valuable customers whose "
+            "chance of still buying is falling (the value-at-risk list) before offering "
+            "discounts to anyone else."
+        ),
+        "warning" if total > 0 and at_risk > 0.2 * total else "info",
+    )
+
+
+def model_line(comparison: HoldoutComparison, value: CustomerValue) -> str:
+    """One plain sentence on the model behind the forecast and how far to trust it: how far its
+    total was off on the held-out months, against what the comparison trusts."""
+    row = _checked(comparison, value.model_name)
+    months = max(round((comparison.as_of - comparison.calibration_end).days / (365.25 / 12)), 1)
+    if row is None:
+        return _(
+            "The forecast uses the {model} model; it could not be checked against past months, "
+            "since no model could be fitted on the months before them.",
+            model=value.model_name,
+        )
+    fields = {
+        "model": value.model_name,
+        "error": abs(row["total_error_pct"]),
+        "predicted": row["predicted_purchases"],
+        "actual": row["actual_purchases"],
+        "tolerance": MAX_TOTAL_ERROR_PCT,
+    }
+    if row["eligible"]:
+        return n_(
+            "The forecast uses the {model} model; checked on the last {n} month, it was off by "
+            "{error:.0f}% ({predicted:,.0f} purchases expected, {actual:,.0f} made) — within "
+            "the {tolerance:g}% we trust.",
+            "The forecast uses the {model} model; checked on the last {n} months, it was off by "
+            "{error:.0f}% ({predicted:,.0f} purchases expected, {actual:,.0f} made) — within "
+            "the {tolerance:g}% we trust.",
+            months,
+            **fields,
+        )
+    return n_(
+        "The forecast uses the {model} model; checked on the last {n} month, it was off by "
+        "{error:.0f}% ({predicted:,.0f} purchases expected, {actual:,.0f} made) — more than "
+        "the {tolerance:g}% we trust, so read it as rough.",
+        "The forecast uses the {model} model; checked on the last {n} months, it was off by "
+        "{error:.0f}% ({predicted:,.0f} purchases expected, {actual:,.0f} made) — more than "
+        "the {tolerance:g}% we trust, so read it as rough.",
+        months,
+        **fields,
+    )
+
+
+def holdout_table(comparison: HoldoutComparison) -> pd.DataFrame:
+    """The holdout check for analysts, as the page shows it: models by their labels
+    (:func:`model_label`), errors with their abbreviations explained, whether each is trusted
+    and why not; headers in the report language."""
+    metrics = comparison.metrics
+    trusted = [
+        _("yes") if ok else (_(why) if why else _("no"))
+        for ok, why in zip(metrics["eligible"], metrics["not_eligible_reason"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            _("Model"): [model_label(name) for name in metrics.index],
+            _("Kind"): [_(kind) for kind in metrics["kind"]],
+            _("Mean error per customer (MAE)"): metrics["mae"].to_numpy(),
+            _("Typical error, large misses weighed more (RMSE)"): metrics["rmse"].to_numpy(),
+            _("Purchases expected"): metrics["predicted_purchases"].to_numpy(),
+            _("Purchases made"): metrics["actual_purchases"].to_numpy(),
+            _("Total off by"): [
+                format_value(e, "+.0f") + "%" if np.isfinite(e) else "—"
+                for e in metrics["total_error_pct"]
+            ],
+            _("Trusted"): trusted,
+        }
     )
 
 
@@ -613,6 +877,6 @@ def fit_finding(comparison: HoldoutComparison, value: CustomerValue) -> Finding 
     return Finding(
         _("How the models were fitted"),
         " ".join(sentences),
-        _("The analyst details at the end of the report say what happened in each fit."),
+        _("The block for analysts below says what happened in each fit."),
         "warning" if unusable else "info",
     )

@@ -55,6 +55,9 @@ from custkit.ltv.summary import TIME_UNIT_DAYS, summarize
 
 NAIVE = "naive"
 GRADIENT_BOOSTING = "gradient_boosting"
+#: How far (per cent) a model's total of holdout purchases may be off and the model still be
+#: trusted: the default of :func:`calibration_holdout_comparison`, which the LTV page states.
+MAX_TOTAL_ERROR_PCT = 50.0
 _RFM = ("frequency", "recency", "T", "monetary_value")
 _DAY_NS = 86_400 * 10**9
 
@@ -294,6 +297,14 @@ def tracking_data(
     unit_days = TIME_UNIT_DAYS[summary.attrs.get("time_unit", "W")]
     days = reduce_customer_days(orders, as_of)
     days = days.loc[days["customer_id"].isin(summary.index)]
+    if days.empty:  # no customer before the calibration end (a history shorter than the holdout)
+        frame = pd.DataFrame(
+            {"week": pd.Series(dtype=np.int64), "week_end": pd.Series(dtype="datetime64[ns]")}
+        )
+        for column in ("actual", *models):
+            frame[column] = pd.Series(dtype=np.float64)
+        frame.attrs.update(time_unit=summary.attrs.get("time_unit"))
+        return frame
     day_number = days["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
     ids = days["customer_id"].to_numpy()
     first_of_customer = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
@@ -504,7 +515,7 @@ def calibration_holdout_comparison(
     time_unit: str = "W",
     features: pd.DataFrame | None = None,
     baselines: bool = True,
-    max_total_error_pct: float = 50.0,
+    max_total_error_pct: float = MAX_TOTAL_ERROR_PCT,
     random_state: int = 0,
 ) -> HoldoutComparison:
     """Fit purchase models on a calibration period and compare their holdout predictions.

@@ -34,7 +34,17 @@ def _money(value: float, _unused: object = None) -> str:
     return format_value(value, ",.0f")
 
 
-_MONEY = FuncFormatter(_money)
+def _money_tick(value: float, _unused: object = None) -> str:
+    """An axis tick as exactly as it sits on the axis (``1.25M``, ``12.5k``, not ``1.2M``):
+    the ticks are round numbers, so the shortest exact form is short."""
+    if abs(value) >= 1e6:
+        return _("{value}M", value=format_value(round(value / 1e6, 6), "g"))
+    if abs(value) >= 1e4:
+        return _("{value}k", value=format_value(round(value / 1e3, 6), "g"))
+    return format_value(value, ",.0f")
+
+
+_MONEY = FuncFormatter(_money_tick)
 
 
 def _currency(currency: str | None) -> str:
@@ -130,6 +140,7 @@ def plot_tracking(tracking: pd.DataFrame) -> Figure:
         )
     ax.set_xlabel(_("Weeks since the first purchase in the data"))
     ax.set_ylabel(_("Cumulative repeat purchases"))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
@@ -193,6 +204,7 @@ def plot_clv_distribution(clv: pd.DataFrame, currency: str | None = None) -> Fig
         xlabel = _("Customer lifetime value ({currency}, log scale)", currency=_currency(currency))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_("Customers (people)"))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole people: ticks say exactly
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title(_("How customer value is spread across customers"))
     return fig
@@ -201,12 +213,21 @@ def plot_clv_distribution(clv: pd.DataFrame, currency: str | None = None) -> Fig
 @draws_text_as_written
 def plot_clv_by_group(by_group: pd.DataFrame, currency: str | None = None, top: int = 15) -> Figure:
     """Mean CLV per customer (left) and total CLV (right) per group, from
-    :func:`custkit.ltv.clv_by_group`; the *top* groups by total are shown."""
+    :func:`custkit.ltv.clv_by_group`; the *top* groups by total are shown, but first-order
+    months are all shown, oldest first, named as months (``Mar 2025``)."""
     label = str(by_group.columns[0])
-    shown = by_group.head(top)
-    fig = ReportFigure(figsize=(10, max(3.0, 0.4 * len(shown) + 1.5)), layout="constrained")
+    if label == "first_order_month":
+        # cohorts in month order, every month (the top months by value would skip some)
+        months = pd.PeriodIndex(by_group[label].where(by_group[label] != "unknown"), freq="M")
+        shown = by_group.iloc[np.argsort(months.asi8, kind="stable")]
+        shown = shown.loc[shown[label] != "unknown"]
+        names = _month_labels(shown[label])
+    else:
+        shown = by_group.head(top)
+        names = [_group_name(label, name) for name in shown[label].astype(str)]
+    height = max(3.0, (0.25 if label == "first_order_month" else 0.4) * len(shown) + 1.5)
+    fig = ReportFigure(figsize=(10, height), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
-    names = [_group_name(label, name) for name in shown[label].astype(str)]
     y = np.arange(len(names))
     left.barh(y, shown["clv_mean"], color=_MAIN)
     right.barh(y, shown["clv_total"], color=_SECOND)
@@ -253,6 +274,7 @@ def plot_value_ratio(ratios: pd.DataFrame, reference: float = 3.5) -> Figure:
         xlabel = _("Full customer value (history + forecast) ÷ revenue per year (times)")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_("Customers (people)"))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole people: ticks say exactly
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title(_("How many years of revenue a customer is worth"))
     return fig
@@ -260,18 +282,19 @@ def plot_value_ratio(ratios: pd.DataFrame, reference: float = 3.5) -> Figure:
 
 @draws_text_as_written
 def plot_value_at_risk(tiers: pd.DataFrame, currency: str | None = None) -> Figure:
-    """Total CLV and value at risk per importance tier, with mean P(alive), from
-    :func:`custkit.ltv.tier_summary`. Customers not scored are left out."""
+    """Total CLV and value at risk per importance tier, with the tier's mean chance of still
+    buying (P(alive), in words), from :func:`custkit.ltv.tier_summary`. Customers not scored
+    are left out."""
     shown = tiers.loc[tiers["tier"] != "not_scored"]
     fig, ax = _figure(8, 4.5)
     labels = _tier_names(shown["tier"])
     x = np.arange(len(labels))
     ax.bar(x, shown["clv_total"], color=_GAINED, label=_("Total CLV"))
-    at_risk = _("of which at risk (CLV × (1 − P(alive)))")
+    at_risk = _("of which at risk (value × chance they have stopped buying)")
     ax.bar(x, shown["value_at_risk"], color=_LOST, label=at_risk)
     for i, (total, alive) in enumerate(zip(shown["clv_total"], shown["p_alive_mean"], strict=True)):
         ax.annotate(
-            "P(alive) " + format_value(alive, ".0%"),
+            _("still buying: {share}", share=format_value(alive, ".0%")),
             (i, total),
             ha="center",
             va="bottom",
@@ -311,7 +334,7 @@ def plot_cohort_profit(cohorts: pd.DataFrame, currency: str | None = None) -> Fi
     revenue_share = _("Share of all revenue")
     share.plot(x, cohorts["revenue_share"], color=_LOST, marker=".", label=revenue_share)
     share.set_ylabel(_("Share of all revenue (%)"))
-    share.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    share.yaxis.set_major_formatter(PercentFormatter(1.0))  # as many decimals as the ticks
     share.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()
     extra = share.get_legend_handles_labels()

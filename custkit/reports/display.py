@@ -388,12 +388,15 @@ def banner_html(text: str) -> str:
     )
 
 
-def line_html(text: str, level: str = "info") -> str:
-    """One line of plain words marked by a thin bar coloured by *level* (as a finding's): what
-    is wrong with, or when to judge, something a page folds away (e.g. a broken or too early
-    split test). ``""`` for an empty *text*."""
+def line_html(text: str, level: str | None = None) -> str:
+    """One line of plain words for managers, escaped: with a *level*, marked by a thin bar
+    coloured as a finding's (what is wrong with, or when to judge, something a page folds away,
+    e.g. a broken or too early split test); without, a plain sentence that needs no box (e.g. the
+    model behind a forecast and how far to trust it). ``""`` for an empty *text*."""
     if not text:
         return ""
+    if level is None:
+        return f'<p style="margin: 8px 0; {_FONT}">{html.escape(text)}</p>'
     border, background = _LEVEL_COLOURS.get(level, _LEVEL_COLOURS["info"])
     return (
         f'<p style="border-left: 4px solid {border}; background: {background}; '
@@ -808,7 +811,7 @@ def show_banner(text: str) -> None:
         _display_html(banner_html(text))
 
 
-def show_line(text: str, level: str = "info") -> None:
+def show_line(text: str, level: str | None = None) -> None:
     """Display one line of plain words (see :func:`line_html`); nothing for an empty *text*."""
     if text:
         _display_html(line_html(text, level))

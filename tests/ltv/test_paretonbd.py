@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import IntegrationWarning, quad
 from scipy.special import gammaln, logsumexp
 
@@ -314,3 +316,53 @@ def test_fit_on_simulated_customers_recovers_the_parameters():
     intervals = model.confidence_intervals_
     for name, value in truth.items():
         assert intervals.loc[name, "lower 95%"] < value < intervals.loc[name, "upper 95%"], name
+
+
+# ---------------------------------------------------------------------- speed without new numbers
+def _pair_index_by_sorting(x, t_x, T):
+    """The pair index as main built it before issue 15 (``numpy.unique(axis=0)``): reference."""
+    n = x.shape[0]
+    pairs = np.stack([np.concatenate([x, x]), np.concatenate([t_x, T])], axis=1)
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return distinct[:, 0].copy(), distinct[:, 1].copy(), inverse[:n], inverse[n:]
+
+
+_small_times = st.sampled_from([0.0, 0.5, 1.0, 2.25, 7.0, 30.86, 31.0, 39.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), _small_times, _small_times), min_size=1, max_size=40))
+def test_pair_index_finds_each_rows_pairs_as_sorting_did(rows):
+    x, t_x, T = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
+    pair_x, pair_t, at_t_x, at_T = pnbd._pair_index(x, t_x, T)
+    # each row points at its own pairs, and each distinct pair appears once
+    np.testing.assert_array_equal(pair_x[at_t_x], x)
+    np.testing.assert_array_equal(pair_t[at_t_x], t_x)
+    np.testing.assert_array_equal(pair_x[at_T], x)
+    np.testing.assert_array_equal(pair_t[at_T], T)
+    reference = _pair_index_by_sorting(x, t_x, T)
+    assert len(pair_x) == len(reference[0])
+    assert len(set(zip(pair_x, pair_t, strict=True))) == len(pair_x)
+
+
+def test_likelihood_and_p_alive_are_the_numbers_the_sorted_pair_index_gave(cdnow_summary):
+    x, t_x, T = _columns(cdnow_summary)
+    for params in (PUBLISHED_PARAMS, (2.5, 55.8, 123.3, 528_907.9), (0.3, 2.0, 0.2, 90.0)):
+        hashed = pnbd._individual_log_likelihood(params, x, t_x, T)
+        pairs = _pair_index_by_sorting(x, t_x, T)
+        sorted_ = pnbd._individual_log_likelihood(params, x, t_x, T, pairs)
+        np.testing.assert_allclose(hashed, sorted_, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("params", [PUBLISHED_PARAMS, (2.5, 55.8, 123.3, 528_907.9)])
+def test_predictions_for_a_column_of_horizons_equal_one_horizon_at_a_time(cdnow_summary, params):
+    x, t_x, T = _columns(cdnow_summary)
+    horizons = np.arange(1.0, 13.0) * 4.348
+    together = pnbd._conditional_expected_purchases(
+        params, horizons[:, None], x[None], t_x[None], T[None]
+    )
+    assert together.shape == (len(horizons), len(x))
+    for row, horizon in zip(together, horizons, strict=True):
+        alone = pnbd._conditional_expected_purchases(params, horizon, x, t_x, T)
+        np.testing.assert_allclose(row, alone, rtol=1e-12, atol=0)

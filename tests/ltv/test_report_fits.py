@@ -157,9 +157,9 @@ def test_ltv_report_tracks_the_holdout_within_5_percent_on_the_bgnbd_demo(bgnbd_
 
 def test_ltv_report_shows_the_analyst_details_and_the_interval(bgnbd_run):
     page = bgnbd_run.html.read_text(encoding="utf-8")
-    assert "Analyst details" in page and "Model fits" in page
+    assert "For analysts: how the forecast was checked" in page and "Model fits" in page
     assert "Log likelihood" in page or "log_likelihood" in page.lower()
-    assert "interval)" in page
+    assert "likely between" in page  # the interval, in the headline
 
 
 # --- analyst details, notes and the manager's finding --------------------------------------

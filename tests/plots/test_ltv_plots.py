@@ -1,4 +1,5 @@
 import io
+import re
 
 import matplotlib
 
@@ -161,3 +162,91 @@ def test_clv_by_segment_names_segments_as_the_audit_does(computed):
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == [segment_label("champions"), "unknown"][: len(ticks)]
     assert ax.get_ylabel() == "Segment"
+
+
+# --- issue 15: exact ticks, months in order, statistics in words -------------------------------
+def _tick_value(label: str) -> float:
+    """The number an English tick label states: ``2,400``, ``1.25M``, ``12.5k``, ``5%``, ``3×``."""
+    text = label.replace(",", "").replace("\u2212", "-").strip()
+    scale = 1.0
+    for suffix, factor in (("M", 1e6), ("k", 1e3), ("%", 0.01), ("×", 1.0)):
+        if text.endswith(suffix):
+            text, scale = text[: -len(suffix)], factor
+    return float(text) * scale
+
+
+def _checked_ticks(fig) -> list[tuple[str, float, str]]:
+    """(axis, location, label) of every numeric tick shown on *fig*'s linear axes."""
+    from matplotlib.ticker import FixedFormatter
+
+    fig.savefig(io.BytesIO(), format="png")  # lays the ticks out
+    ticks = []
+    for ax in fig.axes:
+        for name, axis, scale, limits in (
+            ("x", ax.xaxis, ax.get_xscale(), ax.get_xlim()),
+            ("y", ax.yaxis, ax.get_yscale(), ax.get_ylim()),
+        ):
+            if scale != "linear" or isinstance(axis.get_major_formatter(), FixedFormatter):
+                continue  # categories and months are named, not numbered
+            low, high = min(limits), max(limits)
+            for tick in axis.get_major_ticks():
+                location, label = tick.get_loc(), tick.label1.get_text()
+                numeric = re.fullmatch(r"[\u2212-]?[\d,]*\.?\d+[Mk%×]?", label.strip())
+                if numeric and low - 1e-9 <= location <= high + 1e-9:
+                    ticks.append((name, float(location), label))
+    return ticks
+
+
+def _few(computed: dict, customers: int = 6) -> dict:
+    """The same frames for a handful of customers: axes of fractions of a person."""
+    clv = computed["clv"].head(customers)
+    tracking = computed["tracking"].assign(actual=lambda t: t["actual"] / 400)
+    tracking["BG/NBD"] = tracking["BG/NBD"] / 400
+    tracking.attrs.update(computed["tracking"].attrs)
+    return {
+        "clv": clv,
+        "by_group": computed["by_group"],
+        "ratios": computed["ratios"].head(customers),
+        "tiers": computed["tiers"],
+        "cohorts": computed["cohorts"].assign(revenue_share=lambda c: c["revenue_share"] / 50),
+        "tracking": tracking,
+    }
+
+
+@pytest.mark.parametrize("size", ["computed", "few"])
+@pytest.mark.parametrize(("plot", "key", "money"), CASES, ids=[c[1] for c in CASES])
+def test_every_tick_label_of_each_ltv_plot_states_the_tick_it_marks(
+    computed, plot, key, money, size
+):
+    frames = computed if size == "computed" else _few(computed)
+    fig = plot(frames[key], currency="EUR") if money else plot(frames[key])
+    ticks = _checked_ticks(fig)
+    assert ticks or key in ("clv",), f"{key}: no numeric tick was checked"
+    wrong = [
+        (axis, location, label)
+        for axis, location, label in ticks
+        if not np.isclose(_tick_value(label), location, rtol=1e-9, atol=1e-12)
+    ]
+    assert not wrong, f"{key} ({size}): tick labels that say another number: {wrong[:6]}"
+
+
+def test_first_order_months_are_shown_in_month_order_and_named_as_months(computed):
+    months = pd.Series(
+        computed["clv"].index.map(lambda c: ["2024-02", "2023-11", "2024-01", "2023-12"][c % 4]),
+        index=computed["clv"].index,
+        name="first_order_month",
+    ).astype("category")
+    by_month = clv_by_group(computed["clv"], months)
+    assert list(by_month["first_order_month"]) != sorted(by_month["first_order_month"])
+    fig = plot_clv_by_group(by_month, currency="EUR")
+    fig.savefig(io.BytesIO(), format="png")  # lays the ticks out
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert shown == ["Nov 2023", "Dec 2023", "Jan 2024", "Feb 2024"]
+
+
+def test_value_at_risk_plot_says_the_chance_of_still_buying_in_words(computed):
+    from custkit.reports.display import figure_texts
+
+    texts = " ".join(figure_texts(plot_value_at_risk(computed["tiers"], currency="EUR")))
+    assert "P(alive)" not in texts and "CLV × (1" not in texts
+    assert "still buying: " in texts and "chance they have stopped buying" in texts

@@ -199,3 +199,29 @@ def test_a_line_is_one_escaped_paragraph_marked_by_its_level(level):
     assert html.count("<p ") == 1 and "&lt;b&gt; &amp; “B”" in html
     assert _LEVEL_COLOURS[level][0] in html
     assert line_html("", level) == ""
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("The forecast uses the BG/NBD model.", "The forecast uses the BG/NBD model."),
+        ("off by 20% <b>", "off by 20% &lt;b&gt;"),  # plain text, never markup
+        ("", None),  # nothing to say: nothing shown
+    ],
+)
+def test_show_line_displays_one_escaped_sentence_or_nothing(text, shown):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from custkit.reports.display import show_line
+
+    InteractiveShell.instance()  # display publishes only inside a shell, as in a report's kernel
+    try:
+        with capture_output(stdout=False, stderr=False, display=True) as captured:
+            show_line(text)
+    finally:
+        InteractiveShell.clear_instance()
+    if shown is None:
+        assert captured.outputs == []
+        return
+    (output,) = captured.outputs
+    html = output.data["text/html"]
+    assert html.startswith("<p ") and html.endswith(f">{shown}</p>")
