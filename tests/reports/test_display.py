@@ -199,6 +199,8 @@ def test_a_line_is_one_escaped_paragraph_marked_by_its_level(level):
     assert html.count("<p ") == 1 and "&lt;b&gt; &amp; “B”" in html
     assert _LEVEL_COLOURS[level][0] in html
     assert line_html("", level) == ""
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
