@@ -36,6 +36,7 @@ _LAZY = {
     "tiers_finding": "custkit.ltv.report",
     "ltv_kpis": "custkit.ltv.report",
     "customer_value_table": "custkit.ltv.report",
+    "with_churn_rule": "custkit.ltv.report",
     "value_at_risk_list": "custkit.ltv.report",
     "PURCHASE_MODELS": "custkit.ltv.report",
     "customer_lifetime_value": "custkit.ltv.clv",
@@ -103,6 +104,7 @@ __all__ = [
     "value_at_risk_list",
     "value_ratio_finding",
     "value_to_annual_revenue",
+    "with_churn_rule",
 ]
 
 

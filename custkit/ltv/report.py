@@ -368,6 +368,37 @@ def tiers_finding(tiers: pd.DataFrame, currency: str = "") -> Finding:
     )
 
 
+def with_churn_rule(value: CustomerValue, state: pd.DataFrame) -> CustomerValue:
+    """*value* with P(alive) by the one rule of the customer-state table.
+
+    The purchase model gives every one-time buyer P(alive) near 1 whatever their age (a BG/NBD
+    artefact: 555 one-time buyers of the demo gone for years had > 0.99); the customer-state
+    table (:func:`custkit.customers.customer_state`) gives 0 to the customers the churn rule
+    calls churned. This takes its ``p_alive`` and recomputes ``value_at_risk``, so the LTV
+    page, its exports and ``ltv.kpis.json`` show the same P(alive) and value at risk as the
+    churn report and the customer card. Expected purchases, value and tiers are unchanged.
+
+    Parameters
+    ----------
+    value : CustomerValue
+    state : pandas.DataFrame
+        The table of the same store and as-of date.
+
+    Returns
+    -------
+    CustomerValue
+        A copy; customers missing from *state* keep the model's P(alive).
+    """
+    import dataclasses
+
+    clv = value.clv.copy()
+    rule = state.set_index("customer_id")["p_alive"].reindex(clv.index)
+    model = clv["p_alive"].to_numpy(dtype=np.float64)
+    clv["p_alive"] = np.where(rule.notna().to_numpy(), rule.to_numpy(dtype=np.float64), model)
+    clv["value_at_risk"] = value_at_risk(clv)
+    return dataclasses.replace(value, clv=clv)
+
+
 def _finite_or_none(interval: TotalValueInterval | None, bound: str) -> float | None:
     number = getattr(interval, bound, np.nan) if interval is not None else np.nan
     return float(number) if np.isfinite(number) else None
