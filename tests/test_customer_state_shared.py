@@ -275,3 +275,30 @@ def test_state_options_read_without_papermill_are_the_checked_report_parameters(
     assert state_options(params) == checked
     assert state_key("data", PERIOD, state_options(params)) == state_key("data", PERIOD, checked)
     assert report_parameter_values("audit", params) == resolve_parameters("audit", params)
+
+
+@pytest.mark.parametrize("report", ["ltv", "churn"])
+def test_reports_that_build_the_table_load_everything_it_reads(report):
+    from custkit.customers.state import READS
+    from custkit.reports.context import _covers
+
+    reads = getattr(ck, report).READS
+    assert _covers(reads, READS)
+    assert not _covers(ck.audit.READS, READS)  # the audit reads the table back, or loads more
+
+
+def test_the_ltv_reports_own_value_builds_the_same_table_as_a_refit(store, table):
+    from custkit.errors import ParamsError
+
+    red = ck.reduce_orders(store.orders, PERIOD.as_of, customer_days=True)
+    value = ltv.customer_value(
+        store.orders, PERIOD.as_of, "BG/NBD", red, horizons_months=[3, 6, 12]
+    )
+    given = customer_state(store, PERIOD.as_of, period=PERIOD, options=OPTIONS, value=value)
+    pd.testing.assert_frame_equal(given, table)
+    short = ltv.customer_value(store.orders, PERIOD.as_of, "BG/NBD", red, horizons_months=[6])
+    with pytest.raises(ParamsError, match="horizon 6 months, the options say 12"):
+        customer_state(store, PERIOD.as_of, period=PERIOD, options=OPTIONS, value=short)
+    other = dataclasses.replace(OPTIONS, model="Pareto/NBD")
+    with pytest.raises(ParamsError, match="model 'BG/NBD', the options say 'Pareto/NBD'"):
+        customer_state(store, PERIOD.as_of, period=PERIOD, options=other, value=value)

@@ -198,6 +198,7 @@ def shared_state(
     *,
     fingerprint: str | None = None,
     store_for_build: Any = None,
+    value: Any = None,
 ) -> pd.DataFrame:
     """The table of *store* and *period*: read from *folder* when saved there, else built and saved.
 
@@ -214,8 +215,11 @@ def shared_state(
         :func:`state_folder` of the run.
     fingerprint : str, optional
         :func:`data_fingerprint` of *store*, when the caller has it.
-    store_for_build : custkit.data.Store, optional
-        The store to build from (default *store*), e.g. one with every table loaded.
+    store_for_build : custkit.data.Store or callable, optional
+        The store to build from (default *store*), e.g. one with every table loaded; a callable
+        returning it is called only when the table is built.
+    value : custkit.ltv.CustomerValue, optional
+        The LTV report's value of the chosen model, passed to the build (no second fit).
 
     Returns
     -------
@@ -237,8 +241,10 @@ def shared_state(
     )
     model = options.model or load_purchase_model(folder, choice_key)
     build_options = replace(options, model=model) if model else options
+    if callable(store_for_build):
+        store_for_build = store_for_build()
     table = customer_state(
-        store_for_build or store, period.as_of, period=period, options=build_options
+        store_for_build or store, period.as_of, period=period, options=build_options, value=value
     )
     table.attrs["options"] = options.as_dict()  # the key's options: the model was the chosen one
     if options.model is None and model is None and table.attrs.get("model"):

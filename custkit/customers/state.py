@@ -249,10 +249,15 @@ def _statuses(red: OrderReductions, assessment, period: ReportPeriod) -> pd.Data
     )
 
 
-def _value(orders, red, as_of, options: StateOptions, notes: list[str]) -> tuple[Any, str | None]:
+def _value(
+    orders, red, as_of, options: StateOptions, notes: list[str], given: Any = None
+) -> tuple[Any, str | None]:
     """The LTV report's :class:`~custkit.ltv.report.CustomerValue` (None when it cannot be had)."""
     from custkit.ltv.report import compare_purchase_models, customer_value
 
+    if given is not None:
+        _check_given_value(given, as_of, options)
+        return given, given.model_name
     model = options.model
     if model is None:
         if orders is None:
@@ -288,6 +293,25 @@ def _value(orders, red, as_of, options: StateOptions, notes: list[str]) -> tuple
     return value, model
 
 
+def _check_given_value(value: Any, as_of: pd.Timestamp, options: StateOptions) -> None:
+    """Refuse a CustomerValue that is not the one the options would compute."""
+    horizon = int(value.outlook["horizon_months"].max())
+    model = value.model_name
+    as_of_given = pd.Timestamp(value.as_of).normalize() if hasattr(value, "as_of") else as_of
+    wrong = []
+    if horizon != options.horizon_months:
+        wrong.append(f"horizon {horizon} months, the options say {options.horizon_months}")
+    if options.model is not None and model != options.model:
+        wrong.append(f"model {model!r}, the options say {options.model!r}")
+    if as_of_given != as_of:
+        wrong.append(f"as-of {as_of_given:%Y-%m-%d}, the table's is {as_of:%Y-%m-%d}")
+    if wrong:
+        raise ParamsError(
+            "value must be the LTV report's CustomerValue of the same as-of date, horizon and "
+            f"model as the table. Got {'; '.join(wrong)} instead."
+        )
+
+
 def _acquisition(red: OrderReductions, customers: pd.DataFrame | None) -> tuple[pd.Series, str]:
     ids = pd.Index(red.customers["customer_id"])
     if customers is not None and "acquisition_channel" in customers:
@@ -307,6 +331,7 @@ def customer_state(
     period: ReportPeriod | str | None = None,
     options: StateOptions | None = None,
     risk_scores: pd.DataFrame | None = None,
+    value: Any = None,
 ) -> pd.DataFrame:
     """Every customer's state at the end of a period, from the functions the reports use.
 
@@ -328,6 +353,10 @@ def customer_state(
         certain to stay away (:func:`custkit.churn.winback_targets`): on the demo (2026-10) the
         action, channel, contact and reason of all 6,014 targets still match the churn report's,
         the action text (with or without an incentive) of 5,470.
+    value : custkit.ltv.CustomerValue, optional
+        The LTV report's own :func:`custkit.ltv.customer_value` of this as-of date and the
+        options' horizon (its longest): used as is instead of fitting the models again (the LTV
+        report builds the table this way).
 
     Returns
     -------
@@ -393,7 +422,7 @@ def customer_state(
     table["churned_in_period"] = statuses["churned_in_period"].to_numpy()
     churned = table["status"].isin(["churned", "lapsed"]).to_numpy()
 
-    value, model = _value(orders, red, as_of, options, notes)
+    value, model = _value(orders, red, as_of, options, notes, given=value)
     ids = pd.Index(table["customer_id"])
     if value is not None:
         clv = value.clv.reindex(ids)

@@ -41,18 +41,25 @@ from custkit.ltv.validation import HoldoutComparison, _fit, calibration_holdout_
 from custkit.units import Kpis
 
 #: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
-#: cancelled and returned orders) and the customer columns of its breakdowns and retention list.
+#: cancelled and returned orders), the customer columns of its breakdowns and retention list,
+#: and what the customer-state table reads (:data:`custkit.customers.state.READS`): the report
+#: builds the table when no other report has (it runs first, see
+#: :data:`custkit.reports.run.RUN_FIRST`), so the store is loaded once.
 READS = {
-    "orders": ("status", "cost"),
-    "customers": (
-        "acquisition_channel",
-        "region",
-        "name",
-        "email",
-        "phone",
-        "consent_email",
-        "consent_sms",
+    "orders": (
+        "status",
+        "cost",
+        "channel",
+        "delivery_region",
+        "shipping_cost",
+        "discount",
+        "coupon",
+        "promised_delivery_date",
+        "delivered_at",
     ),
+    "customers": None,
+    "feedback": None,
+    "messages": None,
 }
 
 #: The LTV report's sections that need the customers table (see :mod:`custkit.data.sections`).

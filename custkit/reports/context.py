@@ -81,7 +81,7 @@ class ReportContext:
     tables: Any = None
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def customer_state(self) -> pd.DataFrame:
+    def customer_state(self, value: Any = None) -> pd.DataFrame:
         """The customer-state table of this store and period (:mod:`custkit.customers`).
 
         Read from ``<out>/<period>/.customer-state/`` when a report of the same run (or an
@@ -89,19 +89,20 @@ class ReportContext:
         purchase model the LTV report chose when it saved one, and saved for the next report and
         ``custkit customer ID`` (:mod:`custkit.customers.saved`). The options are the params
         file's churn and LTV report parameters, as the card's. Call it before
-        ``store.release("orders")``: the data's fingerprint reads the orders.
+        ``store.release("orders")``: the data's fingerprint reads the orders. *value*: the LTV
+        report's own :func:`custkit.ltv.customer_value`, used by the build instead of a refit.
         """
         if "state" not in self._memo:
             from custkit.customers.saved import shared_state
 
-            store = self._store_for_state()
             self._memo["state"] = shared_state(
-                self.store if self.store.orders is not None else store,
+                self.store,
                 self.period,
                 self.state_options(),
                 self.state_folder,
-                fingerprint=self._memo.get("fingerprint"),
-                store_for_build=store,
+                fingerprint=self._fingerprint(),
+                store_for_build=self._store_for_state,
+                value=value,
             )
         return self._memo["state"]
 
