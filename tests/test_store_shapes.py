@@ -186,6 +186,15 @@ def test_exports_read_back_with_the_columns_they_promise(shape_run):
                 assert sheet.notna().sum().tolist() == frame.notna().sum().tolist(), xlsx.name
 
 
+def test_shared_figures_agree_in_every_kpis_file_and_page(shape_run, check_shared_figures):
+    """Issue 15 item 1 on the second generator's shapes (one in Russian) and CDNOW: the figures
+    two reports show have one value everywhere (``tests/test_consistency.py`` for the demo)."""
+    _name, _language, _skips, results = shape_run
+    month = next(iter(results.values())).html.parent.parent
+    figures = check_shared_figures(month.parent, month.name)
+    assert figures["audit"]["churned_customers"] == figures["churn"]["churned_customers"]
+
+
 def test_kpis_json_parses_and_accounts_for_every_row(shape_run):
     name, _language, _skips, results = shape_run
     for report, result in results.items():
