@@ -302,3 +302,36 @@ def test_the_ltv_reports_own_value_builds_the_same_table_as_a_refit(store, table
     other = dataclasses.replace(OPTIONS, model="Pareto/NBD")
     with pytest.raises(ParamsError, match="model 'BG/NBD', the options say 'Pareto/NBD'"):
         customer_state(store, PERIOD.as_of, period=PERIOD, options=other, value=value)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("report", ["audit", "churn", "ltv"])
+def test_each_pages_shared_figures_line_writes_every_figure_by_its_unit(report, language):
+    from custkit.i18n import use_language
+    from custkit.reports.display import format_kpi
+    from custkit.reports.shared import shared_figures_finding
+
+    values = {
+        "active_base": 11955,
+        "churned_customers": 813,
+        "lost_customers": 212,
+        "at_risk_customers": 2313,
+        "p_alive_mean": 0.7398,
+        "value_at_risk": 5307194.97,
+        "expected_purchases_12m": 29724.2,
+        "clv_12m_total": 32502256.8,
+    }
+    kpis = {name: values[name] for name in REPORT_FIGURES[report]}
+    extra = {"active_customers_12m": 14945.0, "at_risk_value": 5901793.4}
+    with use_language(language):
+        finding = shared_figures_finding(report, kpis, "RUB", 365, extra)
+        text = finding.conclusion
+        for name, value in kpis.items():
+            if name in ("expected_purchases_12m", "clv_12m_total"):
+                continue  # the LTV page writes these in its outlook line
+            assert format_kpi(value, SHARED_FIGURES[name], "RUB") in text, (name, text)
+        if report == "audit":
+            assert format_kpi(14945.0, "count") in text and "365" in text
+        if report == "churn":
+            assert format_kpi(5901793.4, "money", "RUB") in text and "365" in text
+    assert ("RUB" in text) == (language == "en" and report != "audit")

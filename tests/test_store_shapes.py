@@ -79,6 +79,7 @@ EXPORT_COLUMNS = {
     "customer_value": {"customer_id", "p_alive"},
     "value_at_risk": {"customer_id", "value_at_risk"},
     "churn_reasons": {"customer_id", "reason"},
+    "customer_cards": {"customer_id", "status", "p_alive", "value", "value_at_risk", "next_action"},
     "winback_contacts": {"customer_id", "channel", "email", "phone", "action"},
     "splittest_assignments_set_aside": set(),
     "splittest_results": set(),

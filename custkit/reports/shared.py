@@ -64,8 +64,8 @@ def shared_figures_finding(
         )
     elif report == "churn":
         text = _(
-            "{churned} customers churned this month by the churn rule, of {active_base} active "
-            "ones; {lost} reached {days} days without a purchase (the audit's lost customers: "
+            "{churned} customers churned this month by the churn rule and {active_base} remain "
+            "active; {lost} reached {days} days without a purchase (the audit's lost customers: "
             "one fixed gap for everyone, not each customer's rhythm). {at_risk} are at risk. "
             "Value at risk, as in the LTV report: {var} (each customer's expected value × the "
             "chance they have stopped buying; on average a customer is {alive} likely to still "
@@ -94,7 +94,10 @@ def shared_figures_finding(
     return Finding(
         _("The same figures in every report"),
         text,
-        _("These figures come from one customer-state table, so every report shows the same."),
+        _(
+            "Quote these figures when comparing reports: every report takes them from one "
+            "customer-state table."
+        ),
         "info",
     )
 
