@@ -335,3 +335,12 @@ def test_each_pages_shared_figures_line_writes_every_figure_by_its_unit(report, 
         if report == "churn":
             assert format_kpi(5901793.4, "money", "RUB") in text and "365" in text
     assert ("RUB" in text) == (language == "en" and report != "audit")
+
+
+def test_the_table_draws_no_value_interval_the_ltv_page_alone_shows_one(store, table):
+    red = ck.reduce_orders(store.orders, PERIOD.as_of, customer_days=True)
+    value = ltv.customer_value(store.orders, PERIOD.as_of, "BG/NBD", red, interval_draws=0)
+    assert value.interval is None
+    drawn = ltv.customer_value(store.orders, PERIOD.as_of, "BG/NBD", red, interval_draws=20)
+    assert drawn.interval is not None
+    pd.testing.assert_frame_equal(value.clv, drawn.clv)

@@ -288,7 +288,7 @@ def _value(
         tiers=options.tiers,
         time_unit=options.time_unit,
         penalizer=options.penalizer,
-        interval_draws=20,  # the total's interval is the LTV page's, not the table's: fewest draws
+        interval_draws=0,  # the total's interval is the LTV page's, not the table's
     )
     return value, model
 

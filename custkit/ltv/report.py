@@ -207,7 +207,8 @@ def customer_value(
     :func:`custkit.ltv.fit_with_fallback`). Gamma-Gamma leaves repeat buyers whose repeat
     purchases were all free out of its fit and counts them (``n_zero_value_excluded_``); they
     are valued with it like everyone else. The total's interval (90%) comes from
-    *interval_draws* parameter draws (:func:`custkit.ltv.clv.total_value_interval`, seeded).
+    *interval_draws* parameter draws (:func:`custkit.ltv.clv.total_value_interval`, seeded); 0
+    gives no interval (``interval`` None: the customer-state table needs none).
     """
     if model_name not in PURCHASE_MODELS:
         raise ParamsError(
@@ -238,7 +239,11 @@ def customer_value(
     clv["tier"] = importance_tiers(clv, tiers)
     clv["next_expected_order_date"] = next_expected_order_date(model, summary, as_of)
     basis = clv.attrs.get("value_basis", "margin")
-    interval = total_value_interval(model, spend, summary, clv, n_draws=interval_draws)
+    interval = (
+        total_value_interval(model, spend, summary, clv, n_draws=interval_draws)
+        if interval_draws
+        else None
+    )
     return CustomerValue(model_name, model, spend, summary, clv, outlook, basis, interval)
 
 
