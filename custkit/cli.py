@@ -14,6 +14,7 @@ quietly with status 141, as a shell reports for a command stopped by SIGPIPE.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -122,7 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         choices=("BG/NBD", "MBG/NBD", "Pareto/NBD"),
-        help="purchase model (default: chosen on a holdout as the LTV report does; slower)",
+        help="purchase model (default: the LTV report's choice, else chosen on a holdout; slower)",
+    )
+    p.add_argument(
+        "--reports",
+        default="reports",
+        metavar="DIR",
+        help="`custkit run` output folder whose table of the same data is read (default: reports)",
     )
     p.set_defaults(handler=_customer)
 
@@ -300,12 +307,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _customer(args: argparse.Namespace) -> int:
-    from custkit.customers import StateOptions, customer_card, customer_state, write_customer_cards
+    from custkit.customers import customer_card, customer_state, write_customer_cards
+    from custkit.customers.saved import (
+        data_fingerprint,
+        load_purchase_model,
+        load_state,
+        model_choice_key,
+        state_folder,
+        state_key,
+    )
     from custkit.data.load import load_store
     from custkit.data.periods import ReportPeriod, check_period, default_period
     from custkit.i18n import set_language
     from custkit.params import load_params
-    from custkit.reports.parameters import resolve_parameters
+    from custkit.reports.context import state_options
 
     params = load_params(args.params)
     set_language(params.language)
@@ -313,12 +328,19 @@ def _customer(args: argparse.Namespace) -> int:
     dates = store.orders["order_date"]
     requested = ReportPeriod.from_string(args.period) if args.period else None
     period = check_period(requested or default_period(dates.max()), dates.min(), dates.max())
-    options = StateOptions.from_report_parameters(
-        churn=resolve_parameters("churn", params),
-        ltv=resolve_parameters("ltv", params),
-        model=args.model,
-    )
-    table = customer_state(store, period.as_of, period=period, options=options)
+    options = state_options(params, model=args.model)
+    # a report run's table of the same data and parameters, else its LTV model choice
+    folder = state_folder(Path(args.reports).expanduser(), period.period)
+    fingerprint = data_fingerprint(store)
+    table = load_state(folder, state_key(fingerprint, period, options))
+    if table is None:
+        choice = model_choice_key(
+            fingerprint, period.as_of, options.holdout_months, options.time_unit, options.penalizer
+        )
+        model = options.model or load_purchase_model(folder, choice)
+        if model:
+            options = dataclasses.replace(options, model=model)
+        table = customer_state(store, period.as_of, period=period, options=options)
     if args.export:
         written = write_customer_cards(args.export, table, params)
         print(f"customer cards of {written.rows:,} customers: {', '.join(map(str, written.paths))}")

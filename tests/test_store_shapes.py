@@ -80,6 +80,7 @@ EXPORT_COLUMNS = {
     "customer_value": {"customer_id", "p_alive"},
     "value_at_risk": {"customer_id", "value_at_risk"},
     "churn_reasons": {"customer_id", "reason"},
+    "customer_cards": {"customer_id", "status", "p_alive", "value", "value_at_risk", "next_action"},
     "winback_contacts": {"customer_id", "channel", "email", "phone", "action"},
     "splittest_assignments_set_aside": set(),
     "splittest_results": set(),
@@ -185,6 +186,15 @@ def test_exports_read_back_with_the_columns_they_promise(shape_run):
                 assert list(sheet.columns) == list(frame.columns), f"{name}: {xlsx.name}"
                 assert len(sheet) == len(frame), f"{name}: {xlsx.name}"
                 assert sheet.notna().sum().tolist() == frame.notna().sum().tolist(), xlsx.name
+
+
+def test_shared_figures_agree_in_every_kpis_file_and_page(shape_run, check_shared_figures):
+    """Issue 15 item 1 on the second generator's shapes (one in Russian) and CDNOW: the figures
+    two reports show have one value everywhere (``tests/test_consistency.py`` for the demo)."""
+    _name, _language, _skips, results = shape_run
+    month = next(iter(results.values())).html.parent.parent
+    figures = check_shared_figures(month.parent, month.name)
+    assert figures["audit"]["churned_customers"] == figures["churn"]["churned_customers"]
 
 
 def test_kpis_json_parses_and_accounts_for_every_row(shape_run):

@@ -14,7 +14,13 @@ below ``custkit.reports`` and the CLI, which call it.
 
 from custkit.customers.card import customer_card, find_customer
 from custkit.customers.exports import CARDS_EXPORT, write_customer_cards
-from custkit.customers.state import STATUS_LABELS, STATUSES, StateOptions, customer_state
+from custkit.customers.state import (
+    STATUS_LABELS,
+    STATUSES,
+    StateOptions,
+    customer_state,
+    with_plan,
+)
 
 __all__ = [
     "CARDS_EXPORT",
@@ -24,5 +30,6 @@ __all__ = [
     "customer_card",
     "customer_state",
     "find_customer",
+    "with_plan",
     "write_customer_cards",
 ]

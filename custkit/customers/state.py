@@ -70,7 +70,7 @@ from custkit.data.signals import reduce_order_signals
 from custkit.errors import ParamsError
 from custkit.i18n import N_
 
-__all__ = ["STATUSES", "STATUS_LABELS", "StateOptions", "customer_state"]
+__all__ = ["STATUSES", "STATUS_LABELS", "StateOptions", "customer_state", "with_plan"]
 
 #: Customer statuses, most urgent first (the module docstring defines each).
 STATUSES = ("churned", "lapsed", "at_risk", "reactivated", "new", "active")
@@ -83,6 +83,25 @@ STATUS_LABELS = {
     "reactivated": N_("Came back this month"),
     "new": N_("New this month"),
     "active": N_("Active customer"),
+}
+
+#: The tables and optional columns the table is built from (``load_store(params, tables=...)``):
+#: the churn report's, which cover the LTV report's value (orders' cost, status).
+READS = {
+    "orders": (
+        "status",
+        "cost",
+        "channel",
+        "delivery_region",
+        "shipping_cost",
+        "discount",
+        "coupon",
+        "promised_delivery_date",
+        "delivered_at",
+    ),
+    "customers": None,
+    "feedback": None,
+    "messages": None,
 }
 
 #: The parameters of the churn and LTV reports the table reads, by report.
@@ -211,6 +230,9 @@ def _statuses(red: OrderReductions, assessment, period: ReportPeriod) -> pd.Data
     back = events["returned_at"].to_numpy(dtype="datetime64[ns]")
     in_period = (back >= start) & (back < np.datetime64(period.end, "ns"))
     reactivated = ids.isin(events["customer_id"].to_numpy()[in_period]).to_numpy()
+    left = events["churned_at"].to_numpy(dtype="datetime64[ns]")
+    left_in_period = (left >= start) & (left < np.datetime64(period.end, "ns"))
+    churned_in_period = ids.isin(events["customer_id"].to_numpy()[left_in_period]).to_numpy()
     code = np.select(
         [lapsed, churned, at_risk, new, reactivated],
         [STATUSES.index(s) for s in ("lapsed", "churned", "at_risk", "new", "reactivated")],
@@ -221,15 +243,21 @@ def _statuses(red: OrderReductions, assessment, period: ReportPeriod) -> pd.Data
             "status": pd.Categorical.from_codes(code.astype(np.int8), categories=list(STATUSES)),
             "churn_window_days": rule["churn_window_days"].to_numpy(),
             "churned_at": rule["churned_at"].to_numpy(),
+            "churned_in_period": churned_in_period,
         },
         index=pd.Index(ids),
     )
 
 
-def _value(orders, red, as_of, options: StateOptions, notes: list[str]) -> tuple[Any, str | None]:
+def _value(
+    orders, red, as_of, options: StateOptions, notes: list[str], given: Any = None
+) -> tuple[Any, str | None]:
     """The LTV report's :class:`~custkit.ltv.report.CustomerValue` (None when it cannot be had)."""
     from custkit.ltv.report import compare_purchase_models, customer_value
 
+    if given is not None:
+        _check_given_value(given, as_of, options)
+        return given, given.model_name
     model = options.model
     if model is None:
         if orders is None:
@@ -260,9 +288,28 @@ def _value(orders, red, as_of, options: StateOptions, notes: list[str]) -> tuple
         tiers=options.tiers,
         time_unit=options.time_unit,
         penalizer=options.penalizer,
-        interval_draws=20,  # the total's interval is the LTV page's, not the table's: fewest draws
+        interval_draws=0,  # the total's interval is the LTV page's, not the table's
     )
     return value, model
+
+
+def _check_given_value(value: Any, as_of: pd.Timestamp, options: StateOptions) -> None:
+    """Refuse a CustomerValue that is not the one the options would compute."""
+    horizon = int(value.outlook["horizon_months"].max())
+    model = value.model_name
+    as_of_given = pd.Timestamp(value.as_of).normalize() if hasattr(value, "as_of") else as_of
+    wrong = []
+    if horizon != options.horizon_months:
+        wrong.append(f"horizon {horizon} months, the options say {options.horizon_months}")
+    if options.model is not None and model != options.model:
+        wrong.append(f"model {model!r}, the options say {options.model!r}")
+    if as_of_given != as_of:
+        wrong.append(f"as-of {as_of_given:%Y-%m-%d}, the table's is {as_of:%Y-%m-%d}")
+    if wrong:
+        raise ParamsError(
+            "value must be the LTV report's CustomerValue of the same as-of date, horizon and "
+            f"model as the table. Got {'; '.join(wrong)} instead."
+        )
 
 
 def _acquisition(red: OrderReductions, customers: pd.DataFrame | None) -> tuple[pd.Series, str]:
@@ -284,6 +331,7 @@ def customer_state(
     period: ReportPeriod | str | None = None,
     options: StateOptions | None = None,
     risk_scores: pd.DataFrame | None = None,
+    value: Any = None,
 ) -> pd.DataFrame:
     """Every customer's state at the end of a period, from the functions the reports use.
 
@@ -305,13 +353,19 @@ def customer_state(
         certain to stay away (:func:`custkit.churn.winback_targets`): on the demo (2026-10) the
         action, channel, contact and reason of all 6,014 targets still match the churn report's,
         the action text (with or without an incentive) of 5,470.
+    value : custkit.ltv.CustomerValue, optional
+        The LTV report's own :func:`custkit.ltv.customer_value` of this as-of date and the
+        options' horizon (its longest): used as is instead of fitting the models again (the LTV
+        report builds the table this way).
 
     Returns
     -------
     pandas.DataFrame
         One row per customer with a purchase up to *as_of*, by ``customer_id``: ``status``
         (:data:`STATUSES`, module docstring), ``first_order_date``, ``last_order_date``,
-        ``orders``, ``revenue`` (to date), ``churn_window_days``, ``churned_at``, ``p_alive``,
+        ``orders``, ``revenue`` (to date), ``churn_window_days``, ``churned_at``,
+        ``churned_in_period`` (a churn event of the rule dated in the period, whether or not the
+        customer came back since: the churn report's "churned this month"), ``p_alive``,
         ``p_alive_model``, ``p_alive_source``, ``expected_orders_12m``, ``value``,
         ``value_basis``, ``tier``, ``value_at_risk``, ``churn_reason`` and ``reason_evidence``
         (churned and lapsed customers only), ``next_action``, ``next_action_text``,
@@ -365,9 +419,10 @@ def customer_state(
     table.insert(1, "status", statuses["status"].array)
     table["churn_window_days"] = statuses["churn_window_days"].to_numpy()
     table["churned_at"] = statuses["churned_at"].to_numpy()
+    table["churned_in_period"] = statuses["churned_in_period"].to_numpy()
     churned = table["status"].isin(["churned", "lapsed"]).to_numpy()
 
-    value, model = _value(orders, red, as_of, options, notes)
+    value, model = _value(orders, red, as_of, options, notes, given=value)
     ids = pd.Index(table["customer_id"])
     if value is not None:
         clv = value.clv.reindex(ids)
@@ -502,20 +557,48 @@ def _add_reasons_and_plan(
         assessment.status, reasons.reasons, risk_scores, kept, as_of, options.winback_lookback_days
     )
     segments = rfm_scores(red, period).set_index("customer_id")["segment"]
-    plan = (
-        winback_plan(
-            targets, customers, messages, policy, as_of + pd.Timedelta(days=1), segments=segments
-        )
-        .plan.set_index("customer_id")
-        .reindex(ids)
+    plan = winback_plan(
+        targets, customers, messages, policy, as_of + pd.Timedelta(days=1), segments=segments
     )
-    table["next_action"] = plan["action"].astype("string").to_numpy()
-    table["next_action_text"] = plan["action_text"].astype("string").to_numpy()
-    table["contact_channel"] = plan["channel"].astype("string").to_numpy()
-    table["contact"] = plan["contact"].astype("boolean").to_numpy()
-    table["skip_reason"] = plan["skip_reason"].astype("string").to_numpy()
+    _set_plan_columns(table, plan.plan)
     if customers is None:
         notes.append("No customers table: no one can be contacted (no consents or contacts).")
+
+
+def _set_plan_columns(table: pd.DataFrame, plan: pd.DataFrame) -> None:
+    """The win-back plan's action, text, channel, contact and skip reason, by customer."""
+    found = plan.set_index("customer_id").reindex(pd.Index(table["customer_id"]))
+    table["next_action"] = found["action"].astype("string").to_numpy()
+    table["next_action_text"] = found["action_text"].astype("string").to_numpy()
+    table["contact_channel"] = found["channel"].astype("string").to_numpy()
+    table["contact"] = found["contact"].astype("boolean").array
+    table["skip_reason"] = found["skip_reason"].astype("string").to_numpy()
+
+
+def with_plan(table: pd.DataFrame, plan: Any) -> pd.DataFrame:
+    """*table* with its next actions taken from the churn report's own win-back plan.
+
+    The churn report plans with its fitted churn-risk scores and its past campaigns' measured
+    return rate; the table built without them plans as :func:`customer_state` says. Statuses,
+    P(alive), value and every shared figure are unchanged: only ``next_action``,
+    ``next_action_text``, ``contact_channel``, ``contact`` and ``skip_reason`` are replaced.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`customer_state`.
+    plan : custkit.churn.WinbackPlan
+        The churn report's :func:`custkit.churn.winback_plan`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; ``attrs["plan"]`` is ``"churn report"``.
+    """
+    planned = table.copy()
+    _set_plan_columns(planned, plan.plan)
+    planned.attrs = {**table.attrs, "plan": "churn report"}
+    return planned
 
 
 def _add_frequency_cap(table, messages, as_of, options: StateOptions, notes: list[str]) -> None:

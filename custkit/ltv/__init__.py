@@ -41,6 +41,7 @@ _LAZY = {
     "model_label": "custkit.ltv.report",
     "ltv_kpis": "custkit.ltv.report",
     "customer_value_table": "custkit.ltv.report",
+    "with_churn_rule": "custkit.ltv.report",
     "value_at_risk_list": "custkit.ltv.report",
     "value_at_risk_action": "custkit.ltv.actions",
     "PURCHASE_MODELS": "custkit.ltv.report",
@@ -115,6 +116,7 @@ __all__ = [
     "value_ratio_finding",
     "value_to_annual_revenue",
     "worth_finding",
+    "with_churn_rule",
 ]
 
 

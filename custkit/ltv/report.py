@@ -48,18 +48,25 @@ from custkit.ltv.validation import (
 from custkit.units import Kpis
 
 #: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
-#: cancelled and returned orders) and the customer columns of its breakdowns and retention list.
+#: cancelled and returned orders), the customer columns of its breakdowns and retention list,
+#: and what the customer-state table reads (:data:`custkit.customers.state.READS`): the report
+#: builds the table when no other report has (it runs first, see
+#: :data:`custkit.reports.run.RUN_FIRST`), so the store is loaded once.
 READS = {
-    "orders": ("status", "cost"),
-    "customers": (
-        "acquisition_channel",
-        "region",
-        "name",
-        "email",
-        "phone",
-        "consent_email",
-        "consent_sms",
+    "orders": (
+        "status",
+        "cost",
+        "channel",
+        "delivery_region",
+        "shipping_cost",
+        "discount",
+        "coupon",
+        "promised_delivery_date",
+        "delivered_at",
     ),
+    "customers": None,
+    "feedback": None,
+    "messages": None,
 }
 
 #: The LTV report's sections that need the customers table (see :mod:`custkit.data.sections`).
@@ -222,7 +229,8 @@ def customer_value(
     :func:`custkit.ltv.fit_with_fallback`). Gamma-Gamma leaves repeat buyers whose repeat
     purchases were all free out of its fit and counts them (``n_zero_value_excluded_``); they
     are valued with it like everyone else. The total's interval (90%) comes from
-    *interval_draws* parameter draws (:func:`custkit.ltv.clv.total_value_interval`, seeded).
+    *interval_draws* parameter draws (:func:`custkit.ltv.clv.total_value_interval`, seeded); 0
+    gives no interval (``interval`` None: the customer-state table needs none).
     """
     if model_name is None:  # no model could be checked (see compare_purchase_models)
         model_name = UNCHECKED_MODEL
@@ -255,7 +263,11 @@ def customer_value(
     clv["tier"] = importance_tiers(clv, tiers)
     clv["next_expected_order_date"] = next_expected_order_date(model, summary, as_of)
     basis = clv.attrs.get("value_basis", "margin")
-    interval = total_value_interval(model, spend, summary, clv, n_draws=interval_draws)
+    interval = (
+        total_value_interval(model, spend, summary, clv, n_draws=interval_draws)
+        if interval_draws
+        else None
+    )
     return CustomerValue(model_name, model, spend, summary, clv, outlook, basis, interval)
 
 
@@ -630,6 +642,35 @@ def holdout_table(comparison: HoldoutComparison) -> pd.DataFrame:
             _("Trusted"): trusted,
         }
     )
+def with_churn_rule(value: CustomerValue, state: pd.DataFrame) -> CustomerValue:
+    """*value* with P(alive) by the one rule of the customer-state table.
+
+    The purchase model gives every one-time buyer P(alive) near 1 whatever their age (a BG/NBD
+    artefact: 555 one-time buyers of the demo gone for years had > 0.99); the customer-state
+    table (:func:`custkit.customers.customer_state`) gives 0 to the customers the churn rule
+    calls churned. This takes its ``p_alive`` and recomputes ``value_at_risk``, so the LTV
+    page, its exports and ``ltv.kpis.json`` show the same P(alive) and value at risk as the
+    churn report and the customer card. Expected purchases, value and tiers are unchanged.
+
+    Parameters
+    ----------
+    value : CustomerValue
+    state : pandas.DataFrame
+        The table of the same store and as-of date.
+
+    Returns
+    -------
+    CustomerValue
+        A copy; customers missing from *state* keep the model's P(alive).
+    """
+    import dataclasses
+
+    clv = value.clv.copy()
+    rule = state.set_index("customer_id")["p_alive"].reindex(clv.index)
+    model = clv["p_alive"].to_numpy(dtype=np.float64)
+    clv["p_alive"] = np.where(rule.notna().to_numpy(), rule.to_numpy(dtype=np.float64), model)
+    clv["value_at_risk"] = value_at_risk(clv)
+    return dataclasses.replace(value, clv=clv)
 
 
 def _finite_or_none(interval: TotalValueInterval | None, bound: str) -> float | None:

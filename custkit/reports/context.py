@@ -79,6 +79,116 @@ class ReportContext:
     quarantine: Mapping[str, Path] = field(default_factory=dict)
     sections: Mapping[str, Section] = field(default_factory=dict)
     skipped: Mapping[str, str] = field(default_factory=dict)
+    tables: Any = None
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def customer_state(self, value: Any = None) -> pd.DataFrame:
+        """The customer-state table of this store and period (:mod:`custkit.customers`).
+
+        Read from ``<out>/<period>/.customer-state/`` when a report of the same run (or an
+        earlier run on the same data and parameters) saved it there; otherwise built, with the
+        purchase model the LTV report chose when it saved one, and saved for the next report and
+        ``custkit customer ID`` (:mod:`custkit.customers.saved`). The options are the params
+        file's churn and LTV report parameters, as the card's. Call it before
+        ``store.release("orders")``: the data's fingerprint reads the orders. *value*: the LTV
+        report's own :func:`custkit.ltv.customer_value`, used by the build instead of a refit.
+        """
+        if "state" not in self._memo:
+            from custkit.customers.saved import shared_state
+
+            self._memo["state"] = shared_state(
+                self.store,
+                self.period,
+                self.state_options(),
+                self.state_folder,
+                fingerprint=self._fingerprint(),
+                store_for_build=self._store_for_state,
+                value=value,
+            )
+        return self._memo["state"]
+
+    def state_options(self):
+        """The :class:`~custkit.customers.StateOptions` of the params file's report parameters."""
+        return state_options(self.params)
+
+    @property
+    def state_folder(self) -> Path:
+        """Where this run's customer-state table and purchase-model choice are saved."""
+        from custkit.customers.saved import state_folder
+        from custkit.reports.history import history_root
+
+        return state_folder(history_root(self.output_dir, self.period.period), self.period.period)
+
+    def remember_purchase_model(self, model: str, holdout_months: int, time_unit: str,
+                                penalizer: float) -> None:
+        """Save the purchase model the LTV report's holdout check chose, for the table's build
+        (and the card) to reuse instead of running the check again."""
+        from custkit.customers.saved import model_choice_key, save_purchase_model
+
+        key = model_choice_key(
+            self._fingerprint(), self.period.as_of, holdout_months, time_unit, penalizer
+        )
+        save_purchase_model(self.state_folder, key, model)
+
+    def shared_figures(self, lapse_days: int | None = None, red: Any = None) -> Kpis:
+        """This report's figures shared with the other reports, from the customer-state table
+        (:mod:`custkit.customers.figures`): put them in ``save_kpis`` and on the page.
+
+        *lapse_days* is the audit's (default: the params file's audit ``lapse_days``); *red*
+        the report's order reductions up to as-of, if it has them (else reduced here).
+        """
+        from custkit.customers.figures import REPORT_FIGURES, lost_customers, shared_kpis
+
+        names = REPORT_FIGURES.get(self.report, ())
+        lost = None
+        if "lost_customers" in names:
+            if lapse_days is None:
+                lapse_days = int(report_parameter_values("audit", self.params)["lapse_days"])
+            self._memo["lapse_days"] = lapse_days
+            red = red if red is not None else self._reductions()
+            lost = lost_customers(red, self.period, lapse_days)
+        return shared_kpis(self.customer_state(), names, lost=lost)
+
+    def export_customer_cards(self, table: pd.DataFrame | None = None) -> ExportedFiles:
+        """Write the customer-state table (default :meth:`customer_state`) to
+        ``exports/customer_cards.csv`` and ``.parquet`` for a CRM import; a table carrying the
+        churn report's own plan (:func:`custkit.customers.with_plan`) is also saved as this run's
+        table, so the card shows the report's next actions."""
+        from custkit.customers import write_customer_cards
+        from custkit.customers.saved import save_state, state_key
+
+        table = self.customer_state() if table is None else table
+        written = write_customer_cards(self.output_dir / "exports", table, self.params)
+        if table.attrs.get("plan") == "churn report":
+            key = state_key(self._fingerprint(), self.period, self.state_options())
+            save_state(self.state_folder, key, table)
+        return ExportedFiles.of(written)
+
+    def _fingerprint(self) -> str:
+        if "fingerprint" not in self._memo:
+            from custkit.customers.saved import data_fingerprint
+
+            store = self.store if self.store.orders is not None else self._store_for_state()
+            self._memo["fingerprint"] = data_fingerprint(store)
+        return self._memo["fingerprint"]
+
+    def _store_for_state(self) -> Store:
+        """This report's store when it loaded all the table reads, else the whole store."""
+        from custkit.customers.state import READS
+
+        if self.store.orders is not None and _covers(self.tables, READS):
+            return self.store
+        if "full_store" not in self._memo:
+            self._memo["full_store"] = _load_store(self.params)
+        return self._memo["full_store"]
+
+    def _reductions(self):
+        if "reductions" not in self._memo:
+            from custkit.data.reduce import reduce_orders
+
+            store = self.store if self.store.orders is not None else self._store_for_state()
+            self._memo["reductions"] = reduce_orders(store.orders, self.period.as_of)
+        return self._memo["reductions"]
 
     def section(self, key: str) -> bool:
         """True when the store's data can fill section *key*; otherwise show, in its place, the
@@ -424,6 +534,7 @@ def start_report(
         quarantine=dict(quarantine),
         sections=dict(sections or {}),
         skipped=skipped_sections(store, sections or {}),
+        tables=tables,
     )
     show_header(ctx)
     return ctx
@@ -446,6 +557,78 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def state_options(params: Params, model: str | None = None):
+    """The :class:`~custkit.customers.StateOptions` of *params*: the churn and LTV reports'
+    parameters (:func:`report_parameter_values`), as the reports and ``custkit customer`` use."""
+    from custkit.customers import StateOptions
+
+    return StateOptions.from_report_parameters(
+        churn=report_parameter_values("churn", params),
+        ltv=report_parameter_values("ltv", params),
+        model=model,
+    )
+
+
+def report_parameter_values(report: str, params: Params | None) -> dict[str, Any]:
+    """*report*'s parameter values: its notebook's literal defaults, then the params file's.
+
+    The values :func:`custkit.reports.parameters.resolve_parameters` gives for a params file
+    the runner has already checked, read from the notebook's JSON with :mod:`ast`, without
+    papermill and nbformat: importing them takes a report kernel or the card 8-10 s.
+    """
+    import ast
+
+    from custkit.reports.registry import notebooks_dir
+
+    path = notebooks_dir() / f"{report}.ipynb"
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"Cannot read notebook '{path}': {exc}") from exc
+    values: dict[str, Any] = {}
+    for cell in notebook.get("cells", []):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                try:
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+                except (ValueError, SyntaxError, TypeError):
+                    pass
+        break
+    for name in ("params_file", "period", "output_dir", "partial"):  # the runner's to set
+        values.pop(name, None)
+    given = params.report_params(report) if params is not None else {}
+    for name, value in dict(given or {}).items():
+        default = values.get(name)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # as resolve_parameters: an int where the default is a float
+        values[name] = value
+    return values
+
+
+def _covers(tables: Any, needed: Mapping[str, Sequence[str] | None]) -> bool:
+    """True when a store loaded with *tables* (``start_report``'s) has every table and optional
+    column of *needed* (None: every column)."""
+    if tables is None:
+        return True
+    if not isinstance(tables, Mapping):
+        tables = dict.fromkeys(tables)
+    for table, columns in needed.items():
+        if table == "orders" and table not in tables:
+            given: Any = ()
+        elif table not in tables:
+            return False
+        else:
+            given = tables[table]
+        if given is None:
+            continue
+        if columns is None or not set(columns) <= set(given):
+            return False
+    return True
 
 
 def _relative(path: Path, folder: Path) -> str:

@@ -33,8 +33,6 @@ RESULT_ID = "custkit-browser-measurement"
 REPORTS_ENV = "CUSTKIT_BROWSER_REPORTS"
 #: The browser binary; default: ``chromium`` on the PATH.
 CHROMIUM_ENV = "CUSTKIT_CHROMIUM"
-#: Customers in the small demo store the test runs the reports on (about 1 min for the four).
-SMALL_STORE_CUSTOMERS = 2_000
 
 # Runs on `load` (images decoded by then), so what it reads is the laid-out page. An element
 # overflows when its box reaches past the viewport's right edge, unless an ancestor scrolls or
@@ -233,29 +231,17 @@ def measure_pages(pages: dict[str, Path], workdir: Path, timeout: float = 180) -
                 process.wait()
 
 
-def _small_demo_run(folder: Path) -> Path:
-    """Every report of one month of a small demo store, with its index, under *folder*."""
-    from custkit.data.demo import write_demo_store
-    from custkit.reports import run_reports
-
-    store = write_demo_store(folder / "store", SMALL_STORE_CUSTOMERS, seed=7)
-    out = folder / "reports"
-    results = run_reports("all", store / "params.yaml", out_dir=out)
-    failed = [f"{r.report}: {r.error}" for r in results if r.status != "ok"]
-    assert not failed, "reports failed before the browser check:\n" + "\n".join(failed)
-    return out
-
-
 @pytest.fixture(scope="session")
-def report_folder(tmp_path_factory) -> Path:
-    """A run's output folder: :data:`REPORTS_ENV` if set, else a small demo run made here."""
+def report_folder(request) -> Path:
+    """A run's output folder: :data:`REPORTS_ENV` if set, else the small demo run of the session
+    (``small_demo_reports`` in ``tests/conftest.py``, which the consistency test reads too)."""
     given = os.environ.get(REPORTS_ENV)
     if given:
         folder = Path(given).expanduser().resolve()
         if not (folder / "index.html").is_file():
             pytest.fail(f"{REPORTS_ENV}={given} holds no index.html.", pytrace=False)
         return folder
-    return _small_demo_run(tmp_path_factory.mktemp("browser"))
+    return request.getfixturevalue("small_demo_reports")
 
 
 @pytest.fixture(scope="session")
