@@ -216,24 +216,24 @@ def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str = 
     if not np.isfinite(previous):
         sentences = [
             _(
-                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
-                "({rate:.1%}).",
+                "In {month:%B %Y}, {churned:,} of the {active:,} customers active at its start "
+                "stopped buying ({rate:.1%}).",
                 **fields,
             )
         ]
     elif this["churn_rate"] > previous:
         sentences = [
             _(
-                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
-                "({rate:.1%}, up from {previous:.1%} the month before).",
+                "In {month:%B %Y}, {churned:,} of the {active:,} customers active at its start "
+                "stopped buying ({rate:.1%}, up from {previous:.1%} the month before).",
                 **fields,
             )
         ]
     else:
         sentences = [
             _(
-                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
-                "({rate:.1%}, down from {previous:.1%} the month before).",
+                "In {month:%B %Y}, {churned:,} of the {active:,} customers active at its start "
+                "stopped buying ({rate:.1%}, down from {previous:.1%} the month before).",
                 **fields,
             )
         ]
@@ -296,8 +296,8 @@ def churn_answer(
         row = table.loc[month]
         sentences.append(
             _(
-                "In {month:%B %Y}, {churned:,} of {active:,} active customers stopped buying "
-                "({rate:.1%}).",
+                "In {month:%B %Y}, {churned:,} of the {active:,} customers active at its start "
+                "stopped buying ({rate:.1%}).",
                 month=month.to_timestamp(),
                 churned=int(row["churned"]),
                 active=int(row["active_at_start"]),

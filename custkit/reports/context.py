@@ -119,8 +119,9 @@ class ReportContext:
 
         return state_folder(history_root(self.output_dir, self.period.period), self.period.period)
 
-    def remember_purchase_model(self, model: str, holdout_months: int, time_unit: str,
-                                penalizer: float) -> None:
+    def remember_purchase_model(
+        self, model: str, holdout_months: int, time_unit: str, penalizer: float
+    ) -> None:
         """Save the purchase model the LTV report's holdout check chose, for the table's build
         (and the card) to reuse instead of running the check again."""
         from custkit.customers.saved import model_choice_key, save_purchase_model
@@ -559,6 +560,15 @@ def to_json_value(value: Any) -> Any:
     return str(value)
 
 
+#: The reports whose parameters the customer-state table is built with.
+STATE_REPORTS = ("churn", "ltv")
+#: Environment variable through which ``custkit run`` hands its ``--set`` values of
+#: :data:`STATE_REPORTS` to every report's kernel (JSON ``{"churn": {...}, "ltv": {...}}``): the
+#: table, built by whichever report reads it first, then uses the churn rule and models the
+#: churn and LTV reports of that run use, even when the run's first report is the audit.
+STATE_PARAMETERS_ENV = "CUSTKIT_STATE_PARAMETERS"
+
+
 def state_options(params: Params, model: str | None = None):
     """The :class:`~custkit.customers.StateOptions` of *params*: the churn and LTV reports'
     parameters (:func:`report_parameter_values`), as the reports and ``custkit customer`` use."""
@@ -601,13 +611,28 @@ def report_parameter_values(report: str, params: Params | None) -> dict[str, Any
         break
     for name in ("params_file", "period", "output_dir", "partial"):  # the runner's to set
         values.pop(name, None)
-    given = params.report_params(report) if params is not None else {}
-    for name, value in dict(given or {}).items():
+    given = dict(params.report_params(report) or {}) if params is not None else {}
+    given.update(_run_overrides(report))
+    for name, value in given.items():
         default = values.get(name)
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)  # as resolve_parameters: an int where the default is a float
         values[name] = value
     return values
+
+
+def _run_overrides(report: str) -> dict[str, Any]:
+    """The ``--set`` values of the running ``custkit run`` for *report* (see
+    :data:`STATE_PARAMETERS_ENV`); none outside a run."""
+    text = os.environ.get(STATE_PARAMETERS_ENV)
+    if not text or report not in STATE_REPORTS:
+        return {}
+    try:
+        given = json.loads(text)
+    except ValueError as exc:
+        raise ReportError(f"{STATE_PARAMETERS_ENV} is not valid JSON: {exc}") from exc
+    values = given.get(report) if isinstance(given, dict) else None
+    return dict(values) if isinstance(values, dict) else {}
 
 
 def _covers(tables: Any, needed: Mapping[str, Sequence[str] | None]) -> bool:

@@ -40,7 +40,12 @@ from custkit.errors import (
 )
 from custkit.i18n import _, use_language
 from custkit.reports.actions import ACTIONS_SUFFIX
-from custkit.reports.context import RUN_INFO_FILE
+from custkit.reports.context import (
+    RUN_INFO_FILE,
+    STATE_PARAMETERS_ENV,
+    STATE_REPORTS,
+    to_json_value,
+)
 from custkit.reports.execute import NotebookStepError, check_kernel, execute_notebook, step_name
 from custkit.reports.files import (
     clear_folder,
@@ -232,6 +237,8 @@ def run_reports(
         recover_published(out)
         clear_folder(out / STAGING)  # killed runs' leftovers: under the lock, none is running
         progress.run_started(names, period)
+        state_env = os.environ.get(STATE_PARAMETERS_ENV)
+        os.environ[STATE_PARAMETERS_ENV] = json.dumps(_state_overrides(per_report))
         try:
             for name in names:
                 progress.report_started(name)
@@ -249,6 +256,10 @@ def run_reports(
                 progress.report_finished(result)
                 results.append(result)
         finally:
+            if state_env is None:
+                os.environ.pop(STATE_PARAMETERS_ENV, None)
+            else:
+                os.environ[STATE_PARAMETERS_ENV] = state_env
             try:
                 (out / STAGING).rmdir()
             except OSError:
@@ -258,6 +269,16 @@ def run_reports(
         build_index(out)
     progress.run_finished(results, time.perf_counter() - started)
     return results
+
+
+def _state_overrides(per_report: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The run's ``--set`` values of the reports whose parameters the customer-state table is
+    built with (churn, LTV), as JSON values, for :data:`STATE_PARAMETERS_ENV`."""
+    return {
+        report: to_json_value(dict(per_report.get(report, {})))
+        for report in STATE_REPORTS
+        if per_report.get(report)
+    }
 
 
 #: Reports run first, in this order, when a run has them: the LTV report saves the purchase

@@ -526,3 +526,36 @@ def test_every_run_rebuilds_the_months_summary_which_the_scheduled_mail_attaches
     assert 'href="good/good.html">Good report</a>' in page and "<b>Call them</b>" in page
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.index('href="2026-10/summary.html"') < index.index('href="2026-10/good/good.html"')
+
+
+def test_a_runs_set_values_for_churn_and_ltv_reach_every_kernel_so_the_shared_table_uses_them(
+    notebooks, write_notebook, reserved_cell, fake_params, tmp_path, monkeypatch
+):
+    # the customer-state table is built by the first report that reads it, whichever that is: it
+    # must see `--set churn_quantile=0.8` even when the audit's kernel builds it
+    from custkit.reports.context import STATE_PARAMETERS_ENV, report_parameter_values
+
+    write_notebook(notebooks / "churn.ipynb", reserved_cell + "churn_quantile = 0.9\n", [])
+    write_notebook(notebooks / "audit.ipynb", reserved_cell + "lapse_days = 365\n", [])
+    params = fake_params(path=tmp_path / "shop.yaml")
+    monkeypatch.setattr(run_module, "_load_params", lambda path: params)
+    monkeypatch.delenv(STATE_PARAMETERS_ENV, raising=False)
+    seen, kernel = [], FakeKernel()
+
+    def watching(notebook, output, parameters, **kwargs):
+        seen.append((Path(notebook).stem, os.environ.get(STATE_PARAMETERS_ENV)))
+        return kernel(notebook, output, parameters, **kwargs)
+
+    monkeypatch.setattr(run_module, "execute_notebook", watching)
+    overrides = {"churn_quantile": 0.8, "lapse_days": 200}
+    run_module.run_reports(
+        ["audit", "churn"], params.path, out_dir=tmp_path / "out", overrides=overrides
+    )
+    assert [name for name, _ in seen] == ["churn", "audit"]  # churn before the rest
+    assert [json.loads(env) for _, env in seen] == [{"churn": {"churn_quantile": 0.8}}] * 2
+    assert STATE_PARAMETERS_ENV not in os.environ  # restored after the run
+
+    assert report_parameter_values("churn", params)["churn_quantile"] == 0.9  # outside a run
+    monkeypatch.setenv(STATE_PARAMETERS_ENV, seen[0][1])
+    assert report_parameter_values("churn", params)["churn_quantile"] == 0.8  # in its kernels
+    assert "churn_quantile" not in report_parameter_values("audit", params)
