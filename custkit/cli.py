@@ -308,6 +308,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _customer(args: argparse.Namespace) -> int:
     from custkit.customers import customer_card, customer_state, write_customer_cards
+    from custkit.customers.card import find_customer
     from custkit.customers.saved import (
         data_fingerprint,
         load_purchase_model,
@@ -328,6 +329,12 @@ def _customer(args: argparse.Namespace) -> int:
     dates = store.orders["order_date"]
     requested = ReportPeriod.from_string(args.period) if args.period else None
     period = check_period(requested or default_period(dates.max()), dates.min(), dates.max())
+    if not args.export:  # an unknown id is told at once, before the table is computed
+        from custkit.data.reduce import reduce_orders
+
+        buyers = reduce_orders(store.orders, period.as_of).customers[["customer_id"]]
+        buyers.attrs["as_of"] = f"{period.as_of:%Y-%m-%d}"
+        find_customer(buyers, args.customer_id)
     options = state_options(params, model=args.model)
     # a report run's table of the same data and parameters, else its LTV model choice
     folder = state_folder(Path(args.reports).expanduser(), period.period)

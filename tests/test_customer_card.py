@@ -160,3 +160,17 @@ def test_a_given_model_values_the_cards_with_it_as_the_ltv_report_would(exported
     with pytest.raises(SystemExit) as exit_:
         _run("customer", someone, "--params", str(params), "--model", "GBM")
     assert exit_.value.code == 2
+
+
+def test_an_unknown_customer_is_told_before_any_table_is_computed(exported, monkeypatch):
+    import custkit.customers
+
+    _, params, table, _ = exported
+
+    def no_table(*args, **kwargs):
+        raise AssertionError("the table was computed for an id that has no purchase")
+
+    monkeypatch.setattr(custkit.customers, "customer_state", no_table)
+    status, out, err = _run("customer", "NOPE-2", "--params", str(params))
+    assert status == 2 and out == ""
+    assert f"'NOPE-2' was not found among the {len(table):,} customers" in err
