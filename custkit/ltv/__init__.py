@@ -115,8 +115,8 @@ __all__ = [
     "value_at_risk_list",
     "value_ratio_finding",
     "value_to_annual_revenue",
-    "worth_finding",
     "with_churn_rule",
+    "worth_finding",
 ]
 
 

@@ -642,6 +642,8 @@ def holdout_table(comparison: HoldoutComparison) -> pd.DataFrame:
             _("Trusted"): trusted,
         }
     )
+
+
 def with_churn_rule(value: CustomerValue, state: pd.DataFrame) -> CustomerValue:
     """*value* with P(alive) by the one rule of the customer-state table.
 

@@ -8,7 +8,7 @@ exist), ``inspection`` (what a notebook declares), ``parameters`` (checked param
 (atomic writes), ``run`` (the flow).
 """
 
-from custkit.reports.context import ReportContext, start_report
+from custkit.reports.context import ReportContext, declared_values, start_report
 from custkit.reports.display import (
     for_analysts,
     pii_guard,
@@ -37,6 +37,7 @@ __all__ = [
     "ReportInfo",
     "RunResult",
     "build_index",
+    "declared_values",
     "execute_notebook",
     "failure_page",
     "for_analysts",

@@ -621,6 +621,15 @@ def report_parameter_values(report: str, params: Params | None) -> dict[str, Any
     return values
 
 
+def declared_values(report: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The values *namespace* (a report notebook's ``globals()``) holds for the parameters
+    *report*'s notebook declares (the runner's reserved ones left out): what its
+    ``check_inputs`` takes, so a notebook refuses a bad value before it loads anything."""
+    return {
+        name: namespace[name] for name in report_parameter_values(report, None) if name in namespace
+    }
+
+
 def _run_overrides(report: str) -> dict[str, Any]:
     """The ``--set`` values of the running ``custkit run`` for *report* (see
     :data:`STATE_PARAMETERS_ENV`); none outside a run."""

@@ -394,7 +394,9 @@ def test_the_churn_answer_says_who_left_why_what_is_at_stake_and_the_plans_botto
     monthly, summary, at_risk = _answer_inputs(tells_forgot)
     finding = churn_answer(monthly, PERIOD, summary, at_risk, plan, "EUR", tells_forgot)
     text = finding.conclusion
-    assert text.startswith("In December 2024, 10 of the 400 customers active at its start stopped buying (2.5%).")
+    assert text.startswith(
+        "In December 2024, 10 of the 400 customers active at its start stopped buying (2.5%)."
+    )
     assert "30 customers are slipping away; 1,234\u00a0EUR a year is likely lost" in text
     assert words in text
     if tells_forgot:
