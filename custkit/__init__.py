@@ -36,6 +36,7 @@ _LAZY = {
 _SUBPACKAGES = (
     "audit",
     "churn",
+    "customers",
     "data",
     "datasets",
     "ltv",

@@ -350,3 +350,22 @@ def test_one_time_buyers_of_long_ago_get_no_chance_of_still_buying_on_the_demo()
     assert (table.loc[long_ago, "p_alive"] == 0).all()
     assert (table.loc[long_ago, "status"] == "churned").all()
     assert (table.loc[long_ago, "value_at_risk"] == table.loc[long_ago, "value"]).all()
+
+
+def test_a_store_with_no_repeat_buyer_gets_statuses_without_ltv_figures_and_a_note(
+    storegen, generated, tmp_path
+):
+    # no purchase model can be fitted on one-time buyers only: the reports that read the table
+    # (the audit's shared figures) must still run, as they did before they read it
+    import dataclasses
+
+    orders = generated.tables["orders"].sort_values("order_date")
+    once = dataclasses.replace(
+        generated, tables={**generated.tables, "orders": orders.drop_duplicates("customer_id")}
+    )
+    store = load_store(load_params(storegen.write_store(once, tmp_path, "orders_only")))
+    table = customer_state(store, PERIOD.as_of, period=PERIOD)
+    assert len(table) == len(ck.reduce_orders(store.orders, PERIOD.as_of).customers)
+    assert set(table["status"].astype(str)) <= set(STATUSES) and table["status"].notna().all()
+    assert table[["value", "expected_orders_12m"]].isna().all().all()
+    assert any(note.startswith("No LTV figures:") for note in table.attrs["notes"])

@@ -15,6 +15,7 @@ below ``custkit.reports`` and the CLI, which call it.
 from custkit.customers.card import customer_card, find_customer
 from custkit.customers.exports import CARDS_EXPORT, write_customer_cards
 from custkit.customers.state import (
+    READS,
     STATUS_LABELS,
     STATUSES,
     StateOptions,
@@ -24,6 +25,7 @@ from custkit.customers.state import (
 
 __all__ = [
     "CARDS_EXPORT",
+    "READS",
     "STATUSES",
     "STATUS_LABELS",
     "StateOptions",

@@ -64,10 +64,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custkit.churn.report import READS as CHURN_READS
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions, reduce_orders
 from custkit.data.signals import reduce_order_signals
-from custkit.errors import ParamsError
+from custkit.errors import DataError, ParamsError
 from custkit.i18n import N_
 
 __all__ = ["STATUSES", "STATUS_LABELS", "StateOptions", "customer_state", "with_plan"]
@@ -86,23 +87,9 @@ STATUS_LABELS = {
 }
 
 #: The tables and optional columns the table is built from (``load_store(params, tables=...)``):
-#: the churn report's, which cover the LTV report's value (orders' cost, status).
-READS = {
-    "orders": (
-        "status",
-        "cost",
-        "channel",
-        "delivery_region",
-        "shipping_cost",
-        "discount",
-        "coupon",
-        "promised_delivery_date",
-        "delivered_at",
-    ),
-    "customers": None,
-    "feedback": None,
-    "messages": None,
-}
+#: the churn report's but its experiments; they cover the LTV report's value (orders' cost, status)
+#: and its own sections (:data:`custkit.ltv.READS`).
+READS = {table: columns for table, columns in CHURN_READS.items() if table != "experiments"}
 
 #: The parameters of the churn and LTV reports the table reads, by report.
 _REPORT_KEYS = {
@@ -266,30 +253,38 @@ def _value(
                 "StateOptions(model=...) or the store."
             )
             return None, None
-        comparison = compare_purchase_models(
-            orders,
-            as_of,
-            holdout_months=options.holdout_months,
-            time_unit=options.time_unit,
-            penalizer=options.penalizer,
-        )
+        try:
+            comparison = compare_purchase_models(
+                orders,
+                as_of,
+                holdout_months=options.holdout_months,
+                time_unit=options.time_unit,
+                penalizer=options.penalizer,
+            )
+        except DataError as exc:  # e.g. no repeat buyer yet: statuses still stand without it
+            notes.append(f"No LTV figures: {exc}")
+            return None, None
         model = comparison.best_purchase_model
     if orders is None and red.customer_days is None:
         notes.append("No LTV figures: the reductions have no customer_days table.")
         return None, None
-    value = customer_value(
-        orders,
-        as_of,
-        model,
-        red,
-        horizons_months=[options.horizon_months],
-        monthly_discount_rate=options.monthly_discount_rate,
-        margin_rate=options.margin_rate,
-        tiers=options.tiers,
-        time_unit=options.time_unit,
-        penalizer=options.penalizer,
-        interval_draws=0,  # the total's interval is the LTV page's, not the table's
-    )
+    try:
+        value = customer_value(
+            orders,
+            as_of,
+            model,
+            red,
+            horizons_months=[options.horizon_months],
+            monthly_discount_rate=options.monthly_discount_rate,
+            margin_rate=options.margin_rate,
+            tiers=options.tiers,
+            time_unit=options.time_unit,
+            penalizer=options.penalizer,
+            interval_draws=0,  # the total's interval is the LTV page's, not the table's
+        )
+    except DataError as exc:  # no model can be fitted on this history: no LTV columns
+        notes.append(f"No LTV figures: {exc}")
+        return None, None
     return value, model
 
 

@@ -47,26 +47,22 @@ from custkit.ltv.validation import (
 )
 from custkit.units import Kpis
 
-#: What the LTV report loads: the order columns it needs (cost for margins; status to leave out
-#: cancelled and returned orders), the customer columns of its breakdowns and retention list,
-#: and what the customer-state table reads (:data:`custkit.customers.state.READS`): the report
-#: builds the table when no other report has (it runs first, see
+#: What the LTV report's own sections read: the order columns it needs (cost for margins; status
+#: to leave out cancelled and returned orders) and the customer columns of its breakdowns and
+#: retention list. Its notebook loads :data:`custkit.customers.READS`, which covers these: the
+#: report builds the customer-state table when no other report has (it runs first, see
 #: :data:`custkit.reports.run.RUN_FIRST`), so the store is loaded once.
 READS = {
-    "orders": (
-        "status",
-        "cost",
-        "channel",
-        "delivery_region",
-        "shipping_cost",
-        "discount",
-        "coupon",
-        "promised_delivery_date",
-        "delivered_at",
+    "orders": ("status", "cost"),
+    "customers": (
+        "acquisition_channel",
+        "region",
+        "name",
+        "email",
+        "phone",
+        "consent_email",
+        "consent_sms",
     ),
-    "customers": None,
-    "feedback": None,
-    "messages": None,
 }
 
 #: The LTV report's sections that need the customers table (see :mod:`custkit.data.sections`).
