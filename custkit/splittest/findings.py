@@ -363,27 +363,19 @@ def _overview_actions(verdicts: Sequence[Verdict]) -> str:
     def named(code: str, item) -> str:
         return ", ".join(item(v) for v in verdicts if v.code == code)
 
-    sentences = []
-    ship = named(
-        "ship",
-        lambda v: _(
+    def with_change(v) -> str:
+        return _(
             "{variant_quoted} of {experiment} ({change})",
             variant_quoted=quoted(v.variant),
             experiment=v.experiment_id,
             change=_pct(v.estimate),
-        ),
-    )
+        )
+
+    sentences = []
+    ship = named("ship", with_change)
     if ship:
         sentences.append(_("Ship {items}.", items=ship))
-    stop = named(
-        "keep_control",
-        lambda v: _(
-            "{variant_quoted} of {experiment} ({change})",
-            variant_quoted=quoted(v.variant),
-            experiment=v.experiment_id,
-            change=_pct(v.estimate),
-        ),
-    )
+    stop = named("keep_control", with_change)
     if stop:
         sentences.append(_("Stop {items}: worse than the control.", items=stop))
     broken = named("srm", lambda v: v.experiment_id)
