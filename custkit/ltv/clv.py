@@ -834,11 +834,12 @@ class TotalValueInterval:
     point : float
         The total of :func:`customer_lifetime_value` (``clv`` summed over the base).
     lower, upper : float
-        The interval's bounds (``nan`` when no fit has a usable covariance).
+        The interval's bounds (``nan`` when no fit has a usable covariance, or when fewer than
+        :data:`MIN_EVALUATED_DRAWS` of the draws could be evaluated).
     level : float
         Its coverage, e.g. 0.9.
     n_draws : int
-        Parameter draws the bounds come from.
+        Parameter draws the bounds come from (the draws evaluated).
     n_customers : int
         Customers the draws were evaluated on (a random sample of large bases; the bounds are
         the point total times the sample's relative spread).
@@ -850,6 +851,11 @@ class TotalValueInterval:
     level: float
     n_draws: int
     n_customers: int
+
+
+#: Share of parameter draws a total-value interval needs evaluated (a far draw of a model such as
+#: Pareto/NBD can fall where its expectation cannot be computed); below it there is no interval.
+MIN_EVALUATED_DRAWS = 0.9
 
 
 def _parameter_draws(model: Any, n_draws: int, rng: np.random.Generator) -> list[dict] | None:
@@ -942,12 +948,14 @@ def total_value_interval(
     fd, rd, td = f[first], r[first], t[first]
     ages = np.arange(1, horizon + 1.0) * per_month
 
-    def total(purchases: Any, spend: Any) -> float:
+    def total(purchases: Any, spend: Any, drawn: bool = False) -> float:
         # the computation of customer_lifetime_value's totals, on the sample
         # every month at once: the models broadcast a column of horizons against the rows
         cumulative = np.asarray(
             purchases.predict_purchases(ages[:, None], fd[None], rd[None], td[None]), np.float64
         ).reshape(len(ages), len(fd))
+        if drawn and not np.isfinite(cumulative).all():
+            return np.nan  # the model cannot be evaluated at this far draw: not a total of 0
         increments = np.clip(np.nan_to_num(np.diff(cumulative, axis=0, prepend=0.0)), 0, None)
         values = np.asarray(spend.expected_spend(f, money), dtype=np.float64)
         values = np.clip(np.nan_to_num(values, posinf=0.0), 0, None) * margin
@@ -965,11 +973,20 @@ def total_value_interval(
                 total(
                     _with_params(model, purchase_draws and purchase_draws[k]),
                     _with_params(spend_model, spend_draws and spend_draws[k]),
+                    drawn=True,
                 )
                 for k in range(n_draws)
             ]
         )
+    totals = totals[np.isfinite(totals)]
+    if len(totals) < MIN_EVALUATED_DRAWS * n_draws:  # too many draws failed: no honest interval
+        return TotalValueInterval(point, np.nan, np.nan, float(level), len(totals), len(scored))
     ratio = np.quantile(totals / sample_point, [(1 - level) / 2, (1 + level) / 2])
     return TotalValueInterval(
-        point, point * float(ratio[0]), point * float(ratio[1]), float(level), n_draws, len(scored)
+        point,
+        point * float(ratio[0]),
+        point * float(ratio[1]),
+        float(level),
+        len(totals),
+        len(scored),
     )

@@ -97,3 +97,32 @@ def test_interval_refuses_bad_arguments(cdnow_master, kwargs, match):
     summary, model, spend, clv = cdnow_master
     with pytest.raises(ParamsError, match=match):
         total_value_interval(model, spend, summary, clv, **kwargs)
+
+
+def test_draws_a_model_cannot_evaluate_are_left_out_not_counted_as_a_total_of_zero(
+    cdnow_master, monkeypatch
+):
+    # a far parameter draw of Pareto/NBD can fall where its expectation is NaN (small stores:
+    # ~40% of draws); counted as a total of 0, they dragged the lower bound to 0 ("likely between
+    # 0 and ..."). Now they are left out, and with too many of them there is no interval at all.
+    summary, model, spend, clv = cdnow_master
+    good = total_value_interval(model, spend, summary, clv, n_draws=100)
+    original = type(model).predict_purchases
+    calls = {"n": 0}
+
+    def failing_every(k):
+        def predict(self, *args, **kwargs):
+            calls["n"] += 1
+            out = np.asarray(original(self, *args, **kwargs), dtype=np.float64)
+            return out * np.nan if calls["n"] > 1 and calls["n"] % k == 0 else out
+
+        return predict
+
+    monkeypatch.setattr(type(model), "predict_purchases", failing_every(20))  # 1 draw in 20
+    few = total_value_interval(model, spend, summary, clv, n_draws=100)
+    assert 90 <= few.n_draws < 100
+    assert few.lower == pytest.approx(good.lower, rel=0.05) and few.lower > 0
+    calls["n"] = 0
+    monkeypatch.setattr(type(model), "predict_purchases", failing_every(2))  # half the draws
+    many = total_value_interval(model, spend, summary, clv, n_draws=100)
+    assert np.isnan(many.lower) and np.isnan(many.upper) and many.point == good.point
