@@ -248,16 +248,22 @@ def churn_finding(monthly: pd.DataFrame, period: ReportPeriod, rule_text: str = 
     if rule_text:
         sentences.append(rule_text)
     worse = np.isfinite(typical) and this["churn_rate"] > 1.2 * typical
-    return Finding(
-        _("Churn this month"),
-        " ".join(sentences),
-        _(
+    easing = np.isfinite(previous) and this["churn_rate"] < previous
+    if worse and easing:
+        action = _(
+            "Work through the win-back plan below while the reasons are fresh; churn is lower "
+            "than last month but still clearly above its usual level, so look at what changed "
+            "in recent months."
+        )
+    elif worse:
+        action = _(
             "Work through the win-back plan below while the reasons are fresh; churn is clearly "
             "above its usual level, so look at what changed this month."
         )
-        if worse
-        else _("Work through the win-back plan below while the reasons are fresh."),
-        "warning" if worse else "info",
+    else:
+        action = _("Work through the win-back plan below while the reasons are fresh.")
+    return Finding(
+        _("Churn this month"), " ".join(sentences), action, "warning" if worse else "info"
     )
 
 

@@ -408,3 +408,38 @@ def test_the_churn_answer_says_who_left_why_what_is_at_stake_and_the_plans_botto
     if contacted:
         assert f"contacts {contacted} customers" in text
     assert action in finding.action
+
+
+@pytest.mark.parametrize(
+    ("rates", "level", "words"),
+    [
+        (
+            [0.05] * 10 + [0.06, 0.10],
+            "warning",
+            "clearly above its usual level, so look at what changed this month",
+        ),
+        ([0.05] * 10 + [0.12, 0.08], "warning", "lower than last month but still clearly above"),
+        ([0.05] * 10 + [0.05, 0.055], "info", "while the reasons are fresh."),
+        ([0.08] * 10 + [0.09, 0.04], "info", "while the reasons are fresh."),
+    ],
+    ids=["up_and_high", "down_but_still_high", "usual", "down_and_low"],
+)
+def test_the_churn_finding_weighs_this_month_against_the_last_and_the_usual_level(
+    rates, level, words
+):
+    from custkit.churn.report import churn_finding
+
+    months = pd.period_range(end="2024-12", periods=len(rates), freq="M")
+    monthly = pd.DataFrame(
+        {
+            "month": months,
+            "active_at_start": 1000,
+            "churned": [round(r * 1000) for r in rates],
+            "churn_rate": rates,
+            "returned_share": np.nan,
+        }
+    )
+    finding = churn_finding(monthly, PERIOD)
+    assert finding.level == level and words in finding.action
+    if level == "info":
+        assert "above its usual level" not in finding.action
