@@ -12,7 +12,7 @@ import pandas as pd
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.errors import DataError, ParamsError
-from custkit.i18n import _, format_value
+from custkit.i18n import _, currency_symbol, format_value
 
 
 def month_ordinal(period: ReportPeriod) -> int:
@@ -155,6 +155,12 @@ def pct(share: float, digits: int = 0) -> str:
     if share is None or not np.isfinite(share):
         return _("n/a")
     return format_value(100 * share, f".{digits}f") + "%"
+
+
+def money(value: float, currency: str = "") -> str:
+    """``11,537,206 RUB`` (``11 537 206 ₽``): the amount and its currency (an ISO code such as
+    ``RUB``; none when empty), never split over two lines."""
+    return num(value) + (f"\u00a0{currency_symbol(currency)}" if currency else "")
 
 
 def num(value: float) -> str:

@@ -15,7 +15,7 @@ from custkit.audit._common import (
     attach_customer_attribute,
     check_int,
     check_period,
-    num,
+    money,
     pct,
 )
 from custkit.audit.categories import category_label
@@ -197,8 +197,11 @@ def referral_group_label(group: str) -> str:
     return labels.get(str(group), str(group))
 
 
-def acquisition_finding(by_channel: pd.DataFrame, referral: pd.DataFrame | None = None) -> Finding:
-    """Name the channel bringing most new customers and the one whose customers come back most."""
+def acquisition_finding(
+    by_channel: pd.DataFrame, referral: pd.DataFrame | None = None, currency: str = ""
+) -> Finding:
+    """Name the channel bringing most new customers and the one whose customers come back most;
+    referred customers' spend against the others' in *currency* (an ISO code, e.g. ``RUB``)."""
     title = _("Where customers come from")
     if by_channel.empty:
         return Finding(
@@ -245,8 +248,8 @@ def acquisition_finding(by_channel: pd.DataFrame, referral: pd.DataFrame | None 
         parts.append(
             _(
                 "friends brought by customers spend {referred} each vs {others} for others",
-                referred=num(ref.loc["referred", "revenue_per_customer"]),
-                others=num(ref.loc["not_referred", "revenue_per_customer"]),
+                referred=money(ref.loc["referred", "revenue_per_customer"], currency),
+                others=money(ref.loc["not_referred", "revenue_per_customer"], currency),
             )
         )
     return Finding(title, "; ".join(parts) + ".", action, "info")

@@ -9,11 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custkit.audit._common import check_period, customer_positions, month_ordinal, num, pct
+from custkit.audit._common import (
+    check_period,
+    customer_positions,
+    money,
+    month_ordinal,
+    pct,
+)
 from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.findings import Finding
-from custkit.i18n import _, currency_symbol, n_
+from custkit.i18n import _, n_
 from custkit.units import Kpis
 
 #: KPI name -> (label for managers, unit). Units: ``count``, ``money`` or ``share`` (0..1).
@@ -185,11 +191,6 @@ FLAT_CHANGE = 0.05
 THIN_BUYERS = 100
 
 
-def _money(value: float, currency: str) -> str:
-    """``11,537,206 RUB`` (``11 537 206 ₽``): the amount and its currency, never split."""
-    return num(value) + (f"\u00a0{currency_symbol(currency)}" if currency else "")
-
-
 def _change_clause(change: float, previous_month: bool) -> str:
     """``revenue is down 41% on the previous month`` / ``… on a year ago``."""
     size = pct(abs(change))
@@ -267,7 +268,7 @@ def kpi_finding(comparison: pd.DataFrame, currency: str = "") -> Finding:
             "{n:,} customer bought for {revenue} in total",
             "{n:,} customers bought for {revenue} in total",
             buyers,
-            revenue=_money(revenue["value"], currency),
+            revenue=money(revenue["value"], currency),
         )
     ]
     mom = float(revenue["change_vs_previous_month"])

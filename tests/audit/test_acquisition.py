@@ -48,3 +48,21 @@ def test_referral_is_empty_without_referrer_column(red, period, customers):
 def test_acquisition_finding_names_the_largest_channel(red, period, customers):
     finding = acquisition_finding(acquisition_by(red, period, customers))
     assert "2 new customers" in finding.conclusion
+
+
+@pytest.mark.parametrize(
+    ("language", "referred", "others"),
+    [("en", "165\u00a0RUB each", "177\u00a0RUB for others"), ("ru", "165\u00a0₽", "177\u00a0₽")],
+)
+def test_acquisition_finding_writes_the_referral_spend_with_its_currency(
+    red, period, customers, language, referred, others
+):
+    from custkit.i18n import use_language
+
+    with use_language(language):
+        finding = acquisition_finding(
+            acquisition_by(red, period, customers),
+            referral_performance(red, period, customers),
+            currency="RUB",
+        )
+    assert referred in finding.conclusion and others in finding.conclusion
