@@ -277,13 +277,18 @@ def test_state_options_read_without_papermill_are_the_checked_report_parameters(
     assert report_parameter_values("audit", params) == resolve_parameters("audit", params)
 
 
-@pytest.mark.parametrize("report", ["ltv", "churn"])
-def test_reports_that_build_the_table_load_everything_it_reads(report):
+@pytest.mark.parametrize(
+    ("report", "loads"), [("ltv", "ck.customers.READS"), ("churn", "churn.READS")]
+)
+def test_reports_that_build_the_table_load_everything_it_reads(report, loads):
     from custkit.customers.state import READS
     from custkit.reports.context import _covers
+    from custkit.reports.registry import get_report
 
-    reads = getattr(ck, report).READS
-    assert _covers(reads, READS)
+    # what the notebook passes start_report, and that it covers the report's own sections too
+    assert f"tables={loads}" in get_report(report).notebook.read_text(encoding="utf-8")
+    loaded = {"ck.customers.READS": ck.customers.READS, "churn.READS": ck.churn.READS}[loads]
+    assert _covers(loaded, READS) and _covers(loaded, getattr(ck, report).READS)
     assert not _covers(ck.audit.READS, READS)  # the audit reads the table back, or loads more
 
 
