@@ -349,3 +349,19 @@ def test_the_table_draws_no_value_interval_the_ltv_page_alone_shows_one(store, t
     drawn = ltv.customer_value(store.orders, PERIOD.as_of, "BG/NBD", red, interval_draws=20)
     assert drawn.interval is not None
     pd.testing.assert_frame_equal(value.clv, drawn.clv)
+
+
+def test_the_statuses_alone_give_the_full_tables_status_figures(store, table):
+    # a report that shows only status figures (the audit) computes them without a model fit
+    # when no report saved the table: they must be the full table's
+    from custkit.customers.figures import shared_kpis
+    from custkit.reports.context import STATUS_FIGURES
+
+    red = ck.reduce_orders(store.orders, PERIOD.as_of, customer_days=True)
+    unchosen = dataclasses.replace(OPTIONS, model=None)  # as a report's options: no model given
+    alone = customer_state(red, PERIOD.as_of, period=PERIOD, options=unchosen)
+    assert alone["value"].isna().all()  # no model was fitted
+    names = sorted(STATUS_FIGURES - {"lost_customers"})
+    assert dict(shared_kpis(alone, names)) == dict(shared_kpis(table, names))
+    pd.testing.assert_series_equal(alone["status"], table["status"])
+    pd.testing.assert_series_equal(alone["churned_in_period"], table["churned_in_period"])

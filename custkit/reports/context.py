@@ -148,7 +148,27 @@ class ReportContext:
             self._memo["lapse_days"] = lapse_days
             red = red if red is not None else self._reductions()
             lost = lost_customers(red, self.period, lapse_days)
+        if "state" not in self._memo and set(names) <= STATUS_FIGURES:
+            # figures of the statuses only (the audit's): the churn rule decides them, so the
+            # saved table when a report saved one, else the statuses alone; no model is fitted
+            return shared_kpis(self._statuses(), names, lost=lost)
         return shared_kpis(self.customer_state(), names, lost=lost)
+
+    def _statuses(self) -> pd.DataFrame:
+        """The saved customer-state table when there is one, else the same statuses computed
+        from the order reductions alone (:func:`custkit.customers.customer_state` without a
+        purchase model: its value, reason and plan columns empty)."""
+        from custkit.customers.saved import load_state, state_key
+        from custkit.customers.state import customer_state
+        from custkit.data.reduce import reduce_orders
+
+        options = self.state_options()
+        table = load_state(self.state_folder, state_key(self._fingerprint(), self.period, options))
+        if table is None:
+            store = self.store if self.store.orders is not None else self._store_for_state()
+            red = reduce_orders(store.orders, self.period.as_of, customer_days=True)
+            table = customer_state(red, self.period.as_of, period=self.period, options=options)
+        return table
 
     def export_customer_cards(self, table: pd.DataFrame | None = None) -> ExportedFiles:
         """Write the customer-state table (default :meth:`customer_state`) to
@@ -567,6 +587,12 @@ STATE_REPORTS = ("churn", "ltv")
 #: table, built by whichever report reads it first, then uses the churn rule and models the
 #: churn and LTV reports of that run use, even when the run's first report is the audit.
 STATE_PARAMETERS_ENV = "CUSTKIT_STATE_PARAMETERS"
+
+
+#: Shared figures that need only the customers' statuses (the churn rule's), not a model fit.
+STATUS_FIGURES = frozenset(
+    {"active_base", "churned_customers", "at_risk_customers", "lost_customers"}
+)
 
 
 def state_options(params: Params, model: str | None = None):
