@@ -1,7 +1,7 @@
 """Figures for the split-test report. Each function takes a frame computed by
 :mod:`custkit.splittest.report` and returns a matplotlib ``Figure``; none computes a statistic.
 
-A test with a sample-ratio mismatch (``frame.attrs["srm_alert"]``) gets a red warning strip across
+A test with a sample-ratio mismatch (``srm_alert``) gets a red warning strip across
 the top of every figure, as its tables do.
 """
 
@@ -18,13 +18,14 @@ from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
 from custkit.plots.style import draws_text_as_written
 from custkit.splittest.findings import quoted
 from custkit.splittest.metrics import METRICS
+from custkit.splittest.results import SequentialLooks
 
 _WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
 _METRIC_COLOURS = {"conversion": _GAINED, "orders": _SECOND, "revenue": _MAIN, "margin": "#6a4c93"}
 
 
-def _srm_strip(fig: Figure, frame: pd.DataFrame) -> None:
-    if frame.attrs.get("srm_alert"):  # a suptitle: the constrained layout makes room for it
+def _srm_strip(fig: Figure, alert: bool) -> None:
+    if alert:  # a suptitle: the constrained layout makes room for it
         fig.suptitle(
             _("Sample-ratio mismatch: the split is broken, these results cannot be trusted"),
             color="white",
@@ -174,7 +175,7 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     ax.legend(handles=handles, fontsize=8, loc="best")
     experiment = metrics.attrs.get("experiment_id", "")
     ax.set_title(_title(experiment, _("effect on every metric by window from exposure")))
-    _srm_strip(fig, metrics)
+    _srm_strip(fig, bool(metrics.attrs.get("srm_alert")))
     return fig
 
 
@@ -222,21 +223,21 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     ax.set_ylabel(_("Change of “{variant}” against “{control}”", variant=variant, control=control))
     experiment = months.attrs.get("experiment_id", "")
     ax.set_title(_title(experiment, _("when the effect happens, by month since exposure")))
-    _srm_strip(fig, months)
+    _srm_strip(fig, bool(months.attrs.get("srm_alert")))
     return fig
 
 
 @draws_text_as_written
-def plot_sequential(looks: pd.DataFrame) -> Figure:
+def plot_sequential(result: SequentialLooks) -> Figure:
     """The monthly looks of a test: z against the O'Brien–Fleming boundary, from
-    :func:`custkit.splittest.report.sequential_table`.
+    :func:`custkit.splittest.report.sequential_looks`.
 
     The test may stop at the first look outside the boundary; before the judge date (dotted
     line) every look is provisional.
     """
     fig, ax = _figure(8, 3.8)
-    attrs = looks.attrs
-    metric, days = attrs.get("metric", "metric"), attrs.get("window_days", "")
+    looks = result.table
+    metric, days = result.metric, result.window_days
     if looks.empty:
         _empty(ax, _("No look yet: no customer's {days}-day window is complete", days=days))
     else:
@@ -275,8 +276,8 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
                 fontsize=7,
                 color="grey",
             )
-    judge = attrs.get("judge_date")
-    if judge is not None and attrs.get("provisional") and not looks.empty:
+    judge = result.judge_date
+    if judge is not None and result.provisional and not looks.empty:
         ax.set_xlim(right=max(ax.get_xlim()[1], mdates.date2num(pd.Timestamp(judge)) + 20))
         ax.axvline(pd.Timestamp(judge), color="grey", linestyle=":", linewidth=1)
         ax.annotate(
@@ -306,7 +307,7 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
         )
     else:
         ax.set_title(_("Monthly looks at {metric}", metric=label))
-    _srm_strip(fig, looks)
+    _srm_strip(fig, result.srm_alert)
     return fig
 
 

@@ -89,9 +89,12 @@ _MODULES = {
         "month_table",
         "planned_sample",
         "review_experiments",
+        "sequential_looks",
         "sequential_table",
+        "srm_check",
         "srm_p_value",
     ),
+    "results": ("SequentialLooks", "SrmCheck"),
     "looks": ("earlier_looks", "looks_state"),
     "segments": ("segment_effects",),
     "verdicts": (

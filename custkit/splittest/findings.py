@@ -27,6 +27,7 @@ from custkit.splittest.report import (
     _exposure,
     design_check,
     metric_table,
+    srm_check,
     srm_p_value,
 )
 from custkit.splittest.verdicts import Verdict, metric_verdict, verdict
@@ -198,7 +199,8 @@ def design_finding(review: SplitTestReview, experiment_id: str) -> Finding:
     )
     planned = " / ".join(format_value(s, ".0%") for s in design.planned_shares)
     basis = _("as planned in the params") if design.planned else _("equal shares assumed")
-    p = table.attrs["srm_p_value"]
+    srm = srm_check(review, experiment_id)
+    p = srm.p_value
     first, last = table["first_exposure"].min(), table["last_exposure"].max()
     accounting = review.assignments.accounting.set_index("experiment_id")["rejected"]
     rejected = int(accounting.get(experiment_id, 0))
@@ -240,7 +242,7 @@ def design_finding(review: SplitTestReview, experiment_id: str) -> Finding:
             "{n:,} assignment rows were set aside (see the table of bad assignments).",
             rejected,
         )
-    if table.attrs["srm_alert"]:
+    if srm.alert:
         return Finding(
             _("Design check: sample-ratio mismatch"),
             conclusion,

@@ -41,8 +41,9 @@ from custkit.splittest.report import (
     judge_date,
     metric_table,
     month_table,
-    sequential_table,
+    sequential_looks,
 )
+from custkit.splittest.results import SequentialLooks
 from custkit.splittest.verdicts import (
     Verdict,
     verdict,
@@ -62,9 +63,12 @@ class ExperimentSection:
         The red warning for every metric of a test with a sample-ratio mismatch, or ``""``.
     design : pandas.DataFrame
         Planned and actual split per variant (text).
-    metrics, months, sequential : pandas.DataFrame
-        Numeric results (:func:`~custkit.splittest.report.metric_table`, ``month_table``,
-        ``sequential_table``) for the figures.
+    metrics, months : pandas.DataFrame
+        Numeric results (:func:`~custkit.splittest.report.metric_table`, ``month_table``) for
+        the figures.
+    sequential : SequentialLooks
+        The monthly looks and what they conclude
+        (:func:`~custkit.splittest.report.sequential_looks`).
     metrics_shown, cuped_shown, bayes_shown, sequential_shown : pandas.DataFrame
         The same and the CUPED, Bayesian and sequential views, as text.
     metrics_caption, cuped_caption, bayes_caption, sequential_caption : str
@@ -94,7 +98,7 @@ class ExperimentSection:
     cuped_caption: str
     bayes_shown: pd.DataFrame
     bayes_caption: str
-    sequential: pd.DataFrame
+    sequential: SequentialLooks
     sequential_shown: pd.DataFrame
     sequential_caption: str
     collapsed: bool = False
@@ -123,7 +127,7 @@ def experiment_section(
     )
     cuped = cuped_table(review, experiment_id)
     pre = review.sums.pre_exposure_days
-    looks = sequential_table(review, experiment_id)
+    looks = sequential_looks(review, experiment_id)
     challengers = _challengers(design.challengers)
     collapsed = result.code in ("srm", "too_early")
     return ExperimentSection(
@@ -464,10 +468,10 @@ def bayes_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
+def sequential_shown(looks: SequentialLooks) -> pd.DataFrame:
     """The monthly looks as text: who was in, the change, and the boundary it is held to."""
     rows = []
-    for row in looks.to_dict("records"):
+    for row in looks.table.to_dict("records"):
         rows.append(
             {
                 _("Look"): format_day(pd.Timestamp(row["look_date"])),
@@ -482,18 +486,17 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sequential_caption(looks: pd.DataFrame) -> str:
+def sequential_caption(looks: SequentialLooks) -> str:
     """What the monthly looks mean for this test, in one sentence, and what their information is
     measured against (:func:`looks_basis`)."""
     basis = looks_basis(looks)
     return f"{_looks_verdict(looks)} {basis}" if basis else _looks_verdict(looks)
 
 
-def looks_basis(looks: pd.DataFrame) -> str:
+def looks_basis(looks: SequentialLooks) -> str:
     """The planned sample the looks' information fractions are shares of, where it comes from,
     and which looks are kept from an earlier report."""
-    attrs = looks.attrs
-    planned, source = attrs.get("planned_customers"), attrs.get("planned_origin")
+    planned, source = looks.planned_customers, looks.planned_origin
     if planned is None:
         text = _(
             "No planned sample is known yet, so only the final look, when every customer's window "
@@ -510,29 +513,29 @@ def looks_basis(looks: pd.DataFrame) -> str:
             "{planned} customers, enough to detect a {lift} change of the primary metric with "
             "power 0.8, and is kept from then on.",
             planned=_number(planned, ","),
-            lift=_number(attrs.get("planned_lift"), "+.0%"),
+            lift=_number(looks.planned_lift, "+.0%"),
         )
-    last = looks.iloc[-1] if not looks.empty else None
+    table = looks.table
+    last = table.iloc[-1] if not table.empty else None
     if last is not None and planned is not None and last["information_fraction"] >= 1.0:
         if last["customers"] < planned:
             text += " " + _(
                 "The last look, with every assigned customer's window over, is the final one: "
                 "it counts as the whole sample and spends what is left of alpha."
             )
-    frozen = looks.loc[looks["frozen"].fillna(False).astype(bool)] if "frozen" in looks else looks
-    if not looks.empty and len(frozen) and attrs.get("history_period"):
+    frozen = table.loc[table["frozen"].fillna(False).astype(bool)] if "frozen" in table else table
+    if not table.empty and len(frozen) and looks.history_period:
         text += " " + _(
             "Looks up to {date:%Y-%m-%d} are kept as the report for {period} showed them.",
             date=pd.Timestamp(frozen["look_date"].max()),
-            period=attrs["history_period"],
+            period=looks.history_period,
         )
     return text
 
 
-def _looks_verdict(looks: pd.DataFrame) -> str:
-    attrs = looks.attrs
-    days = int(attrs["window_days"])
-    metric = metric_name(attrs["metric"])
+def _looks_verdict(looks: SequentialLooks) -> str:
+    days = int(looks.window_days)
+    metric = metric_name(looks.metric)
     if looks.empty:
         return n_(
             "Monthly looks at {metric} over {n} day: no customer's window is complete yet.",
@@ -540,7 +543,7 @@ def _looks_verdict(looks: pd.DataFrame) -> str:
             days,
             metric=metric,
         )
-    if attrs["crossed"]:
+    if looks.crossed:
         return n_(
             "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
             "(|z| must reach it to stop): the boundary was crossed on {date:%Y-%m-%d}.",
@@ -548,9 +551,9 @@ def _looks_verdict(looks: pd.DataFrame) -> str:
             "(|z| must reach it to stop): the boundary was crossed on {date:%Y-%m-%d}.",
             days,
             metric=metric,
-            date=pd.Timestamp(attrs["crossing_date"]),
+            date=pd.Timestamp(looks.crossing_date),
         )
-    if attrs["provisional"]:
+    if looks.provisional:
         return n_(
             "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
             "(|z| must reach it to stop): no look has crossed the boundary; provisional until "
@@ -560,7 +563,7 @@ def _looks_verdict(looks: pd.DataFrame) -> str:
             "{date:%Y-%m-%d}.",
             days,
             metric=metric,
-            date=pd.Timestamp(attrs["judge_date"]),
+            date=pd.Timestamp(looks.judge_date),
         )
     return n_(
         "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "

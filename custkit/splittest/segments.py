@@ -32,7 +32,7 @@ import pandas as pd
 
 from custkit.errors import ParamsError, did_you_mean
 from custkit.splittest.metrics import METRICS, compare_metric, customer_metrics
-from custkit.splittest.report import SplitTestReview, _cached, _design, srm_p_value
+from custkit.splittest.report import SplitTestReview, _design, srm_p_value
 
 #: Segmentations read from the orders rather than from a customers column.
 NEW_VS_RETURNING = "new_vs_returning"
@@ -136,8 +136,7 @@ def segment_effects(
         )
     segment_by = check_segmentations(segment_by)
     key = ("segments", experiment_id, metric, window, segment_by, id(customers))
-    return _cached(
-        review,
+    return review.cached(
         key,
         lambda: _segment_effects(review, reductions, design, customers, segment_by, metric, window),
     )
@@ -228,9 +227,12 @@ def _customer_values(review: SplitTestReview, reductions, window: int) -> pd.Dat
     lookup over the customer-day table is built once per review and window): the metric values,
     revenue and margin capped at the review's caps of its experiment, and whether the customer
     bought before exposure. Cached on the review."""
-    key = ("segment_values", window)
-    if key in review._cache:
-        return review._cache[key]
+    return review.cached(
+        ("segment_values", window), lambda: _capped_values(review, reductions, window), False
+    )
+
+
+def _capped_values(review: SplitTestReview, reductions, window: int) -> pd.DataFrame:
     values = customer_metrics(
         review.assignments.table, reductions, window, pre_exposure_days=_ALL_HISTORY_DAYS,
         include_exposure_day=review.sums.include_exposure_day,
@@ -251,7 +253,6 @@ def _customer_values(review: SplitTestReview, reductions, window: int) -> pd.Dat
         cap_of[experiments.get_indexer(rows["experiment_id"].astype(str))] = rows["cap"]
         cap_of[-1] = np.inf  # the -1 of an experiment without a cap row
         values[name] = np.minimum(values[name].to_numpy(), cap_of[values["experiment_code"]])
-    review._cache[key] = values
     return values
 
 
@@ -268,8 +269,8 @@ def _segment_codes(
         return values["returning"].to_numpy().astype(np.int64), ["new", "returning", UNKNOWN]
     if customers is None or segmentation not in customers.columns:
         return None
-    key = ("segment_codes", segmentation, window, id(customers))
-    if key not in review._cache:
+
+    def compute() -> tuple[np.ndarray, list[str]]:
         table = customers.drop_duplicates("customer_id")
         labels = table[segmentation].astype(object)
         labels = labels.where(labels.notna(), "").astype(str).str.strip()
@@ -280,8 +281,9 @@ def _segment_codes(
             label_codes = np.where(label_codes == names.index(""), unknown, label_codes)
         position = pd.Index(table["customer_id"]).get_indexer(values["customer_id"])
         codes = np.where(position >= 0, label_codes[np.maximum(position, 0)], unknown)
-        review._cache[key] = (codes.astype(np.int64), [*names, UNKNOWN])
-    return review._cache[key]
+        return codes.astype(np.int64), [*names, UNKNOWN]
+
+    return review.cached(("segment_codes", segmentation, window, id(customers)), compute)
 
 
 def _value_columns(
@@ -289,11 +291,13 @@ def _value_columns(
 ) -> dict[str, np.ndarray]:
     """The per-customer values of the value *rows* (one experiment), as float arrays (the
     whole columns converted once per review and window)."""
-    key = ("segment_floats", window)
-    if key not in review._cache:
+
+    def compute() -> dict[str, np.ndarray]:
         names = ("conversion", "repeat_purchase", "orders", "revenue", "margin", "aov_revenue")
-        review._cache[key] = {n: values[n].to_numpy(dtype=float) for n in names if n in values}
-    return {name: column[rows] for name, column in review._cache[key].items()}
+        return {n: values[n].to_numpy(dtype=float) for n in names if n in values}
+
+    floats = review.cached(("segment_floats", window), compute)
+    return {name: column[rows] for name, column in floats.items()}
 
 
 def _segment_sums(

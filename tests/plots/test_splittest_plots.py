@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from custkit.i18n import use_language
 from custkit.plots import plot_effect_by_month, plot_effect_intervals, plot_sequential
+from custkit.splittest.results import SequentialLooks
 
 
 def metric_rows(srm=False):
@@ -62,10 +63,26 @@ def looks(n=3):
             "crossed": [False] * (n - 1) + [True] if n else [],
         }
     )
-    frame.attrs.update(
-        metric="revenue", window_days=90, judge_date=pd.Timestamp("2026-10-15"), provisional=True
+    return SequentialLooks(
+        table=frame,
+        experiment_id="exp_1",
+        metric="revenue",
+        variant="B",
+        control="A",
+        crossed=bool(n),
+        crossing_date=frame["look_date"].iloc[-1] if n else None,
+        crossing_z=3.0 if n else None,
+        judge_date=pd.Timestamp("2026-10-15"),
+        provisional=True,
+        alpha=0.05,
+        window_days=90,
+        srm_alert=False,
+        planned_customers=None,
+        planned_from=None,
+        planned_origin=None,
+        planned_lift=0.05,
+        history_period=None,
     )
-    return frame
 
 
 def labelled(fig: Figure) -> bool:

@@ -17,6 +17,7 @@ import custkit.plots as plots
 from custkit.audit.categories import CrossTab
 from custkit.audit.cohorts import CohortRetention
 from custkit.plots.style import ReportFigure
+from custkit.splittest.results import SequentialLooks
 
 HOSTILE = [
     "Promo $\\frac$",
@@ -287,7 +288,7 @@ BUILDERS = {
     "plot_effect_intervals": lambda s: (_with_experiment(_metric_rows(s), s), {}, s),
     "plot_effect_by_month": lambda s: (_with_experiment(_month_rows(s), s), {}, s),
     "plot_sequential": lambda s: (
-        _with_experiment(_looks(), s, metric=s),
+        [_sequential_looks(_looks(), experiment_id=s, metric=s)],
         {},
         s[:1].lower() + s[1:],  # "Monthly looks at {metric}" lower-cases its first letter
     ),
@@ -337,6 +338,15 @@ def _looks() -> pd.DataFrame:
             "crossed": [False, False, True],
         }
     )
+
+
+def _sequential_looks(table: pd.DataFrame, **fields) -> SequentialLooks:
+    defaults = dict(experiment_id="exp_1", metric="revenue", variant="B", control="A")
+    defaults |= dict(crossed=False, crossing_date=None, crossing_z=None, judge_date=None)
+    defaults |= dict(provisional=True, alpha=0.05, window_days=90, srm_alert=False)
+    defaults |= dict(planned_customers=None, planned_from=None, planned_origin=None)
+    defaults |= dict(planned_lift=0.05, history_period=None)
+    return SequentialLooks(table=table, **(defaults | fields))
 
 
 def _with_experiment(frame: pd.DataFrame, experiment: str, **attrs) -> list[pd.DataFrame]:

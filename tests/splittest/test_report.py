@@ -23,9 +23,11 @@ from custkit.splittest import (
     review_experiments,
     sample_size_means,
     sample_size_proportions,
+    sequential_looks,
     sequential_table,
     splittest_kpis,
     srm_banner,
+    srm_check,
     summary_table,
     verdict,
     verdict_finding,
@@ -98,7 +100,7 @@ def test_a_sample_ratio_mismatch_overrides_the_verdict_and_flags_every_metric(
     section = experiment_section(review, "broken", currency="RUB")
     assert set(section.metrics_shown["Reading"]) == {"not trustworthy (SRM)"}
     assert section.metrics.attrs["srm_alert"] and section.months.attrs["srm_alert"]
-    assert section.sequential.attrs["srm_alert"]
+    assert section.sequential.srm_alert and srm_check(review, "broken").alert
     assert section.design_finding.level == "bad" and section.verdict_finding.level == "bad"
     assert all(
         m["verdict"].startswith("sample-ratio mismatch")
@@ -131,8 +133,8 @@ def test_monthly_looks_grow_in_information_and_use_obrien_fleming_boundaries(fou
     expected = obrien_fleming_boundaries(fractions).z_boundaries
     np.testing.assert_allclose(looks["boundary"], expected)
     assert not looks["crossed"].any()
-    young = sequential_table(four_tests, "young")  # no 90-day window is over yet
-    assert young.empty and young.attrs["provisional"] and not young.attrs["crossed"]
+    young = sequential_looks(four_tests, "young")  # no 90-day window is over yet
+    assert young.empty and young.provisional and not young.crossed
 
 
 def test_every_metric_gets_a_verdict_by_the_same_rules(four_tests):

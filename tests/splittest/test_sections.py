@@ -1,9 +1,9 @@
 """The report's tables as a manager reads them: values with their units, readings in words,
 no false certainty."""
 
+import dataclasses
 import math
 
-import pandas as pd
 import pytest
 
 from custkit.splittest import (
@@ -11,6 +11,7 @@ from custkit.splittest import (
     planning_caption,
     planning_line,
     planning_table,
+    sequential_looks,
 )
 from custkit.splittest.sections import format_value, reading, sequential_caption
 
@@ -59,8 +60,8 @@ def test_the_section_shows_values_with_units_and_names_the_variants(winner):
 def test_captions_say_what_a_table_assumes(winner):
     caption = planning_caption(planning_table(winner))
     assert "80% power" in caption and "90 days" in caption
-    empty = pd.DataFrame()
-    empty.attrs.update(metric="revenue", window_days=90)
+    looks = sequential_looks(winner, "winner")
+    empty = dataclasses.replace(looks, table=looks.table.iloc[:0], crossed=False)
     assert "no customer's window is complete yet" in sequential_caption(empty)
 
 
