@@ -1,4 +1,4 @@
-"""Figures for the split-test report. Each function takes a frame computed by
+"""Figures for the split-test report. Each function takes a result computed by
 :mod:`custkit.splittest.report` and returns a matplotlib ``Figure``; none computes a statistic.
 
 A test with a sample-ratio mismatch (``srm_alert``) gets a red warning strip across
@@ -18,7 +18,7 @@ from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
 from custkit.plots.style import draws_text_as_written
 from custkit.splittest.findings import quoted
 from custkit.splittest.metrics import METRICS
-from custkit.splittest.results import SequentialLooks
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 
 _WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
 _METRIC_COLOURS = {"conversion": _GAINED, "orders": _SECOND, "revenue": _MAIN, "margin": "#6a4c93"}
@@ -98,13 +98,14 @@ def _empty(ax, message: str) -> None:
 
 
 @draws_text_as_written
-def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
+def plot_effect_intervals(results: MetricResults) -> Figure:
     """Forest plot: every metric's relative change with its interval, one marker per window,
-    from :func:`custkit.splittest.report.metric_table`.
+    from :func:`custkit.splittest.report.metric_results`.
 
     Filled markers are significant after the Holm adjustment; hollow ones are not. Windows not
     yet complete for every customer are drawn dashed.
     """
+    metrics = results.table
     labels = list(dict.fromkeys(metrics["label"]))
     windows = sorted(metrics["window_days"].unique())
     variants = list(dict.fromkeys(metrics["variant"]))
@@ -173,20 +174,20 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     if metrics["partial"].any():
         handles.append(Line2D([], [], color="grey", linestyle="--", label=_("window not complete")))
     ax.legend(handles=handles, fontsize=8, loc="best")
-    experiment = metrics.attrs.get("experiment_id", "")
-    ax.set_title(_title(experiment, _("effect on every metric by window from exposure")))
-    _srm_strip(fig, bool(metrics.attrs.get("srm_alert")))
+    ax.set_title(_title(results.experiment_id, _("effect on every metric by window from exposure")))
+    _srm_strip(fig, results.srm_alert)
     return fig
 
 
 @draws_text_as_written
-def plot_effect_by_month(months: pd.DataFrame) -> Figure:
+def plot_effect_by_month(results: MonthResults) -> Figure:
     """Relative change per month since exposure (month 1 = days 1–30, …) with intervals, one
-    line per metric, from :func:`custkit.splittest.report.month_table`.
+    line per metric, from :func:`custkit.splittest.report.month_results`.
 
     An effect that appears only from month 2 on is the case for judging tests after three
     months rather than one.
     """
+    months = results.table
     fig, ax = _figure(8, 4)
     shown = months.loc[np.isfinite(months["estimate"].astype(float))] if len(months) else months
     if shown.empty:
@@ -221,9 +222,10 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     variant = months["variant"].iloc[0] if len(months) else _("challenger")
     ax.set_xlabel(_("Month since each customer's exposure"))
     ax.set_ylabel(_("Change of “{variant}” against “{control}”", variant=variant, control=control))
-    experiment = months.attrs.get("experiment_id", "")
-    ax.set_title(_title(experiment, _("when the effect happens, by month since exposure")))
-    _srm_strip(fig, bool(months.attrs.get("srm_alert")))
+    ax.set_title(
+        _title(results.experiment_id, _("when the effect happens, by month since exposure"))
+    )
+    _srm_strip(fig, results.srm_alert)
     return fig
 
 

@@ -85,7 +85,9 @@ _MODULES = {
         "cuped_table",
         "design_check",
         "judge_date",
+        "metric_results",
         "metric_table",
+        "month_results",
         "month_table",
         "planned_sample",
         "review_experiments",
@@ -94,7 +96,7 @@ _MODULES = {
         "srm_check",
         "srm_p_value",
     ),
-    "results": ("SequentialLooks", "SrmCheck"),
+    "results": ("MetricResults", "MonthResults", "SequentialLooks", "SrmCheck"),
     "looks": ("earlier_looks", "looks_state"),
     "segments": ("segment_effects",),
     "verdicts": (

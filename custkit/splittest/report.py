@@ -36,7 +36,7 @@ from custkit.splittest.metrics import (
     cuped_adjust,
     exposure_sums,
 )
-from custkit.splittest.results import SequentialLooks, SrmCheck
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks, SrmCheck
 
 
 # ================================================================================ the review
@@ -144,7 +144,7 @@ class SplitTestReview:
             duplicate = value.copy()
             duplicate.attrs = dict(value.attrs)
             return duplicate
-        if copy and isinstance(value, SequentialLooks):
+        if copy and isinstance(value, _RESULTS):
             return dataclasses.replace(value, table=value.table.copy())
         return value
 
@@ -390,6 +390,10 @@ def _check_metrics(
     return chosen
 
 
+#: The typed results whose ``table`` :meth:`SplitTestReview.cached` copies out.
+_RESULTS = (MetricResults, MonthResults, SequentialLooks)
+
+
 def _cached(
     review: SplitTestReview, key: tuple, compute: Callable[[], Any], copy: bool = True
 ) -> Any:
@@ -536,8 +540,8 @@ def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
     ``p_value < alpha`` exactly when the interval leaves out 0. ``p_adjusted`` is Holm's over
     every metric × window × challenger of this experiment or, with the review's
     ``multiple_testing="bh"``, Benjamini–Hochberg's over every such test of every experiment
-    reviewed (stated in ``attrs["family"]``). A window is ``partial`` while some assigned
-    customers' windows are not complete yet.
+    reviewed (stated in :func:`metric_results`' ``family``). A window is ``partial`` while
+    some assigned customers' windows are not complete yet.
 
     Returns
     -------
@@ -546,16 +550,31 @@ def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
         ``customers_control``, ``customers_variant``, ``value_control``, ``value_variant``,
         ``estimate`` (relative change B / A - 1), ``ci_low``, ``ci_high``, ``p_value``,
         ``p_holm`` (Holm within the experiment, whatever the method), ``p_adjusted``,
-        ``significant`` (``p_adjusted < alpha``), ``partial``. ``attrs``: ``family``,
-        ``family_tests``, ``multiple_testing`` and more.
+        ``significant`` (``p_adjusted < alpha``), ``partial``.
+    """
+    return metric_results(review, experiment_id).table
+
+
+def metric_results(review: SplitTestReview, experiment_id: str) -> MetricResults:
+    """:func:`metric_table` with the family its p-values are adjusted over and the split's
+    sample-ratio alert.
+
+    Returns
+    -------
+    MetricResults
+        ``table`` and ``alpha``, ``srm_alert``, ``multiple_testing``, ``family`` (in words),
+        ``family_tests``, ``family_experiments``, ``family_challengers``.
     """
     _design(review, experiment_id)
-    return _cached(review, ("metrics", experiment_id), lambda: _metric_table(review, experiment_id))
+    return _cached(
+        review, ("metrics", experiment_id), lambda: _metric_results(review, experiment_id)
+    )
 
 
-def _metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
+def _metric_results(review: SplitTestReview, experiment_id: str) -> MetricResults:
     from custkit.splittest.multiple_testing import benjamini_hochberg
 
+    design = _design(review, experiment_id)
     table = _cached(
         review,
         ("metrics_unadjusted", experiment_id),
@@ -576,19 +595,30 @@ def _metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
 
         by_experiment, tests, experiments = review.cached(("benjamini_hochberg",), family)
         table["p_adjusted"] = by_experiment[experiment_id]
-        table.attrs.update(
-            family=(
-                f"Benjamini–Hochberg-adjusted over the {tests} tests of the {experiments} "
-                "experiments reviewed (every experiment × metric × window × challenger)"
-            ),
-            family_tests=tests,
-            family_experiments=experiments,
+        described = (
+            f"Benjamini–Hochberg-adjusted over the {tests} tests of the {experiments} "
+            "experiments reviewed (every experiment × metric × window × challenger)"
         )
     else:
         table["p_adjusted"] = table["p_holm"]
+        tests, experiments = int(table["p_value"].notna().sum()), 1
+        described = (
+            f"Holm-adjusted over the {tests} tests of this experiment (every metric × window"
+            + (" × challenger" if len(design.challengers) > 1 else "")
+            + ")"
+        )
     table["significant"] = table["p_adjusted"] < review.alpha
-    table.attrs["multiple_testing"] = review.multiple_testing
-    return table
+    return MetricResults(
+        table=table,
+        experiment_id=experiment_id,
+        alpha=review.alpha,
+        srm_alert=srm_check(review, experiment_id).alert,
+        multiple_testing=review.multiple_testing,
+        family=described,
+        family_tests=tests,
+        family_experiments=experiments,
+        family_challengers=len(design.challengers) > 1,
+    )
 
 
 def _unadjusted_p_values(review: SplitTestReview, experiment_id: str) -> np.ndarray:
@@ -629,19 +659,6 @@ def _unadjusted_metric_table(review: SplitTestReview, experiment_id: str) -> pd.
     if len(table):
         table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
     table["significant"] = table["p_holm"] < review.alpha
-    tests = int(table["p_value"].notna().sum())
-    table.attrs.update(
-        family=(
-            f"Holm-adjusted over the {tests} tests of this experiment (every metric × window"
-            + (" × challenger" if len(design.challengers) > 1 else "")
-            + ")"
-        ),
-        family_tests=tests,
-        family_challengers=len(design.challengers) > 1,
-        srm_alert=bool(srm_p_value(review, experiment_id) < review.srm_alpha),
-        alpha=review.alpha,
-        experiment_id=experiment_id,
-    )
     return table
 
 
@@ -712,14 +729,29 @@ def month_table(
         ``customers_control``, ``customers_variant``, ``value_control``, ``value_variant``,
         ``estimate``, ``ci_low``, ``ci_high``, ``p_value`` (not adjusted).
     """
+    return month_results(review, experiment_id, metrics).table
+
+
+def month_results(
+    review: SplitTestReview,
+    experiment_id: str,
+    metrics: Sequence[str] = ("conversion", "orders", "revenue"),
+) -> MonthResults:
+    """:func:`month_table` with the split's sample-ratio alert.
+
+    Returns
+    -------
+    MonthResults
+        ``table``, ``alpha`` and ``srm_alert``.
+    """
     _design(review, experiment_id)
     key = ("months", experiment_id, tuple(metrics))
-    return _cached(review, key, lambda: _month_table(review, experiment_id, metrics))
+    return _cached(review, key, lambda: _month_results(review, experiment_id, metrics))
 
 
-def _month_table(
+def _month_results(
     review: SplitTestReview, experiment_id: str, metrics: Sequence[str]
-) -> pd.DataFrame:
+) -> MonthResults:
     design = _design(review, experiment_id)
     months = review.sums.months
     rows = []
@@ -748,13 +780,12 @@ def _month_table(
                 }
                 del row["p_holm"]
                 rows.append(row)
-    table = pd.DataFrame(rows)
-    table.attrs.update(
-        srm_alert=bool(srm_p_value(review, experiment_id) < review.srm_alpha),
-        alpha=review.alpha,
+    return MonthResults(
+        table=pd.DataFrame(rows),
         experiment_id=experiment_id,
+        alpha=review.alpha,
+        srm_alert=srm_check(review, experiment_id).alert,
     )
-    return table
 
 
 def cuped_table(

@@ -125,3 +125,71 @@ class SequentialLooks:
             f"{self.experiment_id} {self.metric} ({self.variant} vs {self.control}, "
             f"{self.window_days} d): {len(self.table)} looks, {state}"
         )
+
+
+@dataclass(frozen=True)
+class MetricResults:
+    """Every metric at every window of one experiment, and which tests its p-values are
+    adjusted over.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`~custkit.splittest.report.metric_table`'s rows. A copy per result.
+    experiment_id : str
+    alpha : float
+        Significance level of every test; intervals cover ``1 - alpha``.
+    srm_alert : bool
+        The experiment's split is broken (:class:`SrmCheck`): no row can be trusted.
+    multiple_testing : {"holm", "bh"}
+        Holm's adjustment within the experiment, or Benjamini–Hochberg's over every test of
+        every experiment reviewed.
+    family : str
+        That family of tests in words (English, for analysts), e.g. "Holm-adjusted over the 18
+        tests of this experiment (every metric × window)".
+    family_tests : int
+        Tests with a p-value in the family.
+    family_experiments : int
+        Experiments in the family (1 with Holm).
+    family_challengers : bool
+        The experiment has more than one challenger, each a test of its own.
+    """
+
+    table: pd.DataFrame
+    experiment_id: str
+    alpha: float
+    srm_alert: bool
+    multiple_testing: str
+    family: str
+    family_tests: int
+    family_experiments: int = 1
+    family_challengers: bool = False
+
+    def summary(self) -> str:
+        """One line for an analyst's console."""
+        significant = int(self.table["significant"].fillna(False).astype(bool).sum())
+        broken = "; sample-ratio mismatch: not trustworthy" if self.srm_alert else ""
+        return (
+            f"{self.experiment_id}: {significant} of {self.family_tests} tests significant at "
+            f"alpha = {self.alpha:g}, {self.family}{broken}"
+        )
+
+
+@dataclass(frozen=True)
+class MonthResults:
+    """The effect of one experiment by month since exposure.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`~custkit.splittest.report.month_table`'s rows. A copy per result.
+    experiment_id : str
+    alpha : float
+    srm_alert : bool
+        The experiment's split is broken (:class:`SrmCheck`).
+    """
+
+    table: pd.DataFrame
+    experiment_id: str
+    alpha: float
+    srm_alert: bool

@@ -39,11 +39,11 @@ from custkit.splittest.report import (
     cuped_table,
     design_check,
     judge_date,
-    metric_table,
-    month_table,
+    metric_results,
+    month_results,
     sequential_looks,
 )
-from custkit.splittest.results import SequentialLooks
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 from custkit.splittest.verdicts import (
     Verdict,
     verdict,
@@ -63,9 +63,10 @@ class ExperimentSection:
         The red warning for every metric of a test with a sample-ratio mismatch, or ``""``.
     design : pandas.DataFrame
         Planned and actual split per variant (text).
-    metrics, months : pandas.DataFrame
-        Numeric results (:func:`~custkit.splittest.report.metric_table`, ``month_table``) for
-        the figures.
+    metrics : MetricResults
+        Every metric by window, for the figures (:func:`~custkit.splittest.report.metric_results`).
+    months : MonthResults
+        The effect by month since exposure (:func:`~custkit.splittest.report.month_results`).
     sequential : SequentialLooks
         The monthly looks and what they conclude
         (:func:`~custkit.splittest.report.sequential_looks`).
@@ -90,10 +91,10 @@ class ExperimentSection:
     design_finding: Finding
     srm_banner: str
     design: pd.DataFrame
-    metrics: pd.DataFrame
+    metrics: MetricResults
     metrics_shown: pd.DataFrame
     metrics_caption: str
-    months: pd.DataFrame
+    months: MonthResults
     cuped_shown: pd.DataFrame
     cuped_caption: str
     bayes_shown: pd.DataFrame
@@ -113,7 +114,7 @@ def experiment_section(
     """Everything one experiment's section of the report shows."""
     design = review.designs[experiment_id]
     result = verdict(review, experiment_id)
-    metrics = metric_table(review, experiment_id)
+    metrics = metric_results(review, experiment_id)
     judge = judge_date(review, experiment_id)
     provisional = (
         " "
@@ -122,7 +123,7 @@ def experiment_section(
             "{date:%Y-%m-%d}.",
             date=judge,
         )
-        if metrics["partial"].any() and judge is not None
+        if metrics.table["partial"].any() and judge is not None
         else ""
     )
     cuped = cuped_table(review, experiment_id)
@@ -169,7 +170,7 @@ def experiment_section(
         )
         + capping_note(review, experiment_id, currency)
         + provisional,
-        months=month_table(review, experiment_id),
+        months=month_results(review, experiment_id),
         cuped_shown=cuped_shown(cuped),
         cuped_caption=(
             n_(
@@ -251,19 +252,19 @@ def _versus(variants: Sequence[str]) -> str:
     return text
 
 
-def _holm_family(metrics: pd.DataFrame) -> str:
+def _holm_family(metrics: MetricResults) -> str:
     """Which p-values the adjustment of a metric table is over, in words."""
-    tests = int(metrics.attrs.get("family_tests", metrics["p_value"].notna().sum()))
-    if metrics.attrs.get("multiple_testing") == "bh":
+    tests = metrics.family_tests
+    if metrics.multiple_testing == "bh":
         return n_(
             "Benjamini–Hochberg-adjusted over the {n} test of all {experiments} experiments "
             "reviewed (false discovery rate)",
             "Benjamini–Hochberg-adjusted over the {n} tests of all {experiments} experiments "
             "reviewed (false discovery rate)",
             tests,
-            experiments=metrics.attrs.get("family_experiments", 1),
+            experiments=metrics.family_experiments,
         )
-    if metrics.attrs.get("family_challengers"):
+    if metrics.family_challengers:
         return n_(
             "Holm-adjusted over the {n} test of this experiment (every metric × window × "
             "challenger)",
@@ -378,10 +379,10 @@ def reading(row: pd.Series | dict, alpha: float, srm: bool, bh: bool = False) ->
     return _("no clear difference")
 
 
-def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+def metrics_shown(metrics: MetricResults, currency: str = "") -> pd.DataFrame:
     """The metric table as text, one row per window × metric (× challenger)."""
-    srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
-    bh = table.attrs.get("multiple_testing") == "bh"
+    table, srm, alpha = metrics.table, metrics.srm_alert, metrics.alpha
+    bh = metrics.multiple_testing == "bh"
     single = table["variant"].nunique() <= 1
     control = str(table["control"].iloc[0]) if len(table) else _("Control")
     variant = str(table["variant"].iloc[0]) if len(table) else _("Variant")

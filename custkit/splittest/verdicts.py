@@ -39,7 +39,7 @@ from custkit.i18n import _
 from custkit.splittest.report import (
     SplitTestReview,
     _design,
-    _metric_table,
+    _metric_results,
     _sequential_looks,
     srm_p_value,
 )
@@ -112,8 +112,8 @@ def _metric_rows(review: SplitTestReview, experiment_id: str) -> dict[tuple, dic
 
     def compute() -> dict[tuple, dict]:
         table = review.cached(
-            ("metrics", experiment_id), lambda: _metric_table(review, experiment_id), False
-        )
+            ("metrics", experiment_id), lambda: _metric_results(review, experiment_id), False
+        ).table
         return {
             (row["window_days"], row["metric"], row["variant"]): row
             for row in table.to_dict("records")

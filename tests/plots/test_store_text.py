@@ -17,7 +17,7 @@ import custkit.plots as plots
 from custkit.audit.categories import CrossTab
 from custkit.audit.cohorts import CohortRetention
 from custkit.plots.style import ReportFigure
-from custkit.splittest.results import SequentialLooks
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 
 HOSTILE = [
     "Promo $\\frac$",
@@ -285,8 +285,12 @@ BUILDERS = {
         {"currency": s},
         s,
     ),
-    "plot_effect_intervals": lambda s: (_with_experiment(_metric_rows(s), s), {}, s),
-    "plot_effect_by_month": lambda s: (_with_experiment(_month_rows(s), s), {}, s),
+    "plot_effect_intervals": lambda s: (
+        [MetricResults(_metric_rows(s), s, 0.05, False, "holm", "Holm-adjusted", 2)],
+        {},
+        s,
+    ),
+    "plot_effect_by_month": lambda s: ([MonthResults(_month_rows(s), s, 0.05, False)], {}, s),
     "plot_sequential": lambda s: (
         [_sequential_looks(_looks(), experiment_id=s, metric=s)],
         {},
@@ -347,11 +351,6 @@ def _sequential_looks(table: pd.DataFrame, **fields) -> SequentialLooks:
     defaults |= dict(planned_customers=None, planned_from=None, planned_origin=None)
     defaults |= dict(planned_lift=0.05, history_period=None)
     return SequentialLooks(table=table, **(defaults | fields))
-
-
-def _with_experiment(frame: pd.DataFrame, experiment: str, **attrs) -> list[pd.DataFrame]:
-    frame.attrs.update(experiment_id=experiment, window_days=90, **attrs)
-    return [frame]
 
 
 def test_every_plot_function_has_a_hostile_label_case():

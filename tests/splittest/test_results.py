@@ -16,6 +16,9 @@ from custkit.splittest import (
     SequentialLooks,
     SrmCheck,
     design_check,
+    metric_results,
+    metric_table,
+    month_results,
     month_table,
     sequential_looks,
     sequential_table,
@@ -96,12 +99,36 @@ def test_the_verdict_reads_the_looks_conclusion(review):
     assert verdict(review, "young").judge_date == young.judge_date
 
 
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_result_of_an_experiment_carries_its_split_alert(review, experiment):
+    alert = srm_check(review, experiment).alert
+    results = [
+        metric_results(review, experiment),
+        month_results(review, experiment),
+        sequential_looks(review, experiment),
+    ]
+    assert [r.srm_alert for r in results] == [alert] * 3
+    assert {r.experiment_id for r in results} == {experiment}
+    assert {r.alpha for r in results} == {review.alpha}
+
+
+def test_the_metric_results_name_their_family(review):
+    results = metric_results(review, "winner")
+    tests = int(results.table["p_value"].notna().sum())
+    assert (results.family_tests, results.family_experiments) == (tests, 1)
+    assert results.multiple_testing == "holm" and not results.family_challengers
+    assert f"{tests} tests of this experiment" in results.family
+    assert f"of {tests} tests significant" in results.summary()
+
+
 def test_results_are_read_only(review):
     looks = sequential_looks(review, "winner")
     with pytest.raises(dataclasses.FrozenInstanceError):
         looks.crossed = False
     with pytest.raises(dataclasses.FrozenInstanceError):
         srm_check(review, "winner").p_value = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        metric_results(review, "winner").srm_alert = True
 
 
 def test_a_caller_changing_its_table_changes_nothing_the_review_holds(review):
@@ -109,6 +136,8 @@ def test_a_caller_changing_its_table_changes_nothing_the_review_holds(review):
     first.table["z"] = np.nan
     table = sequential_table(review, "winner")
     table["crossed"] = False
+    metric_results(review, "winner").table["significant"] = False
+    assert metric_results(review, "winner").table["significant"].any()
     again = sequential_looks(review, "winner")
     assert again.table["z"].notna().all() and again.table["crossed"].any()
     assert verdict(review, "winner").code == "ship"
@@ -120,8 +149,20 @@ def test_a_caller_changing_its_table_changes_nothing_the_review_holds(review):
         lambda r: design_check(r, "winner"),
         lambda r: sequential_table(r, "winner"),
         lambda r: sequential_looks(r, "winner").table,
+        lambda r: metric_table(r, "winner"),
+        lambda r: metric_results(r, "winner").table,
+        lambda r: month_table(r, "winner"),
+        lambda r: month_results(r, "winner").table,
     ],
-    ids=["design_check", "sequential_table", "sequential_looks"],
+    ids=[
+        "design_check",
+        "sequential_table",
+        "sequential_looks",
+        "metric_table",
+        "metric_results",
+        "month_table",
+        "month_results",
+    ],
 )
 def test_tables_whose_results_are_typed_carry_no_attrs(review, step):
     assert step(review).attrs == {}
