@@ -36,7 +36,13 @@ from custkit.splittest.metrics import (
     cuped_adjust,
     exposure_sums,
 )
-from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks, SrmCheck
+from custkit.splittest.results import (
+    MetricResults,
+    MonthResults,
+    SegmentResults,
+    SequentialLooks,
+    SrmCheck,
+)
 
 
 # ================================================================================ the review
@@ -141,9 +147,7 @@ class SplitTestReview:
                 self._cache[key] = compute()
         value = self._cache[key]
         if copy and isinstance(value, pd.DataFrame):
-            duplicate = value.copy()
-            duplicate.attrs = dict(value.attrs)
-            return duplicate
+            return value.copy()
         if copy and isinstance(value, _RESULTS):
             return dataclasses.replace(value, table=value.table.copy())
         return value
@@ -391,7 +395,7 @@ def _check_metrics(
 
 
 #: The typed results whose ``table`` :meth:`SplitTestReview.cached` copies out.
-_RESULTS = (MetricResults, MonthResults, SequentialLooks)
+_RESULTS = (MetricResults, MonthResults, SegmentResults, SequentialLooks)
 
 
 def _cached(
@@ -848,9 +852,7 @@ def _cuped_table(
                         "note": adjustment.note,
                     }
                 )
-    table = pd.DataFrame(rows)
-    table.attrs.update(pre_exposure_days=review.sums.pre_exposure_days)
-    return table
+    return pd.DataFrame(rows)  # the pre-exposure days are the review's: review.sums
 
 
 def bayesian_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
@@ -915,9 +917,7 @@ def _bayesian_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame
                     "prior": result.prior,
                 }
             )
-    table = pd.DataFrame(rows)
-    table.attrs.update(window_days=review.horizon_days)
-    return table
+    return pd.DataFrame(rows)  # over the review's horizon_days
 
 
 # ============================================================================ sequential view

@@ -9,7 +9,9 @@ and which many operations drop or copy unseen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -193,3 +195,60 @@ class MonthResults:
     experiment_id: str
     alpha: float
     srm_alert: bool
+
+
+@dataclass(frozen=True)
+class PlanningResults:
+    """Customers the next test needs, and what that sizing assumes.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`~custkit.splittest.findings.planning_table`'s rows.
+    window_days : int
+        The window the control groups' baseline and spread are measured over.
+    power : float
+        Power each size is computed for.
+    alpha : float
+        Significance level each size is computed for.
+    lifts : tuple of float
+        The relative changes sized for, one ``customers_for_<lift>`` column each.
+    """
+
+    table: pd.DataFrame
+    window_days: int
+    power: float
+    alpha: float
+    lifts: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SegmentResults:
+    """One experiment's effect by segment, and the families its p-values are adjusted over.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`~custkit.splittest.segments.segment_effects`' rows. A copy per result.
+    experiment_id, metric : str
+    window_days : int
+    alpha : float
+    multiple_testing : {"holm", "bh"}
+        The adjustment within each segmentation.
+    srm_alert : bool
+        The experiment's split is broken (:class:`SrmCheck`): no segment can be trusted.
+    families : mapping of str to int
+        Segmentation → tests with a p-value in it (read-only).
+    skipped : tuple of str
+        Segmentations without data (no such customers column).
+    """
+
+    table: pd.DataFrame
+    experiment_id: str
+    metric: str
+    window_days: int
+    alpha: float
+    multiple_testing: str
+    srm_alert: bool
+    families: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    skipped: tuple[str, ...] = ()

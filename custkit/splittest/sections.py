@@ -43,7 +43,13 @@ from custkit.splittest.report import (
     month_results,
     sequential_looks,
 )
-from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
+from custkit.splittest.results import (
+    MetricResults,
+    MonthResults,
+    PlanningResults,
+    SegmentResults,
+    SequentialLooks,
+)
 from custkit.splittest.verdicts import (
     Verdict,
     verdict,
@@ -609,11 +615,11 @@ def _exposure_dates(first: pd.Timestamp, last: pd.Timestamp) -> str:
     return f"{format_day(first)} … {format_day(last)}"
 
 
-def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
-    """The planning table as text."""
-    lifts = table.attrs.get("lifts", ())
+def planning_shown(planning: PlanningResults, currency: str = "") -> pd.DataFrame:
+    """The planning table (:func:`~custkit.splittest.findings.planning_results`) as text."""
+    lifts = planning.lifts
     rows = []
-    for row in table.to_dict("records"):
+    for row in planning.table.to_dict("records"):
         shown = {
             _("Metric"): label_shown(row["label"]),
             _("Today (control groups)"): format_value(row["baseline"], row["unit"], currency),
@@ -632,12 +638,12 @@ def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def planning_line(table: pd.DataFrame, metric: str) -> str:
+def planning_line(planning: PlanningResults, metric: str) -> str:
     """How large the next test on *metric* must be, in one sentence for the page: customers per
     variant for the change nearest +5% of the table's, and what the tests reviewed could detect
     (``""`` when the table cannot say)."""
+    table, lifts = planning.table, planning.lifts
     rows = table.loc[table["metric"] == metric] if not table.empty else table
-    lifts = table.attrs.get("lifts", ())
     if rows.empty or not lifts:
         return ""
     row = rows.iloc[0]
@@ -660,8 +666,9 @@ def planning_line(table: pd.DataFrame, metric: str) -> str:
     )
 
 
-def planning_caption(table: pd.DataFrame) -> str:
+def planning_caption(planning: PlanningResults) -> str:
     """What the planning table assumes, in one sentence."""
+    table = planning.table
     if table.empty:
         return _("No control group has a complete window yet to plan from.")
     return n_(
@@ -671,9 +678,9 @@ def planning_caption(table: pd.DataFrame) -> str:
         "Customers needed in each of two variants to detect each change with {power:.0%} power "
         "at a {alpha:g} significance level, from the {customers:,} control-group customers of "
         "the reviewed tests over {n} days.",
-        int(table.attrs["window_days"]),
-        power=table.attrs["power"],
-        alpha=table.attrs["alpha"],
+        int(planning.window_days),
+        power=planning.power,
+        alpha=planning.alpha,
         customers=int(table["customers"].iloc[0]),
     )
 
@@ -709,10 +716,10 @@ SEGMENT_LABELS = {
 }
 
 
-def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
-    """Effects by segment (:func:`custkit.splittest.segments.segment_effects`) as text."""
-    srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
-    bh = table.attrs.get("multiple_testing") == "bh"
+def segments_shown(segments: SegmentResults, currency: str = "") -> pd.DataFrame:
+    """Effects by segment (:func:`custkit.splittest.segments.segment_results`) as text."""
+    table, srm, alpha = segments.table, segments.srm_alert, segments.alpha
+    bh = segments.multiple_testing == "bh"
     single = table["variant"].nunique() <= 1
     rows = []
     for row in table.to_dict("records"):
@@ -741,9 +748,9 @@ def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_difference") -> str:
+def segments_line(segments: SegmentResults, experiment_id: str, code: str = "no_difference") -> str:
     """The segment differences of one experiment that survive the adjustment over the segments
-    (:func:`custkit.splittest.segments.segment_effects`) and change what to do, as one line for
+    (:func:`custkit.splittest.segments.segment_results`) and change what to do, as one line for
     the page; ``""`` when there is none.
 
     *code* is the experiment's verdict (:attr:`~custkit.splittest.verdicts.Verdict.code`). A
@@ -752,7 +759,8 @@ def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_diffe
     any in a test without a difference overall. None is shown for a broken split (no segment of
     it can be trusted) nor for a test too early to judge (its segments are provisional too).
     """
-    if table.attrs.get("srm_alert") or table.empty or code in ("srm", "too_early"):
+    table = segments.table
+    if segments.srm_alert or table.empty or code in ("srm", "too_early"):
         return ""
     kept = table.loc[table["significant"].fillna(False).astype(bool)]
     if code == "ship":  # a segment that gains too says nothing the verdict does not
@@ -781,22 +789,22 @@ def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_diffe
         "{experiment}, {metric} by segment: a difference that survives the adjustment for the "
         "many segments compared — {items}.",
         experiment=experiment_id,
-        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+        metric=metric_name(segments.metric),
         items="; ".join(items),
     )
 
 
-def segments_caption(table: pd.DataFrame) -> str:
+def segments_caption(segments: SegmentResults) -> str:
     """What the effects by segment show, and the multiplicity note."""
-    families = table.attrs.get("families", {})
-    method = _("Benjamini–Hochberg") if table.attrs.get("multiple_testing") == "bh" else _("Holm")
+    families = segments.families
+    method = _("Benjamini–Hochberg") if segments.multiple_testing == "bh" else _("Holm")
     text = n_(
         "{metric} over {n} day by segment: the change within each segment, its interval and "
         "p-value.",
         "{metric} over {n} days by segment: the change within each segment, its interval and "
         "p-value.",
-        int(table.attrs.get("window_days", 0)),
-        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+        int(segments.window_days),
+        metric=metric_name(segments.metric),
     )
     text = text[:1].upper() + text[1:]
     if families:
@@ -809,9 +817,9 @@ def segments_caption(table: pd.DataFrame) -> str:
             "{n}): trust a segment's difference only when its adjusted p-value is below {alpha}.",
             max(families.values()),
             method=method,
-            alpha=_number(table.attrs.get("alpha", 0.05), "g"),
+            alpha=_number(segments.alpha, "g"),
         )
-    skipped = table.attrs.get("skipped", [])
+    skipped = segments.skipped
     if skipped:
         text += " " + _(
             "Not shown, as the store's customers table has no such column: {names}.",

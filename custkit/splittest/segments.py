@@ -25,6 +25,7 @@ the exposure day, whenever), so they need no customers table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ import pandas as pd
 from custkit.errors import ParamsError, did_you_mean
 from custkit.splittest.metrics import METRICS, compare_metric, customer_metrics
 from custkit.splittest.report import SplitTestReview, _design, srm_p_value
+from custkit.splittest.results import SegmentResults
 
 #: Segmentations read from the orders rather than from a customers column.
 NEW_VS_RETURNING = "new_vs_returning"
@@ -90,6 +92,21 @@ def segment_effects(
     metric: str | None = None,
     window_days: int | None = None,
 ) -> pd.DataFrame:
+    """:func:`segment_results`' table: the effect on one metric within each segment."""
+    return segment_results(
+        review, reductions, experiment_id, customers, segment_by, metric, window_days
+    ).table
+
+
+def segment_results(
+    review: SplitTestReview,
+    reductions,
+    experiment_id: str,
+    customers: pd.DataFrame | None = None,
+    segment_by: Sequence[str] = (NEW_VS_RETURNING, *CUSTOMER_COLUMNS),
+    metric: str | None = None,
+    window_days: int | None = None,
+) -> SegmentResults:
     """The effect on one metric within each segment, p-values adjusted over each segmentation.
 
     Parameters
@@ -111,15 +128,14 @@ def segment_effects(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per segmentation × segment × challenger: ``segmentation``, ``segment``,
+    SegmentResults
+        ``metric``, ``window_days``, ``multiple_testing``, ``families`` (segmentation → tests),
+        ``skipped`` (segmentations without data), ``alpha``, ``srm_alert`` and the ``table``:
+        one row per segmentation × segment × challenger: ``segmentation``, ``segment``,
         ``metric``, ``label``, ``unit``, ``variant``, ``control``, ``customers_control``,
         ``customers_variant``, ``value_control``, ``value_variant``, ``estimate`` (relative
         change), ``ci_low``, ``ci_high``, ``p_value``, ``p_adjusted`` (over the segments ×
         challengers of the segmentation, by the review's ``multiple_testing``), ``significant``.
-        ``attrs``:
-        ``metric``, ``window_days``, ``multiple_testing``, ``families`` (segmentation → tests),
-        ``skipped`` (segmentations without data), ``alpha``, ``experiment_id``.
     """
     design = _design(review, experiment_id)
     metric = metric or review.primary_metric
@@ -150,7 +166,7 @@ def _segment_effects(
     segment_by: tuple[str, ...],
     metric: str,
     window: int,
-) -> pd.DataFrame:
+) -> SegmentResults:
     from custkit.splittest.multiple_testing import adjust_p_values
 
     values = _customer_values(review, reductions, window)
@@ -192,18 +208,17 @@ def _segment_effects(
                 row["significant"] = bool(p < review.alpha)
             families[segmentation] = int(np.isfinite(adjusted).sum())
         rows.extend(family)
-    table = pd.DataFrame(rows, columns=_COLUMNS)
-    table.attrs.update(
+    return SegmentResults(
+        table=pd.DataFrame(rows, columns=_COLUMNS),
+        experiment_id=design.experiment_id,
         metric=metric,
         window_days=window,
-        multiple_testing=review.multiple_testing,
-        families=families,
-        skipped=skipped,
         alpha=review.alpha,
-        experiment_id=design.experiment_id,
+        multiple_testing=review.multiple_testing,
         srm_alert=bool(srm_p_value(review, design.experiment_id) < review.srm_alpha),
+        families=MappingProxyType(families),
+        skipped=tuple(skipped),
     )
-    return table
 
 
 def _result(result: Any) -> dict[str, float]:
