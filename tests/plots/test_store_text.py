@@ -16,6 +16,7 @@ from matplotlib.text import Text
 import custkit.plots as plots
 from custkit.audit.categories import CrossTab
 from custkit.audit.cohorts import CohortRetention
+from custkit.ltv.validation import TrackingData
 from custkit.plots.style import ReportFigure
 from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 
@@ -221,13 +222,16 @@ BUILDERS = {
     ),
     "plot_tracking": lambda s: (
         [
-            pd.DataFrame(
-                {
-                    "week": [1, 2, 3],
-                    "week_end": pd.date_range("2026-01-07", periods=3, freq="7D"),
-                    "actual": [1.0, 3.0, 6.0],
-                    s: [1.0, 2.5, 5.0],
-                }
+            TrackingData(
+                pd.DataFrame(
+                    {
+                        "week": [1, 2, 3],
+                        "week_end": pd.date_range("2026-01-07", periods=3, freq="7D"),
+                        "actual": [1.0, 3.0, 6.0],
+                        s: [1.0, 2.5, 5.0],
+                    }
+                ),
+                "W",
             )
         ],
         {},
