@@ -193,7 +193,7 @@ def review_steps(params_file: Path, n_experiments: int, steps: Steps) -> dict:
             splittest.assignments_shown(review)
             for experiment_id in splittest.report_order(review):
                 splittest.experiment_section(review, experiment_id, "RUB")
-            splittest.planning_shown(splittest.planning_table(review))
+            splittest.planning_shown(splittest.planning_results(review))
     rejected = int(review.assignments.accounting["rejected"].sum())
     verdicts = pd.Series([e["verdict_code"] for e in kpis["experiments"].values()])
     print(

@@ -63,6 +63,7 @@ _LAZY = {
     "HoldoutComparison": "custkit.ltv.validation",
     "naive_prediction": "custkit.ltv.validation",
     "tracking_data": "custkit.ltv.validation",
+    "TrackingData": "custkit.ltv.validation",
 }
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "HoldoutComparison",
     "NotFittedError",
     "ParetoNBD",
+    "TrackingData",
     "calibration_holdout_comparison",
     "check_inputs",
     "clv_by_group",

@@ -63,6 +63,36 @@ _DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
+class TrackingData:
+    """The BTYD tracking curves: cumulative repeat purchases per week, actual and by model.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per week since the first purchase: ``week`` (1, 2, …), ``week_end`` (date),
+        ``actual`` cumulative repeat purchases of the calibration customers and one column per
+        purchase model (unconditional expectation up to the calibration end, then the actual
+        count there plus the conditional predictions; see the module docstring).
+    time_unit : str or None
+        Time unit of the summary the models were fitted on.
+    calibration_weeks : float or None
+        The week in which the calibration period ends (None: no customer before it).
+    actual_at_calibration_end : float or None
+        The actual count at the calibration's last day, where the models' holdout curves start.
+    """
+
+    table: pd.DataFrame
+    time_unit: str | None
+    calibration_weeks: float | None = None
+    actual_at_calibration_end: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No week to draw: no customer bought before the calibration end."""
+        return self.table.empty
+
+
+@dataclass(frozen=True)
 class HoldoutComparison:
     """Purchase models and baselines compared on a holdout period.
 
@@ -79,14 +109,9 @@ class HoldoutComparison:
     predictions : pandas.DataFrame
         Index ``customer_id`` (the calibration customers): ``actual`` holdout purchases and one
         column of predicted holdout purchases per model.
-    tracking : pandas.DataFrame
-        One row per week since the first purchase: ``week`` (1, 2, …), ``week_end`` (date),
-        ``actual`` cumulative repeat purchases of the calibration customers and one column per
-        purchase model (unconditional expectation up to the calibration end, then the actual
-        count there plus the conditional predictions; see the module docstring).
-        ``attrs["calibration_weeks"]`` is the week in which the calibration period ends,
-        ``attrs["actual_at_calibration_end"]`` the actual count at its last day (where the
-        models' holdout curves start).
+    tracking : TrackingData
+        The weekly tracking curves (``table``) with the week the calibration ends and the
+        actual count there, where the models' holdout curves start.
     best_model : str
         The first row of ``metrics``: lowest holdout MAE among the eligible models.
     best_purchase_model : str or None
@@ -105,7 +130,7 @@ class HoldoutComparison:
 
     metrics: pd.DataFrame
     predictions: pd.DataFrame
-    tracking: pd.DataFrame
+    tracking: TrackingData
     best_model: str
     best_purchase_model: str | None
     finding: Finding
@@ -282,7 +307,7 @@ def tracking_data(
     models: Mapping[str, Any],
     calibration_end: pd.Timestamp,
     as_of: pd.Timestamp,
-) -> pd.DataFrame:
+) -> TrackingData:
     """Weekly cumulative repeat purchases of the calibration customers: actual vs expected.
 
     Up to the calibration end, the expectation of a model at the end of day ``D`` is
@@ -292,7 +317,7 @@ def tracking_data(
     ``sum_i E[X(D - c) | history_i]`` (``predict_purchases`` with the summary's history, ``c``
     the calibration end): at ``as_of`` its rise over the holdout is the predicted total of the
     holdout table, to rounding. Same-day purchases count once, as in the summary. See
-    :class:`HoldoutComparison` for the columns.
+    :class:`TrackingData` for the columns.
     """
     unit_days = TIME_UNIT_DAYS[summary.attrs.get("time_unit", "W")]
     days = reduce_customer_days(orders, as_of)
@@ -303,8 +328,7 @@ def tracking_data(
         )
         for column in ("actual", *models):
             frame[column] = pd.Series(dtype=np.float64)
-        frame.attrs.update(time_unit=summary.attrs.get("time_unit"))
-        return frame
+        return TrackingData(frame, summary.attrs.get("time_unit"))
     day_number = days["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
     ids = days["customer_id"].to_numpy()
     first_of_customer = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
@@ -348,11 +372,12 @@ def tracking_data(
             name, model, holdout_ages, history
         )
         out[name] = curve
-    frame = pd.DataFrame(out)
-    frame.attrs["calibration_weeks"] = (cal_offset + 1) / 7
-    frame.attrs["time_unit"] = summary.attrs.get("time_unit")
-    frame.attrs["actual_at_calibration_end"] = actual_at_cal
-    return frame
+    return TrackingData(
+        table=pd.DataFrame(out),
+        time_unit=summary.attrs.get("time_unit"),
+        calibration_weeks=(cal_offset + 1) / 7,
+        actual_at_calibration_end=actual_at_cal,
+    )
 
 
 def _conditional_totals(

@@ -12,6 +12,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFor
 
 from custkit.i18n import _, format_value, n_
 from custkit.ltv.clv import tier_label
+from custkit.ltv.validation import TrackingData
 from custkit.plots.audit import (
     _GAINED,
     _LOST,
@@ -93,7 +94,7 @@ def _group_name(group: str, name: str) -> str:
 
 
 @draws_text_as_written
-def plot_tracking(tracking: pd.DataFrame) -> Figure:
+def plot_tracking(curves: TrackingData) -> Figure:
     """Cumulative repeat purchases per week: actual vs each purchase model (the BTYD tracking
     plot), from :attr:`custkit.ltv.validation.HoldoutComparison.tracking`.
 
@@ -101,10 +102,10 @@ def plot_tracking(tracking: pd.DataFrame) -> Figure:
     line continues from the actual count there with the model's forecast for the customers it
     knew: where it ends against the actual line is the holdout table's total error."""
     fig, ax = _figure(9, 4.5)
+    tracking = curves.table
     models = [c for c in tracking.columns if c not in ("week", "week_end", "actual")]
     ax.plot(tracking["week"], tracking["actual"], color="black", linewidth=2, label=_("Actual"))
-    weeks = tracking.attrs.get("calibration_weeks")
-    start = tracking.attrs.get("actual_at_calibration_end")
+    weeks, start = curves.calibration_weeks, curves.actual_at_calibration_end
     holdout = (tracking["week"] > weeks).to_numpy() if weeks is not None else None
     for i, name in enumerate(models):
         colour = _MODEL_COLOURS[i % len(_MODEL_COLOURS)]

@@ -1,7 +1,7 @@
-"""Figures for the split-test report. Each function takes a frame computed by
+"""Figures for the split-test report. Each function takes a result computed by
 :mod:`custkit.splittest.report` and returns a matplotlib ``Figure``; none computes a statistic.
 
-A test with a sample-ratio mismatch (``frame.attrs["srm_alert"]``) gets a red warning strip across
+A test with a sample-ratio mismatch (``srm_alert``) gets a red warning strip across
 the top of every figure, as its tables do.
 """
 
@@ -18,13 +18,14 @@ from custkit.plots.audit import _GAINED, _LOST, _MAIN, _SECOND, _figure
 from custkit.plots.style import draws_text_as_written
 from custkit.splittest.findings import quoted
 from custkit.splittest.metrics import METRICS
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 
 _WINDOW_COLOURS = (_SECOND, "#2a9d8f", _MAIN, "#8d99ae", "#6a4c93")
 _METRIC_COLOURS = {"conversion": _GAINED, "orders": _SECOND, "revenue": _MAIN, "margin": "#6a4c93"}
 
 
-def _srm_strip(fig: Figure, frame: pd.DataFrame) -> None:
-    if frame.attrs.get("srm_alert"):  # a suptitle: the constrained layout makes room for it
+def _srm_strip(fig: Figure, alert: bool) -> None:
+    if alert:  # a suptitle: the constrained layout makes room for it
         fig.suptitle(
             _("Sample-ratio mismatch: the split is broken, these results cannot be trusted"),
             color="white",
@@ -97,13 +98,14 @@ def _empty(ax, message: str) -> None:
 
 
 @draws_text_as_written
-def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
+def plot_effect_intervals(results: MetricResults) -> Figure:
     """Forest plot: every metric's relative change with its interval, one marker per window,
-    from :func:`custkit.splittest.report.metric_table`.
+    from :func:`custkit.splittest.report.metric_results`.
 
     Filled markers are significant after the Holm adjustment; hollow ones are not. Windows not
     yet complete for every customer are drawn dashed.
     """
+    metrics = results.table
     labels = list(dict.fromkeys(metrics["label"]))
     windows = sorted(metrics["window_days"].unique())
     variants = list(dict.fromkeys(metrics["variant"]))
@@ -172,20 +174,20 @@ def plot_effect_intervals(metrics: pd.DataFrame) -> Figure:
     if metrics["partial"].any():
         handles.append(Line2D([], [], color="grey", linestyle="--", label=_("window not complete")))
     ax.legend(handles=handles, fontsize=8, loc="best")
-    experiment = metrics.attrs.get("experiment_id", "")
-    ax.set_title(_title(experiment, _("effect on every metric by window from exposure")))
-    _srm_strip(fig, metrics)
+    ax.set_title(_title(results.experiment_id, _("effect on every metric by window from exposure")))
+    _srm_strip(fig, results.srm_alert)
     return fig
 
 
 @draws_text_as_written
-def plot_effect_by_month(months: pd.DataFrame) -> Figure:
+def plot_effect_by_month(results: MonthResults) -> Figure:
     """Relative change per month since exposure (month 1 = days 1–30, …) with intervals, one
-    line per metric, from :func:`custkit.splittest.report.month_table`.
+    line per metric, from :func:`custkit.splittest.report.month_results`.
 
     An effect that appears only from month 2 on is the case for judging tests after three
     months rather than one.
     """
+    months = results.table
     fig, ax = _figure(8, 4)
     shown = months.loc[np.isfinite(months["estimate"].astype(float))] if len(months) else months
     if shown.empty:
@@ -220,23 +222,24 @@ def plot_effect_by_month(months: pd.DataFrame) -> Figure:
     variant = months["variant"].iloc[0] if len(months) else _("challenger")
     ax.set_xlabel(_("Month since each customer's exposure"))
     ax.set_ylabel(_("Change of “{variant}” against “{control}”", variant=variant, control=control))
-    experiment = months.attrs.get("experiment_id", "")
-    ax.set_title(_title(experiment, _("when the effect happens, by month since exposure")))
-    _srm_strip(fig, months)
+    ax.set_title(
+        _title(results.experiment_id, _("when the effect happens, by month since exposure"))
+    )
+    _srm_strip(fig, results.srm_alert)
     return fig
 
 
 @draws_text_as_written
-def plot_sequential(looks: pd.DataFrame) -> Figure:
+def plot_sequential(result: SequentialLooks) -> Figure:
     """The monthly looks of a test: z against the O'Brien–Fleming boundary, from
-    :func:`custkit.splittest.report.sequential_table`.
+    :func:`custkit.splittest.report.sequential_looks`.
 
     The test may stop at the first look outside the boundary; before the judge date (dotted
     line) every look is provisional.
     """
     fig, ax = _figure(8, 3.8)
-    attrs = looks.attrs
-    metric, days = attrs.get("metric", "metric"), attrs.get("window_days", "")
+    looks = result.table
+    metric, days = result.metric, result.window_days
     if looks.empty:
         _empty(ax, _("No look yet: no customer's {days}-day window is complete", days=days))
     else:
@@ -275,8 +278,8 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
                 fontsize=7,
                 color="grey",
             )
-    judge = attrs.get("judge_date")
-    if judge is not None and attrs.get("provisional") and not looks.empty:
+    judge = result.judge_date
+    if judge is not None and result.provisional and not looks.empty:
         ax.set_xlim(right=max(ax.get_xlim()[1], mdates.date2num(pd.Timestamp(judge)) + 20))
         ax.axvline(pd.Timestamp(judge), color="grey", linestyle=":", linewidth=1)
         ax.annotate(
@@ -306,7 +309,7 @@ def plot_sequential(looks: pd.DataFrame) -> Figure:
         )
     else:
         ax.set_title(_("Monthly looks at {metric}", metric=label))
-    _srm_strip(fig, looks)
+    _srm_strip(fig, result.srm_alert)
     return fig
 
 

@@ -6,6 +6,7 @@ catalogue (:mod:`custkit.i18n`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -27,8 +28,10 @@ from custkit.splittest.report import (
     _exposure,
     design_check,
     metric_table,
+    srm_check,
     srm_p_value,
 )
+from custkit.splittest.results import PlanningResults
 from custkit.splittest.verdicts import Verdict, metric_verdict, verdict
 from custkit.units import Kpis
 
@@ -198,7 +201,8 @@ def design_finding(review: SplitTestReview, experiment_id: str) -> Finding:
     )
     planned = " / ".join(format_value(s, ".0%") for s in design.planned_shares)
     basis = _("as planned in the params") if design.planned else _("equal shares assumed")
-    p = table.attrs["srm_p_value"]
+    srm = srm_check(review, experiment_id)
+    p = srm.p_value
     first, last = table["first_exposure"].min(), table["last_exposure"].max()
     accounting = review.assignments.accounting.set_index("experiment_id")["rejected"]
     rejected = int(accounting.get(experiment_id, 0))
@@ -240,7 +244,7 @@ def design_finding(review: SplitTestReview, experiment_id: str) -> Finding:
             "{n:,} assignment rows were set aside (see the table of bad assignments).",
             rejected,
         )
-    if table.attrs["srm_alert"]:
+    if srm.alert:
         return Finding(
             _("Design check: sample-ratio mismatch"),
             conclusion,
@@ -598,6 +602,17 @@ def planning_table(
     power: float = 0.8,
     window_days: int | None = None,
 ) -> pd.DataFrame:
+    """:func:`planning_results`' table: customers per variant a two-variant test needs to
+    detect each relative change of each metric."""
+    return planning_results(review, lifts, power, window_days).table
+
+
+def planning_results(
+    review: SplitTestReview,
+    lifts: Sequence[float] = (0.02, 0.05, 0.10),
+    power: float = 0.8,
+    window_days: int | None = None,
+) -> PlanningResults:
     """Customers per variant a two-variant test needs to detect each relative change of each
     metric, from the store's own variance.
 
@@ -607,11 +622,12 @@ def planning_table(
 
     Returns
     -------
-    pandas.DataFrame
-        ``metric``, ``label``, ``unit``, ``baseline`` (mean or rate per customer), ``std`` (per
-        customer; NaN for rates), ``customers`` (in the control groups), one
-        ``customers_for_<lift>`` column per lift (per variant, at ``alpha`` and *power*), and
-        ``detectable_change`` with ``typical_customers`` per variant (the median control group).
+    PlanningResults
+        ``window_days``, ``power``, ``alpha``, ``lifts`` and the ``table``: ``metric``,
+        ``label``, ``unit``, ``baseline`` (mean or rate per customer), ``std`` (per customer;
+        NaN for rates), ``customers`` (in the control groups), one ``customers_for_<lift>``
+        column per lift (per variant, at ``alpha`` and *power*), and ``detectable_change`` with
+        ``typical_customers`` per variant (the median control group).
     """
     from custkit.splittest.planning import (
         minimum_detectable_effect,
@@ -630,8 +646,11 @@ def planning_table(
     columns = ["metric", "label", "unit", "baseline", "std", "customers"]
     columns += [f"customers_for_{lift:g}" for lift in lifts]
     columns += ["typical_customers", "detectable_change"]
+    planned = functools.partial(
+        PlanningResults, window_days=window, power=power, alpha=review.alpha, lifts=tuple(lifts)
+    )
     if not controls:
-        return pd.DataFrame(columns=columns)
+        return planned(pd.DataFrame(columns=columns))
     pooled = {
         k: sum(float(c[k]) for c in controls)
         for k in controls[0]
@@ -676,6 +695,4 @@ def planning_table(
                 else math.nan
             )
         rows.append(row)
-    table = pd.DataFrame(rows, columns=columns)
-    table.attrs.update(window_days=window, power=power, alpha=review.alpha, lifts=tuple(lifts))
-    return table
+    return planned(pd.DataFrame(rows, columns=columns))

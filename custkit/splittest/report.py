@@ -11,6 +11,7 @@ KPIs) in :mod:`custkit.splittest.findings`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -34,6 +35,13 @@ from custkit.splittest.metrics import (
     compare_metric,
     cuped_adjust,
     exposure_sums,
+)
+from custkit.splittest.results import (
+    MetricResults,
+    MonthResults,
+    SegmentResults,
+    SequentialLooks,
+    SrmCheck,
 )
 
 
@@ -106,6 +114,43 @@ class SplitTestReview:
         ``as_of``, as plain dicts: the statistics read a few numbers per comparison, and pandas
         indexing would cost more than the test."""
         return self._totals.get((experiment_id, window_days), {})
+
+    def cached(self, key: tuple, compute: Callable[[], Any], copy: bool = True) -> Any:
+        """*compute()* once per review and *key*: the verdicts, the summary, the KPIs and the
+        sections all read the same tables.
+
+        The review is the one owner of what it has computed: every module reads and adds
+        results through this method, never through the store behind it.
+
+        Parameters
+        ----------
+        key : tuple
+            What is computed, first the step's name (``("metrics", experiment_id)``).
+        compute : callable
+            Computes it, without arguments; called only when *key* is new.
+        copy : bool, default True
+            Hand out a copy of a frame (or of a result's ``table``), so a caller may modify its
+            own; this package's readers that only read take the stored one.
+
+        Returns
+        -------
+        object
+            What *compute* returned for *key*.
+        """
+        if key not in self._cache:
+            # Undefined results (a control rate of 0 in a young test…) are NaN and shown as "—";
+            # the warning that says so is for analysts calling the statistics directly.
+            with warnings.catch_warnings():
+                from custkit.splittest.inputs import SplitTestWarning
+
+                warnings.simplefilter("ignore", SplitTestWarning)
+                self._cache[key] = compute()
+        value = self._cache[key]
+        if copy and isinstance(value, pd.DataFrame):
+            return value.copy()
+        if copy and isinstance(value, _RESULTS):
+            return dataclasses.replace(value, table=value.table.copy())
+        return value
 
 
 def review_experiments(
@@ -349,26 +394,15 @@ def _check_metrics(
     return chosen
 
 
+#: The typed results whose ``table`` :meth:`SplitTestReview.cached` copies out.
+_RESULTS = (MetricResults, MonthResults, SegmentResults, SequentialLooks)
+
+
 def _cached(
     review: SplitTestReview, key: tuple, compute: Callable[[], Any], copy: bool = True
 ) -> Any:
-    """*compute()* once per review and key: the verdicts, the summary, the KPIs and the sections
-    all read the same tables. Frames are copied out (``copy``), so a caller may modify its own;
-    this module's own readers take the stored frame."""
-    if key not in review._cache:
-        # Undefined results (a control rate of 0 in a young test…) are NaN and shown as "—";
-        # the warning that says so is for analysts calling the statistics directly.
-        with warnings.catch_warnings():
-            from custkit.splittest.inputs import SplitTestWarning
-
-            warnings.simplefilter("ignore", SplitTestWarning)
-            review._cache[key] = compute()
-    value = review._cache[key]
-    if copy and isinstance(value, pd.DataFrame):
-        copy = value.copy()
-        copy.attrs = dict(value.attrs)
-        return copy
-    return value
+    """:meth:`SplitTestReview.cached`, as this module's steps call it."""
+    return review.cached(key, compute, copy)
 
 
 def _totals_by_experiment(sums: ExposureSums) -> dict:
@@ -403,26 +437,37 @@ def srm_p_value(review: SplitTestReview, experiment_id: str) -> float:
     from custkit.splittest.srm import srm_test
 
     design = _design(review, experiment_id)
-    key = ("srm", experiment_id)
-    if key not in review._cache:
+
+    def compute() -> float:
         counts = [_assigned_to(review, experiment_id, [v]) for v in design.variants]
-        review._cache[key] = (
-            math.nan
-            if len(design.variants) < 2 or sum(counts) == 0
-            else srm_test(counts, list(design.planned_shares))
-        )
-    return review._cache[key]
+        if len(design.variants) < 2 or sum(counts) == 0:
+            return math.nan
+        return srm_test(counts, list(design.planned_shares))
+
+    return review.cached(("srm", experiment_id), compute)
+
+
+def srm_check(review: SplitTestReview, experiment_id: str) -> SrmCheck:
+    """The sample-ratio test of the experiment's split, with the review's ``srm_alpha``.
+
+    Returns
+    -------
+    SrmCheck
+        ``p_value`` (:func:`srm_p_value`), ``alpha`` and ``alert`` (the split is broken).
+    """
+    return SrmCheck(experiment_id, srm_p_value(review, experiment_id), review.srm_alpha)
 
 
 def _exposure(review: SplitTestReview, experiment_id: str) -> dict[str, dict[str, Any]]:
     """Per variant: ``customers`` (valid assignments), ``first_exposure``, ``last_exposure``."""
-    key = ("exposure",)
-    if key not in review._cache:
+
+    def compute() -> dict:
         by_experiment: dict = {}
         for row in review.sums.exposure.to_dict("records"):
             by_experiment.setdefault(str(row["experiment_id"]), {})[str(row["variant"])] = row
-        review._cache[key] = by_experiment
-    return review._cache[key].get(experiment_id, {})
+        return by_experiment
+
+    return review.cached(("exposure",), compute).get(experiment_id, {})
 
 
 def _assigned_to(review: SplitTestReview, experiment_id: str, variants: Sequence[str]) -> int:
@@ -439,7 +484,7 @@ def design_check(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
         ``variant``, ``role`` (control / challenger / not planned), ``planned_share``,
         ``customers`` (valid assignments up to as-of), ``actual_share``, ``first_exposure``,
         ``last_exposure`` and ``complete_<W>d``: customers whose W-day window is complete.
-        ``attrs``: ``srm_p_value``, ``srm_alert``.
+        The sample-ratio test is :func:`srm_check`'s.
     """
     design = _design(review, experiment_id)
     exposure = _exposure(review, experiment_id)
@@ -461,8 +506,6 @@ def design_check(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
     for w in review.windows_days:
         done = review.totals(experiment_id, w)
         table[f"complete_{w}d"] = [_count(done, v) for v in variants]
-    p = srm_p_value(review, experiment_id)
-    table.attrs.update(srm_p_value=p, srm_alert=bool(p < review.srm_alpha))
     return table
 
 
@@ -501,8 +544,8 @@ def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
     ``p_value < alpha`` exactly when the interval leaves out 0. ``p_adjusted`` is Holm's over
     every metric × window × challenger of this experiment or, with the review's
     ``multiple_testing="bh"``, Benjamini–Hochberg's over every such test of every experiment
-    reviewed (stated in ``attrs["family"]``). A window is ``partial`` while some assigned
-    customers' windows are not complete yet.
+    reviewed (stated in :func:`metric_results`' ``family``). A window is ``partial`` while
+    some assigned customers' windows are not complete yet.
 
     Returns
     -------
@@ -511,48 +554,75 @@ def metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
         ``customers_control``, ``customers_variant``, ``value_control``, ``value_variant``,
         ``estimate`` (relative change B / A - 1), ``ci_low``, ``ci_high``, ``p_value``,
         ``p_holm`` (Holm within the experiment, whatever the method), ``p_adjusted``,
-        ``significant`` (``p_adjusted < alpha``), ``partial``. ``attrs``: ``family``,
-        ``family_tests``, ``multiple_testing`` and more.
+        ``significant`` (``p_adjusted < alpha``), ``partial``.
+    """
+    return metric_results(review, experiment_id).table
+
+
+def metric_results(review: SplitTestReview, experiment_id: str) -> MetricResults:
+    """:func:`metric_table` with the family its p-values are adjusted over and the split's
+    sample-ratio alert.
+
+    Returns
+    -------
+    MetricResults
+        ``table`` and ``alpha``, ``srm_alert``, ``multiple_testing``, ``family`` (in words),
+        ``family_tests``, ``family_experiments``, ``family_challengers``.
     """
     _design(review, experiment_id)
-    return _cached(review, ("metrics", experiment_id), lambda: _metric_table(review, experiment_id))
+    return _cached(
+        review, ("metrics", experiment_id), lambda: _metric_results(review, experiment_id)
+    )
 
 
-def _metric_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
+def _metric_results(review: SplitTestReview, experiment_id: str) -> MetricResults:
     from custkit.splittest.multiple_testing import benjamini_hochberg
 
+    design = _design(review, experiment_id)
     table = _cached(
         review,
         ("metrics_unadjusted", experiment_id),
         lambda: _unadjusted_metric_table(review, experiment_id),
     )
     if review.multiple_testing == "bh":
-        key = ("benjamini_hochberg",)
-        if key not in review._cache:  # one family: every test of every experiment reviewed
+
+        def family() -> tuple:  # one family: every test of every experiment reviewed
             p_values = {e: _unadjusted_p_values(review, e) for e in review.designs}
             flat = np.concatenate([np.zeros(0), *p_values.values()])
             adjusted = benjamini_hochberg(flat) if flat.size else flat
             offsets = np.cumsum([0, *(len(p) for p in p_values.values())])
-            review._cache[key] = (
+            return (
                 {e: adjusted[offsets[i] : offsets[i + 1]] for i, e in enumerate(p_values)},
                 int(np.isfinite(flat).sum()),
                 len(review.designs),
             )
-        by_experiment, tests, experiments = review._cache[key]
+
+        by_experiment, tests, experiments = review.cached(("benjamini_hochberg",), family)
         table["p_adjusted"] = by_experiment[experiment_id]
-        table.attrs.update(
-            family=(
-                f"Benjamini–Hochberg-adjusted over the {tests} tests of the {experiments} "
-                "experiments reviewed (every experiment × metric × window × challenger)"
-            ),
-            family_tests=tests,
-            family_experiments=experiments,
+        described = (
+            f"Benjamini–Hochberg-adjusted over the {tests} tests of the {experiments} "
+            "experiments reviewed (every experiment × metric × window × challenger)"
         )
     else:
         table["p_adjusted"] = table["p_holm"]
+        tests, experiments = int(table["p_value"].notna().sum()), 1
+        described = (
+            f"Holm-adjusted over the {tests} tests of this experiment (every metric × window"
+            + (" × challenger" if len(design.challengers) > 1 else "")
+            + ")"
+        )
     table["significant"] = table["p_adjusted"] < review.alpha
-    table.attrs["multiple_testing"] = review.multiple_testing
-    return table
+    return MetricResults(
+        table=table,
+        experiment_id=experiment_id,
+        alpha=review.alpha,
+        srm_alert=srm_check(review, experiment_id).alert,
+        multiple_testing=review.multiple_testing,
+        family=described,
+        family_tests=tests,
+        family_experiments=experiments,
+        family_challengers=len(design.challengers) > 1,
+    )
 
 
 def _unadjusted_p_values(review: SplitTestReview, experiment_id: str) -> np.ndarray:
@@ -593,19 +663,6 @@ def _unadjusted_metric_table(review: SplitTestReview, experiment_id: str) -> pd.
     if len(table):
         table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
     table["significant"] = table["p_holm"] < review.alpha
-    tests = int(table["p_value"].notna().sum())
-    table.attrs.update(
-        family=(
-            f"Holm-adjusted over the {tests} tests of this experiment (every metric × window"
-            + (" × challenger" if len(design.challengers) > 1 else "")
-            + ")"
-        ),
-        family_tests=tests,
-        family_challengers=len(design.challengers) > 1,
-        srm_alert=bool(srm_p_value(review, experiment_id) < review.srm_alpha),
-        alpha=review.alpha,
-        experiment_id=experiment_id,
-    )
     return table
 
 
@@ -676,14 +733,29 @@ def month_table(
         ``customers_control``, ``customers_variant``, ``value_control``, ``value_variant``,
         ``estimate``, ``ci_low``, ``ci_high``, ``p_value`` (not adjusted).
     """
+    return month_results(review, experiment_id, metrics).table
+
+
+def month_results(
+    review: SplitTestReview,
+    experiment_id: str,
+    metrics: Sequence[str] = ("conversion", "orders", "revenue"),
+) -> MonthResults:
+    """:func:`month_table` with the split's sample-ratio alert.
+
+    Returns
+    -------
+    MonthResults
+        ``table``, ``alpha`` and ``srm_alert``.
+    """
     _design(review, experiment_id)
     key = ("months", experiment_id, tuple(metrics))
-    return _cached(review, key, lambda: _month_table(review, experiment_id, metrics))
+    return _cached(review, key, lambda: _month_results(review, experiment_id, metrics))
 
 
-def _month_table(
+def _month_results(
     review: SplitTestReview, experiment_id: str, metrics: Sequence[str]
-) -> pd.DataFrame:
+) -> MonthResults:
     design = _design(review, experiment_id)
     months = review.sums.months
     rows = []
@@ -712,13 +784,12 @@ def _month_table(
                 }
                 del row["p_holm"]
                 rows.append(row)
-    table = pd.DataFrame(rows)
-    table.attrs.update(
-        srm_alert=bool(srm_p_value(review, experiment_id) < review.srm_alpha),
-        alpha=review.alpha,
+    return MonthResults(
+        table=pd.DataFrame(rows),
         experiment_id=experiment_id,
+        alpha=review.alpha,
+        srm_alert=srm_check(review, experiment_id).alert,
     )
-    return table
 
 
 def cuped_table(
@@ -781,9 +852,7 @@ def _cuped_table(
                         "note": adjustment.note,
                     }
                 )
-    table = pd.DataFrame(rows)
-    table.attrs.update(pre_exposure_days=review.sums.pre_exposure_days)
-    return table
+    return pd.DataFrame(rows)  # the pre-exposure days are the review's: review.sums
 
 
 def bayesian_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame:
@@ -848,9 +917,7 @@ def _bayesian_table(review: SplitTestReview, experiment_id: str) -> pd.DataFrame
                     "prior": result.prior,
                 }
             )
-    table = pd.DataFrame(rows)
-    table.attrs.update(window_days=review.horizon_days)
-    return table
+    return pd.DataFrame(rows)  # over the review's horizon_days
 
 
 # ============================================================================ sequential view
@@ -883,17 +950,38 @@ def sequential_table(
         ``look``, ``month`` (``YYYY-MM``), ``look_date``, ``customers``,
         ``information_fraction``, ``z``, ``boundary``, ``nominal_p``, ``crossed`` (this look
         crossed), ``estimate`` (relative change at that look), ``frozen`` (kept from an earlier
-        report). ``attrs``: ``metric``, ``variant``, ``control``, ``crossed``,
-        ``crossing_date``, ``judge_date``, ``provisional``, ``alpha``, ``planned_customers``
-        (of the whole experiment), ``planned_from`` (``"params"``, ``"history"``,
-        ``"first look"`` or None), ``planned_origin`` (the same, of a sample kept from the
-        history), ``history_period`` (the report the frozen looks come from).
+        report). What the looks conclude (crossed, judge date, planned sample…) is
+        :func:`sequential_looks`'s.
+    """
+    return sequential_looks(review, experiment_id, metric, variant).table
+
+
+def sequential_looks(
+    review: SplitTestReview,
+    experiment_id: str,
+    metric: str | None = None,
+    variant: str | None = None,
+) -> SequentialLooks:
+    """The monthly looks of :func:`sequential_table` with what they conclude.
+
+    Parameters
+    ----------
+    metric : str, optional
+        Default: the review's primary metric.
+    variant : str, optional
+        Challenger; default: the first.
+
+    Returns
+    -------
+    SequentialLooks
+        The looks' ``table`` and ``crossed``, ``crossing_date``, ``judge_date``,
+        ``provisional``, the planned sample and where it comes from, ``history_period``.
     """
     design = _design(review, experiment_id)
     metric = metric or review.primary_metric
     variant = variant or (design.challengers[0] if design.challengers else None)
     key = ("sequential", experiment_id, metric, variant)
-    return _cached(review, key, lambda: _sequential_table(review, experiment_id, metric, variant))
+    return _cached(review, key, lambda: _sequential_looks(review, experiment_id, metric, variant))
 
 
 @functools.lru_cache(maxsize=256)
@@ -933,10 +1021,9 @@ def planned_sample(review: SplitTestReview, experiment_id: str) -> tuple[int | N
     frozen = _look_history(review, experiment_id)
     if frozen.get("planned_customers"):
         return int(frozen["planned_customers"]), "history"
-    key = ("planned_sample", experiment_id)
-    if key not in review._cache:
-        review._cache[key] = _estimated_sample(review, experiment_id)
-    estimate = review._cache[key]
+    estimate = review.cached(
+        ("planned_sample", experiment_id), lambda: _estimated_sample(review, experiment_id)
+    )
     return (estimate, "first look") if estimate is not None else (None, None)
 
 
@@ -982,33 +1069,13 @@ def _look_history(review: SplitTestReview, experiment_id: str) -> Mapping[str, A
     return entry if same else {}
 
 
-def _sequential_table(
+def _sequential_looks(
     review: SplitTestReview, experiment_id: str, metric: str, variant: str | None
-) -> pd.DataFrame:
+) -> SequentialLooks:
     design = _design(review, experiment_id)
     judge = judge_date(review, experiment_id)
     planned, planned_from = planned_sample(review, experiment_id)
     history = _look_history(review, experiment_id)
-    attrs = {
-        "metric": metric,
-        "variant": variant,
-        "control": design.control,
-        "crossed": False,
-        "crossing_date": None,
-        "judge_date": judge,
-        "provisional": judge is None or review.as_of < judge,
-        "alpha": review.alpha,
-        "window_days": review.horizon_days,
-        "srm_alert": bool(srm_p_value(review, experiment_id) < review.srm_alpha),
-        "experiment_id": experiment_id,
-        "planned_customers": planned,
-        "planned_from": planned_from,
-        "planned_origin": history.get("planned_from")
-        if planned_from == "history"
-        else planned_from,
-        "planned_lift": review.planned_lift,
-        "history_period": history.get("period"),
-    }
     columns = ["look", "month", "look_date", "customers", "information_fraction", "z"]
     columns += ["boundary", "nominal_p", "crossed", "estimate", "frozen"]
     frozen = [
@@ -1018,31 +1085,45 @@ def _sequential_table(
     looks = frozen + _new_looks(review, experiment_id, metric, variant, planned, frozen, judge)
     for number, look in enumerate(looks, start=1):
         look["look"] = number
+    # as sequential_check: the first look that crossed, never undone
     crossing = next((look for look in looks if look["crossed"]), None)
-    if crossing is not None:  # as sequential_check: the first look that crossed, never undone
-        attrs.update(crossed=True, crossing_date=crossing["look_date"], crossing_z=crossing["z"])
-    if looks and looks[-1]["information_fraction"] >= 1.0:  # the planned sample is in: final
-        attrs["provisional"] = False
-    review._cache[("look_records", experiment_id, metric, variant)] = looks
     table = pd.DataFrame(looks, columns=columns)
     if table.empty:  # Timestamps make a datetime column by themselves
         table["look_date"] = pd.to_datetime(table["look_date"])
-    table.attrs.update(attrs)
-    return table
+    return SequentialLooks(
+        table=table,
+        experiment_id=experiment_id,
+        metric=metric,
+        variant=variant,
+        control=design.control,
+        crossed=crossing is not None,
+        crossing_date=crossing["look_date"] if crossing is not None else None,
+        crossing_z=crossing["z"] if crossing is not None else None,
+        judge_date=judge,
+        # the planned sample is in (the last look's fraction is 1): final
+        provisional=(judge is None or review.as_of < judge)
+        and not (looks and looks[-1]["information_fraction"] >= 1.0),
+        alpha=review.alpha,
+        window_days=review.horizon_days,
+        srm_alert=srm_check(review, experiment_id).alert,
+        planned_customers=planned,
+        planned_from=planned_from,
+        planned_origin=history.get("planned_from") if planned_from == "history" else planned_from,
+        planned_lift=review.planned_lift,
+        history_period=history.get("period"),
+        records=tuple(looks),
+    )
 
 
 def _look_records(
     review: SplitTestReview, experiment_id: str, metric: str, variant: str | None
-) -> list[dict]:
-    """The rows of :func:`sequential_table` as plain dicts (``DataFrame.to_dict`` would copy the
-    table's attrs for every column: most of the KPIs' time)."""
-    _cached(
-        review,
-        ("sequential", experiment_id, metric, variant),
-        lambda: _sequential_table(review, experiment_id, metric, variant),
-        False,
+) -> tuple[dict, ...]:
+    """The rows of :func:`sequential_table` as plain dicts."""
+    key = ("sequential", experiment_id, metric, variant)
+    looks = review.cached(
+        key, lambda: _sequential_looks(review, experiment_id, metric, variant), False
     )
-    return review._cache[("look_records", experiment_id, metric, variant)]
+    return looks.records
 
 
 def _new_looks(
@@ -1105,10 +1186,10 @@ def _cumulative(
     review: SplitTestReview, experiment_id: str, variant: str
 ) -> tuple[list[pd.Period], list[dict], list[dict], int]:
     control = _design(review, experiment_id).control
-    key = ("cumulative", experiment_id, control, variant)
-    if key not in review._cache:
-        review._cache[key] = _cumulative_sums(review, experiment_id, control, variant)
-    return review._cache[key]
+    return review.cached(
+        ("cumulative", experiment_id, control, variant),
+        lambda: _cumulative_sums(review, experiment_id, control, variant),
+    )
 
 
 def _cumulative_sums(
@@ -1139,16 +1220,17 @@ def _cumulative_sums(
 
 def _horizon_by_month(review: SplitTestReview) -> dict:
     """experiment → variant → completion month → sums over the horizon window (plain dicts)."""
-    key = ("horizon_by_month",)
-    if key not in review._cache:
+
+    def compute() -> dict:
         windows = review.sums.windows
         rows = windows.loc[windows["window_days"] == review.horizon_days]
         nested: dict = {}
         for row in rows.to_dict("records"):
             experiment = nested.setdefault(str(row["experiment_id"]), {})
             experiment.setdefault(str(row["variant"]), {})[row["completed_month"]] = row
-        review._cache[key] = nested
-    return review._cache[key]
+        return nested
+
+    return review.cached(("horizon_by_month",), compute)
 
 
 def _looks(

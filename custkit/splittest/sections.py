@@ -39,9 +39,16 @@ from custkit.splittest.report import (
     cuped_table,
     design_check,
     judge_date,
-    metric_table,
-    month_table,
-    sequential_table,
+    metric_results,
+    month_results,
+    sequential_looks,
+)
+from custkit.splittest.results import (
+    MetricResults,
+    MonthResults,
+    PlanningResults,
+    SegmentResults,
+    SequentialLooks,
 )
 from custkit.splittest.verdicts import (
     Verdict,
@@ -62,9 +69,13 @@ class ExperimentSection:
         The red warning for every metric of a test with a sample-ratio mismatch, or ``""``.
     design : pandas.DataFrame
         Planned and actual split per variant (text).
-    metrics, months, sequential : pandas.DataFrame
-        Numeric results (:func:`~custkit.splittest.report.metric_table`, ``month_table``,
-        ``sequential_table``) for the figures.
+    metrics : MetricResults
+        Every metric by window, for the figures (:func:`~custkit.splittest.report.metric_results`).
+    months : MonthResults
+        The effect by month since exposure (:func:`~custkit.splittest.report.month_results`).
+    sequential : SequentialLooks
+        The monthly looks and what they conclude
+        (:func:`~custkit.splittest.report.sequential_looks`).
     metrics_shown, cuped_shown, bayes_shown, sequential_shown : pandas.DataFrame
         The same and the CUPED, Bayesian and sequential views, as text.
     metrics_caption, cuped_caption, bayes_caption, sequential_caption : str
@@ -86,15 +97,15 @@ class ExperimentSection:
     design_finding: Finding
     srm_banner: str
     design: pd.DataFrame
-    metrics: pd.DataFrame
+    metrics: MetricResults
     metrics_shown: pd.DataFrame
     metrics_caption: str
-    months: pd.DataFrame
+    months: MonthResults
     cuped_shown: pd.DataFrame
     cuped_caption: str
     bayes_shown: pd.DataFrame
     bayes_caption: str
-    sequential: pd.DataFrame
+    sequential: SequentialLooks
     sequential_shown: pd.DataFrame
     sequential_caption: str
     collapsed: bool = False
@@ -109,7 +120,7 @@ def experiment_section(
     """Everything one experiment's section of the report shows."""
     design = review.designs[experiment_id]
     result = verdict(review, experiment_id)
-    metrics = metric_table(review, experiment_id)
+    metrics = metric_results(review, experiment_id)
     judge = judge_date(review, experiment_id)
     provisional = (
         " "
@@ -118,12 +129,12 @@ def experiment_section(
             "{date:%Y-%m-%d}.",
             date=judge,
         )
-        if metrics["partial"].any() and judge is not None
+        if metrics.table["partial"].any() and judge is not None
         else ""
     )
     cuped = cuped_table(review, experiment_id)
     pre = review.sums.pre_exposure_days
-    looks = sequential_table(review, experiment_id)
+    looks = sequential_looks(review, experiment_id)
     challengers = _challengers(design.challengers)
     collapsed = result.code in ("srm", "too_early")
     return ExperimentSection(
@@ -165,7 +176,7 @@ def experiment_section(
         )
         + capping_note(review, experiment_id, currency)
         + provisional,
-        months=month_table(review, experiment_id),
+        months=month_results(review, experiment_id),
         cuped_shown=cuped_shown(cuped),
         cuped_caption=(
             n_(
@@ -247,19 +258,19 @@ def _versus(variants: Sequence[str]) -> str:
     return text
 
 
-def _holm_family(metrics: pd.DataFrame) -> str:
+def _holm_family(metrics: MetricResults) -> str:
     """Which p-values the adjustment of a metric table is over, in words."""
-    tests = int(metrics.attrs.get("family_tests", metrics["p_value"].notna().sum()))
-    if metrics.attrs.get("multiple_testing") == "bh":
+    tests = metrics.family_tests
+    if metrics.multiple_testing == "bh":
         return n_(
             "Benjamini–Hochberg-adjusted over the {n} test of all {experiments} experiments "
             "reviewed (false discovery rate)",
             "Benjamini–Hochberg-adjusted over the {n} tests of all {experiments} experiments "
             "reviewed (false discovery rate)",
             tests,
-            experiments=metrics.attrs.get("family_experiments", 1),
+            experiments=metrics.family_experiments,
         )
-    if metrics.attrs.get("family_challengers"):
+    if metrics.family_challengers:
         return n_(
             "Holm-adjusted over the {n} test of this experiment (every metric × window × "
             "challenger)",
@@ -374,10 +385,10 @@ def reading(row: pd.Series | dict, alpha: float, srm: bool, bh: bool = False) ->
     return _("no clear difference")
 
 
-def metrics_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+def metrics_shown(metrics: MetricResults, currency: str = "") -> pd.DataFrame:
     """The metric table as text, one row per window × metric (× challenger)."""
-    srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
-    bh = table.attrs.get("multiple_testing") == "bh"
+    table, srm, alpha = metrics.table, metrics.srm_alert, metrics.alpha
+    bh = metrics.multiple_testing == "bh"
     single = table["variant"].nunique() <= 1
     control = str(table["control"].iloc[0]) if len(table) else _("Control")
     variant = str(table["variant"].iloc[0]) if len(table) else _("Variant")
@@ -464,10 +475,10 @@ def bayes_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
+def sequential_shown(looks: SequentialLooks) -> pd.DataFrame:
     """The monthly looks as text: who was in, the change, and the boundary it is held to."""
     rows = []
-    for row in looks.to_dict("records"):
+    for row in looks.table.to_dict("records"):
         rows.append(
             {
                 _("Look"): format_day(pd.Timestamp(row["look_date"])),
@@ -482,18 +493,17 @@ def sequential_shown(looks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sequential_caption(looks: pd.DataFrame) -> str:
+def sequential_caption(looks: SequentialLooks) -> str:
     """What the monthly looks mean for this test, in one sentence, and what their information is
     measured against (:func:`looks_basis`)."""
     basis = looks_basis(looks)
     return f"{_looks_verdict(looks)} {basis}" if basis else _looks_verdict(looks)
 
 
-def looks_basis(looks: pd.DataFrame) -> str:
+def looks_basis(looks: SequentialLooks) -> str:
     """The planned sample the looks' information fractions are shares of, where it comes from,
     and which looks are kept from an earlier report."""
-    attrs = looks.attrs
-    planned, source = attrs.get("planned_customers"), attrs.get("planned_origin")
+    planned, source = looks.planned_customers, looks.planned_origin
     if planned is None:
         text = _(
             "No planned sample is known yet, so only the final look, when every customer's window "
@@ -510,29 +520,29 @@ def looks_basis(looks: pd.DataFrame) -> str:
             "{planned} customers, enough to detect a {lift} change of the primary metric with "
             "power 0.8, and is kept from then on.",
             planned=_number(planned, ","),
-            lift=_number(attrs.get("planned_lift"), "+.0%"),
+            lift=_number(looks.planned_lift, "+.0%"),
         )
-    last = looks.iloc[-1] if not looks.empty else None
+    table = looks.table
+    last = table.iloc[-1] if not table.empty else None
     if last is not None and planned is not None and last["information_fraction"] >= 1.0:
         if last["customers"] < planned:
             text += " " + _(
                 "The last look, with every assigned customer's window over, is the final one: "
                 "it counts as the whole sample and spends what is left of alpha."
             )
-    frozen = looks.loc[looks["frozen"].fillna(False).astype(bool)] if "frozen" in looks else looks
-    if not looks.empty and len(frozen) and attrs.get("history_period"):
+    frozen = table.loc[table["frozen"].fillna(False).astype(bool)] if "frozen" in table else table
+    if not table.empty and len(frozen) and looks.history_period:
         text += " " + _(
             "Looks up to {date:%Y-%m-%d} are kept as the report for {period} showed them.",
             date=pd.Timestamp(frozen["look_date"].max()),
-            period=attrs["history_period"],
+            period=looks.history_period,
         )
     return text
 
 
-def _looks_verdict(looks: pd.DataFrame) -> str:
-    attrs = looks.attrs
-    days = int(attrs["window_days"])
-    metric = metric_name(attrs["metric"])
+def _looks_verdict(looks: SequentialLooks) -> str:
+    days = int(looks.window_days)
+    metric = metric_name(looks.metric)
     if looks.empty:
         return n_(
             "Monthly looks at {metric} over {n} day: no customer's window is complete yet.",
@@ -540,7 +550,7 @@ def _looks_verdict(looks: pd.DataFrame) -> str:
             days,
             metric=metric,
         )
-    if attrs["crossed"]:
+    if looks.crossed:
         return n_(
             "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
             "(|z| must reach it to stop): the boundary was crossed on {date:%Y-%m-%d}.",
@@ -548,9 +558,9 @@ def _looks_verdict(looks: pd.DataFrame) -> str:
             "(|z| must reach it to stop): the boundary was crossed on {date:%Y-%m-%d}.",
             days,
             metric=metric,
-            date=pd.Timestamp(attrs["crossing_date"]),
+            date=pd.Timestamp(looks.crossing_date),
         )
-    if attrs["provisional"]:
+    if looks.provisional:
         return n_(
             "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
             "(|z| must reach it to stop): no look has crossed the boundary; provisional until "
@@ -560,7 +570,7 @@ def _looks_verdict(looks: pd.DataFrame) -> str:
             "{date:%Y-%m-%d}.",
             days,
             metric=metric,
-            date=pd.Timestamp(attrs["judge_date"]),
+            date=pd.Timestamp(looks.judge_date),
         )
     return n_(
         "Monthly looks at {metric} over {n} day, each held to its O'Brien–Fleming boundary "
@@ -605,11 +615,11 @@ def _exposure_dates(first: pd.Timestamp, last: pd.Timestamp) -> str:
     return f"{format_day(first)} … {format_day(last)}"
 
 
-def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
-    """The planning table as text."""
-    lifts = table.attrs.get("lifts", ())
+def planning_shown(planning: PlanningResults, currency: str = "") -> pd.DataFrame:
+    """The planning table (:func:`~custkit.splittest.findings.planning_results`) as text."""
+    lifts = planning.lifts
     rows = []
-    for row in table.to_dict("records"):
+    for row in planning.table.to_dict("records"):
         shown = {
             _("Metric"): label_shown(row["label"]),
             _("Today (control groups)"): format_value(row["baseline"], row["unit"], currency),
@@ -628,12 +638,12 @@ def planning_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def planning_line(table: pd.DataFrame, metric: str) -> str:
+def planning_line(planning: PlanningResults, metric: str) -> str:
     """How large the next test on *metric* must be, in one sentence for the page: customers per
     variant for the change nearest +5% of the table's, and what the tests reviewed could detect
     (``""`` when the table cannot say)."""
+    table, lifts = planning.table, planning.lifts
     rows = table.loc[table["metric"] == metric] if not table.empty else table
-    lifts = table.attrs.get("lifts", ())
     if rows.empty or not lifts:
         return ""
     row = rows.iloc[0]
@@ -656,8 +666,9 @@ def planning_line(table: pd.DataFrame, metric: str) -> str:
     )
 
 
-def planning_caption(table: pd.DataFrame) -> str:
+def planning_caption(planning: PlanningResults) -> str:
     """What the planning table assumes, in one sentence."""
+    table = planning.table
     if table.empty:
         return _("No control group has a complete window yet to plan from.")
     return n_(
@@ -667,9 +678,9 @@ def planning_caption(table: pd.DataFrame) -> str:
         "Customers needed in each of two variants to detect each change with {power:.0%} power "
         "at a {alpha:g} significance level, from the {customers:,} control-group customers of "
         "the reviewed tests over {n} days.",
-        int(table.attrs["window_days"]),
-        power=table.attrs["power"],
-        alpha=table.attrs["alpha"],
+        int(planning.window_days),
+        power=planning.power,
+        alpha=planning.alpha,
         customers=int(table["customers"].iloc[0]),
     )
 
@@ -705,10 +716,10 @@ SEGMENT_LABELS = {
 }
 
 
-def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
-    """Effects by segment (:func:`custkit.splittest.segments.segment_effects`) as text."""
-    srm, alpha = table.attrs.get("srm_alert", False), table.attrs.get("alpha", 0.05)
-    bh = table.attrs.get("multiple_testing") == "bh"
+def segments_shown(segments: SegmentResults, currency: str = "") -> pd.DataFrame:
+    """Effects by segment (:func:`custkit.splittest.segments.segment_results`) as text."""
+    table, srm, alpha = segments.table, segments.srm_alert, segments.alpha
+    bh = segments.multiple_testing == "bh"
     single = table["variant"].nunique() <= 1
     rows = []
     for row in table.to_dict("records"):
@@ -737,9 +748,9 @@ def segments_shown(table: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_difference") -> str:
+def segments_line(segments: SegmentResults, experiment_id: str, code: str = "no_difference") -> str:
     """The segment differences of one experiment that survive the adjustment over the segments
-    (:func:`custkit.splittest.segments.segment_effects`) and change what to do, as one line for
+    (:func:`custkit.splittest.segments.segment_results`) and change what to do, as one line for
     the page; ``""`` when there is none.
 
     *code* is the experiment's verdict (:attr:`~custkit.splittest.verdicts.Verdict.code`). A
@@ -748,7 +759,8 @@ def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_diffe
     any in a test without a difference overall. None is shown for a broken split (no segment of
     it can be trusted) nor for a test too early to judge (its segments are provisional too).
     """
-    if table.attrs.get("srm_alert") or table.empty or code in ("srm", "too_early"):
+    table = segments.table
+    if segments.srm_alert or table.empty or code in ("srm", "too_early"):
         return ""
     kept = table.loc[table["significant"].fillna(False).astype(bool)]
     if code == "ship":  # a segment that gains too says nothing the verdict does not
@@ -777,22 +789,22 @@ def segments_line(table: pd.DataFrame, experiment_id: str, code: str = "no_diffe
         "{experiment}, {metric} by segment: a difference that survives the adjustment for the "
         "many segments compared — {items}.",
         experiment=experiment_id,
-        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+        metric=metric_name(segments.metric),
         items="; ".join(items),
     )
 
 
-def segments_caption(table: pd.DataFrame) -> str:
+def segments_caption(segments: SegmentResults) -> str:
     """What the effects by segment show, and the multiplicity note."""
-    families = table.attrs.get("families", {})
-    method = _("Benjamini–Hochberg") if table.attrs.get("multiple_testing") == "bh" else _("Holm")
+    families = segments.families
+    method = _("Benjamini–Hochberg") if segments.multiple_testing == "bh" else _("Holm")
     text = n_(
         "{metric} over {n} day by segment: the change within each segment, its interval and "
         "p-value.",
         "{metric} over {n} days by segment: the change within each segment, its interval and "
         "p-value.",
-        int(table.attrs.get("window_days", 0)),
-        metric=metric_name(table.attrs["metric"]) if "metric" in table.attrs else "",
+        int(segments.window_days),
+        metric=metric_name(segments.metric),
     )
     text = text[:1].upper() + text[1:]
     if families:
@@ -805,9 +817,9 @@ def segments_caption(table: pd.DataFrame) -> str:
             "{n}): trust a segment's difference only when its adjusted p-value is below {alpha}.",
             max(families.values()),
             method=method,
-            alpha=_number(table.attrs.get("alpha", 0.05), "g"),
+            alpha=_number(segments.alpha, "g"),
         )
-    skipped = table.attrs.get("skipped", [])
+    skipped = segments.skipped
     if skipped:
         text += " " + _(
             "Not shown, as the store's customers table has no such column: {names}.",

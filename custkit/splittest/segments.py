@@ -25,6 +25,7 @@ the exposure day, whenever), so they need no customers table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,8 @@ import pandas as pd
 
 from custkit.errors import ParamsError, did_you_mean
 from custkit.splittest.metrics import METRICS, compare_metric, customer_metrics
-from custkit.splittest.report import SplitTestReview, _cached, _design, srm_p_value
+from custkit.splittest.report import SplitTestReview, _design, srm_p_value
+from custkit.splittest.results import SegmentResults
 
 #: Segmentations read from the orders rather than from a customers column.
 NEW_VS_RETURNING = "new_vs_returning"
@@ -90,6 +92,21 @@ def segment_effects(
     metric: str | None = None,
     window_days: int | None = None,
 ) -> pd.DataFrame:
+    """:func:`segment_results`' table: the effect on one metric within each segment."""
+    return segment_results(
+        review, reductions, experiment_id, customers, segment_by, metric, window_days
+    ).table
+
+
+def segment_results(
+    review: SplitTestReview,
+    reductions,
+    experiment_id: str,
+    customers: pd.DataFrame | None = None,
+    segment_by: Sequence[str] = (NEW_VS_RETURNING, *CUSTOMER_COLUMNS),
+    metric: str | None = None,
+    window_days: int | None = None,
+) -> SegmentResults:
     """The effect on one metric within each segment, p-values adjusted over each segmentation.
 
     Parameters
@@ -111,15 +128,14 @@ def segment_effects(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per segmentation × segment × challenger: ``segmentation``, ``segment``,
+    SegmentResults
+        ``metric``, ``window_days``, ``multiple_testing``, ``families`` (segmentation → tests),
+        ``skipped`` (segmentations without data), ``alpha``, ``srm_alert`` and the ``table``:
+        one row per segmentation × segment × challenger: ``segmentation``, ``segment``,
         ``metric``, ``label``, ``unit``, ``variant``, ``control``, ``customers_control``,
         ``customers_variant``, ``value_control``, ``value_variant``, ``estimate`` (relative
         change), ``ci_low``, ``ci_high``, ``p_value``, ``p_adjusted`` (over the segments ×
         challengers of the segmentation, by the review's ``multiple_testing``), ``significant``.
-        ``attrs``:
-        ``metric``, ``window_days``, ``multiple_testing``, ``families`` (segmentation → tests),
-        ``skipped`` (segmentations without data), ``alpha``, ``experiment_id``.
     """
     design = _design(review, experiment_id)
     metric = metric or review.primary_metric
@@ -136,8 +152,7 @@ def segment_effects(
         )
     segment_by = check_segmentations(segment_by)
     key = ("segments", experiment_id, metric, window, segment_by, id(customers))
-    return _cached(
-        review,
+    return review.cached(
         key,
         lambda: _segment_effects(review, reductions, design, customers, segment_by, metric, window),
     )
@@ -151,7 +166,7 @@ def _segment_effects(
     segment_by: tuple[str, ...],
     metric: str,
     window: int,
-) -> pd.DataFrame:
+) -> SegmentResults:
     from custkit.splittest.multiple_testing import adjust_p_values
 
     values = _customer_values(review, reductions, window)
@@ -193,18 +208,17 @@ def _segment_effects(
                 row["significant"] = bool(p < review.alpha)
             families[segmentation] = int(np.isfinite(adjusted).sum())
         rows.extend(family)
-    table = pd.DataFrame(rows, columns=_COLUMNS)
-    table.attrs.update(
+    return SegmentResults(
+        table=pd.DataFrame(rows, columns=_COLUMNS),
+        experiment_id=design.experiment_id,
         metric=metric,
         window_days=window,
-        multiple_testing=review.multiple_testing,
-        families=families,
-        skipped=skipped,
         alpha=review.alpha,
-        experiment_id=design.experiment_id,
+        multiple_testing=review.multiple_testing,
         srm_alert=bool(srm_p_value(review, design.experiment_id) < review.srm_alpha),
+        families=MappingProxyType(families),
+        skipped=tuple(skipped),
     )
-    return table
 
 
 def _result(result: Any) -> dict[str, float]:
@@ -228,9 +242,12 @@ def _customer_values(review: SplitTestReview, reductions, window: int) -> pd.Dat
     lookup over the customer-day table is built once per review and window): the metric values,
     revenue and margin capped at the review's caps of its experiment, and whether the customer
     bought before exposure. Cached on the review."""
-    key = ("segment_values", window)
-    if key in review._cache:
-        return review._cache[key]
+    return review.cached(
+        ("segment_values", window), lambda: _capped_values(review, reductions, window), False
+    )
+
+
+def _capped_values(review: SplitTestReview, reductions, window: int) -> pd.DataFrame:
     values = customer_metrics(
         review.assignments.table, reductions, window, pre_exposure_days=_ALL_HISTORY_DAYS,
         include_exposure_day=review.sums.include_exposure_day,
@@ -251,7 +268,6 @@ def _customer_values(review: SplitTestReview, reductions, window: int) -> pd.Dat
         cap_of[experiments.get_indexer(rows["experiment_id"].astype(str))] = rows["cap"]
         cap_of[-1] = np.inf  # the -1 of an experiment without a cap row
         values[name] = np.minimum(values[name].to_numpy(), cap_of[values["experiment_code"]])
-    review._cache[key] = values
     return values
 
 
@@ -268,8 +284,8 @@ def _segment_codes(
         return values["returning"].to_numpy().astype(np.int64), ["new", "returning", UNKNOWN]
     if customers is None or segmentation not in customers.columns:
         return None
-    key = ("segment_codes", segmentation, window, id(customers))
-    if key not in review._cache:
+
+    def compute() -> tuple[np.ndarray, list[str]]:
         table = customers.drop_duplicates("customer_id")
         labels = table[segmentation].astype(object)
         labels = labels.where(labels.notna(), "").astype(str).str.strip()
@@ -280,8 +296,9 @@ def _segment_codes(
             label_codes = np.where(label_codes == names.index(""), unknown, label_codes)
         position = pd.Index(table["customer_id"]).get_indexer(values["customer_id"])
         codes = np.where(position >= 0, label_codes[np.maximum(position, 0)], unknown)
-        review._cache[key] = (codes.astype(np.int64), [*names, UNKNOWN])
-    return review._cache[key]
+        return codes.astype(np.int64), [*names, UNKNOWN]
+
+    return review.cached(("segment_codes", segmentation, window, id(customers)), compute)
 
 
 def _value_columns(
@@ -289,11 +306,13 @@ def _value_columns(
 ) -> dict[str, np.ndarray]:
     """The per-customer values of the value *rows* (one experiment), as float arrays (the
     whole columns converted once per review and window)."""
-    key = ("segment_floats", window)
-    if key not in review._cache:
+
+    def compute() -> dict[str, np.ndarray]:
         names = ("conversion", "repeat_purchase", "orders", "revenue", "margin", "aov_revenue")
-        review._cache[key] = {n: values[n].to_numpy(dtype=float) for n in names if n in values}
-    return {name: column[rows] for name, column in review._cache[key].items()}
+        return {n: values[n].to_numpy(dtype=float) for n in names if n in values}
+
+    floats = review.cached(("segment_floats", window), compute)
+    return {name: column[rows] for name, column in floats.items()}
 
 
 def _segment_sums(

@@ -38,10 +38,9 @@ import pandas as pd
 from custkit.i18n import _
 from custkit.splittest.report import (
     SplitTestReview,
-    _cached,
     _design,
-    _metric_table,
-    _sequential_table,
+    _metric_results,
+    _sequential_looks,
     srm_p_value,
 )
 
@@ -110,16 +109,17 @@ class Verdict:
 
 def _metric_rows(review: SplitTestReview, experiment_id: str) -> dict[tuple, dict]:
     """(window, metric, variant) → that row of :func:`metric_table`."""
-    key = ("metric_rows", experiment_id)
-    if key not in review._cache:
-        table = _cached(
-            review, ("metrics", experiment_id), lambda: _metric_table(review, experiment_id), False
-        )
-        review._cache[key] = {
+
+    def compute() -> dict[tuple, dict]:
+        table = review.cached(
+            ("metrics", experiment_id), lambda: _metric_results(review, experiment_id), False
+        ).table
+        return {
             (row["window_days"], row["metric"], row["variant"]): row
             for row in table.to_dict("records")
         }
-    return review._cache[key]
+
+    return review.cached(("metric_rows", experiment_id), compute)
 
 
 def metric_verdict(
@@ -134,21 +134,20 @@ def metric_verdict(
     metric = metric or review.primary_metric
     variant = variant or (design.challengers[0] if design.challengers else None)
     numbers = _metric_rows(review, experiment_id).get((review.horizon_days, metric, variant), {})
-    looks = _cached(
-        review,
+    looks = review.cached(
         ("sequential", experiment_id, metric, variant),
-        lambda: _sequential_table(review, experiment_id, metric, variant),
+        lambda: _sequential_looks(review, experiment_id, metric, variant),
         False,
     )
     srm = srm_p_value(review, experiment_id)
-    judge = looks.attrs["judge_date"]
+    judge = looks.judge_date
     if srm < review.srm_alpha:
         code, text = "srm", "sample-ratio mismatch — fix the split before judging"
-    elif looks.attrs["crossed"] and looks.attrs["crossing_z"] > 0:
+    elif looks.crossed and looks.crossing_z > 0:
         code, text = "ship", f"ship {variant}"
-    elif looks.attrs["crossed"]:
+    elif looks.crossed:
         code, text = "keep_control", f"keep {design.control}"
-    elif variant is not None and not looks.attrs["provisional"]:
+    elif variant is not None and not looks.provisional:
         code, text = "no_difference", "no difference detected"
     elif variant is None:
         code, text = "too_early", "too early — the experiment has a single variant so far"
@@ -164,13 +163,13 @@ def metric_verdict(
         variant=variant,
         control=design.control,
         judge_date=judge,
-        provisional=bool(looks.attrs["provisional"]),
+        provisional=bool(looks.provisional),
         estimate=float(numbers.get("estimate", math.nan)),
         ci_low=float(numbers.get("ci_low", math.nan)),
         ci_high=float(numbers.get("ci_high", math.nan)),
         p_value=float(numbers.get("p_value", math.nan)),
         srm_p_value=srm,
-        crossing_date=looks.attrs["crossing_date"],
+        crossing_date=looks.crossing_date,
     )
 
 
@@ -182,7 +181,7 @@ def verdict(review: SplitTestReview, experiment_id: str) -> Verdict:
     while any challenger is, else no difference was detected.
     """
     _design(review, experiment_id)
-    return _cached(review, ("verdict", experiment_id), lambda: _verdict(review, experiment_id))
+    return review.cached(("verdict", experiment_id), lambda: _verdict(review, experiment_id))
 
 
 def _verdict(review: SplitTestReview, experiment_id: str) -> Verdict:

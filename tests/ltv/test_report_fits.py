@@ -40,7 +40,7 @@ def test_tracking_chart_ends_where_the_holdout_table_says(realistic_orders, time
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         comparison = compare_purchase_models(realistic_orders, AS_OF, time_unit=time_unit)
-    tracking, metrics = comparison.tracking, comparison.metrics
+    tracking, metrics = comparison.tracking.table, comparison.metrics
     assert tracking["week_end"].iloc[-1].normalize() == AS_OF
     for name in comparison.fitted_models:
         chart_gap = tracking[name].iloc[-1] - tracking["actual"].iloc[-1]
@@ -49,7 +49,7 @@ def test_tracking_chart_ends_where_the_holdout_table_says(realistic_orders, time
 
 
 def test_tracking_chart_counts_the_same_holdout_purchases_as_the_table(realistic_comparison):
-    tracking = realistic_comparison.tracking
+    tracking = realistic_comparison.tracking.table
     before = tracking.loc[tracking["week_end"] <= realistic_comparison.calibration_end]
     # the holdout purchases the chart adds after the calibration end are the table's actual
     # total (the week that holds the calibration end may hold some calibration days)
@@ -63,9 +63,10 @@ def test_tracking_chart_fits_the_past_then_forecasts_from_the_actual_count(
 ):
     # up to the calibration end the curve is the unconditional expectation (it starts near 0);
     # after it, the conditional forecast starting from the actual count there
-    tracking = realistic_comparison.tracking
-    holdout = tracking["week"] > tracking.attrs["calibration_weeks"]
-    start = tracking.attrs["actual_at_calibration_end"]
+    curves = realistic_comparison.tracking
+    tracking = curves.table
+    holdout = tracking["week"] > curves.calibration_weeks
+    start = curves.actual_at_calibration_end
     assert tracking.loc[~holdout, "actual"].iloc[-1] <= start <= tracking["actual"].iloc[-1]
     for name in realistic_comparison.fitted_models:
         past, forecast = tracking.loc[~holdout, name], tracking.loc[holdout, name]

@@ -160,7 +160,7 @@ def test_a_model_that_cannot_be_fitted_is_left_out_with_a_warning(demo_orders):
             baselines=False,
         )
     assert list(result.metrics.index) == ["pooled"]
-    assert "broken" not in result.tracking.columns
+    assert "broken" not in result.tracking.table.columns
 
 
 def test_baseline_best_gives_a_warning_finding(demo_orders):
@@ -210,17 +210,19 @@ def test_tracking_counts_repeat_days_and_convolves_births_by_hand():
     summary = summarize(orders, as_of="2024-01-16", calibration_end="2024-01-08", time_unit="W")
     model = FakePooledRate().fit(summary)
     model.params_["rate"] = 1.0  # E[X(t)] = t weeks, and t weeks for each customer ahead
-    tracking = tracking_data(
+    curves = tracking_data(
         orders, summary, {"m": model}, pd.Timestamp("2024-01-08"), pd.Timestamp("2024-01-16")
     )
+    tracking = curves.table
+    assert tracking.attrs == {} and curves.time_unit == "W"
     # days 0..15: weeks end on day 6, 13 and 15 (a partial last week)
     assert list(tracking["week"]) == [1, 2, 3]
     assert list(tracking["week_end"]) == list(
         pd.to_datetime(["2024-01-07", "2024-01-14", "2024-01-16"])
     )
     assert list(tracking["actual"]) == [1, 3, 3]
-    assert tracking.attrs["calibration_weeks"] == pytest.approx(8 / 7)
-    assert tracking.attrs["actual_at_calibration_end"] == 1  # c1's repeat on day 2
+    assert curves.calibration_weeks == pytest.approx(8 / 7)
+    assert curves.actual_at_calibration_end == 1  # c1's repeat on day 2
     # calibration, unconditional at day D: (D - 0) / 7 + (D - 3) / 7; holdout, from the actual
     # count at day 7 on, two customers' conditional (D - 7) / 7 each: the holdout table's sums
     np.testing.assert_allclose(tracking["m"], [(6 + 3) / 7, 1 + 2 * 6 / 7, 1 + 2 * 8 / 7])

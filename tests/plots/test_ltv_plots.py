@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import re
 
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 from custkit.data.reduce import reduce_orders
 from custkit.ltv.clv import clv_by_group, customer_lifetime_value, tier_summary
 from custkit.ltv.profit import cohort_profit, value_to_annual_revenue
+from custkit.ltv.validation import TrackingData
 from custkit.plots.ltv import (
     plot_clv_by_group,
     plot_clv_distribution,
@@ -74,14 +76,13 @@ def computed():
             "BG/NBD": np.arange(1, 79) * 20.0,
         }
     )
-    tracking.attrs["calibration_weeks"] = 39.0
     return {
         "clv": clv,
         "by_group": clv_by_group(clv, groups),
         "ratios": value_to_annual_revenue(clv, red),
         "tiers": tier_summary(clv),
         "cohorts": cohort_profit(red),
-        "tracking": tracking,
+        "tracking": TrackingData(tracking, "W", calibration_weeks=39.0),
     }
 
 
@@ -200,16 +201,16 @@ def _checked_ticks(fig) -> list[tuple[str, float, str]]:
 def _few(computed: dict, customers: int = 6) -> dict:
     """The same frames for a handful of customers: axes of fractions of a person."""
     clv = computed["clv"].head(customers)
-    tracking = computed["tracking"].assign(actual=lambda t: t["actual"] / 400)
+    curves = computed["tracking"]
+    tracking = curves.table.assign(actual=lambda t: t["actual"] / 400)
     tracking["BG/NBD"] = tracking["BG/NBD"] / 400
-    tracking.attrs.update(computed["tracking"].attrs)
     return {
         "clv": clv,
         "by_group": computed["by_group"],
         "ratios": computed["ratios"].head(customers),
         "tiers": computed["tiers"],
         "cohorts": computed["cohorts"].assign(revenue_share=lambda c: c["revenue_share"] / 50),
-        "tracking": tracking,
+        "tracking": dataclasses.replace(curves, table=tracking),
     }
 
 

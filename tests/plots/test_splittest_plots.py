@@ -1,6 +1,8 @@
 """Split-test figures: every figure has a title and labelled axes, draws from the computed frames
 only, carries the sample-ratio warning when the test has one, and copes with no data yet."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,7 @@ from matplotlib.figure import Figure
 
 from custkit.i18n import use_language
 from custkit.plots import plot_effect_by_month, plot_effect_intervals, plot_sequential
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 
 
 def metric_rows(srm=False):
@@ -29,9 +32,15 @@ def metric_rows(srm=False):
                     "partial": window == 90,
                 }
             )
-    frame = pd.DataFrame(rows)
-    frame.attrs.update(srm_alert=srm, experiment_id="exp_1")
-    return frame
+    return MetricResults(
+        table=pd.DataFrame(rows),
+        experiment_id="exp_1",
+        alpha=0.05,
+        srm_alert=srm,
+        multiple_testing="holm",
+        family="Holm-adjusted over the 6 tests of this experiment (every metric × window)",
+        family_tests=6,
+    )
 
 
 def month_rows():
@@ -48,8 +57,7 @@ def month_rows():
             "ci_high": [0.1, 0.3, np.nan],
         }
     )
-    frame.attrs.update(experiment_id="exp_1")
-    return frame
+    return MonthResults(table=frame, experiment_id="exp_1", alpha=0.05, srm_alert=False)
 
 
 def looks(n=3):
@@ -62,10 +70,26 @@ def looks(n=3):
             "crossed": [False] * (n - 1) + [True] if n else [],
         }
     )
-    frame.attrs.update(
-        metric="revenue", window_days=90, judge_date=pd.Timestamp("2026-10-15"), provisional=True
+    return SequentialLooks(
+        table=frame,
+        experiment_id="exp_1",
+        metric="revenue",
+        variant="B",
+        control="A",
+        crossed=bool(n),
+        crossing_date=frame["look_date"].iloc[-1] if n else None,
+        crossing_z=3.0 if n else None,
+        judge_date=pd.Timestamp("2026-10-15"),
+        provisional=True,
+        alpha=0.05,
+        window_days=90,
+        srm_alert=False,
+        planned_customers=None,
+        planned_from=None,
+        planned_origin=None,
+        planned_lift=0.05,
+        history_period=None,
     )
-    return frame
 
 
 def labelled(fig: Figure) -> bool:
@@ -99,10 +123,9 @@ def test_a_sample_ratio_mismatch_puts_a_warning_on_the_figure():
 
 
 def test_figures_cope_with_no_results_yet():
-    empty = metric_rows().iloc[:0]
-    empty.attrs.update(experiment_id="young")
+    empty = _none_yet(metric_rows(), experiment_id="young")
     assert labelled(plot_effect_intervals(empty))
-    assert isinstance(plot_effect_by_month(month_rows().iloc[:0]), Figure)
+    assert isinstance(plot_effect_by_month(_none_yet(month_rows())), Figure)
     assert isinstance(plot_sequential(looks(0)), Figure)
 
 
@@ -112,12 +135,15 @@ def _per_cent(label: str) -> float:
     return float(text.rstrip("%")) / 100
 
 
-def _scaled(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
-    scaled = frame.copy()
+def _none_yet(result, **fields):
+    return dataclasses.replace(result, table=result.table.iloc[:0], **fields)
+
+
+def _scaled(result, scale: float):
+    scaled = result.table.copy()
     for column in ("estimate", "ci_low", "ci_high"):
         scaled[column] = scaled[column].clip(-0.9, 0.9) * scale
-    scaled.attrs.update(frame.attrs)
-    return scaled
+    return dataclasses.replace(result, table=scaled)
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

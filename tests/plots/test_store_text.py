@@ -16,7 +16,9 @@ from matplotlib.text import Text
 import custkit.plots as plots
 from custkit.audit.categories import CrossTab
 from custkit.audit.cohorts import CohortRetention
+from custkit.ltv.validation import TrackingData
 from custkit.plots.style import ReportFigure
+from custkit.splittest.results import MetricResults, MonthResults, SequentialLooks
 
 HOSTILE = [
     "Promo $\\frac$",
@@ -220,13 +222,16 @@ BUILDERS = {
     ),
     "plot_tracking": lambda s: (
         [
-            pd.DataFrame(
-                {
-                    "week": [1, 2, 3],
-                    "week_end": pd.date_range("2026-01-07", periods=3, freq="7D"),
-                    "actual": [1.0, 3.0, 6.0],
-                    s: [1.0, 2.5, 5.0],
-                }
+            TrackingData(
+                pd.DataFrame(
+                    {
+                        "week": [1, 2, 3],
+                        "week_end": pd.date_range("2026-01-07", periods=3, freq="7D"),
+                        "actual": [1.0, 3.0, 6.0],
+                        s: [1.0, 2.5, 5.0],
+                    }
+                ),
+                "W",
             )
         ],
         {},
@@ -284,10 +289,14 @@ BUILDERS = {
         {"currency": s},
         s,
     ),
-    "plot_effect_intervals": lambda s: (_with_experiment(_metric_rows(s), s), {}, s),
-    "plot_effect_by_month": lambda s: (_with_experiment(_month_rows(s), s), {}, s),
+    "plot_effect_intervals": lambda s: (
+        [MetricResults(_metric_rows(s), s, 0.05, False, "holm", "Holm-adjusted", 2)],
+        {},
+        s,
+    ),
+    "plot_effect_by_month": lambda s: ([MonthResults(_month_rows(s), s, 0.05, False)], {}, s),
     "plot_sequential": lambda s: (
-        _with_experiment(_looks(), s, metric=s),
+        [_sequential_looks(_looks(), experiment_id=s, metric=s)],
         {},
         s[:1].lower() + s[1:],  # "Monthly looks at {metric}" lower-cases its first letter
     ),
@@ -339,9 +348,13 @@ def _looks() -> pd.DataFrame:
     )
 
 
-def _with_experiment(frame: pd.DataFrame, experiment: str, **attrs) -> list[pd.DataFrame]:
-    frame.attrs.update(experiment_id=experiment, window_days=90, **attrs)
-    return [frame]
+def _sequential_looks(table: pd.DataFrame, **fields) -> SequentialLooks:
+    defaults = dict(experiment_id="exp_1", metric="revenue", variant="B", control="A")
+    defaults |= dict(crossed=False, crossing_date=None, crossing_z=None, judge_date=None)
+    defaults |= dict(provisional=True, alpha=0.05, window_days=90, srm_alert=False)
+    defaults |= dict(planned_customers=None, planned_from=None, planned_origin=None)
+    defaults |= dict(planned_lift=0.05, history_period=None)
+    return SequentialLooks(table=table, **(defaults | fields))
 
 
 def test_every_plot_function_has_a_hostile_label_case():

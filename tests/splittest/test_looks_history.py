@@ -26,6 +26,7 @@ from custkit.splittest import (
     looks_state,
     obrien_fleming_boundaries,
     review_experiments,
+    sequential_looks,
     sequential_table,
     splittest_kpis,
     verdict,
@@ -173,17 +174,19 @@ def test_a_look_keeps_its_information_fraction_while_assignment_continues(stagge
 
 
 def test_the_planned_sample_comes_from_the_params_else_from_the_first_look(staggered):
-    planned = sequential_table(
+    planned = sequential_looks(
         _review(staggered, "2026-07", planned_customers={"stag*": 4000}), "staggered"
     )
-    assert (planned.attrs["planned_customers"], planned.attrs["planned_from"]) == (4000, "params")
-    np.testing.assert_allclose(planned["information_fraction"], planned["customers"] / 4000)
-    estimated = sequential_table(_review(staggered, "2026-07"), "staggered")
-    assert estimated.attrs["planned_from"] == "first look"
+    assert (planned.planned_customers, planned.planned_from) == (4000, "params")
+    np.testing.assert_allclose(
+        planned.table["information_fraction"], planned.table["customers"] / 4000
+    )
+    estimated = sequential_looks(_review(staggered, "2026-07"), "staggered")
+    assert estimated.planned_from == "first look"
     # the estimate is the planning functions' size for +5% revenue at the first look's variance
-    first = estimated.iloc[0]
+    first = estimated.table.iloc[0]
     assert first["information_fraction"] == pytest.approx(
-        first["customers"] / estimated.attrs["planned_customers"]
+        first["customers"] / estimated.planned_customers
     )
     assert "set at the first look" in sequential_caption(estimated)
     assert "planned for" in sequential_caption(planned)
@@ -197,7 +200,8 @@ def test_a_report_with_changed_data_keeps_the_looks_of_the_month_before(staggere
     changed = orders.assign(revenue=orders["revenue"] * 1.5).sample(frac=0.8, random_state=1)
     history = earlier_looks(tmp_path, "2026-07", client="shop")
     month2 = _review((changed, experiments), "2026-07", look_history=history)
-    after = sequential_table(month2, "staggered")
+    after_looks = sequential_looks(month2, "staggered")
+    after = after_looks.table
     kept = after.iloc[: len(before)]
     columns = ["month", "customers", "information_fraction", "z", "boundary", "crossed"]
     pd.testing.assert_frame_equal(
@@ -205,11 +209,11 @@ def test_a_report_with_changed_data_keeps_the_looks_of_the_month_before(staggere
     )
     np.testing.assert_array_equal(kept["look_date"], before["look_date"])
     assert kept["frozen"].all() and not after["frozen"].iloc[len(before) :].any()
-    assert len(after) > len(before) and after.attrs["history_period"] == "2026-06"
+    assert len(after) > len(before) and after_looks.history_period == "2026-06"
     # without the history, the changed data would have changed the June look
     recomputed = sequential_table(_review((changed, experiments), "2026-07"), "staggered")
     assert not np.allclose(recomputed["z"].iloc[: len(before)], before["z"])
-    assert "kept as the report for 2026-06 showed them" in sequential_caption(after)
+    assert "kept as the report for 2026-06 showed them" in sequential_caption(after_looks)
 
 
 def test_a_verdict_once_given_is_never_withdrawn(staggered, tmp_path):
@@ -237,16 +241,17 @@ def test_each_monthly_report_only_adds_looks(flat, tmp_path):
     for period in REPORT_MONTHS:
         review = _review(flat, period, look_history=earlier_looks(tmp_path, period))
         _publish(tmp_path, period, review)
-        shown[period] = sequential_table(review, "flat")
+        shown[period] = sequential_looks(review, "flat")
     for earlier, later in itertools.pairwise(REPORT_MONTHS):
-        a, b = shown[earlier], shown[later]
+        a, b = shown[earlier].table, shown[later].table
         columns = ["month", "information_fraction", "z", "boundary", "crossed"]
         pd.testing.assert_frame_equal(a[columns], b[columns].iloc[: len(a)])
     final = shown[REPORT_MONTHS[-1]]
-    assert final["information_fraction"].iloc[-1] == 1.0 and not final.attrs["provisional"]
-    assert (np.diff(final["information_fraction"]) > 0).all()
+    fractions = final.table["information_fraction"]
+    assert fractions.iloc[-1] == 1.0 and not final.provisional
+    assert (np.diff(fractions) > 0).all()
     assert verdict(_review(flat, REPORT_MONTHS[-1]), "flat").code == "no_difference"
-    assert len(sequential_shown(final)) == len(final)
+    assert len(sequential_shown(final)) == len(final.table)
 
 
 def test_the_saved_looks_hold_counts_and_statistics_only(staggered):
@@ -327,8 +332,8 @@ def test_damaged_saved_looks_stop_the_run_and_say_how_to_fix(staggered, tmp_path
 def test_looks_judged_by_another_alpha_are_not_kept(staggered, tmp_path):
     _publish(tmp_path, "2026-06", _review(staggered, "2026-06", alpha=0.1))
     review = _review(staggered, "2026-07", look_history=earlier_looks(tmp_path, "2026-07"))
-    looks = sequential_table(review, "staggered")
-    assert looks.attrs["history_period"] is None and not looks["frozen"].any()
+    looks = sequential_looks(review, "staggered")
+    assert looks.history_period is None and not looks.table["frozen"].any()
 
 
 @pytest.mark.parametrize(

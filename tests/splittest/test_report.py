@@ -15,6 +15,7 @@ from custkit.splittest import (
     check_inputs,
     experiment_section,
     holm,
+    metric_results,
     metric_table,
     metric_verdict,
     obrien_fleming_boundaries,
@@ -23,9 +24,11 @@ from custkit.splittest import (
     review_experiments,
     sample_size_means,
     sample_size_proportions,
+    sequential_looks,
     sequential_table,
     splittest_kpis,
     srm_banner,
+    srm_check,
     summary_table,
     verdict,
     verdict_finding,
@@ -97,8 +100,8 @@ def test_a_sample_ratio_mismatch_overrides_the_verdict_and_flags_every_metric(
     assert "#c62828" in banner_html(banner) and banner_html("") == ""
     section = experiment_section(review, "broken", currency="RUB")
     assert set(section.metrics_shown["Reading"]) == {"not trustworthy (SRM)"}
-    assert section.metrics.attrs["srm_alert"] and section.months.attrs["srm_alert"]
-    assert section.sequential.attrs["srm_alert"]
+    assert section.metrics.srm_alert and section.months.srm_alert
+    assert section.sequential.srm_alert and srm_check(review, "broken").alert
     assert section.design_finding.level == "bad" and section.verdict_finding.level == "bad"
     assert all(
         m["verdict"].startswith("sample-ratio mismatch")
@@ -115,10 +118,12 @@ def test_a_planned_unequal_split_is_not_a_mismatch(make_store, review_of):
 
 
 def test_holm_family_is_every_metric_and_window_of_the_experiment(four_tests):
-    table = metric_table(four_tests, "winner")
+    results = metric_results(four_tests, "winner")
+    table = results.table
     assert len(table) == 3 * 6  # windows x metrics (cost present: margin too)
     np.testing.assert_allclose(table["p_holm"], holm(table["p_value"].to_numpy()))
-    assert "18 tests of this experiment" in table.attrs["family"]
+    assert "18 tests of this experiment" in results.family and results.family_tests == 18
+    pd.testing.assert_frame_equal(metric_table(four_tests, "winner"), table)
     assert (table["significant"] == (table["p_holm"] < 0.05)).all()
 
 
@@ -131,8 +136,8 @@ def test_monthly_looks_grow_in_information_and_use_obrien_fleming_boundaries(fou
     expected = obrien_fleming_boundaries(fractions).z_boundaries
     np.testing.assert_allclose(looks["boundary"], expected)
     assert not looks["crossed"].any()
-    young = sequential_table(four_tests, "young")  # no 90-day window is over yet
-    assert young.empty and young.attrs["provisional"] and not young.attrs["crossed"]
+    young = sequential_looks(four_tests, "young")  # no 90-day window is over yet
+    assert young.empty and young.provisional and not young.crossed
 
 
 def test_every_metric_gets_a_verdict_by_the_same_rules(four_tests):
@@ -289,17 +294,18 @@ def four_tests_bh(make_store, review_of):
 def test_benjamini_hochberg_adjusts_over_every_test_of_every_experiment(four_tests_bh):
     from statsmodels.stats.multitest import multipletests
 
-    tables = [metric_table(four_tests_bh, e) for e in four_tests_bh.experiment_ids]
+    results = [metric_results(four_tests_bh, e) for e in four_tests_bh.experiment_ids]
+    tables = [r.table for r in results]
     p_values = pd.concat([t["p_value"] for t in tables], ignore_index=True)
     adjusted = pd.concat([t["p_adjusted"] for t in tables], ignore_index=True)
     tested = p_values.notna()
     expected = multipletests(p_values[tested], method="fdr_bh")[1]
     np.testing.assert_allclose(adjusted[tested], expected, rtol=1e-12)
     assert adjusted[~tested].isna().all()
-    for table in tables:
+    for result, table in zip(results, tables, strict=True):
         assert (table["significant"] == (table["p_adjusted"] < 0.05)).all()
-        assert table.attrs["family_tests"] == int(tested.sum())
-        assert "Benjamini–Hochberg" in table.attrs["family"]
+        assert result.family_tests == int(tested.sum()) and result.multiple_testing == "bh"
+        assert "Benjamini–Hochberg" in result.family
     section = experiment_section(four_tests_bh, "winner")
     assert "BH-adjusted p-value" in section.metrics_shown.columns
     assert "Benjamini–Hochberg-adjusted over the" in section.metrics_caption

@@ -1,6 +1,7 @@
 """The report's tables as a manager reads them: values with their units, readings in words,
 no false certainty."""
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -10,7 +11,9 @@ from custkit.splittest import (
     experiment_section,
     planning_caption,
     planning_line,
+    planning_results,
     planning_table,
+    sequential_looks,
 )
 from custkit.splittest.sections import format_value, reading, sequential_caption
 
@@ -57,17 +60,19 @@ def test_the_section_shows_values_with_units_and_names_the_variants(winner):
 
 
 def test_captions_say_what_a_table_assumes(winner):
-    caption = planning_caption(planning_table(winner))
+    caption = planning_caption(planning_results(winner))
     assert "80% power" in caption and "90 days" in caption
-    empty = pd.DataFrame()
-    empty.attrs.update(metric="revenue", window_days=90)
+    looks = sequential_looks(winner, "winner")
+    empty = dataclasses.replace(looks, table=looks.table.iloc[:0], crossed=False)
     assert "no customer's window is complete yet" in sequential_caption(empty)
 
 
 def test_the_planning_line_says_how_many_customers_the_next_test_needs(winner):
-    table = planning_table(winner, lifts=(0.02, 0.05, 0.1))
-    line = planning_line(table, "revenue")
-    customers = table.set_index("metric").loc["revenue", "customers_for_0.05"]
+    planning = planning_results(winner, lifts=(0.02, 0.05, 0.1))
+    line = planning_line(planning, "revenue")
+    customers = planning.table.set_index("metric").loc["revenue", "customers_for_0.05"]
     assert line.startswith("To detect a +5.0% change of revenue per customer, a test needs about")
     assert f"{customers:,.0f} customers in each variant" in line
-    assert planning_line(table.iloc[:0], "revenue") == ""
+    none_yet = dataclasses.replace(planning, table=planning.table.iloc[:0])
+    assert planning_line(none_yet, "revenue") == ""
+    pd.testing.assert_frame_equal(planning_table(winner, lifts=(0.02, 0.05, 0.1)), planning.table)

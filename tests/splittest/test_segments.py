@@ -10,7 +10,7 @@ from statsmodels.stats.multitest import multipletests
 import custkit as ck
 from custkit.errors import ParamsError
 from custkit.splittest import metric_table, review_experiments
-from custkit.splittest.segments import UNKNOWN, segment_effects
+from custkit.splittest.segments import UNKNOWN, segment_effects, segment_results
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +61,16 @@ def test_segment_p_values_are_adjusted_over_each_segmentation(two_regions, metho
     review = two_regions[0]
     if method == "bh":
         review = review_experiments(review.assignments.table, reductions, multiple_testing="bh")
-    table = segment_effects(
+    result = segment_results(
         review, reductions, "exp", customers, ["region", "new_vs_returning"], metric="revenue"
     )
+    table = result.table
+    assert result.multiple_testing == method
     statsmodels_method = {"holm": "holm", "bh": "fdr_bh"}[method]
     for segmentation, rows in table.groupby("segmentation"):
         expected = multipletests(rows["p_value"], method=statsmodels_method)[1]
         np.testing.assert_allclose(rows["p_adjusted"], expected, rtol=1e-12)
-        assert table.attrs["families"][segmentation] == len(rows)
+        assert result.families[segmentation] == len(rows)
     assert set(table.loc[table["segmentation"] == "new_vs_returning", "segment"]) == {
         "new",
         "returning",
@@ -77,9 +79,9 @@ def test_segment_p_values_are_adjusted_over_each_segmentation(two_regions, metho
 
 def test_a_segmentation_without_its_column_is_skipped_and_said(two_regions):
     review, reductions, _ = two_regions
-    table = segment_effects(review, reductions, "exp", None, ["new_vs_returning", "region"])
-    assert table.attrs["skipped"] == ["region"]
-    assert set(table["segmentation"]) == {"new_vs_returning"}
+    result = segment_results(review, reductions, "exp", None, ["new_vs_returning", "region"])
+    assert result.skipped == ("region",)
+    assert set(result.table["segmentation"]) == {"new_vs_returning"}
 
 
 @pytest.mark.parametrize("segment_by", ["region", ["regions"], [1]])
@@ -126,13 +128,13 @@ def test_the_segment_table_as_shown_names_the_adjustment_and_the_segments(two_re
     from custkit.splittest import segments_caption, segments_shown
 
     review, reductions, customers = two_regions
-    table = segment_effects(review, reductions, "exp", customers, ["new_vs_returning", "region"])
-    shown = segments_shown(table, "RUB")
-    assert len(shown) == len(table)
+    result = segment_results(review, reductions, "exp", customers, ["new_vs_returning", "region"])
+    shown = segments_shown(result, "RUB")
+    assert len(shown) == len(result.table)
     assert {"returning customers", "north", "south", UNKNOWN} <= set(shown["Segment"])
-    caption = segments_caption(table)
+    caption = segments_caption(result)
     assert caption.startswith("Revenue per customer over 90 days by segment")
     assert "adjusted (Holm) over each segmentation's comparisons (up to 3)" in caption
     assert "Not shown" not in caption
-    no_region = segments_caption(segment_effects(review, reductions, "exp", None, ["region"]))
+    no_region = segments_caption(segment_results(review, reductions, "exp", None, ["region"]))
     assert "Not shown, as the store's customers table has no such column: Region." in no_region
