@@ -1083,7 +1083,7 @@ def _points(value: float) -> str:
     """A difference of two rates in percentage points: ``+6.1 pp``."""
     if not (isinstance(value, int | float) and np.isfinite(value)):
         return "—"
-    from custkit.reports.display import signed
+    from custkit.formatting import signed
 
     return signed(_("{change:+.1f} pp", change=0.0 if abs(value) < 0.0005 else value * 100))
 

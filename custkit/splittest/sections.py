@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custkit.findings import Finding
+from custkit.formatting import format_money, signed
 from custkit.i18n import N_, _, format_day, n_
 from custkit.i18n import format_value as _number
-from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
     _VERDICT_LEVELS,
     REASON_LABELS,
