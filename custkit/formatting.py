@@ -97,3 +97,34 @@ def format_kpi(value: Any, unit: str, currency: str = "") -> str:
     if unit == "score":
         return signed(format_value(value, ".2f"))
     return format_money(value)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def format_day_count(days: int) -> str:
+    """``90 days`` (``90 дней`` in Russian): a window's length in a sentence or a heading."""
+    return n_("{n} day", "{n} days", days)
+
+
+def format_relative_change(value: float) -> str:
+    """A relative change as ``+4.2%`` / ``−1.3%``; ``0.0%`` below half a tenth of a per cent
+    (never ``−0.0%``); ``—`` for a missing or infinite value."""
+    if not _finite(value):
+        return "—"
+    if abs(value) < 0.0005:
+        return format_value(0.0, ".1%")
+    return signed(format_value(value, "+.1%"))
+
+
+def format_change_interval(low: float, high: float) -> str:
+    """An interval of relative changes, ``−1.2% … +6.3%``; ``—`` when an end is missing."""
+    if not (_finite(low) and _finite(high)):
+        return "—"
+    return f"{format_relative_change(low)} … {format_relative_change(high)}"
+
+
+def format_percent(value: float) -> str:
+    """A share as ``36.5%`` (``36,5%`` in Russian), its sign as written; ``—`` when missing."""
+    return format_value(value, ".1%") if _finite(value) else "—"

@@ -62,9 +62,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from custkit.churn.codes import REASON_CODES, REASON_LABELS
 from custkit.churn.labels import feedback_labels
-from custkit.errors import DataError, ParamsError, did_you_mean
+from custkit.errors import DataError, NotFittedError, ParamsError, did_you_mean
 from custkit.i18n import tr
-from custkit.ltv.base import NotFittedError
 
 __all__ = [
     "KEYWORDS",
