@@ -20,16 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 KNOWN_PACKAGE_CYCLES = [
     # params checks 'columns' keys against data.contract; data.load/readers/store read params
     {"custkit.data", "custkit.params"},
-    # customers.saved reads saved tables from report folders (reports.context, reports.files)
-    # and the analyses' actions use reports.actions.Action; the notebook API imports them all
-    {
-        "custkit.audit",
-        "custkit.churn",
-        "custkit.customers",
-        "custkit.ltv",
-        "custkit.reports",
-        "custkit.splittest",
-    },
+    # customers.saved reads saved tables from report folders (reports.context, reports.files);
+    # splittest.looks reads earlier looks from reports.history; the notebook API imports them
+    {"custkit.churn", "custkit.customers", "custkit.reports", "custkit.splittest"},
 ]
 # Modules in an import cycle today (most through imports inside functions); the set may only
 # shrink: reports' context/display/history/html/index/run circle waits for the split of reports/.
@@ -118,10 +111,11 @@ def test_no_new_import_cycle_between_packages(graph):
                 edges.setdefault(_package(module), set()).add(_package(imported))
     packages = {_package(m) for m in graph.modules}
     cycles = _cycles(packages, lambda p: sorted(edges.get(p, ())))
-    new = [sorted(c) for c in cycles if not any(c <= known for known in KNOWN_PACKAGE_CYCLES)]
+    new = [sorted(c) for c in cycles if c not in KNOWN_PACKAGE_CYCLES]
     assert not new, (
-        f"Packages must not import each other. Got {len(new)} new cycle(s): {new} "
-        f"(known: {len(KNOWN_PACKAGE_CYCLES)}). Move the shared piece down a layer."
+        f"Packages must not import each other. Got {len(new)} cycle(s) not known: {new} "
+        f"(known: {len(KNOWN_PACKAGE_CYCLES)}). Move the shared piece down a layer; when a "
+        "known cycle shrank, write its new members into KNOWN_PACKAGE_CYCLES."
     )
 
 
