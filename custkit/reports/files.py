@@ -44,6 +44,9 @@ _AT_FDCWD = -100
 #: Errors that mean the output folder cannot take our files: read-only, not ours, or full.
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 _ASIDE = ".old-"
+#: The folder of the output folder where the runner builds each report before publishing it
+#: (``<out>/.staging/<report>-<id>/``).
+STAGING = ".staging"
 
 
 def temporary_path(path: Path) -> Path:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from custkit.reports.display import humanize
+from custkit.reports.files import STAGING
 from custkit.units import UNITS, Kpis, declared_unit
 
 KPIS_SUFFIX = ".kpis.json"
@@ -376,8 +377,6 @@ def history_root(output_dir: str | os.PathLike[str], period: str) -> Path:
     ``<out>/<period>/<report>/`` or ``<out>/<period>/``. Any other folder is taken as the
     output folder itself.
     """
-    from custkit.reports.run import STAGING  # late: the runner imports this module's users
-
     folder = Path(output_dir)
     if folder.parent.name == STAGING:
         return folder.parent.parent
