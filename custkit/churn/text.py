@@ -1180,7 +1180,7 @@ def classify_feedback(
     Parameters
     ----------
     feedback : pandas.DataFrame
-        Canonical feedback (:data:`custkit.data.contract.FEEDBACK`): ``customer_id``,
+        Canonical feedback (:data:`custkit.contract.FEEDBACK`): ``customer_id``,
         ``created_at`` and, when present, ``kind``, ``text``, ``reason``.
     labelled_min : int, default 50
         Labelled texts needed to train the model.

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custkit.data.contract import TABLES, Table
+from custkit.contract import TABLES, Table
 from custkit.data.readers import RawTable, read_source
 from custkit.data.store import Store, TableAccounting
 from custkit.data.validate import REASONS, validate_table

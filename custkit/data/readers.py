@@ -32,8 +32,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from custkit.contract import Table
 from custkit.data import cache
-from custkit.data.contract import Table
 from custkit.data.records import data_lines, scan_records
 from custkit.errors import DataError, did_you_mean
 from custkit.i18n import _

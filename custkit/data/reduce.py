@@ -28,7 +28,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from custkit.data.contract import NON_PURCHASE_STATUSES
+from custkit.contract import NON_PURCHASE_STATUSES
 from custkit.data.periods import DAY_NS
 from custkit.errors import DataError
 
@@ -108,7 +108,7 @@ def purchases(orders: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> 
     -------
     pandas.DataFrame
         The rows whose ``status`` (compared case-insensitively, spaces stripped) is not in
-        :data:`~custkit.data.contract.NON_PURCHASE_STATUSES` — all rows when there is no status
+        :data:`~custkit.contract.NON_PURCHASE_STATUSES` — all rows when there is no status
         column; a missing status counts as a purchase.
     """
     check_orders(orders)

@@ -79,7 +79,7 @@ _PII_WORDS = frozenset(
 
 
 def _pii_names() -> frozenset[str]:
-    from custkit.data.contract import TABLES
+    from custkit.contract import TABLES
 
     return _PII_NAMES | {name for table in TABLES.values() for name in table.pii}
 
@@ -660,7 +660,7 @@ def _orders_after(orders: pd.DataFrame | None, end: pd.Timestamp) -> int:
 
 
 def _orders_not_purchases(orders: pd.DataFrame | None) -> int:
-    from custkit.data.contract import NON_PURCHASE_STATUSES
+    from custkit.contract import NON_PURCHASE_STATUSES
 
     if orders is None or "status" not in orders:
         return 0
