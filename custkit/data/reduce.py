@@ -35,7 +35,7 @@ from custkit.errors import DataError
 _KEY_BITS = 62  # keep the sign bit clear
 
 
-def _as_end(as_of: pd.Timestamp | str | None) -> pd.Timestamp | None:
+def as_end(as_of: pd.Timestamp | str | None) -> pd.Timestamp | None:
     """First instant after the as-of day, or ``None`` when no as-of date is given."""
     if as_of is None:
         return None
@@ -69,7 +69,7 @@ def purchase_mask(
         codes = status.cat.codes.to_numpy()
         # code -1 (missing status) counts as a purchase
         is_purchase = ~np.append(bad_cat, False)[codes]
-    end = _as_end(as_of)
+    end = as_end(as_of)
     in_time = np.ones(n, dtype=bool)
     if end is not None:
         dates = orders["order_date"].to_numpy(dtype="datetime64[ns]")
@@ -157,7 +157,7 @@ class OrderReductions:
         return int(months.min()) if len(months) else None
 
 
-def _customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, object]:
+def customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, object]:
     """Codes ordered like the ids, one past the largest for rows not kept; bit width; decoder.
 
     The codes array is a fresh int64 array the caller may modify in place.
@@ -189,12 +189,12 @@ def ids_with_dtype(codes: np.ndarray, decoder: object, dtype: object) -> pd.Seri
     return ids if ids.dtype == dtype else ids.astype(dtype)
 
 
-def _sorted_order(
+def sorted_order(
     codes: np.ndarray, code_bits: int, times: np.ndarray, keep: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows kept, ordered by customer code then time (ties: row order), and their codes.
 
-    Rows not kept carry a code past every customer's (see :func:`_customer_codes`), so they sort
+    Rows not kept carry a code past every customer's (see :func:`customer_codes`), so they sort
     to the end and are cut off: no index array of kept rows has to be built. *codes* is
     overwritten.
     """
@@ -240,7 +240,7 @@ def _month_ordinals(times_ns: np.ndarray) -> np.ndarray:
     return table[day]
 
 
-def _take_category(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
+def take_category(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
     """Values of *column* at *rows* as a categorical, without materializing strings."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype("category")
@@ -292,8 +292,8 @@ def reduce_orders(
     # Work on numpy columns and one index array (src): copying the masked frame costs more
     # than the whole reduction.
     ids = orders["customer_id"]
-    codes, code_bits, decoder = _customer_codes(ids, mask)
-    src, code_s = _sorted_order(codes, code_bits, times, mask)  # sorted purchase -> row
+    codes, code_bits, decoder = customer_codes(ids, mask)
+    src, code_s = sorted_order(codes, code_bits, times, mask)  # sorted purchase -> row
     del codes  # overwritten by the sort; code_s is a view of it
     n = len(src)
 
@@ -334,7 +334,7 @@ def reduce_orders(
         ("delivery_region", "first_order_region"),
     ):
         if source in orders.columns:
-            cust[target] = _take_category(orders[source], first_rows)
+            cust[target] = take_category(orders[source], first_rows)
     # copy=False: the arrays are ours; consolidating them into 2-D blocks would copy them all.
     customers = pd.DataFrame(cust, copy=False)
 
@@ -387,7 +387,7 @@ def _days_from_sorted(
     """The customer-day table from purchases already sorted by customer and time.
 
     ``None`` when some customer's days are not in order, which the coarsened sort key of
-    :func:`_sorted_order` allows for orders minutes apart around midnight.
+    :func:`sorted_order` allows for orders minutes apart around midnight.
     """
     day = t_int // DAY_NS  # floor: times before 1970 stay on their day
     if ((day[1:] < day[:-1]) & ~new_customer[1:]).any():
@@ -448,7 +448,7 @@ def reduce_days(
     mask, excluded = purchase_mask(orders, as_of)
     times = _order_times(orders, mask)
     ids = orders["customer_id"]
-    codes, code_bits, decoder = _customer_codes(ids, mask)
+    codes, code_bits, decoder = customer_codes(ids, mask)
     n, n_kept = len(codes), int(mask.sum())
     day = times.view(np.int64) // DAY_NS  # floor: times before 1970 stay on their day
     if n_kept == 0:
@@ -469,7 +469,7 @@ def reduce_days(
     day_bits = max(int(day.max()), 1).bit_length()
     row_bits = max(n - 1, 1).bit_length()
     if code_bits + day_bits + row_bits <= _KEY_BITS:
-        # one packed sort, as in _sorted_order; the day needs no coarsening
+        # one packed sort, as in sorted_order; the day needs no coarsening
         key = codes
         key <<= day_bits + row_bits
         key |= day << row_bits

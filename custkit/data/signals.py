@@ -25,12 +25,12 @@ import pandas as pd
 
 from custkit.data.periods import DAY_NS
 from custkit.data.reduce import (
-    _as_end,
-    _customer_codes,
-    _sorted_order,
-    _take_category,
+    as_end,
     check_orders,
+    customer_codes,
     ids_with_dtype,
+    sorted_order,
+    take_category,
 )
 from custkit.errors import ParamsError
 
@@ -152,12 +152,12 @@ def reduce_order_signals(
     """
     check_recent_orders(recent_orders)
     check_orders(orders)
-    end = _as_end(as_of)
+    end = as_end(as_of)
     times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
     keep = times < np.datetime64(end.as_unit("ns").to_datetime64())  # NaT compares False
     ids = orders["customer_id"]
-    codes, code_bits, decoder = _customer_codes(ids, keep)
-    src, code_s = _sorted_order(codes, code_bits, times, keep)
+    codes, code_bits, decoder = customer_codes(ids, keep)
+    src, code_s = sorted_order(codes, code_bits, times, keep)
     del codes
     n = len(src)
     new_customer = np.empty(n, dtype=bool)
@@ -248,9 +248,9 @@ def reduce_order_signals(
         )
     if "delivery_region" in orders.columns:
         region = orders["delivery_region"]
-        last = _take_category(region, src[ends - 1])
+        last = take_category(region, src[ends - 1])
         previous_rows = np.where(placed > 1, ends - 2, ends - 1)
-        previous = _take_category(region, src[previous_rows])
+        previous = take_category(region, src[previous_rows])
         previous_codes = np.where(placed > 1, previous.codes, -1)
         out["last_region"] = last
         out["previous_region"] = pd.Categorical.from_codes(previous_codes, dtype=last.dtype)
