@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from custkit.errors import OutputFolderError
+from custkit.kpi_files import STAGING as STAGING
 
 # single-file atomic writes are in the core layer (custkit.storage), where every layer can use them
 from custkit.storage import temporary_path as temporary_path
@@ -49,9 +50,6 @@ _AT_FDCWD = -100
 #: Errors that mean the output folder cannot take our files: read-only, not ours, or full.
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 _ASIDE = ".old-"
-#: The folder of the output folder where the runner builds each report before publishing it
-#: (``<out>/.staging/<report>-<id>/``).
-STAGING = ".staging"
 
 
 def publish_folder(staging: Path, target: Path) -> Path:
