@@ -29,6 +29,7 @@ report: $(SETUP) $(DEMO)
 lint: $(SETUP)
 	$(BIN)/ruff check custkit tests bench
 	$(BIN)/ruff format --check custkit tests bench
+	$(BIN)/lint-imports --no-cache  # the layers of pyproject.toml [tool.importlinter]
 
 # Chromium for the browser check (tests/browser): Debian's package, only when none is on the PATH
 browser:

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from custkit.contract import TABLES
 from custkit.data import validate as current
-from custkit.data.contract import TABLES
 from custkit.params import SourceSpec
 
 ROOT = Path(__file__).resolve().parents[1]

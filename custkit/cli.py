@@ -212,7 +212,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _date_range(store, table: str) -> dict:
     """First and last date of *table*'s date column among the accepted rows (ISO dates)."""
-    from custkit.data.contract import TABLES
+    from custkit.contract import TABLES
 
     frame, column = getattr(store, table, None), TABLES[table].date_column
     if frame is None or column not in frame.columns or frame[column].isna().all():

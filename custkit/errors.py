@@ -72,6 +72,11 @@ class PeriodError(ParamsError):
     """
 
 
+class NotFittedError(CustkitError, AttributeError):
+    """A model method that needs fitted parameters was called before ``fit`` (the purchase
+    models of :mod:`custkit.ltv`, churn's risk and text models)."""
+
+
 class OutputFolderError(CustkitError):
     """The output folder cannot take the report's files (read-only, no permission, disk full)."""
 

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
-from custkit.data.contract import TABLES
+from custkit.contract import TABLES
 from custkit.errors import ParamsError, did_you_mean
 from custkit.exports import DECIMAL_MARKS, EXCEL_MAX_ROWS, SEPARATORS, ExportSettings
 from custkit.i18n import LANGUAGES, check_language

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from custkit.data.contract import TABLES
+from custkit.contract import TABLES
 from custkit.data.validate import REASONS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from custkit.data.reduce import OrderReductions
+from custkit.findings import Action
 from custkit.i18n import _, n_
-from custkit.reports.actions import Action
 
 #: Shortest span a yearly spend is taken over: a customer who bought for two months is not
 #: counted as spending six times that a year.

@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custkit.data.periods import DAY_NS
 from custkit.errors import DataError, ParamsError, did_you_mean
-
-_DAY_NS = 86_400 * 10**9
 
 
 class WinbackWarning(UserWarning):
@@ -91,7 +90,7 @@ def _days(values: pd.Series) -> np.ndarray:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_localize(None)
     ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    days = np.floor_divide(ns, _DAY_NS)
+    days = np.floor_divide(ns, DAY_NS)
     days[values.isna().to_numpy()] = np.iinfo(np.int64).min
     return days
 

@@ -5,8 +5,8 @@ cost, so a plan that loses money ranks below actions that earn."""
 from __future__ import annotations
 
 from custkit.churn.winback import CONTACTS_EXPORT, WinbackPlan
+from custkit.findings import Action
 from custkit.i18n import _, n_
-from custkit.reports.actions import Action
 
 
 def winback_action(plan: WinbackPlan) -> list[Action]:

@@ -38,13 +38,13 @@ import numpy as np
 import pandas as pd
 
 from custkit.churn._inputs import (
-    _DAY_NS,
     WinbackWarning,
     _check_id_kinds,
     _days,
     _require,
     _take,
 )
+from custkit.data.periods import DAY_NS
 from custkit.errors import ParamsError
 from custkit.i18n import _
 
@@ -361,7 +361,7 @@ def evaluate_campaigns(
             "experiment_id": untested["campaign"].to_numpy(),
             "customer_id": untested["customer_id"].to_numpy(),
             "variant": "contact",
-            "assigned_at": (untested["start_day"].to_numpy() * _DAY_NS).view("datetime64[ns]"),
+            "assigned_at": (untested["start_day"].to_numpy() * DAY_NS).view("datetime64[ns]"),
         }
     )
     if len(arms) and len(contacted_only):

@@ -51,7 +51,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from custkit.data.reduce import _DAY_NS, OrderReductions
+from custkit.data.periods import DAY_NS
+from custkit.data.reduce import OrderReductions
 from custkit.errors import DataError, ParamsError
 from custkit.i18n import _
 from custkit.ltv.bgnbd import BGNBD
@@ -380,7 +381,7 @@ def _purchase_windows(days_table: pd.DataFrame, model: BGNBD | None, rule: Churn
         )
     ids = days_table["customer_id"]
     id_values = ids.to_numpy()
-    day = days_table["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
+    day = days_table["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // DAY_NS
     n = len(day)
     new_customer = np.ones(n, dtype=bool)
     new_customer[1:] = id_values[1:] != id_values[:-1]
@@ -476,14 +477,14 @@ def _purchase_windows(days_table: pd.DataFrame, model: BGNBD | None, rule: Churn
 
 
 def _as_of_day(as_of: pd.Timestamp) -> int:
-    return int(pd.Timestamp(as_of).normalize().as_unit("ns").value // _DAY_NS)
+    return int(pd.Timestamp(as_of).normalize().as_unit("ns").value // DAY_NS)
 
 
 def _dates(day: np.ndarray) -> np.ndarray:
     """Day numbers (float, NaN allowed) as datetime64[ns] at midnight, NaT for NaN."""
     out = np.full(len(day), np.datetime64("NaT"), dtype="datetime64[ns]")
     finite = np.isfinite(day)
-    out[finite] = (np.floor(day[finite]).astype(np.int64) * _DAY_NS).view("datetime64[ns]")
+    out[finite] = (np.floor(day[finite]).astype(np.int64) * DAY_NS).view("datetime64[ns]")
     return out
 
 

@@ -25,12 +25,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from custkit.data.periods import DAY_NS
 from custkit.data.reduce import OrderReductions
 from custkit.errors import DataError, ParamsError
 
 __all__ = ["CATEGORICAL_FEATURES", "FEATURE_LABELS", "OTHER", "churn_features", "feature_label"]
 
-_DAY_NS = 86_400 * 10**9
 
 #: Every feature :func:`churn_features` can produce, with what it means and its unit. Money is
 #: in the store's currency; shares are fractions in [0, 1]; "recent" means the customer's last
@@ -154,7 +154,7 @@ def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 def _day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 (floor) as int64; NaT becomes the smallest int64."""
     times = np.asarray(values, dtype="datetime64[ns]").view(np.int64)
-    days = times // _DAY_NS
+    days = times // DAY_NS
     days[times == np.iinfo(np.int64).min] = np.iinfo(np.int64).min
     return days
 
@@ -509,7 +509,7 @@ def churn_features(
         When a table lacks its ``customer_id`` or date column.
     """
     day = _check_as_of(reductions, as_of)
-    as_of_day = int(day.value // _DAY_NS)
+    as_of_day = int(day.value // DAY_NS)
     index = pd.Index(reductions.customers["customer_id"], name="customer_id")
     if not index.is_unique:
         raise DataError(

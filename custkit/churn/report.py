@@ -20,6 +20,13 @@ from custkit.data.periods import ReportPeriod
 from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.findings import Finding
+from custkit.formatting import (
+    format_change_interval,
+    format_day_count,
+    format_percent,
+    format_relative_change,
+    signed,
+)
 from custkit.i18n import N_, _, currency_symbol, format_day, format_value, n_
 from custkit.units import Kpis
 
@@ -1089,8 +1096,6 @@ def _points(value: float) -> str:
     """A difference of two rates in percentage points: ``+6.1 pp``."""
     if not (isinstance(value, int | float) and np.isfinite(value)):
         return "—"
-    from custkit.reports.display import signed
-
     return signed(_("{change:+.1f} pp", change=0.0 if abs(value) < 0.0005 else value * 100))
 
 
@@ -1111,7 +1116,6 @@ def campaigns_shown(evaluation) -> pd.DataFrame:
     """
     from custkit.splittest.findings import label_shown
     from custkit.splittest.metrics import METRICS
-    from custkit.splittest.sections import _change, _days, _interval, _share
 
     table = evaluation.by_campaign
     verdicts = evaluation.verdicts.set_index("campaign")
@@ -1120,7 +1124,7 @@ def campaigns_shown(evaluation) -> pd.DataFrame:
     change = _(
         "{metric}, {days}: change",
         metric=label_shown(METRICS[metric].label),
-        days=_days(evaluation.window_days),
+        days=format_day_count(evaluation.window_days),
     )
     rows = []
     for row in table.to_dict("records"):
@@ -1132,15 +1136,15 @@ def campaigns_shown(evaluation) -> pd.DataFrame:
                 _("Campaign"): campaign,
                 _("Contacted"): format_value(int(row["contacted"]), ","),
                 _("Held out"): format_value(int(row["holdout"]), ","),
-                _("Bought again: contacted"): _share(row["return_rate"]),
-                _("Bought again: held out"): _share(row["holdout_return_rate"]),
+                _("Bought again: contacted"): format_percent(row["return_rate"]),
+                _("Bought again: held out"): format_percent(row["holdout_return_rate"]),
                 _("Difference"): _points(row["uplift"]),
                 _("Difference, {level:.0%} interval", level=1 - evaluation.alpha): (
                     _points_interval(row["uplift_low"], row["uplift_high"])
                 ),
-                change: _change(result["estimate"]) if judged else "—",
+                change: format_relative_change(result["estimate"]) if judged else "—",
                 _("{level:.0%} interval", level=1 - evaluation.alpha): (
-                    _interval(result["ci_low"], result["ci_high"]) if judged else "—"
+                    format_change_interval(result["ci_low"], result["ci_high"]) if judged else "—"
                 ),
                 _("Verdict of the split test"): (
                     result["verdict_label"] if judged else _("no holdout group: cannot be judged")

@@ -77,17 +77,17 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from threadpoolctl import threadpool_limits
 
 from custkit.churn.features import OTHER, _as_day, churn_features, feature_label
+from custkit.data.periods import DAY_NS
 from custkit.data.reduce import (
     OrderReductions,
-    _check_orders,
-    _purchase_mask,
+    check_orders,
+    purchase_mask,
     reduce_customer_days,
     reduce_orders,
 )
 from custkit.data.signals import reduce_order_signals
-from custkit.errors import DataError, ParamsError
+from custkit.errors import DataError, NotFittedError, ParamsError
 from custkit.i18n import _
-from custkit.ltv.base import NotFittedError
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -103,7 +103,6 @@ __all__ = [
     "risk_training_data",
 ]
 
-_DAY_NS = 86_400 * 10**9
 _NO_DAY = np.iinfo(np.int64).min
 
 #: Days after the as-of day in which an active customer must buy not to count as churned.
@@ -207,12 +206,12 @@ def _check_periods(
 
 
 def _day_number(day: pd.Timestamp) -> int:
-    return int(day.value // _DAY_NS)
+    return int(day.value // DAY_NS)
 
 
 def _day_numbers(values: pd.Series) -> np.ndarray:
     times = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    days = times // _DAY_NS
+    days = times // DAY_NS
     days[times == _NO_DAY] = _NO_DAY
     return days
 
@@ -338,20 +337,20 @@ def risk_training_data(
     """
     where = "risk_training_data"
     horizon, active, sample = _check_periods(horizon_days, active_days, sample, random_state, where)
-    _check_orders(orders)
+    check_orders(orders)
     day = _as_day(as_of)
     test_day = day - pd.Timedelta(days=horizon)
     train_day = test_day - pd.Timedelta(days=horizon)
     d_test, d_train = _day_number(test_day), _day_number(train_day)
 
-    is_purchase, _ = _purchase_mask(orders, day)
+    is_purchase, _ = purchase_mask(orders, day)
     order_day = _day_numbers(orders["order_date"])
     ids = orders["customer_id"].to_numpy()
     latest = int(order_day.max(where=is_purchase, initial=_NO_DAY))
     if latest != _NO_DAY and _day_number(day) - latest > 7:
         warnings.warn(
             f"as_of is {day.date()} but the last purchase is dated "
-            f"{pd.Timestamp(latest * _DAY_NS).date()}: customers look churned in the last days "
+            f"{pd.Timestamp(latest * DAY_NS).date()}: customers look churned in the last days "
             "for want of data, not because they left. Set as_of to the last complete day (or "
             "month end) of the orders.",
             UserWarning,

@@ -62,9 +62,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from custkit.churn.codes import REASON_CODES, REASON_LABELS
 from custkit.churn.labels import feedback_labels
-from custkit.errors import DataError, ParamsError, did_you_mean
+from custkit.errors import DataError, NotFittedError, ParamsError, did_you_mean
 from custkit.i18n import tr
-from custkit.ltv.base import NotFittedError
 
 __all__ = [
     "KEYWORDS",
@@ -1181,7 +1180,7 @@ def classify_feedback(
     Parameters
     ----------
     feedback : pandas.DataFrame
-        Canonical feedback (:data:`custkit.data.contract.FEEDBACK`): ``customer_id``,
+        Canonical feedback (:data:`custkit.contract.FEEDBACK`): ``customer_id``,
         ``created_at`` and, when present, ``kind``, ``text``, ``reason``.
     labelled_min : int, default 50
         Labelled texts needed to train the model.

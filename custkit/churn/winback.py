@@ -74,7 +74,6 @@ import numpy as np
 import pandas as pd
 
 from custkit.churn._inputs import (
-    _DAY_NS,
     WinbackWarning,
     _check_id_kinds,
     _check_number,
@@ -85,6 +84,7 @@ from custkit.churn._inputs import (
 )
 from custkit.churn.campaigns import CampaignEvaluation
 from custkit.churn.codes import REASON_CODES
+from custkit.data.periods import DAY_NS
 from custkit.errors import DataError, ParamsError, did_you_mean
 from custkit.findings import Finding
 from custkit.i18n import _
@@ -571,7 +571,7 @@ def choose_channels(
         use = ch >= 0
         if before is not None:
             _require(messages, "messages", ["sent_at"])
-            use &= _days(messages["sent_at"]) < _day(before).value // _DAY_NS
+            use &= _days(messages["sent_at"]) < _day(before).value // DAY_NS
         resp = _bool_values(messages[metric]).astype(np.float64)
         store_n = np.bincount(ch[use], minlength=k).astype(np.float64)
         store_x = np.bincount(ch[use], weights=resp[use], minlength=k)
@@ -681,7 +681,7 @@ def frequency_cap_ok(
     if messages is not None and len(messages):
         _require(messages, "messages", ["customer_id", "sent_at"])
         _check_id_kinds(ids, messages["customer_id"], "targets", "messages")
-        last = _day(send_date).value // _DAY_NS
+        last = _day(send_date).value // DAY_NS
         day = _days(messages["sent_at"])
         in_window = (day > last - policy.cap_days) & (day <= last)
         recent = messages["customer_id"].to_numpy()[in_window]

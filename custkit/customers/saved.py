@@ -32,6 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from custkit.storage import to_json_value, write_atomic, write_text_atomic
+
 __all__ = [
     "STATE_FOLDER",
     "data_fingerprint",
@@ -124,9 +126,6 @@ def model_choice_key(
 
 def save_state(folder: str | os.PathLike[str], key: str, table: pd.DataFrame) -> Path:
     """Write *table* (and its ``attrs``) to ``<folder>/state.parquet`` under *key*, atomically."""
-    from custkit.reports.context import to_json_value
-    from custkit.reports.files import write_atomic
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(table.reset_index(drop=True), preserve_index=False)
@@ -171,8 +170,6 @@ def load_state(folder: str | os.PathLike[str], key: str | None) -> pd.DataFrame 
 
 def save_purchase_model(folder: str | os.PathLike[str], key: str, model: str) -> Path:
     """Write the purchase model the LTV report chose (``"BG/NBD"``, ...) under *key*."""
-    from custkit.reports.files import write_text_atomic
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(folder / _MODEL_FILE, json.dumps({"key": key, "model": model}))

@@ -1,6 +1,6 @@
 """The data layer: canonical contract, loading and validation, periods, shared reductions."""
 
-from custkit.data.contract import TABLES, Column, Table
+from custkit.contract import TABLES, Column, Table
 from custkit.data.load import load_store, write_quarantine
 from custkit.data.periods import ReportPeriod, resolve_period
 from custkit.data.signals import reduce_order_signals

@@ -1,4 +1,4 @@
-"""A seeded demo online store, in the canonical tables of :mod:`custkit.data.contract`.
+"""A seeded demo online store, in the canonical tables of :mod:`custkit.contract`.
 
 ``generate_demo_store`` builds orders, customers, feedback, messages and split-test assignments
 for a made-up Russian online store, so that every report section has something to show without
@@ -198,7 +198,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import yaml
 
-from custkit.data.contract import TABLES
+from custkit.contract import TABLES
 from custkit.errors import ParamsError
 
 __all__ = [
@@ -561,7 +561,7 @@ def generate_demo_store(
     -------
     dict of str to pandas.DataFrame
         ``"orders"``, ``"customers"``, ``"feedback"``, ``"messages"``, ``"experiments"``, each
-        with the canonical columns of :data:`custkit.data.contract.TABLES`, and
+        with the canonical columns of :data:`custkit.contract.TABLES`, and
         ``"truth_churn"`` (:data:`TRUTH_CHURN`; not a store table, for tests only): one row per
         customer who dropped out, ``customer_id``, ``dropout_at``, ``reason``, ``won_back_at``
         (see the module docstring).

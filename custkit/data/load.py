@@ -12,22 +12,19 @@ import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custkit.data.contract import TABLES, Table
+from custkit.contract import TABLES, Table
 from custkit.data.readers import RawTable, read_source
 from custkit.data.store import Store, TableAccounting
 from custkit.data.validate import REASONS, validate_table
 from custkit.exports import CsvDialect, ExportSettings, write_csv
 from custkit.i18n import _, get_language, use_language
-
-if TYPE_CHECKING:
-    from custkit.params import Params
+from custkit.params import Params, load_params
 
 #: Below this share of the orders' customers found in the customers table, loading warns.
 MIN_JOINED_SHARE = 0.5
@@ -87,8 +84,6 @@ def load_store(
     >>> store.accounting["orders"].rejected  # doctest: +SKIP
     57
     """
-    from custkit.params import load_params  # params imports the contract from this package
-
     params = load_params(params)
     if tables is None:
         tables = dict.fromkeys(params.sources)

@@ -15,6 +15,10 @@ import pandas as pd
 
 from custkit.errors import ParamsError, PeriodError
 
+#: Nanoseconds in a day: ``datetime64[ns]`` values as int64, floor-divided by it, are days since
+#: 1970-01-01 (the one copy; reductions, models and features count days with it).
+DAY_NS = 86_400 * 10**9
+
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 

@@ -32,11 +32,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from custkit.contract import Table
 from custkit.data import cache
-from custkit.data.contract import Table
 from custkit.data.records import data_lines, scan_records
 from custkit.errors import DataError, did_you_mean
 from custkit.i18n import _
+from custkit.params import mask_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -794,8 +795,6 @@ def _database_error(exc: Exception, url: URL, spec: SourceSpec, table: Table) ->
 def _masked(text: str, url: URL) -> str:
     """*text* with the password of *url*, in every spelling a message could use, as ``***``."""
     from urllib.parse import quote, quote_plus
-
-    from custkit.params import mask_url
 
     secrets = {url.render_as_string(hide_password=False): mask_url(url)}
     if url.password:

@@ -28,21 +28,23 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from custkit.data.contract import NON_PURCHASE_STATUSES
+from custkit.contract import NON_PURCHASE_STATUSES
+from custkit.data.periods import DAY_NS
 from custkit.errors import DataError
 
-_DAY_NS = 86_400 * 10**9
 _KEY_BITS = 62  # keep the sign bit clear
 
 
-def _as_end(as_of: pd.Timestamp | str | None) -> pd.Timestamp | None:
+def as_end(as_of: pd.Timestamp | str | None) -> pd.Timestamp | None:
     """First instant after the as-of day, or ``None`` when no as-of date is given."""
     if as_of is None:
         return None
     return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
 
 
-def _check_orders(orders: pd.DataFrame) -> None:
+def check_orders(orders: pd.DataFrame) -> None:
+    """Raise :class:`~custkit.errors.DataError` naming the columns a reduction needs that
+    *orders* lack (``customer_id``, ``order_date``, ``revenue``)."""
     missing = [c for c in ("customer_id", "order_date", "revenue") if c not in orders.columns]
     if missing:
         raise DataError(
@@ -52,7 +54,7 @@ def _check_orders(orders: pd.DataFrame) -> None:
         )
 
 
-def _purchase_mask(
+def purchase_mask(
     orders: pd.DataFrame, as_of: pd.Timestamp | str | None
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Boolean mask of the rows that count as purchases up to *as_of*, and what was left out."""
@@ -67,7 +69,7 @@ def _purchase_mask(
         codes = status.cat.codes.to_numpy()
         # code -1 (missing status) counts as a purchase
         is_purchase = ~np.append(bad_cat, False)[codes]
-    end = _as_end(as_of)
+    end = as_end(as_of)
     in_time = np.ones(n, dtype=bool)
     if end is not None:
         dates = orders["order_date"].to_numpy(dtype="datetime64[ns]")
@@ -106,11 +108,11 @@ def purchases(orders: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> 
     -------
     pandas.DataFrame
         The rows whose ``status`` (compared case-insensitively, spaces stripped) is not in
-        :data:`~custkit.data.contract.NON_PURCHASE_STATUSES` — all rows when there is no status
+        :data:`~custkit.contract.NON_PURCHASE_STATUSES` — all rows when there is no status
         column; a missing status counts as a purchase.
     """
-    _check_orders(orders)
-    mask, _ = _purchase_mask(orders, as_of)
+    check_orders(orders)
+    mask, _ = purchase_mask(orders, as_of)
     return orders.loc[mask]
 
 
@@ -155,7 +157,7 @@ class OrderReductions:
         return int(months.min()) if len(months) else None
 
 
-def _customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, object]:
+def customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, object]:
     """Codes ordered like the ids, one past the largest for rows not kept; bit width; decoder.
 
     The codes array is a fresh int64 array the caller may modify in place.
@@ -176,7 +178,7 @@ def _customer_codes(ids: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, int, 
     return codes, len(uniques).bit_length(), uniques
 
 
-def _ids_with_dtype(codes: np.ndarray, decoder: object, dtype: object) -> pd.Series:
+def ids_with_dtype(codes: np.ndarray, decoder: object, dtype: object) -> pd.Series:
     """The ids of *codes*, in the dtype of the orders' ``customer_id``."""
     if decoder is None:  # the codes are the ids themselves
         ids = pd.Series(codes, copy=False)
@@ -187,12 +189,12 @@ def _ids_with_dtype(codes: np.ndarray, decoder: object, dtype: object) -> pd.Ser
     return ids if ids.dtype == dtype else ids.astype(dtype)
 
 
-def _sorted_order(
+def sorted_order(
     codes: np.ndarray, code_bits: int, times: np.ndarray, keep: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows kept, ordered by customer code then time (ties: row order), and their codes.
 
-    Rows not kept carry a code past every customer's (see :func:`_customer_codes`), so they sort
+    Rows not kept carry a code past every customer's (see :func:`customer_codes`), so they sort
     to the end and are cut off: no index array of kept rows has to be built. *codes* is
     overwritten.
     """
@@ -230,7 +232,7 @@ def _month_ordinals(times_ns: np.ndarray) -> np.ndarray:
     """Month ordinal (months since 1970-01) of each time, via a small per-day lookup table."""
     if len(times_ns) == 0:
         return np.zeros(0, dtype=np.int32)
-    day = times_ns.view(np.int64) // _DAY_NS
+    day = times_ns.view(np.int64) // DAY_NS
     d0 = int(day.min())
     day -= d0
     days = np.arange(d0, d0 + int(day.max()) + 1).astype("datetime64[D]")
@@ -238,7 +240,7 @@ def _month_ordinals(times_ns: np.ndarray) -> np.ndarray:
     return table[day]
 
 
-def _take_category(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
+def take_category(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
     """Values of *column* at *rows* as a categorical, without materializing strings."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype("category")
@@ -283,15 +285,15 @@ def reduce_orders(
     bits; with many customers and rows the time is coarsened (to about 3 minutes at 1M
     customers / 10M orders), so two orders of a customer within that span rank in file order.
     """
-    _check_orders(orders)
+    check_orders(orders)
     as_of_ts = pd.Timestamp(as_of).normalize()
-    mask, excluded = _purchase_mask(orders, as_of_ts)
+    mask, excluded = purchase_mask(orders, as_of_ts)
     times = _order_times(orders, mask)
     # Work on numpy columns and one index array (src): copying the masked frame costs more
     # than the whole reduction.
     ids = orders["customer_id"]
-    codes, code_bits, decoder = _customer_codes(ids, mask)
-    src, code_s = _sorted_order(codes, code_bits, times, mask)  # sorted purchase -> row
+    codes, code_bits, decoder = customer_codes(ids, mask)
+    src, code_s = sorted_order(codes, code_bits, times, mask)  # sorted purchase -> row
     del codes  # overwritten by the sort; code_s is a view of it
     n = len(src)
 
@@ -311,7 +313,7 @@ def reduce_orders(
     third = _nat_where(t_s[np.minimum(cust_starts + 2, max(n - 1, 0))], n_orders >= 3)
 
     cust = {
-        "customer_id": _ids_with_dtype(code_s[cust_starts], decoder, ids.dtype),
+        "customer_id": ids_with_dtype(code_s[cust_starts], decoder, ids.dtype),
         "first_order_date": first,
         "second_order_date": second,
         "third_order_date": third,
@@ -332,7 +334,7 @@ def reduce_orders(
         ("delivery_region", "first_order_region"),
     ):
         if source in orders.columns:
-            cust[target] = _take_category(orders[source], first_rows)
+            cust[target] = take_category(orders[source], first_rows)
     # copy=False: the arrays are ours; consolidating them into 2-D blocks would copy them all.
     customers = pd.DataFrame(cust, copy=False)
 
@@ -349,7 +351,7 @@ def reduce_orders(
     del new_customer, new_month
     customer_months = pd.DataFrame(
         {
-            "customer_id": _ids_with_dtype(code_s[cm_starts], decoder, ids.dtype),
+            "customer_id": ids_with_dtype(code_s[cm_starts], decoder, ids.dtype),
             "month": pd.arrays.PeriodArray(
                 month_s[cm_starts].astype(np.int64), dtype=pd.PeriodDtype("M")
             ),
@@ -385,9 +387,9 @@ def _days_from_sorted(
     """The customer-day table from purchases already sorted by customer and time.
 
     ``None`` when some customer's days are not in order, which the coarsened sort key of
-    :func:`_sorted_order` allows for orders minutes apart around midnight.
+    :func:`sorted_order` allows for orders minutes apart around midnight.
     """
-    day = t_int // _DAY_NS  # floor: times before 1970 stay on their day
+    day = t_int // DAY_NS  # floor: times before 1970 stay on their day
     if ((day[1:] < day[:-1]) & ~new_customer[1:]).any():
         return None
     n = len(day)
@@ -395,8 +397,8 @@ def _days_from_sorted(
     new_day[1:] |= day[1:] != day[:-1]
     starts = np.flatnonzero(new_day)
     table = {
-        "customer_id": _ids_with_dtype(code_s[starts], decoder, id_dtype),
-        "order_day": (day[starts] * _DAY_NS).view("datetime64[ns]"),
+        "customer_id": ids_with_dtype(code_s[starts], decoder, id_dtype),
+        "order_day": (day[starts] * DAY_NS).view("datetime64[ns]"),
         "orders": np.diff(np.r_[starts, n]).astype(np.int64),
         "revenue": np.add.reduceat(rev_s, starts) if n else rev_s[:0],
     }
@@ -406,7 +408,7 @@ def _days_from_sorted(
 
 
 @dataclass(frozen=True)
-class _DayArrays:
+class DayArrays:
     """Purchases reduced per customer and day, as numpy arrays sorted by customer then day."""
 
     codes: np.ndarray  # int64 customer code per row (ordered like the ids)
@@ -419,19 +421,39 @@ class _DayArrays:
     margin: np.ndarray | None = None  # float64 revenue − cost that day, when orders have cost
 
 
-def _reduce_days(
+def reduce_days(
     orders: pd.DataFrame, as_of: pd.Timestamp | str | None, with_margin: bool = False
-) -> _DayArrays:
-    _check_orders(orders)
-    mask, excluded = _purchase_mask(orders, as_of)
+) -> DayArrays:
+    """Purchases up to *as_of* summed per customer and day, in one sort of a packed key.
+
+    The per-day input of the purchase models (:func:`custkit.ltv.summarize`), shared so they
+    never re-scan the orders their own way.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Orders with ``customer_id``, ``order_date`` and ``revenue`` (``status``, ``cost``
+        optional).
+    as_of : pandas.Timestamp, str or None
+        Last day counted; ``None`` counts every order.
+    with_margin : bool, default False
+        Also sum revenue minus cost per day, when orders have ``cost``.
+
+    Returns
+    -------
+    DayArrays
+        The arrays, sorted by customer then day, and the orders left out by reason.
+    """
+    check_orders(orders)
+    mask, excluded = purchase_mask(orders, as_of)
     times = _order_times(orders, mask)
     ids = orders["customer_id"]
-    codes, code_bits, decoder = _customer_codes(ids, mask)
+    codes, code_bits, decoder = customer_codes(ids, mask)
     n, n_kept = len(codes), int(mask.sum())
-    day = times.view(np.int64) // _DAY_NS  # floor: times before 1970 stay on their day
+    day = times.view(np.int64) // DAY_NS  # floor: times before 1970 stay on their day
     if n_kept == 0:
         empty_i = np.zeros(0, dtype=np.int64)
-        return _DayArrays(
+        return DayArrays(
             empty_i,
             empty_i,
             empty_i,
@@ -447,7 +469,7 @@ def _reduce_days(
     day_bits = max(int(day.max()), 1).bit_length()
     row_bits = max(n - 1, 1).bit_length()
     if code_bits + day_bits + row_bits <= _KEY_BITS:
-        # one packed sort, as in _sorted_order; the day needs no coarsening
+        # one packed sort, as in sorted_order; the day needs no coarsening
         key = codes
         key <<= day_bits + row_bits
         key |= day << row_bits
@@ -470,7 +492,7 @@ def _reduce_days(
         margin_s = rev_s - orders["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
         margin = np.add.reduceat(margin_s, starts)
     first_keys = group_key[starts]
-    return _DayArrays(
+    return DayArrays(
         codes=first_keys >> day_bits,
         days=(first_keys & ((1 << day_bits) - 1)) + d0,
         orders=np.diff(np.r_[starts, n_kept]).astype(np.int64),
@@ -508,10 +530,10 @@ def reduce_customer_days(
         orders have ``cost``, ``margin`` (revenue − cost), sorted by customer then day.
         ``attrs["excluded"]`` counts the orders left out.
     """
-    arrays = _reduce_days(orders, as_of, with_margin=True)
+    arrays = reduce_days(orders, as_of, with_margin=True)
     table = {
-        "customer_id": _ids_with_dtype(arrays.codes, arrays.decoder, arrays.id_dtype),
-        "order_day": (arrays.days * _DAY_NS).view("datetime64[ns]"),
+        "customer_id": ids_with_dtype(arrays.codes, arrays.decoder, arrays.id_dtype),
+        "order_day": (arrays.days * DAY_NS).view("datetime64[ns]"),
         "orders": arrays.orders,
         "revenue": arrays.revenue,
     }

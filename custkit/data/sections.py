@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from custkit.data.contract import TABLES
+from custkit.contract import TABLES
 from custkit.i18n import _
 
 if TYPE_CHECKING:

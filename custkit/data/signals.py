@@ -23,14 +23,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from custkit.data.periods import DAY_NS
 from custkit.data.reduce import (
-    _DAY_NS,
-    _as_end,
-    _check_orders,
-    _customer_codes,
-    _ids_with_dtype,
-    _sorted_order,
-    _take_category,
+    as_end,
+    check_orders,
+    customer_codes,
+    ids_with_dtype,
+    sorted_order,
+    take_category,
 )
 from custkit.errors import ParamsError
 
@@ -151,13 +151,13 @@ def reduce_order_signals(
     customer whose every order failed is exactly the one a churn analysis must see.
     """
     check_recent_orders(recent_orders)
-    _check_orders(orders)
-    end = _as_end(as_of)
+    check_orders(orders)
+    end = as_end(as_of)
     times = orders["order_date"].to_numpy(dtype="datetime64[ns]")
     keep = times < np.datetime64(end.as_unit("ns").to_datetime64())  # NaT compares False
     ids = orders["customer_id"]
-    codes, code_bits, decoder = _customer_codes(ids, keep)
-    src, code_s = _sorted_order(codes, code_bits, times, keep)
+    codes, code_bits, decoder = customer_codes(ids, keep)
+    src, code_s = sorted_order(codes, code_bits, times, keep)
     del codes
     n = len(src)
     new_customer = np.empty(n, dtype=bool)
@@ -180,7 +180,7 @@ def reduce_order_signals(
     revenue = orders["revenue"].to_numpy(dtype=np.float64, na_value=np.nan)[src]
     revenue = np.where(bought, np.nan_to_num(revenue), 0.0)
     out: dict[str, object] = {
-        "customer_id": _ids_with_dtype(code_s[starts], decoder, ids.dtype),
+        "customer_id": ids_with_dtype(code_s[starts], decoder, ids.dtype),
         "placed_orders": placed.astype(np.int64),
         "purchases": total(bought.astype(np.int64)),
         "last_placed_date": times[src[ends - 1]] if n else times[:0],
@@ -194,7 +194,7 @@ def reduce_order_signals(
         promised = orders["promised_delivery_date"].to_numpy(dtype="datetime64[ns]")[src]
         delivered = orders["delivered_at"].to_numpy(dtype="datetime64[ns]")[src]
         known = bought & ~np.isnat(promised) & ~np.isnat(delivered)
-        delay = (delivered.view(np.int64) // _DAY_NS) - (promised.view(np.int64) // _DAY_NS)
+        delay = (delivered.view(np.int64) // DAY_NS) - (promised.view(np.int64) // DAY_NS)
         delay = np.where(known, delay, 0)
         late = delay > 0
         out["delivered_orders"] = total(known.astype(np.int64))
@@ -248,9 +248,9 @@ def reduce_order_signals(
         )
     if "delivery_region" in orders.columns:
         region = orders["delivery_region"]
-        last = _take_category(region, src[ends - 1])
+        last = take_category(region, src[ends - 1])
         previous_rows = np.where(placed > 1, ends - 2, ends - 1)
-        previous = _take_category(region, src[previous_rows])
+        previous = take_category(region, src[previous_rows])
         previous_codes = np.where(placed > 1, previous.codes, -1)
         out["last_region"] = last
         out["previous_region"] = pd.Categorical.from_codes(previous_codes, dtype=last.dtype)

@@ -57,7 +57,7 @@ class TableAccounting:
 
 @dataclass(frozen=True)
 class Store:
-    """A store's validated data in the canonical model (:mod:`custkit.data.contract`).
+    """A store's validated data in the canonical model (:mod:`custkit.contract`).
 
     Attributes
     ----------
@@ -102,7 +102,7 @@ class Store:
         ParamsError
             For a name that is not a table of the canonical model.
         """
-        from custkit.data.contract import TABLES
+        from custkit.contract import TABLES
         from custkit.errors import ParamsError, did_you_mean
 
         for table in tables:

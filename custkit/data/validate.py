@@ -67,7 +67,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custkit.data.contract import Column, Table
+from custkit.contract import Column, Table
 from custkit.i18n import N_, _
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from importlib import import_module
 _LAZY = {
     "BaseFitter": "custkit.ltv.base",
     "ConvergenceWarning": "custkit.ltv.base",
-    "NotFittedError": "custkit.ltv.base",
+    "NotFittedError": "custkit.errors",
     "fit_with_fallback": "custkit.ltv.base",
     "FALLBACK_PENALIZER": "custkit.ltv.base",
     "ISSUE_CODES": "custkit.ltv.base",

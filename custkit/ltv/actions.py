@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from custkit.findings import Action
 from custkit.i18n import _, n_
-from custkit.reports.actions import Action
 
 
 def value_at_risk_action(at_risk: pd.DataFrame) -> list[Action]:

@@ -113,7 +113,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import gammaln, xlogy
 
-from custkit.errors import CustkitError, DataError, ParamsError
+from custkit.errors import DataError, NotFittedError, ParamsError
 
 _Z95 = 1.959963984540054
 _LOW, _HIGH = 1e-6, 1e6  # a parameter outside these has run to a bound of the likelihood
@@ -131,10 +131,6 @@ FALLBACK_PENALIZER = 3e-5
 
 class ConvergenceWarning(UserWarning):
     """A model fit may not be trustworthy; the message names the cause and the fix."""
-
-
-class NotFittedError(CustkitError, AttributeError):
-    """A model method that needs fitted parameters was called before ``fit``."""
 
 
 @dataclass(frozen=True)

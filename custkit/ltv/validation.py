@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custkit.data.periods import DAY_NS
 from custkit.data.reduce import reduce_customer_days
 from custkit.errors import CustkitError, DataError, ParamsError
 from custkit.findings import Finding
@@ -59,7 +60,6 @@ GRADIENT_BOOSTING = "gradient_boosting"
 #: trusted: the default of :func:`calibration_holdout_comparison`, which the LTV page states.
 MAX_TOTAL_ERROR_PCT = 50.0
 _RFM = ("frequency", "recency", "T", "monetary_value")
-_DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
@@ -329,11 +329,11 @@ def tracking_data(
         for column in ("actual", *models):
             frame[column] = pd.Series(dtype=np.float64)
         return TrackingData(frame, summary.attrs.get("time_unit"))
-    day_number = days["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
+    day_number = days["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // DAY_NS
     ids = days["customer_id"].to_numpy()
     first_of_customer = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)
     start = int(day_number.min())
-    end = int(pd.Timestamp(as_of).normalize().value // _DAY_NS)
+    end = int(pd.Timestamp(as_of).normalize().value // DAY_NS)
     n_days = end - start + 1
     offsets = day_number - start
     repeat_per_day = np.bincount(offsets[~first_of_customer], minlength=n_days)
@@ -342,7 +342,7 @@ def tracking_data(
     week_ends = np.unique(week_ends)
     cumulative_actual = np.cumsum(repeat_per_day)[week_ends]
     lags = np.arange(n_days, dtype=np.float64) / unit_days
-    cal_offset = int(pd.Timestamp(calibration_end).normalize().value // _DAY_NS) - start
+    cal_offset = int(pd.Timestamp(calibration_end).normalize().value // DAY_NS) - start
     holdout_weeks = week_ends > cal_offset
     # the actual count at the calibration end, where the conditional predictions start from
     actual_at_cal = float(np.cumsum(repeat_per_day)[min(max(cal_offset, 0), n_days - 1)])
@@ -350,7 +350,7 @@ def tracking_data(
     history = [summary[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T")]
     out = {
         "week": np.arange(1, len(week_ends) + 1),
-        "week_end": (pd.Timestamp(start * _DAY_NS) + pd.to_timedelta(week_ends, unit="D")),
+        "week_end": (pd.Timestamp(start * DAY_NS) + pd.to_timedelta(week_ends, unit="D")),
         "actual": cumulative_actual.astype(np.float64),
     }
     for name, model in models.items():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from custkit.data.periods import ReportPeriod, check_period, default_period
@@ -32,6 +30,7 @@ from custkit.exports import (
 )
 from custkit.i18n import get_language, n_, set_language
 from custkit.reports.files import write_text_atomic
+from custkit.storage import to_json_value as to_json_value
 from custkit.units import Kpis
 
 if TYPE_CHECKING:
@@ -559,25 +558,6 @@ def start_report(
     )
     show_header(ctx)
     return ctx
-
-
-def to_json_value(value: Any) -> Any:
-    """*value* with NaN/inf → None, numpy/pandas scalars → Python, timestamps → ISO text."""
-    if isinstance(value, Mapping):
-        return {str(k): to_json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, np.ndarray, pd.Series)):
-        return [to_json_value(v) for v in list(value)]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 #: The reports whose parameters the customer-state table is built with.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,9 +18,19 @@ import pandas as pd
 
 from custkit.errors import ReportError
 from custkit.findings import Finding
+
+# number formatting lives in the core layer (custkit.formatting); re-exported for notebooks
+from custkit.formatting import MINUS as MINUS
+from custkit.formatting import format_change as format_change
+from custkit.formatting import format_count as format_count
+from custkit.formatting import format_days as format_days
+from custkit.formatting import format_kpi as format_kpi
+from custkit.formatting import format_money as format_money
+from custkit.formatting import format_share as format_share
+from custkit.formatting import is_missing as _missing
+from custkit.formatting import signed as signed
 from custkit.i18n import (
     _,
-    currency_symbol,
     format_date,
     format_day,
     format_message,
@@ -33,7 +42,6 @@ from custkit.reports.privacy import ContactDigests, current_digests, describe_ki
 if TYPE_CHECKING:
     from custkit.reports.context import ReportContext
 
-MINUS = "\u2212"
 GREEN, RED, GREY = "#2e7d32", "#c62828", "#666666"
 _LEVEL_COLOURS = {  # border, background
     "good": ("#2e7d32", "#edf7ee"),
@@ -71,7 +79,7 @@ _PII_WORDS = frozenset(
 
 
 def _pii_names() -> frozenset[str]:
-    from custkit.data.contract import TABLES
+    from custkit.contract import TABLES
 
     return _PII_NAMES | {name for table in TABLES.values() for name in table.pii}
 
@@ -126,85 +134,6 @@ def pii_guard(frame: pd.DataFrame, what: str = "This table") -> pd.DataFrame:
 
 
 # --- formatting ----------------------------------------------------------------------------------
-
-
-def _missing(value: Any) -> bool:
-    return (
-        value is None
-        or value is pd.NA
-        or value is pd.NaT
-        or (isinstance(value, float) and math.isnan(value))
-    )
-
-
-def signed(text: str) -> str:
-    return text.replace("-", MINUS)
-
-
-def format_count(value: Any) -> str:
-    """``1,234`` (``1 234`` in Russian); ``—`` for a missing value."""
-    return "—" if _missing(value) else signed(format_value(value, ",.0f"))
-
-
-def format_money(value: Any, currency: str = "") -> str:
-    """``1,234 RUB`` or ``12.50 RUB`` (below 100); in Russian ``1 234 ₽`` (the currency as the
-    language writes it, :func:`custkit.i18n.currency_symbol`), joined by a no-break space so a
-    line never ends between the number and its currency."""
-    if _missing(value):
-        return "—"
-    text = format_value(value, ",.2f" if abs(value) < 100 else ",.0f")
-    return signed(text) + (f"\u00a0{currency_symbol(currency)}" if currency else "")
-
-
-def format_share(value: Any) -> str:
-    """``23.4%`` (``23,4%`` in Russian)."""
-    return "—" if _missing(value) else signed(format_value(value, ".1%"))
-
-
-def format_change(change: Any, unit: str) -> str:
-    """``+4.2%`` for a relative change of counts, money, ratios and days; ``−1.3 pp`` for a
-    change of shares (``−1,3 п. п.`` in Russian; a ``percent`` change is already in points);
-    ``+0.02`` for a change of a score (ROC-AUC)."""
-    if _missing(change) or (isinstance(change, float) and math.isinf(change)):
-        return "—"
-    if unit in ("share", "percent"):
-        points = change * 100 if unit == "share" else change
-        return signed(_("{change:+.1f} pp", change=points))
-    if unit == "score":
-        return signed(format_value(change, "+.2f"))
-    return signed(format_value(change, "+.1%"))
-
-
-def format_days(value: Any) -> str:
-    """``30 days`` (``30 дней`` in Russian); ``—`` for a missing value."""
-    if _missing(value):
-        return "—"
-    days = round(float(value))
-    return signed(n_("{n:,} day", "{n:,} days", days)).replace(" ", "\u00a0")
-
-
-def format_kpi(value: Any, unit: str, currency: str = "") -> str:
-    """A KPI written by its unit (:mod:`custkit.units`): ``1,234`` (count), ``1,234 RUB`` /
-    ``1 234 ₽`` (money), ``23.4%`` (share; ``percent``: already in per cent), ``1.25×``
-    (ratio), ``30 days``, ``0.72`` (score: never with a currency). A figure of unknown unit
-    (``number``, from an old file) is a plain number."""
-    if _missing(value):
-        return "—"
-    if unit == "share":
-        return format_share(value)
-    if unit == "percent":
-        return format_share(float(value) / 100)
-    if unit == "money":
-        return format_money(value, currency)
-    if unit == "count":
-        return format_count(value)
-    if unit == "days":
-        return format_days(value)
-    if unit == "ratio":
-        return signed(format_value(value, ",.2f")) + "×"
-    if unit == "score":
-        return signed(format_value(value, ".2f"))
-    return format_money(value)
 
 
 _ACRONYMS = {
@@ -731,7 +660,7 @@ def _orders_after(orders: pd.DataFrame | None, end: pd.Timestamp) -> int:
 
 
 def _orders_not_purchases(orders: pd.DataFrame | None) -> int:
-    from custkit.data.contract import NON_PURCHASE_STATUSES
+    from custkit.contract import NON_PURCHASE_STATUSES
 
     if orders is None or "status" not in orders:
         return 0

@@ -37,6 +37,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from custkit.errors import OutputFolderError
+from custkit.kpi_files import STAGING as STAGING
+
+# single-file atomic writes are in the core layer (custkit.storage), where every layer can use them
+from custkit.storage import temporary_path as temporary_path
+from custkit.storage import write_atomic as write_atomic
+from custkit.storage import write_text_atomic as write_text_atomic
 
 #: ``renameat2`` flag: swap the two paths (both must exist).
 RENAME_EXCHANGE = 2
@@ -44,29 +50,6 @@ _AT_FDCWD = -100
 #: Errors that mean the output folder cannot take our files: read-only, not ours, or full.
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 _ASIDE = ".old-"
-
-
-def temporary_path(path: Path) -> Path:
-    """A unique hidden name beside *path* that keeps its suffix (pandas picks writers by it)."""
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
-
-
-def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside *path*, then rename it to *path*."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 *text* to *path* atomically."""
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def publish_folder(staging: Path, target: Path) -> Path:

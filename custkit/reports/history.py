@@ -14,7 +14,6 @@ never hides the rest.
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import os
@@ -27,10 +26,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+# where the kpis.json files are and reading one: in the core layer, for the analyses too
+from custkit.kpi_files import KPIS_SUFFIX as KPIS_SUFFIX
+from custkit.kpi_files import UnreadableKpis as UnreadableKpis
+from custkit.kpi_files import history_root as history_root
+from custkit.kpi_files import kpi_files as kpi_files
+from custkit.kpi_files import load_kpis_file as load_kpis_file
+from custkit.kpi_files import report_kpis_path as report_kpis_path
 from custkit.reports.display import humanize
 from custkit.units import UNITS, Kpis, declared_unit
 
-KPIS_SUFFIX = ".kpis.json"
 #: How many KPIs of a report the index page draws trends for: its first numeric top-level ones.
 HEADLINE_KPIS = 4
 #: Columns of :attr:`KpiHistory.values`.
@@ -150,10 +155,6 @@ class KpiHistory:
         )
 
 
-class UnreadableKpis(ValueError):
-    """A ``kpis.json`` file that is not a usable KPI file; the message says why."""
-
-
 def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
     """Read every ``<out_dir>/<period>/<report>/<report>.kpis.json`` (and, from output folders
     written before reports had a folder each, ``<out_dir>/<period>/<report>.kpis.json``).
@@ -205,54 +206,6 @@ def read_kpi_history(out_dir: str | os.PathLike[str]) -> KpiHistory:
         .reset_index(drop=True),
         unreadable=tuple(unreadable),
     )
-
-
-def kpi_files(out: Path) -> list[Path]:
-    """The ``kpis.json`` of each report and period in *out*, one per pair: the report folder's
-    (``<period>/<report>/<report>.kpis.json``) before one of the older layout beside it."""
-    if not out.is_dir():
-        return []
-    found: dict[tuple[str, str], Path] = {}
-    for path in sorted(out.glob(f"*/*/*{KPIS_SUFFIX}")) + sorted(out.glob(f"*/*{KPIS_SUFFIX}")):
-        parts = path.relative_to(out).parts
-        if any(part.startswith(".") for part in parts):
-            continue
-        report = path.name.removesuffix(KPIS_SUFFIX)
-        if len(parts) == 3 and parts[1] != report:  # not a report folder (exports/ ...)
-            continue
-        found.setdefault((parts[0], report), path)
-    return sorted(found.values())
-
-
-def report_kpis_path(out: Path, period: str, report: str) -> Path:
-    """Where the ``kpis.json`` of *report* for *period* is: in its report folder, or (written
-    before report folders) beside it."""
-    path = out / period / report / f"{report}{KPIS_SUFFIX}"
-    legacy = out / period / f"{report}{KPIS_SUFFIX}"
-    return path if path.exists() or not legacy.exists() else legacy
-
-
-def load_kpis_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The document of one ``kpis.json``, checked to hold a ``kpis`` mapping.
-
-    Raises
-    ------
-    UnreadableKpis
-        The file cannot be read, is not JSON, or is not a KPI file.
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UnreadableKpis("it is not UTF-8 text") from None
-    except OSError as exc:
-        raise UnreadableKpis(f"it cannot be read ({exc.strerror or exc})") from None
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise UnreadableKpis(f"it is not valid JSON ({exc})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("kpis"), dict):
-        raise UnreadableKpis("it has no 'kpis' section: not a KPI file of a custkit report")
-    return document
 
 
 def flatten_kpis(kpis: Mapping[str, Any]) -> dict[str, float]:
@@ -367,25 +320,6 @@ def kpi_change(value: Any, base: Any, unit: str) -> float:
     if unit in DIFFERENCE_UNITS:
         return float(value) - float(base)
     return float(value) / float(base) - 1 if base else math.nan
-
-
-def history_root(output_dir: str | os.PathLike[str], period: str) -> Path:
-    """The output folder whose ``<period>/`` subfolders hold a report's history.
-
-    A run by the runner works in ``<out>/.staging/<report>-<id>/``; a notebook run by hand in
-    ``<out>/<period>/<report>/`` or ``<out>/<period>/``. Any other folder is taken as the
-    output folder itself.
-    """
-    from custkit.reports.run import STAGING  # late: the runner imports this module's users
-
-    folder = Path(output_dir)
-    if folder.parent.name == STAGING:
-        return folder.parent.parent
-    if folder.parent.name == period:
-        return folder.parent.parent
-    if folder.name == period:
-        return folder.parent
-    return folder
 
 
 def kpi_history_comparison(

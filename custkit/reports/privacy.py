@@ -252,7 +252,7 @@ def contact_digests(store: Store) -> ContactDigests:
     params = getattr(store, "params", None)
     sources = getattr(params, "sources", {}) or {}
     if store.customers is None and "customers" in sources:
-        from custkit.data.contract import TABLES
+        from custkit.contract import TABLES
         from custkit.data.readers import read_source
 
         try:

@@ -48,6 +48,7 @@ from custkit.reports.context import (
 )
 from custkit.reports.execute import NotebookStepError, check_kernel, execute_notebook, step_name
 from custkit.reports.files import (
+    STAGING,
     clear_folder,
     is_unwritable,
     output_folder_errors,
@@ -79,8 +80,6 @@ if TYPE_CHECKING:
     from custkit.params import Params
 
 log = logging.getLogger(__name__)
-
-STAGING = ".staging"
 
 
 @dataclass(frozen=True)

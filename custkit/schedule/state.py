@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from custkit.errors import ReportError
-from custkit.reports.files import write_text_atomic
+from custkit.storage import write_text_atomic
 
 STATE_FILE = "schedule-state.json"
 _VERSION = 1

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
+from custkit.findings import Action
 from custkit.i18n import _, n_
-from custkit.reports.actions import Action
 from custkit.splittest.report import SplitTestReview, metric_table
 from custkit.splittest.verdicts import verdict
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from custkit.findings import Finding
+from custkit.formatting import signed
 from custkit.i18n import _, format_message, format_value, n_
-from custkit.reports.display import signed
 from custkit.splittest.metrics import (
     METRICS,
 )

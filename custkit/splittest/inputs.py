@@ -23,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from custkit.errors import ParamsError
+from custkit.errors import ParamsError, did_you_mean
+
+#: Segmentations read from the orders rather than from a customers column.
+NEW_VS_RETURNING = "new_vs_returning"
+#: Customers table columns a segmentation may use (categorical columns of the data contract).
+CUSTOMER_COLUMNS = ("acquisition_channel", "region")
 
 #: Relative slack for sums of squares that rounding pushed just below ``sum**2 / n``.
 _ROUNDING_SLACK = 1e-9
@@ -152,3 +157,20 @@ def _ratio_moments(
             "customers of the variant of x, y, x*x, y*y and x*y."
         )
     return n, mean_x, mean_y, ss_x / (n - 1), ss_y / (n - 1), cross / (n - 1)
+
+
+def check_segmentations(segment_by: object) -> tuple[str, ...]:
+    """*segment_by* as a tuple of known segmentations; else a :class:`ParamsError`."""
+    known = (NEW_VS_RETURNING, *CUSTOMER_COLUMNS)
+    if isinstance(segment_by, str) or not isinstance(segment_by, Sequence):
+        raise ParamsError(
+            f"segment_by must be a list of segmentations among {list(known)}. "
+            f"Got {segment_by!r} instead."
+        )
+    for name in segment_by:
+        if name not in known:
+            raise ParamsError(
+                f"segment_by must list segmentations among {list(known)}. Got {name!r} instead."
+                + did_you_mean(str(name), known)
+            )
+    return tuple(dict.fromkeys(segment_by))

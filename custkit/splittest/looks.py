@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from custkit.errors import ReportError
+from custkit.kpi_files import UnreadableKpis, history_root, kpi_files, load_kpis_file
 
 REPORT = "splittest"
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -100,7 +101,7 @@ def earlier_looks(
     ----------
     output_dir : path-like
         The output folder the reports are published into (or a run's own folder in it, see
-        :func:`custkit.reports.history.history_root`).
+        :func:`custkit.kpi_files.history_root`).
     period : str
         This run's month, ``"YYYY-MM"``: only reports of earlier months are read, so rerunning a
         month never reads its own looks, and a later month's report never changes an earlier one.
@@ -121,13 +122,6 @@ def earlier_looks(
         The latest earlier report's looks are damaged (edited by hand): recomputing them would
         undo what they said, so the run stops and says how to fix it.
     """
-    from custkit.reports.history import (
-        UnreadableKpis,
-        history_root,
-        kpi_files,
-        load_kpis_file,
-    )
-
     root = history_root(output_dir, period)
     candidates = []
     for path in kpi_files(Path(root)):

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from custkit.data.periods import DAY_NS
 from custkit.errors import DataError, ParamsError
 
 if TYPE_CHECKING:
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
     from custkit.splittest.comparisons import MetricComparison
     from custkit.splittest.design import ExperimentDesign
 
-_DAY_NS = 86_400 * 10**9
 _KEY_BITS = 62
 #: Days in a "month since exposure".
 MONTH_DAYS = 30
@@ -458,12 +458,12 @@ def exposure_sums(
             f"The assignments were checked as of {assignments.as_of:%Y-%m-%d} but the orders "
             f"were reduced as of {reductions.as_of:%Y-%m-%d}; use the same as-of date for both."
         )
-    as_of_day = int(reductions.as_of.normalize().value // _DAY_NS)
+    as_of_day = int(reductions.as_of.normalize().value // DAY_NS)
     has_margin = "margin" in days.columns
     values = [v for v in _VALUES if v != "margin" or has_margin]
     means = [v for v in _MEANS if v != "margin" or has_margin]
 
-    exposure_day = table["assigned_at"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
+    exposure_day = table["assigned_at"].to_numpy(dtype="datetime64[ns]").view(np.int64) // DAY_NS
     lookup = _PurchaseLookup(days, table["customer_id"], exposure_day)
     exposure_day = exposure_day[lookup.order]  # everything below in the lookup's order
     first = 0 if include_exposure_day else 1
@@ -654,14 +654,14 @@ def customer_metrics(
     pre_days = _check_whole("pre_exposure_days", pre_exposure_days, 0)
     table = assignments.table if isinstance(assignments, Assignments) else assignments
     days = _customer_days(reductions)
-    exposure_day = table["assigned_at"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
+    exposure_day = table["assigned_at"].to_numpy(dtype="datetime64[ns]").view(np.int64) // DAY_NS
     lookup = _PurchaseLookup(days, table["customer_id"], exposure_day)
     back = np.empty_like(lookup.order)
     back[lookup.order] = np.arange(len(back))  # from the lookup's order to the table's
     bought = {k: v[back] for k, v in lookup.window(0 if include_exposure_day else 1, w + 1).items()}
-    as_of_day = int(reductions.as_of.normalize().value // _DAY_NS)
+    as_of_day = int(reductions.as_of.normalize().value // DAY_NS)
     frame = table.reset_index(drop=True).copy()
-    frame["exposure_date"] = (exposure_day * _DAY_NS).view("datetime64[ns]")
+    frame["exposure_date"] = (exposure_day * DAY_NS).view("datetime64[ns]")
     frame["window_complete"] = exposure_day + w <= as_of_day
     frame["purchase_days"] = bought["days"]
     frame["conversion"] = bought["days"] > 0
@@ -735,7 +735,7 @@ class _PurchaseLookup:
 
     def __init__(self, days: pd.DataFrame, customer_ids: pd.Series, exposure_day: np.ndarray):
         ids = days["customer_id"]
-        day = days["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS
+        day = days["order_day"].to_numpy(dtype="datetime64[ns]").view(np.int64) // DAY_NS
         n = len(day)
         new_customer = np.ones(n, dtype=bool)
         if n:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from custkit.errors import ParamsError, did_you_mean
 from custkit.splittest.design import ExperimentDesign, experiment_designs
+from custkit.splittest.inputs import check_segmentations
 from custkit.splittest.metrics import (
     METRICS,
     MONTH_DAYS,
@@ -374,8 +375,6 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
         multiple_testing=parameters.get("multiple_testing", "holm"),
         cap_percentile=parameters.get("cap_percentile", 0.99),
     )
-    from custkit.splittest.segments import check_segmentations  # segments imports this module
-
     check_segmentations(parameters.get("segment_by", ()))
 
 

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custkit.findings import Finding
+from custkit.formatting import format_change_interval as _interval
+from custkit.formatting import format_day_count as _days
+from custkit.formatting import format_money, signed
+from custkit.formatting import format_percent as _share
+from custkit.formatting import format_relative_change as _change
 from custkit.i18n import N_, _, format_day, n_
 from custkit.i18n import format_value as _number
-from custkit.reports.display import format_money, signed
 from custkit.splittest.findings import (
     _VERDICT_LEVELS,
     REASON_LABELS,
@@ -295,28 +299,7 @@ def _lower(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def _days(days: int) -> str:
-    """``90 days``, in the report language."""
-    return n_("{n} day", "{n} days", days)
-
-
 # ============================================================================ formatting
-def _change(value: float) -> str:
-    if not _finite(value):
-        return "—"
-    return _number(0.0, ".1%") if abs(value) < 0.0005 else signed(_number(value, "+.1%"))
-
-
-def _interval(low: float, high: float) -> str:
-    if not (_finite(low) and _finite(high)):
-        return "—"
-    return f"{_change(low)} … {_change(high)}"
-
-
-def _share(value: float) -> str:
-    return _number(value, ".1%") if _finite(value) else "—"
-
-
 def format_value(value: float, unit: str, currency: str = "") -> str:
     """A metric's value with its unit: ``36.5%``, ``0.52``, ``1,737 RUB`` (``1 737 RUB`` in
     Russian)."""

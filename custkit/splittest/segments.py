@@ -32,14 +32,13 @@ import numpy as np
 import pandas as pd
 
 from custkit.errors import ParamsError, did_you_mean
+from custkit.splittest.inputs import CUSTOMER_COLUMNS as CUSTOMER_COLUMNS
+from custkit.splittest.inputs import NEW_VS_RETURNING as NEW_VS_RETURNING
+from custkit.splittest.inputs import check_segmentations as check_segmentations
 from custkit.splittest.metrics import METRICS, compare_metric, customer_metrics
 from custkit.splittest.report import SplitTestReview, _design, srm_p_value
 from custkit.splittest.results import SegmentResults
 
-#: Segmentations read from the orders rather than from a customers column.
-NEW_VS_RETURNING = "new_vs_returning"
-#: Customers table columns a segmentation may use (categorical columns of the data contract).
-CUSTOMER_COLUMNS = ("acquisition_channel", "region")
 #: The label of customers whose segment is unknown.
 UNKNOWN = "(unknown)"
 #: Days before exposure that count a customer as returning: the whole history.
@@ -64,23 +63,6 @@ _COLUMNS = [
     "p_adjusted",
     "significant",
 ]
-
-
-def check_segmentations(segment_by: object) -> tuple[str, ...]:
-    """*segment_by* as a tuple of known segmentations; else a :class:`ParamsError`."""
-    known = (NEW_VS_RETURNING, *CUSTOMER_COLUMNS)
-    if isinstance(segment_by, str) or not isinstance(segment_by, Sequence):
-        raise ParamsError(
-            f"segment_by must be a list of segmentations among {list(known)}. "
-            f"Got {segment_by!r} instead."
-        )
-    for name in segment_by:
-        if name not in known:
-            raise ParamsError(
-                f"segment_by must list segmentations among {list(known)}. Got {name!r} instead."
-                + did_you_mean(str(name), known)
-            )
-    return tuple(dict.fromkeys(segment_by))
 
 
 def segment_effects(

@@ -13,8 +13,7 @@ from custkit.churn.risk import (
 )
 from custkit.data.reduce import purchases, reduce_orders
 from custkit.data.signals import reduce_order_signals
-from custkit.errors import DataError, ParamsError
-from custkit.ltv.base import NotFittedError
+from custkit.errors import DataError, NotFittedError, ParamsError
 
 AS_OF = pd.Timestamp("2026-10-31")
 

@@ -25,8 +25,7 @@ from custkit.churn.text import (
     strip_pii,
 )
 from custkit.data.demo import generate_demo_store
-from custkit.errors import DataError, ParamsError
-from custkit.ltv.base import NotFittedError
+from custkit.errors import DataError, NotFittedError, ParamsError
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 

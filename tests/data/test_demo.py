@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from custkit.data.contract import TABLES
+from custkit.contract import TABLES
 from custkit.data.demo import SERVED_REGIONS, TRUTH_CHURN, generate_demo_store, write_demo_store
 from custkit.errors import ParamsError
 from custkit.params import load_params

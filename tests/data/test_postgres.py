@@ -36,8 +36,8 @@ import sqlalchemy as sa
 import yaml
 
 from custkit.cli import main
+from custkit.contract import TABLES
 from custkit.data import load_store, readers
-from custkit.data.contract import TABLES
 from custkit.errors import DataError, ParamsError
 from custkit.params import parse_params
 from custkit.reports import run_report

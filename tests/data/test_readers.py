@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from custkit.contract import TABLES
 from custkit.data import load_store, write_quarantine
-from custkit.data.contract import TABLES
 from custkit.data.readers import _csv_error, read_source
 from custkit.data.records import scan_records
 from custkit.errors import DataError

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custkit.cli import main
+from custkit.contract import TABLES
 from custkit.data import load_store
-from custkit.data.contract import TABLES
 from custkit.data.load import JoinWarning
 from custkit.data.validate import MISSING_IDS, parse_column, validate_table
 from custkit.params import SourceSpec, parse_params

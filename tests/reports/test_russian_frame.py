@@ -167,7 +167,7 @@ def test_header_in_russian(store, fake_params, russian):
 def test_the_data_checks_write_their_notes_in_the_report_language():
     """start_report sets the language before it loads the store, so the header shows the notes
     of the data checks as they were written: in the report language."""
-    from custkit.data.contract import TABLES
+    from custkit.contract import TABLES
     from custkit.data.validate import validate_table
     from custkit.params import parse_params
 
@@ -190,7 +190,7 @@ def test_the_data_checks_write_their_notes_in_the_report_language():
 
 
 def test_every_rejection_reason_and_table_has_a_russian_name():
-    from custkit.data.contract import TABLES
+    from custkit.contract import TABLES
 
     assert all(has_translation(rejection_reason_label(code).lower(), "ru") for code in REASONS)
     assert all(table_label(table) == table for table in TABLES)  # English: as named

@@ -14,6 +14,10 @@ Column kinds decide how raw values are parsed and which rows are rejected:
 ``text``      free text
 ``category``  a small set of repeated values (status, channel, region…), stored as categorical
 ``bool``      yes/no flags (``1/0``, ``true/false``, ``yes/no``, ``да/нет``)
+
+A declaration in the core layer (issue 16), not in :mod:`custkit.data`: the params file's checks
+(:mod:`custkit.params`) name its tables and columns, and the data layer loads by it; it imports
+nothing else of custkit.
 """
 
 from __future__ import annotations
