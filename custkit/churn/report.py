@@ -1,6 +1,6 @@
 """The steps of the churn report that summarize for managers: churn this month, reasons, KPIs.
 
-Each function is what one section of ``notebooks/churn.ipynb`` calls, so the notebook stays a
+Each function is what a section of ``custkit/notebooks/churn.ipynb`` calls, so the notebook stays a
 sequence of calls and an analyst can run the same steps on their own data. Conclusions are built
 from the numbers.
 """
