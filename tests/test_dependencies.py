@@ -81,3 +81,12 @@ def test_every_third_party_import_is_a_declared_dependency():
 def test_the_used_by_name_list_names_declared_dependencies_only():
     declared = {_name(r) for r in PROJECT["dependencies"]}
     assert USED_BY_NAME.keys() <= declared
+
+
+def test_the_oracles_are_test_references_never_imported_by_the_package_or_its_notebooks():
+    """statsmodels and lifetimes check custkit in the tests (custkit/stats.py says why)."""
+    oracles = {_name(r) for r in PROJECT["optional-dependencies"]["oracle"]}
+    assert {"statsmodels", "lifetimes"} <= oracles
+    assert not oracles & {_name(r) for r in PROJECT["dependencies"]}
+    found = {d: sorted(f) for d, f in imported_distributions().items() if d in oracles}
+    assert not found, f"the package imports test references (the [oracle] extra): {found}"

@@ -21,6 +21,7 @@ from custkit.data.reduce import OrderReductions
 from custkit.data.sections import section
 from custkit.findings import Finding
 from custkit.i18n import N_, _, currency_symbol, format_day, format_value, n_
+from custkit.stats import wilson_interval
 from custkit.units import Kpis
 
 __all__ = [
@@ -92,9 +93,7 @@ SECTIONS = {
 
 
 def _wilson(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, np.maximum(trials, 1), alpha=0.05, method="wilson")
+    low, high = wilson_interval(successes, np.maximum(trials, 1))
     return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
 
 
