@@ -108,3 +108,15 @@ def test_each_notebook_says_where_it_writes_without_an_output_folder(report):
     line = next(s for s in cell["source"] if s.startswith("output_dir ="))
     assert f"{NOTEBOOK_OUTPUT}/<period> beside params_file" in line
     assert "reports/" not in line
+
+
+@pytest.mark.parametrize("report", report_names())
+def test_each_notebook_opened_in_a_checkout_reads_the_demo_params_by_default(report):
+    """JupyterLab and nbval start the kernel in the notebook's folder (``custkit/notebooks/``);
+    an installed custkit has no such file, and ``custkit run`` always sets ``params_file``."""
+    from custkit.reports.inspection import notebook_parameters
+
+    folder = notebooks_dir()
+    assert folder == CHECKOUT / "custkit" / "notebooks"
+    default = notebook_parameters(folder / f"{report}.ipynb")["params_file"].default
+    assert (folder / default).resolve() == CHECKOUT / "params" / "demo.yaml"
