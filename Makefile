@@ -12,7 +12,7 @@ setup: $(SETUP)
 $(SETUP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,oracle]'
 	# into .venv, not per user: with two checkouts a user-wide kernel runs the other one's code
 	$(BIN)/python -m ipykernel install --sys-prefix --name custkit --display-name "Python (custkit)" >/dev/null
 	touch $@

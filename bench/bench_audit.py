@@ -52,7 +52,7 @@ def ensure_store(customers: int, per_customer: float) -> Path:
 
 
 def audit_steps(params_file: Path, steps: Steps) -> None:
-    """Every computation and figure of notebooks/audit.ipynb, timed one by one."""
+    """Every computation and figure of custkit/notebooks/audit.ipynb, timed one by one."""
     import matplotlib
 
     matplotlib.use("Agg")

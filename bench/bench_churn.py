@@ -1,6 +1,6 @@
 """`make bench` (bench-churn): the churn report on 1M customers / ~10M orders read from Parquet.
 
-Prints wall time and peak resident memory per step (each step as notebooks/churn.ipynb calls it),
+Prints wall time and peak resident memory per step (each step as the churn notebook calls it),
 the per-customer order signals side by side with a plain pandas implementation (ratio), and the
 whole report run end to end through papermill, as `custkit run churn` does it. Targets (issue 5):
 the whole churn report <= 60 s and <= 3 GiB peak on this 2-core machine. The risk model trains on
@@ -66,7 +66,7 @@ def pandas_signals(orders: pd.DataFrame, as_of: pd.Timestamp, recent: int) -> pd
 
 
 def churn_steps(params_file: Path, steps: Steps, with_pandas: bool) -> None:
-    """Every computation of notebooks/churn.ipynb, timed one by one."""
+    """Every computation of custkit/notebooks/churn.ipynb, timed one by one."""
     with steps.step("load orders, customers, feedback, messages"):
         store = ck.load_store(params_file, tables=report.READS)
     orders = store.orders

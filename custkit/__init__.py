@@ -1,6 +1,6 @@
 """custkit: customer-base research kit for online stores.
 
-Analysts use it from JupyterLab; the monthly HTML reports in ``notebooks/`` are thin layers over
+Analysts use it from JupyterLab; the monthly reports (``custkit/notebooks/``) are thin layers over
 the functions here::
 
     import custkit as ck

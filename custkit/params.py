@@ -21,7 +21,7 @@ A params file has three kinds of top-level sections, and the report language::
         url: postgresql+psycopg://analyst@db.example.ru:5432/crm   # any SQLAlchemy URL, no password
         password_env: CRM_DB_PASSWORD  # the password is read from this environment variable
         query: select * from clients   # or `table: clients` (`schema.table` also works)
-    audit:                      # parameters of notebooks/audit.ipynb, checked against it
+    audit:                      # parameters of custkit/notebooks/audit.ipynb, checked against it
       lapse_days: 365
     exports:                    # optional: CSV dialect and XLSX cap of export files
       sep: ";"                  # default: ';' with decimal ',' for language ru, else ',' and '.'

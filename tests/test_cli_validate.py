@@ -187,7 +187,7 @@ def test_validate_json_has_the_same_keys_when_the_data_cannot_be_read(tmp_path, 
 
 
 # --- the audit's and the LTV report's parameter rules ------------------------------------------
-#: For every parameter of notebooks/audit.ipynb and notebooks/ltv.ipynb: values its rule refuses
+#: For every parameter of custkit/notebooks/audit.ipynb and ltv.ipynb: values its rule refuses
 #: (a range, an option list, a rule between two parameters).
 REFUSED = {
     "audit": {

@@ -44,7 +44,7 @@ def source_messages() -> list[tuple[str, str]]:
     found = []
     for file in sorted((ROOT / "custkit").rglob("*.py")):
         found += _extract(file.read_bytes(), str(file.relative_to(ROOT)))
-    for file in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for file in sorted((ROOT / "custkit" / "notebooks").glob("*.ipynb")):
         nb = json.loads(file.read_text(encoding="utf-8"))
         where = str(file.relative_to(ROOT))
         found.append((notebook_title(nb, ""), f"{where} title"))

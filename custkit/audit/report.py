@@ -1,6 +1,6 @@
 """What the audit report checks of its parameters before it computes (``custkit validate``).
 
-``notebooks/audit.ipynb`` passes each parameter to one or more section functions, and each of
+``custkit/notebooks/audit.ipynb`` passes each parameter to one or more section functions, each of
 those checks its own arguments. :func:`check_inputs` calls the same check functions, in the
 order the notebook reaches them, so a value the report would stop on stops ``custkit validate``
 first, with the same message.

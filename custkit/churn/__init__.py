@@ -11,7 +11,7 @@
 - :mod:`~custkit.churn.features` and :mod:`~custkit.churn.risk`: the churn-risk model;
 - :mod:`~custkit.churn.winback`: actions, channels, incentives, the frequency cap, and what past
   win-back campaigns brought back;
-- :mod:`~custkit.churn.report`: the summaries and findings of ``notebooks/churn.ipynb``.
+- :mod:`~custkit.churn.report`: the summaries and findings of ``custkit/notebooks/churn.ipynb``.
 """
 
 from importlib import import_module

@@ -67,7 +67,7 @@ REVIEW_SETTINGS = (
     "planned_lift",
 )
 #: What a win-back campaign is planned as when the settings do not say: the split-test report's
-#: default (``planned_splits`` of ``notebooks/splittest.ipynb``), a fifth held out.
+#: default (``planned_splits`` of ``custkit/notebooks/splittest.ipynb``), a fifth held out.
 DEFAULT_PLANNED_SPLITS = {"winback_*": {"holdout": 0.2, "contact": 0.8}}
 
 

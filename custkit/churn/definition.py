@@ -57,6 +57,7 @@ from custkit.errors import DataError, ParamsError
 from custkit.i18n import _
 from custkit.ltv.bgnbd import BGNBD
 from custkit.ltv.summary import TIME_UNIT_DAYS
+from custkit.stats import wilson_interval
 
 __all__ = [
     "METHODS",
@@ -680,8 +681,6 @@ def backtest_rule(
     -------
     RuleBacktest
     """
-    from statsmodels.stats.proportion import proportion_confint
-
     rule = rule or ChurnRule()
     if rule.method == "p_alive":
         raise ParamsError(
@@ -714,7 +713,7 @@ def backtest_rule(
     )
     for name, denominator in (("precision", "flagged"), ("recall", "left")):
         hits, trials = table["flagged_left"].to_numpy(), table[denominator].to_numpy()
-        low, high = proportion_confint(hits, np.maximum(trials, 1), alpha=0.05, method="wilson")
+        low, high = wilson_interval(hits, np.maximum(trials, 1))
         with np.errstate(invalid="ignore", divide="ignore"):
             table[name] = np.where(trials > 0, hits / np.maximum(trials, 1), np.nan)
         table[f"{name}_low"] = np.where(trials > 0, low, np.nan)
@@ -745,8 +744,6 @@ def monthly_churn(
         interval ``churn_rate_low`` / ``churn_rate_high``, ``returned_since`` (of those, customers
         who have bought again by as-of) and ``returned_share``.
     """
-    from statsmodels.stats.proportion import proportion_confint
-
     _check_number("months", months, 1, 120, integer=True)
     as_of = reductions.as_of
     last_month = as_of.to_period("M")
@@ -774,7 +771,7 @@ def monthly_churn(
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(active > 0, churned / np.maximum(active, 1), np.nan)
         share = np.where(churned > 0, returned / np.maximum(churned, 1), np.nan)
-    low, high = proportion_confint(churned, np.maximum(active, 1), alpha=0.05, method="wilson")
+    low, high = wilson_interval(churned, np.maximum(active, 1))
     return pd.DataFrame(
         {
             "month": periods,

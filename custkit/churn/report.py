@@ -1,6 +1,6 @@
 """The steps of the churn report that summarize for managers: churn this month, reasons, KPIs.
 
-Each function is what one section of ``notebooks/churn.ipynb`` calls, so the notebook stays a
+Each function is what a section of ``custkit/notebooks/churn.ipynb`` calls, so the notebook stays a
 sequence of calls and an analyst can run the same steps on their own data. Conclusions are built
 from the numbers.
 """
@@ -28,6 +28,7 @@ from custkit.formatting import (
     signed,
 )
 from custkit.i18n import N_, _, currency_symbol, format_day, format_value, n_
+from custkit.stats import wilson_interval
 from custkit.units import Kpis
 
 __all__ = [
@@ -99,9 +100,7 @@ SECTIONS = {
 
 
 def _wilson(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, np.maximum(trials, 1), alpha=0.05, method="wilson")
+    low, high = wilson_interval(successes, np.maximum(trials, 1))
     return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
 
 

@@ -1,6 +1,6 @@
 """The steps of the LTV report that combine several models: choose a model, value every customer.
 
-Each function here is what one section of ``notebooks/ltv.ipynb`` calls, so the notebook stays a
+Each function is what a section of ``custkit/notebooks/ltv.ipynb`` calls, so the notebook stays a
 sequence of calls and an analyst can run the same steps on their own data.
 """
 
@@ -272,7 +272,7 @@ def check_inputs(store, parameters: Mapping[str, Any]) -> None:
 
     ``custkit validate`` runs this for every params file, so a value the report would refuse
     stops there, with the same message: it runs the checks :func:`compare_purchase_models` and
-    :func:`customer_value` make first, with the arguments ``notebooks/ltv.ipynb`` passes them.
+    :func:`customer_value` make first, with the arguments the LTV notebook passes them.
 
     Parameters
     ----------

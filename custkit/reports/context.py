@@ -489,7 +489,7 @@ def start_report(
     Parameters
     ----------
     report : str
-        Report name (its notebook is ``notebooks/<report>.ipynb``).
+        Report name (its notebook is ``custkit/notebooks/<report>.ipynb``).
     params_file : str
         Params YAML.
     period : str

@@ -1,7 +1,9 @@
-"""The reports that exist: one notebook per report in the repository's ``notebooks/`` folder.
+"""The reports that exist: one notebook per report in the package's ``custkit/notebooks/`` folder.
 
-A report exists when ``notebooks/<name>.ipynb`` exists; there is nothing else to register. Set
-``CUSTKIT_NOTEBOOKS`` to use another folder (tests, a client's own notebooks).
+A report exists when ``custkit/notebooks/<name>.ipynb`` exists; there is nothing else to
+register. The notebooks are package data (``pyproject.toml``), so an installed custkit (a wheel,
+not only a checkout) runs every report. Set ``CUSTKIT_NOTEBOOKS`` to use another folder (tests,
+a client's own notebooks).
 """
 
 from __future__ import annotations
@@ -37,15 +39,12 @@ class ReportInfo:
     partial: bool = False
 
 
-def repo_root() -> Path:
-    """The source tree custkit runs from (the folder holding ``custkit/`` and ``notebooks/``)."""
-    return Path(custkit.__file__).resolve().parents[1]
-
-
 def notebooks_dir() -> Path:
-    """Where report notebooks live: ``$CUSTKIT_NOTEBOOKS`` or ``<repo>/notebooks``."""
+    """Where report notebooks live: ``$CUSTKIT_NOTEBOOKS`` or the package's ``notebooks/``."""
     override = os.environ.get("CUSTKIT_NOTEBOOKS")
-    return Path(override).expanduser().resolve() if override else repo_root() / "notebooks"
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(custkit.__file__).resolve().parent / "notebooks"
 
 
 def report_names() -> list[str]:

@@ -15,7 +15,7 @@ One module per concern:
 * :mod:`~custkit.splittest.metrics` — assignments checked, per-customer metrics over windows
   from exposure, reduced to per-variant sufficient statistics;
 * :mod:`~custkit.splittest.segments` — effects by segment, adjusted over each segmentation;
-* :mod:`~custkit.splittest.report` — what each section of ``notebooks/splittest.ipynb`` computes;
+* :mod:`~custkit.splittest.report` — what each part of the report notebook computes;
   :mod:`~custkit.splittest.verdicts` — the verdict rules;
   :mod:`~custkit.splittest.looks` — the monthly looks kept from one report to the next;
   :mod:`~custkit.splittest.findings` and :mod:`~custkit.splittest.sections` — the same as a

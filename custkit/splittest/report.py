@@ -1,7 +1,7 @@
 """The steps of the split-test report: design check, metrics by window and by month since
 exposure, CUPED, and the Bayesian and sequential views.
 
-Each function here is what one part of ``notebooks/splittest.ipynb`` calls, so the notebook stays
+Each function is what a part of ``custkit/notebooks/splittest.ipynb`` calls, so the notebook stays
 a sequence of calls and an analyst can run the same steps on their own data:
 :func:`review_experiments` checks the assignments and reduces every customer's purchases once;
 the other functions take its result and one experiment id. How a test is judged is in

@@ -218,7 +218,7 @@ def test_rule_check_says_how_often_the_rule_was_right_six_months_back(
 
 
 # ---- reasons by group: a group the customer was in before leaving, not measured after --------
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "churn.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "custkit" / "notebooks" / "churn.ipynb"
 
 
 def _orders(customer_ids, days, revenue):

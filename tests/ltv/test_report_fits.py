@@ -94,7 +94,7 @@ def test_the_report_and_its_functions_default_to_no_penalty():
     from custkit.ltv import customer_value
     from custkit.reports.inspection import notebook_parameters
 
-    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "ltv.ipynb"
+    notebook = Path(__file__).resolve().parents[2] / "custkit" / "notebooks" / "ltv.ipynb"
     assert notebook_parameters(notebook)["penalizer"].default == 0.0
     for function in (compare_purchase_models, customer_value):
         assert inspect.signature(function).parameters["penalizer"].default == 0.0

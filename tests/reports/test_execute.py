@@ -10,7 +10,8 @@ from custkit.cli import main
 from custkit.errors import ReportError
 from custkit.reports import kernel_name
 from custkit.reports.execute import check_kernel
-from custkit.reports.registry import repo_root
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def test_reports_run_on_this_interpreter_unless_a_kernel_is_named(monkeypatch):
@@ -90,7 +91,7 @@ def test_registering_with_sys_prefix_as_the_makefile_does_gives_a_kernel_of_this
     kernels = tmp_path / "share" / "jupyter" / "kernels"
     manager = KernelSpecManager(kernel_dirs=[str(kernels)], ensure_native_kernel=False)
     assert check_kernel("custkit", manager).argv[0] == sys.executable
-    makefile = (repo_root() / "Makefile").read_text(encoding="utf-8")
+    makefile = (CHECKOUT / "Makefile").read_text(encoding="utf-8")
     register = next(line for line in makefile.splitlines() if "ipykernel install" in line)
     assert "--sys-prefix" in register and "--user" not in register
     assert "--name custkit" in register

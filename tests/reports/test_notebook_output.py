@@ -17,8 +17,9 @@ from custkit.reports.context import (
     notebook_output_root,
     start_report,
 )
-from custkit.reports.registry import notebooks_dir, repo_root, report_names
+from custkit.reports.registry import notebooks_dir, report_names
 
+CHECKOUT = Path(__file__).resolve().parents[2]
 ORDERS = "order_id,customer_id,order_date,revenue\n1,1,2025-01-03,100\n2,2,2025-02-10,250\n"
 
 
@@ -31,7 +32,7 @@ def _params(folder: Path) -> Path:
 
 
 def _published(period: str) -> Path:
-    return repo_root() / "reports" / period
+    return CHECKOUT / "reports" / period
 
 
 @pytest.mark.parametrize("where", ["client", "clients/acme/2025", "params with spaces"])
@@ -71,8 +72,8 @@ def test_tests_and_nbval_kernels_write_to_a_temporary_folder_outside_the_checkou
     """The root conftest sets the variable before any kernel starts; kernels inherit it."""
     folder = Path(os.environ[OUTPUT_DIR_ENV])
     assert folder.is_dir()
-    assert not folder.resolve().is_relative_to(repo_root())
-    demo = load_params(repo_root() / "params" / "demo.yaml")
+    assert not folder.resolve().is_relative_to(CHECKOUT)
+    demo = load_params(CHECKOUT / "params" / "demo.yaml")
     assert notebook_output_root(demo) == folder.resolve()
 
 
@@ -80,7 +81,7 @@ def test_the_session_guard_sees_files_added_changed_or_removed(pytestconfig, tmp
     guard = next(
         plugin
         for plugin in pytestconfig.pluginmanager.get_plugins()
-        if getattr(plugin, "__file__", "") == str(repo_root() / "conftest.py")
+        if getattr(plugin, "__file__", "") == str(CHECKOUT / "conftest.py")
     )
     assert "reports/README.md" in pytestconfig._custkit_snapshot  # armed for this session
     for name in ("reports", "params"):
@@ -107,3 +108,15 @@ def test_each_notebook_says_where_it_writes_without_an_output_folder(report):
     line = next(s for s in cell["source"] if s.startswith("output_dir ="))
     assert f"{NOTEBOOK_OUTPUT}/<period> beside params_file" in line
     assert "reports/" not in line
+
+
+@pytest.mark.parametrize("report", report_names())
+def test_each_notebook_opened_in_a_checkout_reads_the_demo_params_by_default(report):
+    """JupyterLab and nbval start the kernel in the notebook's folder (``custkit/notebooks/``);
+    an installed custkit has no such file, and ``custkit run`` always sets ``params_file``."""
+    from custkit.reports.inspection import notebook_parameters
+
+    folder = notebooks_dir()
+    assert folder == CHECKOUT / "custkit" / "notebooks"
+    default = notebook_parameters(folder / f"{report}.ipynb")["params_file"].default
+    assert (folder / default).resolve() == CHECKOUT / "params" / "demo.yaml"
